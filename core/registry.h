@@ -1,0 +1,28 @@
+/* registry: the distribution API. registry_handle() routes one request to its
+ * handler (core/h_*.c), which speaks to storage only through struct store. */
+#ifndef CORE_REGISTRY_H
+#define CORE_REGISTRY_H
+#include <stdint.h>
+#include <time.h>
+#include "core/http.h"
+#include "core/store.h"
+
+struct registry_opts {
+    const char *statedir;        /* upload sessions live in <statedir>/uploads */
+    int readonly;
+    int allow_sparse;
+    uint64_t max_manifest_size;
+    time_t upload_expiry;
+};
+
+struct registry {
+    struct registry_opts opts;   /* strings borrowed */
+    struct store *store;         /* borrowed */
+    time_t last_sweep;
+};
+
+void registry_init(struct registry *reg, const struct registry_opts *opts, struct store *store);
+/* Answers req on resp completely (status, headers, body, or an aborted stream). */
+void registry_handle(struct registry *reg, struct request *req, struct response *resp);
+
+#endif

@@ -1,0 +1,93 @@
+/* store: the storage interface the registry handlers (core/h_*.c) call.
+ * core/ never speaks to Kubo; a backend (oci/store_mfs.c: the CNCF
+ * distribution layout in Kubo's MFS) implements these operations. Later
+ * backends (read-only IPNS roots, OCI layouts on IPFS) plug in the same way.
+ *
+ * Every operation returns an enum store_rc; on anything but STORE_OK,
+ * store_errmsg() says what was being done ("ipfs: files/stat /x/...: ..."). */
+#ifndef CORE_STORE_H
+#define CORE_STORE_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "core/buf.h"
+#include "core/digest.h"
+
+enum store_rc {
+    STORE_OK = 0,
+    STORE_NOT_FOUND,     /* the thing (or its repository) does not exist */
+    STORE_UNAVAILABLE,   /* the IPFS node can't be reached: 503, retry later */
+    STORE_ERROR,         /* anything else: 500 */
+    STORE_ABORTED,       /* a callback asked to stop (client gone, digest mismatch) */
+    STORE_TOO_LARGE,     /* content over the caller's cap */
+};
+
+/* Sink for streamed bytes: 0 to continue, -1 to abort. */
+typedef int (*store_write_cb)(void *ctx, const char *p, size_t n);
+/* Source of streamed bytes: >0 bytes, 0 end, -1 abort. */
+typedef ssize_t (*store_read_cb)(void *ctx, char *p, size_t n);
+
+#define STORE_CID_MAX 128
+
+/* One uploaded chunk as the store keeps it. */
+struct store_chunk {
+    char cid[STORE_CID_MAX];
+    uint64_t size;
+};
+
+struct store;
+
+struct store_ops {
+    /* Blobs, as linked into repository name. */
+    int (*blob_stat)(struct store *, const char *name, const struct digest *, uint64_t *size);
+    int (*blob_read)(struct store *, const char *name, const struct digest *,
+                     uint64_t offset, uint64_t length, store_write_cb, void *ctx);
+    int (*blob_unlink)(struct store *, const char *name, const struct digest *);
+    /* Link an existing blob into name: from a repository (from != NULL, which
+     * must have it linked) or from anywhere in the store (from == NULL). */
+    int (*blob_mount)(struct store *, const char *name, const char *from, const struct digest *);
+
+    /* Uploads: chunk idx of session id streams from cb into the store. */
+    int (*chunk_put)(struct store *, const char *upload_id, unsigned idx,
+                     store_read_cb cb, void *ctx, struct store_chunk *out);
+    /* The chunks, in order, as one piece of content; *out gets its CID. */
+    int (*chunks_join)(struct store *, const struct store_chunk *chunks, size_t n,
+                       struct store_chunk *out);
+    /* Stream stored content (a joined upload) by CID, e.g. to re-hash it. */
+    int (*content_read)(struct store *, const struct store_chunk *c, store_write_cb, void *ctx);
+    /* Make verified content the blob d and link it into name. */
+    int (*blob_commit)(struct store *, const char *name, const struct digest *d,
+                       const struct store_chunk *content);
+    /* Forget an upload's staged chunks (missing is fine). */
+    int (*upload_discard)(struct store *, const char *upload_id);
+
+    /* Manifests. get/exists answer NOT_FOUND unless d is a revision of name. */
+    int (*tag_resolve)(struct store *, const char *name, const char *tag, struct digest *out);
+    int (*manifest_exists)(struct store *, const char *name, const struct digest *);
+    int (*manifest_get)(struct store *, const char *name, const struct digest *, struct buf *out);
+    /* Store bytes under d (already verified), link it, point tags at it and,
+     * if subject != NULL, record it as a referrer of subject. */
+    int (*manifest_put)(struct store *, const char *name, const struct digest *d,
+                        const char *data, size_t len, char *const *tags, size_t ntags,
+                        const struct digest *subject);
+    /* Unlink revision d, every tag that points at it and its referrer entry. */
+    int (*manifest_delete)(struct store *, const char *name, const struct digest *d,
+                           const struct digest *subject);
+    int (*tag_delete)(struct store *, const char *name, const char *tag);
+    /* Unsorted; caller frees with strv_free. NOT_FOUND if the repository doesn't exist. */
+    int (*tags_list)(struct store *, const char *name, char ***tags, size_t *n);
+    /* Digests of manifests in name whose subject is subject; caller frees *out. */
+    int (*referrers)(struct store *, const char *name, const struct digest *subject,
+                     struct digest **out, size_t *n);
+    /* Every repository name, unsorted; caller frees with strv_free. */
+    int (*catalog)(struct store *, char ***names, size_t *n);
+    int (*repo_exists)(struct store *, const char *name);
+    const char *(*errmsg)(struct store *);
+};
+
+struct store {
+    const struct store_ops *ops;
+    void *impl;
+};
+
+#endif

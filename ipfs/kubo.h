@@ -1,0 +1,93 @@
+/* kubo: the client for one Kubo node, over its HTTP RPC API (/api/v0, POST
+ * only) and its gateway (/ipfs/<cid>, for streaming bytes with Range).
+ *
+ * One struct kubo per process, reused across requests (libcurl keeps the
+ * connection alive). Not thread-safe. Every call returns an enum kubo_rc; on
+ * failure kubo_errmsg() has "ipfs: <command> <arg>: <Kubo's message>".
+ *
+ * Errors are detected in both places Kubo reports them: a non-200 status with
+ * a JSON {"Message":...} body, and the X-Stream-Error trailer that arrives
+ * after a 200 when a streaming command fails midway. */
+#ifndef IPFS_KUBO_H
+#define IPFS_KUBO_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "core/buf.h"
+
+enum kubo_rc {
+    KUBO_OK = 0,
+    KUBO_NOT_FOUND,     /* "file does not exist", "no link named", ... */
+    KUBO_EXISTS,        /* files/cp onto an existing entry */
+    KUBO_UNAVAILABLE,   /* connection refused / reset / timed out: the node is down */
+    KUBO_ERROR,         /* any other failure */
+    KUBO_ABORTED,       /* a caller's callback returned an abort */
+    KUBO_TOO_LARGE,     /* a read exceeded the caller's cap */
+};
+
+#define KUBO_CID_MAX 128
+
+struct kubo;
+
+/* api_maddr: e.g. "/ip4/127.0.0.1/tcp/5001"; gateway_url: e.g. "http://127.0.0.1:8080".
+ * NULL and *err (caller frees) on a bad address. Does not contact the node. */
+struct kubo *kubo_new(const char *api_maddr, const char *gateway_url, char **err);
+void kubo_free(struct kubo *k);
+const char *kubo_errmsg(const struct kubo *k);
+/* Seconds to wait for a connection (default 5) and for a stalled transfer (default 300). */
+void kubo_set_timeouts(struct kubo *k, long connect_s, long stall_s);
+/* Counts RPC + gateway requests made (for tests and benchmarks). */
+unsigned long kubo_request_count(const struct kubo *k);
+
+/* --- MFS (ipfs/mfs.c). Paths are absolute MFS paths. --- */
+enum kubo_ftype { KUBO_FILE = 0, KUBO_DIR = 1 };
+struct kubo_stat {
+    char cid[KUBO_CID_MAX];
+    uint64_t size;            /* file size in bytes (0 for directories) */
+    enum kubo_ftype type;
+};
+int kubo_files_stat(struct kubo *k, const char *path, struct kubo_stat *st);
+/* Whole small file into out (out's cap applies: KUBO_TOO_LARGE beyond it). */
+int kubo_files_read(struct kubo *k, const char *path, struct buf *out);
+/* Creates or replaces a small file (create, truncate, parents; CIDv1 raw leaves).
+ * For link files and the like, never for blobs. */
+int kubo_files_write(struct kubo *k, const char *path, const void *data, size_t len);
+/* Entry names of a directory (unsorted); caller frees with strv_free(*names, *n). */
+int kubo_files_ls(struct kubo *k, const char *path, char ***names, size_t *n);
+/* src may be an MFS path or "/ipfs/<cid>"; parents are created; KUBO_EXISTS if dst exists. */
+int kubo_files_cp(struct kubo *k, const char *src, const char *dst);
+/* KUBO_NOT_FOUND if path does not exist. recursive for directories. */
+int kubo_files_rm(struct kubo *k, const char *path, int recursive);
+int kubo_files_mkdir(struct kubo *k, const char *path);   /* with parents; existing is ok */
+/* files/flush; cid_out may be NULL. */
+int kubo_files_flush(struct kubo *k, const char *path, char cid_out[KUBO_CID_MAX]);
+
+/* --- add (ipfs/add.c) --- */
+/* Source of bytes for add: >0 bytes, 0 end of data, -1 abort (the add is
+ * cancelled and KUBO_ABORTED returned). */
+typedef ssize_t (*kubo_read_cb)(void *ctx, char *buf, size_t n);
+/* Streams a file into Kubo: add with cid-version=1, raw-leaves=true, pin=false,
+ * chunked transfer (length unknown up front). If to_files is non-NULL, the
+ * result is also linked at that MFS path (add --to-files; parents must exist;
+ * NOT flushed). cid_out gets the root CID, *size the byte count. */
+int kubo_add_stream(struct kubo *k, kubo_read_cb cb, void *ctx, const char *to_files,
+                    char cid_out[KUBO_CID_MAX], uint64_t *size);
+int kubo_add_mem(struct kubo *k, const void *data, size_t len, const char *to_files,
+                 char cid_out[KUBO_CID_MAX]);
+
+/* --- UnixFS concatenation (ipfs/unixfs.c) --- */
+/* Builds one UnixFS file whose content is the given files in order (dag/put
+ * of a dag-pb node linking them, no data copied). n == 1 returns cids[0]. */
+int kubo_concat(struct kubo *k, const char *const *cids, const uint64_t *sizes, size_t n,
+                char cid_out[KUBO_CID_MAX]);
+
+/* --- gateway (ipfs/gateway.c) --- */
+/* Body sink: 0 continue, -1 abort. Called only with body bytes of a
+ * successful (200/206) response. */
+typedef int (*kubo_write_cb)(void *ctx, const char *buf, size_t n);
+/* Streams bytes [offset, offset+length) of /ipfs/<cid> (length 0 = to the end)
+ * through the gateway, with a Range request. KUBO_NOT_FOUND on 404. */
+int kubo_gateway_get(struct kubo *k, const char *cid, uint64_t offset, uint64_t length,
+                     kubo_write_cb cb, void *ctx);
+
+#endif

@@ -1,0 +1,18 @@
+/* store_mfs: the storage mode backend. A registry in the CNCF distribution
+ * layout (oci/paths.h) under an MFS directory of a Kubo node.
+ *
+ * Blobs are UnixFS files (CIDv1, raw leaves) made by add; upload chunks are
+ * staged in MFS (so Kubo's GC can't take them) under `uploads` and joined
+ * without copying (kubo_concat) when the upload completes. Every committed
+ * change is flushed before the call returns, so it is pinned through MFS. */
+#ifndef OCI_STORE_MFS_H
+#define OCI_STORE_MFS_H
+#include "core/store.h"
+#include "ipfs/kubo.h"
+
+/* root: mfsroot; uploads: MFS directory for staged chunks (outside root).
+ * k is borrowed (must outlive the store). Returns a store owned by the caller. */
+struct store *store_mfs_new(struct kubo *k, const char *root, const char *uploads);
+void store_mfs_free(struct store *s);
+
+#endif

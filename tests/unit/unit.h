@@ -1,0 +1,20 @@
+/* Check suites of the unit tests, one per module; unit_main.c runs them all. */
+#ifndef TESTS_UNIT_H
+#define TESTS_UNIT_H
+#include <check.h>
+
+Suite *suite_buf(void);
+Suite *suite_digest(void);
+Suite *suite_names(void);
+Suite *suite_range(void);
+Suite *suite_query(void);
+Suite *suite_router(void);
+Suite *suite_http(void);
+Suite *suite_upload(void);
+Suite *suite_config(void);
+Suite *suite_multiaddr(void);
+Suite *suite_unixfs(void);
+Suite *suite_manifest(void);
+Suite *suite_paths(void);
+
+#endif
