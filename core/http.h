@@ -40,6 +40,7 @@ struct response {
     struct buf head;           /* "Name: value\r\n" lines */
     int head_sent;
     int aborted;               /* write failed or resp_abort called */
+    int head_only;             /* HEAD request: body bytes are counted, not sent */
     uint64_t body_bytes;
     const struct http_io *io;
     void *io_ctx;
