@@ -1,1 +1,229 @@
-/* placeholder: being written */
+/* registry: method dispatch for the distribution API, and the helpers every
+ * handler shares. */
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "core/registry.h"
+#include "core/handlers.h"
+#include "core/log.h"
+#include "core/names.h"
+#include "core/query.h"
+#include "core/xalloc.h"
+
+void registry_init(struct registry *reg, const struct registry_opts *opts, struct store *store)
+{
+    memset(reg, 0, sizeof *reg);
+    reg->opts = *opts;
+    reg->store = store;
+}
+
+static int is(const char *method, const char *m)
+{
+    return strcmp(method, m) == 0;
+}
+
+static void method_not_allowed(struct response *resp, const char *allow)
+{
+    resp_header(resp, "Allow", "%s", allow);
+    resp_error(resp, OCI_METHOD, "method not allowed on this endpoint", NULL);
+}
+
+/* Writes are refused as a whole when readonly is set (405, as distribution
+ * does in its read-only mode). Returns 1 when the request was refused. */
+static int refuse_write(struct registry *reg, struct request *req, struct response *resp)
+{
+    if (!reg->opts.readonly || is(req->method, "GET") || is(req->method, "HEAD"))
+        return 0;
+    resp_error(resp, OCI_UNSUPPORTED, "this registry is read-only", NULL);
+    return 1;
+}
+
+static void base(struct request *req, struct response *resp)
+{
+    if (!is(req->method, "GET") && !is(req->method, "HEAD")) {
+        method_not_allowed(resp, "GET, HEAD");
+        return;
+    }
+    h_json(resp, 200, "application/json", "{}");
+}
+
+static void dispatch(struct registry *reg, struct request *req, struct response *resp,
+                     const struct route *rt)
+{
+    const char *m = req->method;
+    int get = is(m, "GET") || is(m, "HEAD");
+
+    switch (rt->kind) {
+    case ROUTE_BLOB:
+        if (get) h_blob_get(reg, req, resp, rt);
+        else if (is(m, "DELETE")) h_blob_delete(reg, req, resp, rt);
+        else method_not_allowed(resp, "GET, HEAD, DELETE");
+        return;
+    case ROUTE_UPLOAD_START:
+        if (is(m, "POST")) h_upload_post(reg, req, resp, rt);
+        else method_not_allowed(resp, "POST");
+        return;
+    case ROUTE_UPLOAD:
+        if (get) h_upload_status(reg, req, resp, rt);
+        else if (is(m, "PATCH")) h_upload_patch(reg, req, resp, rt);
+        else if (is(m, "PUT")) h_upload_put(reg, req, resp, rt);
+        else if (is(m, "DELETE")) h_upload_delete(reg, req, resp, rt);
+        else method_not_allowed(resp, "GET, HEAD, PATCH, PUT, DELETE");
+        return;
+    case ROUTE_MANIFEST:
+        if (get) h_manifest_get(reg, req, resp, rt);
+        else if (is(m, "PUT")) h_manifest_put(reg, req, resp, rt);
+        else if (is(m, "DELETE")) h_manifest_delete(reg, req, resp, rt);
+        else method_not_allowed(resp, "GET, HEAD, PUT, DELETE");
+        return;
+    case ROUTE_TAGS:
+        if (get) h_tags_list(reg, req, resp, rt);
+        else method_not_allowed(resp, "GET, HEAD");
+        return;
+    case ROUTE_REFERRERS:
+        if (get) h_referrers(reg, req, resp, rt);
+        else method_not_allowed(resp, "GET, HEAD");
+        return;
+    default:
+        resp_error(resp, OCI_NOT_FOUND, "no such API endpoint", NULL);
+        return;
+    }
+}
+
+void registry_handle(struct registry *reg, struct request *req, struct response *resp)
+{
+    struct route rt;
+
+    resp->head_only = is(req->method, "HEAD");
+    resp_header(resp, "Docker-Distribution-API-Version", "registry/2.0");
+    route_parse(req->path, &rt);
+    switch (rt.kind) {
+    case ROUTE_NOT_FOUND:
+        resp_error(resp, OCI_NOT_FOUND, "no such API endpoint", NULL);
+        break;
+    case ROUTE_BASE:
+        base(req, resp);
+        break;
+    case ROUTE_CATALOG:
+        if (is(req->method, "GET") || is(req->method, "HEAD")) h_catalog(reg, req, resp);
+        else method_not_allowed(resp, "GET, HEAD");
+        break;
+    default:
+        if (!rt.name_valid)
+            resp_error(resp, OCI_NAME_INVALID, "invalid repository name",
+                       "names are lower-case components [a-z0-9] separated by '.', '_', '__', '-' or '/', at most 255 characters");
+        else if (!refuse_write(reg, req, resp))
+            dispatch(reg, req, resp, &rt);
+        break;
+    }
+    route_free(&rt);
+}
+
+void h_store_fail(struct registry *reg, struct response *resp, int rc,
+                  enum oci_err not_found, const char *what)
+{
+    const char *msg = reg->store->ops->errmsg(reg->store);
+
+    switch (rc) {
+    case STORE_NOT_FOUND:
+        resp_error(resp, not_found, oci_err_default_message(not_found), NULL);
+        return;
+    case STORE_UNAVAILABLE:
+        log_warn("%s: IPFS node unavailable: %s", what, msg);
+        resp_error(resp, OCI_UNAVAILABLE, "the IPFS node behind this registry is unavailable; retry later", msg);
+        return;
+    case STORE_ABORTED:
+        log_info("%s: aborted: %s", what, msg);
+        resp_abort(resp);
+        return;
+    case STORE_TOO_LARGE:
+        resp_error(resp, OCI_TOO_LARGE, "stored content is larger than this registry's limit", NULL);
+        return;
+    default:
+        log_error("%s: %s", what, msg);
+        resp_error(resp, OCI_INTERNAL, "storage error", msg);
+        return;
+    }
+}
+
+int h_digest(struct response *resp, const char *s, struct digest *d)
+{
+    switch (digest_parse(s ? s : "", d)) {
+    case DIGEST_PARSE_OK:
+        return 0;
+    case DIGEST_PARSE_UNSUPPORTED:
+        resp_error(resp, OCI_DIGEST_INVALID, "unsupported digest algorithm (sha256 and sha512 are)", s);
+        return -1;
+    default:
+        resp_error(resp, OCI_DIGEST_INVALID, "invalid digest", s);
+        return -1;
+    }
+}
+
+void h_json(struct response *resp, int status, const char *content_type, const char *json)
+{
+    size_t n = strlen(json);
+
+    resp_status(resp, status);
+    resp_header(resp, "Content-Type", "%s", content_type);
+    resp_header(resp, "Content-Length", "%zu", n);
+    if (n)
+        resp_write(resp, json, n);
+    resp_finish(resp);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* ?n= as a page size: absent = everything; a malformed or negative value is
+ * treated as absent rather than refused, as distribution does. */
+static int page_size(const char *query, size_t *n)
+{
+    char *v = query_get(query, "n");
+    char *end = NULL;
+    unsigned long long x;
+    int ok = 0;
+
+    if (v && *v && *v != '-') {
+        x = strtoull(v, &end, 10);
+        if (end && *end == '\0') {
+            *n = (size_t)x;
+            ok = 1;
+        }
+    }
+    free(v);
+    return ok;
+}
+
+void h_paginate(struct request *req, struct response *resp, char **names, size_t n,
+                const char *key, const char *name, const char *base)
+{
+    char *last = query_get(req->query, "last");
+    size_t limit = 0, first = 0, count;
+    int limited = page_size(req->query, &limit);
+    json_object *o = json_object_new_object(), *arr = json_object_new_array();
+
+    qsort(names, n, sizeof *names, cmp_str);
+    if (last && *last)
+        while (first < n && strcmp(names[first], last) <= 0)
+            first++;
+    count = n - first;
+    if (limited && limit < count)
+        count = limit;
+    for (size_t i = first; i < first + count; i++)
+        json_object_array_add(arr, json_object_new_string(names[i]));
+    if (name)
+        json_object_object_add(o, "name", json_object_new_string(name));
+    json_object_object_add(o, key, arr);
+    if (limited && count > 0 && first + count < n) {
+        char *enc = pct_encode(names[first + count - 1]);
+        resp_header(resp, "Link", "<%s?last=%s&n=%zu>; rel=\"next\"", base, enc, limit);
+        free(enc);
+    }
+    h_json(resp, 200, "application/json",
+           json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
+    free(last);
+}
