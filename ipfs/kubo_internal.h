@@ -1,1 +1,79 @@
-/* placeholder: being written */
+/* kubo_internal: what the files of ipfs/ share behind kubo.h — the client
+ * struct, the RPC call helper, query building and the UnixFS encoder. Not for
+ * use outside ipfs/ (and the unit tests). */
+#ifndef IPFS_KUBO_INTERNAL_H
+#define IPFS_KUBO_INTERNAL_H
+#include <stddef.h>
+#include <stdint.h>
+#include <curl/curl.h>
+#include "core/buf.h"
+#include "ipfs/kubo.h"
+
+/* JSON answers of the RPC API are small; anything bigger is a bug or hostile. */
+#define KUBO_JSON_MAX (1024 * 1024)
+/* Error bodies and trailers are one message. */
+#define KUBO_ERRBODY_MAX (64 * 1024)
+/* Query strings carry MFS paths built from request names; nginx caps URIs
+ * far below this. */
+#define KUBO_QUERY_MAX (64 * 1024)
+
+struct kubo {
+    CURL *rpc;            /* RPC handle, reused so the connection stays alive */
+    CURL *gw;             /* gateway handle, separate so each keeps its own options */
+    char *api_base;       /* "http://127.0.0.1:5001" (or "http://localhost" over a Unix socket) */
+    char *unix_path;      /* Unix socket of the API, or NULL */
+    char *gw_base;        /* "http://127.0.0.1:8080", or NULL if none configured */
+    long connect_s;
+    long stall_s;
+    unsigned long nreq;
+    char *err;            /* last error message, owned */
+};
+
+/* A query string under construction: a capped buffer and a sticky overflow
+ * flag, so a too-long path fails the call instead of being cut silently. */
+struct kubo_query {
+    struct buf b;
+    int overflow;
+};
+void kubo_query_init(struct kubo_query *q);
+/* Appends key=<percent-encoded val>, with '?' or '&' as needed. */
+void kubo_query_add(struct kubo_query *q, const char *key, const char *val);
+void kubo_query_free(struct kubo_query *q);
+/* Percent-encodes s onto b, keeping RFC 3986 unreserved bytes and, if
+ * keep_slash, '/'. -1 on overflow of b's cap. */
+int kubo_pct_encode(struct buf *b, const char *s, int keep_slash);
+
+/* Records "ipfs: <what>: <message>" as k's error and returns rc. */
+int kubo_fail(struct kubo *k, int rc, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Maps a Kubo error message to an rc (NOT_FOUND, EXISTS, else ERROR). */
+int kubo_classify(const char *msg);
+/* Maps a transport failure: UNAVAILABLE for refused/reset/timeouts/empty
+ * replies, else ERROR; the message gets curl's detail. */
+int kubo_curl_fail(struct kubo *k, CURLcode cc, const char *what, const char *detail);
+/* Resets h and sets what every request needs: timeouts, no signals,
+ * the Unix socket if any (for the RPC handle). */
+void kubo_curl_prepare(struct kubo *k, CURL *h, int rpc);
+
+/* One RPC call: POST <api>/api/v0/<cmd><query> with mime as body (NULL for
+ * none). A 200 body goes to out (NULL: discarded; its cap applies:
+ * KUBO_TOO_LARGE past it). Errors from a non-200 status or the
+ * X-Stream-Error trailer are classified and recorded with "<cmd> <arg>". */
+int kubo_rpc(struct kubo *k, const char *cmd, const char *arg, const struct kubo_query *q,
+             curl_mime *mime, struct buf *out);
+/* Parses out as a JSON object and copies the string member key into
+ * cid (KUBO_CID_MAX). For {"Cid":{"/":...}} pass key "Cid" and slash 1. */
+int kubo_json_cid(struct kubo *k, const char *what, const struct buf *out, const char *key,
+                  int slash, char cid[KUBO_CID_MAX]);
+
+/* --- UnixFS encoding (unixfs.c), pure --- */
+/* Encodes v as a protobuf varint into out (at least 10 bytes); returns the length. */
+size_t unixfs_varint(unsigned char *out, uint64_t v);
+/* The UnixFS Data protobuf of a File node whose children have the given
+ * sizes: Type=File(2), filesize=sum, blocksizes=sizes (unpacked, as Kubo
+ * writes them). Returns a new buffer (caller frees), *len its length. */
+unsigned char *unixfs_file_data(const uint64_t *sizes, size_t n, size_t *len);
+/* Standard base64 without padding, as dag-json writes bytes. Caller frees. */
+char *unixfs_base64(const unsigned char *p, size_t n);
+
+#endif
