@@ -1,0 +1,271 @@
+# shellcheck shell=bash
+# lib.sh: the end-to-end stack on loopback, shared by every e2e suite.
+#
+#   Kubo (v0.43.1, `init --profile=test`, temp IPFS_PATH, `daemon --offline`)
+#     <- the registry under spawn-fcgi (one master + workers per stack)
+#       <- nginx, with the shipped deploy/nginx/oci-registry-p2p.conf
+#
+# One Kubo node serves every stack; a "stack" is one registry config (its own
+# mfsroot and statedir) plus its nginx. tests/run-all starts them once and
+# exports E2E_RUN; a suite run on its own starts what it needs itself
+# (e2e_ensure_stack) and tears it down on exit, also on failure.
+#
+# State lives in files under $E2E_RUN (pids, ports), not in shell variables,
+# so a suite running as a child process can stop and restart Kubo and the
+# owner's teardown still finds the right pid.
+
+E2E_ROOT=${E2E_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+# shellcheck source=../../scripts/deps.sh
+. "$E2E_ROOT/scripts/deps.sh"
+# shellcheck source=../../scripts/nginx-conf.sh
+. "$E2E_ROOT/scripts/nginx-conf.sh"
+
+E2E_FAILS=${E2E_FAILS:-0}
+E2E_OWNER=${E2E_OWNER:-0}
+
+e2e_log() { printf '[e2e] %s\n' "$*" >&2; }
+e2e_ok() { printf '  ok    %s\n' "$*"; }
+e2e_fail() { printf '  FAIL  %s\n' "$*"; E2E_FAILS=$((E2E_FAILS + 1)); }
+# e2e_check DESCRIPTION COMMAND...: runs COMMAND, records ok/FAIL.
+e2e_check() {
+    local desc=$1
+    shift
+    if "$@"; then e2e_ok "$desc"; else e2e_fail "$desc"; fi
+}
+# A suite ends with `e2e_finish NAME`: its exit status is its verdict.
+e2e_finish() {
+    if [ "$E2E_FAILS" -eq 0 ]; then
+        printf '%s: all checks passed\n' "$1"
+        return 0
+    fi
+    printf '%s: %d check(s) FAILED\n' "$1" "$E2E_FAILS"
+    return 1
+}
+
+# A free TCP port on 127.0.0.1 (the kernel picks; the tiny race until we
+# bind it is covered by the start-up checks, which fail loudly).
+e2e_free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# e2e_wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.2 s.
+e2e_wait_for() {
+    local secs=$1 desc=$2 i
+    shift 2
+    for ((i = 0; i < secs * 5; i++)); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    e2e_log "timed out after ${secs}s waiting for $desc"
+    return 1
+}
+
+e2e_alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
+
+# e2e_stop_pid PIDFILE [SECONDS]: TERM, wait (bounded), then KILL.
+e2e_stop_pid() {
+    local pidfile=$1 secs=${2:-15} pid i
+    [ -f "$pidfile" ] || return 0
+    pid=$(cat "$pidfile")
+    if e2e_alive "$pid"; then
+        kill -TERM "$pid" 2>/dev/null
+        for ((i = 0; i < secs * 5; i++)); do
+            e2e_alive "$pid" || break
+            sleep 0.2
+        done
+        if e2e_alive "$pid"; then
+            e2e_log "pid $pid ($pidfile) ignored SIGTERM for ${secs}s: killing"
+            kill -KILL "$pid" 2>/dev/null
+        fi
+    fi
+    rm -f "$pidfile"
+}
+
+# ---------------------------------------------------------------- run dir
+# Short path under /tmp: Unix socket paths are limited to 108 bytes.
+e2e_init_run() {
+    if [ -z "${E2E_RUN:-}" ]; then
+        E2E_RUN=$(mktemp -d /tmp/oci-p2p-e2e.XXXXXX)
+        E2E_OWNER=1
+    fi
+    E2E_ARTIFACTS=${E2E_ARTIFACTS:-$E2E_RUN/artifacts}
+    mkdir -p "$E2E_ARTIFACTS"
+    export E2E_RUN E2E_ARTIFACTS
+}
+
+# ------------------------------------------------------------------- Kubo
+e2e_kubo_api_port() { cat "$E2E_RUN/kubo/api.port"; }
+e2e_kubo_gw_port() { cat "$E2E_RUN/kubo/gw.port"; }
+# The ipfs CLI against our node (never the user's default repo).
+e2e_ipfs() { IPFS_PATH="$E2E_RUN/kubo/repo" "$IPFS_BIN" --api "/ip4/127.0.0.1/tcp/$(e2e_kubo_api_port)" "$@"; }
+
+e2e_start_kubo() {
+    local dir=$E2E_RUN/kubo api gw
+    mkdir -p "$dir"
+    IPFS_PATH="$dir/repo" "$IPFS_BIN" init --profile=test >"$dir/init.log" 2>&1 \
+        || { cat "$dir/init.log" >&2; return 1; }
+    # Fixed ports (not the test profile's :0) so a restarted daemon comes
+    # back where the registry expects it.
+    api=$(e2e_free_port) && gw=$(e2e_free_port) || return 1
+    IPFS_PATH="$dir/repo" "$IPFS_BIN" config Addresses.API "/ip4/127.0.0.1/tcp/$api" || return 1
+    IPFS_PATH="$dir/repo" "$IPFS_BIN" config Addresses.Gateway "/ip4/127.0.0.1/tcp/$gw" || return 1
+    echo "$api" >"$dir/api.port"
+    echo "$gw" >"$dir/gw.port"
+    e2e_kubo_daemon
+}
+
+# (Re)starts the daemon on the existing repo and waits until both its RPC
+# API and its gateway answer.
+e2e_kubo_daemon() {
+    local dir=$E2E_RUN/kubo api gw
+    api=$(e2e_kubo_api_port) gw=$(e2e_kubo_gw_port)
+    IPFS_PATH="$dir/repo" "$IPFS_BIN" daemon --offline >>"$dir/daemon.log" 2>&1 &
+    echo $! >"$dir/pid"
+    # bafkqaaa is the identity CID of empty data: the gateway serves it
+    # without touching the network.
+    if ! e2e_wait_for 60 "Kubo RPC on :$api" curl -sf -X POST "http://127.0.0.1:$api/api/v0/version" \
+        || ! e2e_wait_for 30 "Kubo gateway on :$gw" curl -sf "http://127.0.0.1:$gw/ipfs/bafkqaaa"; then
+        tail -n 20 "$dir/daemon.log" >&2
+        return 1
+    fi
+    e2e_log "kubo: pid $(cat "$dir/pid"), RPC 127.0.0.1:$api, gateway 127.0.0.1:$gw"
+}
+
+e2e_stop_kubo() { e2e_stop_pid "$E2E_RUN/kubo/pid" 20; }
+
+# ------------------------------------------------------- registry + nginx
+e2e_port() { cat "$E2E_RUN/$1/port"; }
+e2e_registry_pid() { cat "$E2E_RUN/$1/registry.pid"; }
+e2e_mfsroot() { printf '/oci-registry-p2p-%s' "$1"; }
+e2e_url() { printf 'http://127.0.0.1:%s' "$(e2e_port "$1")"; }
+
+# e2e_start_registry NAME [CONFIG LINES...]: writes NAME/registry.conf and
+# starts the registry under spawn-fcgi (-n: spawn-fcgi binds the socket,
+# then execs the registry with it on fd 0, so its pid is the master's).
+e2e_start_registry() {
+    local name=$1 dir=$E2E_RUN/$1 line
+    shift
+    mkdir -p "$dir/state"
+    {
+        echo "# generated by tests/e2e/lib.sh for stack '$name'"
+        echo "ipfsapiaddress = \"/ip4/127.0.0.1/tcp/$(e2e_kubo_api_port)\";"
+        echo "ipfsgatewayaddress = \"http://127.0.0.1:$(e2e_kubo_gw_port)\";"
+        echo "mfsroot = \"$(e2e_mfsroot "$name")\";"
+        echo "statedir = \"$dir/state\";"
+        for line in "$@"; do echo "$line"; done
+    } >"$dir/registry.conf"
+    "$REGISTRY_BIN" --check-config -c "$dir/registry.conf" >"$dir/check-config.log" 2>&1 \
+        || { e2e_log "registry rejected its config:"; cat "$dir/check-config.log" >&2; return 1; }
+    rm -f "$dir/fcgi.sock"
+    spawn-fcgi -s "$dir/fcgi.sock" -n -- "$REGISTRY_BIN" -c "$dir/registry.conf" >>"$dir/registry.log" 2>&1 &
+    echo $! >"$dir/registry.pid"
+    e2e_wait_for 10 "registry socket $dir/fcgi.sock" test -S "$dir/fcgi.sock" \
+        || { tail -n 20 "$dir/registry.log" >&2; return 1; }
+}
+
+e2e_stop_registry() { e2e_stop_pid "$E2E_RUN/$1/registry.pid" 30; }
+
+e2e_start_nginx() {
+    local name=$1 dir=$E2E_RUN/$1 port try
+    for try in 1 2 3; do
+        port=$(e2e_free_port) || return 1
+        nginx_render_local "$dir/nginx" "127.0.0.1:$port" "$dir/fcgi.sock" || return 1
+        nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/error.log" -g 'daemon off;' \
+            >>"$dir/nginx/stderr.log" 2>&1 &
+        echo $! >"$dir/nginx.pid"
+        echo "$port" >"$dir/port"
+        if e2e_wait_for 10 "nginx on :$port" curl -s -o /dev/null "http://127.0.0.1:$port/"; then
+            return 0
+        fi
+        e2e_log "nginx did not start on :$port (try $try)"
+        tail -n 5 "$dir/nginx/error.log" "$dir/nginx/stderr.log" >&2
+        e2e_stop_pid "$dir/nginx.pid" 5
+    done
+    return 1
+}
+
+e2e_stop_nginx() { e2e_stop_pid "$E2E_RUN/$1/nginx.pid" 10; }
+
+# e2e_start_stack NAME [CONFIG LINES...]: registry + nginx, ready when
+# GET /v2/ answers 200 through nginx.
+e2e_start_stack() {
+    local name=$1 code
+    e2e_start_registry "$@" || return 1
+    e2e_start_nginx "$name" || return 1
+    if ! e2e_wait_for 30 "GET /v2/ on stack $name" \
+        sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' $(e2e_url "$name")/v2/)\" = 200 ]"; then
+        code=$(curl -s -o /dev/null -w '%{http_code}' "$(e2e_url "$name")/v2/")
+        e2e_log "stack $name: GET /v2/ answers $code; registry log:"
+        tail -n 20 "$E2E_RUN/$name/registry.log" >&2
+        return 1
+    fi
+    e2e_log "stack $name: $(e2e_url "$name") (registry pid $(e2e_registry_pid "$name"), mfsroot $(e2e_mfsroot "$name"))"
+}
+
+# The configurations the suites share: "default" is the registry with its
+# defaults; "sparse" accepts manifests whose descriptors are missing.
+e2e_stack_config() {
+    case $1 in
+        default) ;;
+        sparse) echo "allow_sparse = true;" ;;
+        *) echo "$1" ;;
+    esac
+}
+
+# Tools and binaries: Kubo, and the registry built out of tree. Sets
+# IPFS_BIN and REGISTRY_BIN unless the caller (tests/run-all) already did.
+e2e_prepare() {
+    if [ -z "${IPFS_BIN:-}" ]; then
+        deps_packages && deps_kubo || return 1
+    fi
+    if [ -z "${REGISTRY_BIN:-}" ]; then
+        deps_build normal || return 1
+        REGISTRY_BIN=$BUILD_DIR/oci-registry-p2p
+    fi
+    export IPFS_BIN REGISTRY_BIN
+}
+
+# Everything started under $E2E_RUN is stopped; logs are kept in the
+# artifacts folder; the rest of the run dir (Kubo's repo) is removed.
+e2e_teardown() {
+    local d name f
+    [ -n "${E2E_RUN:-}" ] && [ -d "$E2E_RUN" ] || return 0
+    for d in "$E2E_RUN"/*/; do
+        name=$(basename "$d")
+        [ -f "$d/nginx.pid" ] && e2e_stop_nginx "$name"
+        [ -f "$d/registry.pid" ] && e2e_stop_registry "$name"
+    done
+    e2e_stop_kubo
+    mkdir -p "$E2E_ARTIFACTS/logs"
+    for d in "$E2E_RUN"/*/; do
+        name=$(basename "$d")
+        [ "$name" = artifacts ] && continue
+        mkdir -p "$E2E_ARTIFACTS/logs/$name"
+        cp "$d"/*.log "$d"/*.conf "$E2E_ARTIFACTS/logs/$name/" 2>/dev/null
+        for f in "$d"/nginx/*.log; do [ -f "$f" ] && cp "$f" "$E2E_ARTIFACTS/logs/$name/nginx-$(basename "$f")"; done
+    done
+    if [ "${E2E_KEEP:-0}" = 1 ]; then
+        e2e_log "keeping $E2E_RUN (E2E_KEEP=1)"
+    else
+        case $E2E_ARTIFACTS in "$E2E_RUN"/*) e2e_log "artifacts were inside the run dir; keeping $E2E_RUN" ;; *) rm -rf "$E2E_RUN" ;; esac
+    fi
+}
+
+# e2e_ensure_stack NAME: use the stack tests/run-all started, or start Kubo
+# and this stack now (and tear them down when the calling suite exits).
+e2e_ensure_stack() {
+    local name=$1
+    e2e_init_run
+    if [ -f "$E2E_RUN/$name/port" ] && e2e_alive "$(cat "$E2E_RUN/$name/registry.pid" 2>/dev/null)"; then
+        return 0
+    fi
+    e2e_prepare || return 1
+    if [ "$E2E_OWNER" = 1 ]; then
+        trap e2e_teardown EXIT
+        trap 'exit 130' INT TERM
+    fi
+    [ -f "$E2E_RUN/kubo/api.port" ] || e2e_start_kubo || return 1
+    # shellcheck disable=SC2046 # one line per config entry
+    local IFS=$'\n'
+    e2e_start_stack "$name" $(e2e_stack_config "$name")
+}

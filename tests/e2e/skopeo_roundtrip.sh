@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# skopeo_roundtrip.sh: a real client through the whole stack. Each image is
+# pushed from a local OCI layout with `skopeo copy oci:... docker://...`,
+# copied back into a new layout, and compared: same manifest digest, same
+# layer digests, every blob's bytes hash to its name. Images (all built
+# here, nothing comes from the internet):
+#   small  three layers made with umoci (gzip layers, a real toolchain)
+#   seed   tests/e2e/data/seed-hello-layout, written by buildah
+#   big    one uncompressed 1 GiB layer of incompressible bytes, generated
+#          fast with AES-CTR and cached in $OCI_P2P_CACHE/testdata
+# Around the big image it records the workers' peak RSS (VmHWM, reset
+# before the push) and how long the final PUT of the 1 GiB blob took
+# (nginx's request_time for that PUT), in $E2E_ARTIFACTS/roundtrip.txt.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+BIG_SIZE=${E2E_BIG_SIZE:-1073741824}
+
+# --------------------------------------------------------------- images
+rt_build_small() {
+    local img=$1 src=$2 i
+    umoci init --layout "$img" >/dev/null || return 1
+    umoci new --image "$img:v1" >/dev/null || return 1
+    for i in 1 2 3; do
+        mkdir -p "$src/layer$i/sub"
+        printf 'layer %s of the small e2e image\n' "$i" >"$src/layer$i/hello.txt"
+        head -c $((i * 200000)) /dev/urandom >"$src/layer$i/sub/random.bin"
+        umoci insert --image "$img:v1" "$src/layer$i" "/data$i" >/dev/null || return 1
+    done
+    umoci config --image "$img:v1" --config.cmd=/data1/hello.txt >/dev/null || return 1
+    umoci gc --layout "$img" >/dev/null
+}
+
+# rt_put_blob LAYOUT FILE: moves FILE into LAYOUT's blobs, prints its digest.
+rt_put_blob() {
+    local hex
+    hex=$(sha256sum "$2" | cut -d' ' -f1) || return 1
+    mv -f "$2" "$1/blobs/sha256/$hex"
+    printf 'sha256:%s' "$hex"
+}
+
+# A layout with one uncompressed tar layer holding BIG_SIZE bytes of AES-CTR
+# keystream: incompressible, deterministic, ~1 GB/s to generate.
+rt_build_big() {
+    local img=$1 tmp layer config manifest lsize csize msize
+    tmp=$img.tmp
+    rm -rf "$tmp" && mkdir -p "$tmp/blobs/sha256" "$tmp/src" || return 1
+    openssl enc -aes-128-ctr -nosalt -pass pass:oci-registry-p2p-e2e -pbkdf2 -in /dev/zero 2>/dev/null \
+        | head -c "$BIG_SIZE" >"$tmp/src/big.bin"
+    [ "$(stat -c %s "$tmp/src/big.bin")" = "$BIG_SIZE" ] || { e2e_log "could not generate $BIG_SIZE bytes"; return 1; }
+    tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$tmp/src" -cf "$tmp/layer.tar" big.bin || return 1
+    rm -f "$tmp/src/big.bin"
+    lsize=$(stat -c %s "$tmp/layer.tar")
+    layer=$(rt_put_blob "$tmp" "$tmp/layer.tar") || return 1
+    printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["%s"]}}' \
+        "$layer" >"$tmp/config.json"
+    csize=$(stat -c %s "$tmp/config.json")
+    config=$(rt_put_blob "$tmp" "$tmp/config.json") || return 1
+    printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%s}]}' \
+        "$config" "$csize" "$layer" "$lsize" >"$tmp/manifest.json"
+    msize=$(stat -c %s "$tmp/manifest.json")
+    manifest=$(rt_put_blob "$tmp" "$tmp/manifest.json") || return 1
+    printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"v1"}}]}' \
+        "$manifest" "$msize" >"$tmp/index.json"
+    printf '{"imageLayoutVersion":"1.0.0"}' >"$tmp/oci-layout"
+    rmdir "$tmp/src"
+    rm -rf "$img" && mv "$tmp" "$img"
+}
+
+# --------------------------------------------------------------- checks
+# rt_manifest_digest LAYOUT TAG: the digest index.json gives TAG.
+rt_manifest_digest() {
+    jq -r --arg t "$2" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $t) | .digest' \
+        "$1/index.json" | head -n 1
+}
+rt_blob() { printf '%s/blobs/%s' "$1" "${2/://}"; }
+rt_layers() { jq -r '[.config.digest] + [.layers[].digest] | .[]' "$(rt_blob "$1" "$2")"; }
+
+# rt_blobs_intact LAYOUT DIGEST...: every blob file hashes to its name.
+rt_blobs_intact() {
+    local layout=$1 d alg hex
+    shift
+    for d in "$@"; do
+        alg=${d%%:*} hex=${d#*:}
+        [ "$("${alg}sum" "$(rt_blob "$layout" "$d")" | cut -d' ' -f1)" = "$hex" ] || { e2e_log "blob $d is corrupt in $layout"; return 1; }
+    done
+}
+
+# rt_roundtrip NAME LAYOUT TAG STACK: push, HEAD, pull back, compare.
+rt_roundtrip() {
+    local name=$1 layout=$2 tag=$3 stack=$4 port ref back want got head t0 t1 t2 orig_layers back_layers
+    port=$(e2e_port "$stack")
+    ref="127.0.0.1:$port/e2e/$name:$tag"
+    back=$E2E_RUN/roundtrip/$name-back
+    rm -rf "$back"
+    want=$(rt_manifest_digest "$layout" "$tag")
+    t0=$(date +%s.%N)
+    # --preserve-digests: skopeo would otherwise gzip uncompressed layers
+    # on the way to a registry, and we compare digests end to end.
+    if ! timeout 900 skopeo copy -q --preserve-digests --dest-tls-verify=false \
+        "oci:$layout:$tag" "docker://$ref" >"$E2E_RUN/roundtrip/$name-push.log" 2>&1; then
+        e2e_fail "$name: skopeo push to $ref"
+        tail -n 15 "$E2E_RUN/roundtrip/$name-push.log"
+        return 1
+    fi
+    t1=$(date +%s.%N)
+    e2e_ok "$name: pushed $ref in $(rt_secs "$t0" "$t1") s"
+    head=$(curl -sfI -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+        -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+        "http://127.0.0.1:$port/v2/e2e/$name/manifests/$tag" | tr -d '\r' \
+        | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: *//p')
+    e2e_check "$name: registry's Docker-Content-Digest for :$tag is the layout's ($want)" [ "$head" = "$want" ]
+    if ! timeout 900 skopeo copy -q --preserve-digests --dest-oci-accept-uncompressed-layers --src-tls-verify=false \
+        "docker://$ref" "oci:$back:$tag" >"$E2E_RUN/roundtrip/$name-pull.log" 2>&1; then
+        e2e_fail "$name: skopeo pull from $ref"
+        tail -n 15 "$E2E_RUN/roundtrip/$name-pull.log"
+        return 1
+    fi
+    t2=$(date +%s.%N)
+    e2e_ok "$name: pulled back in $(rt_secs "$t1" "$t2") s"
+    got=$(rt_manifest_digest "$back" "$tag")
+    e2e_check "$name: manifest digest after the round trip ($got)" [ "$got" = "$want" ]
+    orig_layers=$(rt_layers "$layout" "$want" | tr '\n' ' ')
+    back_layers=$(rt_layers "$back" "$got" 2>/dev/null | tr '\n' ' ')
+    e2e_check "$name: config and layer digests match ($(echo "$orig_layers" | wc -w) blobs)" [ "$orig_layers" = "$back_layers" ]
+    # shellcheck disable=SC2086
+    e2e_check "$name: every pulled blob hashes to its digest" rt_blobs_intact "$back" $got $back_layers
+    rm -rf "$back"
+    RT_PUSH_SECS=$(rt_secs "$t0" "$t1")
+    RT_PULL_SECS=$(rt_secs "$t1" "$t2")
+}
+
+# ------------------------------------------------- memory and PUT timing
+# Worker pids: the master's children (spawn-fcgi -n execs the master, so the
+# pid file holds the master's pid).
+rt_workers() { pgrep -P "$(e2e_registry_pid "$1")"; }
+
+# Peak RSS is a high-water mark since process start; writing 5 to
+# clear_refs resets it, so what we read afterwards covers the big image only.
+rt_reset_hwm() {
+    local p
+    for p in $(e2e_registry_pid "$1") $(rt_workers "$1"); do
+        echo 5 >"/proc/$p/clear_refs" 2>/dev/null
+    done
+}
+
+# Prints "max_worker_kib n_workers master_kib".
+rt_peak_rss() {
+    local p v max=0 n=0 master
+    for p in $(rt_workers "$1"); do
+        v=$(sed -n 's/^VmHWM: *\([0-9]*\) kB/\1/p' "/proc/$p/status" 2>/dev/null)
+        [ -n "$v" ] || continue
+        n=$((n + 1))
+        [ "$v" -gt "$max" ] && max=$v
+    done
+    master=$(sed -n 's/^VmHWM: *\([0-9]*\) kB/\1/p' "/proc/$(e2e_registry_pid "$1")/status" 2>/dev/null)
+    echo "$max $n ${master:-0}"
+}
+
+# rt_access_line STACK METHOD DIGEST: the nginx access-log line of the
+# upload request (PUT or PATCH) that carried/finished DIGEST's blob.
+rt_access_line() {
+    local log=$E2E_RUN/$1/nginx/access.log
+    case $2 in
+        PUT) grep -F "\"PUT " "$log" | grep -F "digest=${3/:/%3A}" ; grep -F "\"PUT " "$log" | grep -F "digest=$3" ;;
+        *) grep -F "\"$2 " "$log" | grep -F "/e2e/big/blobs/uploads/" ;;
+    esac | tail -n 1
+}
+rt_between() { [ "$1" -ge "$2" ] && [ "$1" -lt "$3" ]; }
+rt_secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+rt_field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
+
+main() {
+    local stack=default imgs small seed big bigdigest rss putline patchline report
+    e2e_ensure_stack "$stack" || { e2e_fail "stack '$stack' did not start"; e2e_finish skopeo_roundtrip; return; }
+    imgs=$E2E_RUN/roundtrip
+    mkdir -p "$imgs"
+    echo "== skopeo round trip (stack $stack, $(e2e_url "$stack"))"
+
+    small=$imgs/small
+    if rt_build_small "$small" "$imgs/small-src" >"$imgs/umoci.log" 2>&1; then
+        rt_roundtrip small "$small" v1 "$stack"
+    else
+        e2e_fail "small: building the image with umoci"; tail -n 10 "$imgs/umoci.log"
+    fi
+
+    seed=$imgs/seed
+    cp -r "$E2E_ROOT/tests/e2e/data/seed-hello-layout" "$seed" && chmod -R u+w "$seed"
+    rt_roundtrip seed "$seed" v1 "$stack"
+
+    big=$OCI_P2P_CACHE/testdata/big-$BIG_SIZE-v1
+    if [ ! -f "$big/index.json" ]; then
+        e2e_log "generating the $BIG_SIZE-byte test layer (cached in $big)"
+        mkdir -p "$(dirname "$big")"
+        rt_build_big "$big" || { e2e_fail "big: generating the image"; e2e_finish skopeo_roundtrip; return; }
+    fi
+    rt_reset_hwm "$stack"
+    RT_PUSH_SECS=0 RT_PULL_SECS=0
+    rt_roundtrip big "$big" v1 "$stack"
+    rss=$(rt_peak_rss "$stack")
+    bigdigest=$(jq -r '.layers[0].digest' "$(rt_blob "$big" "$(rt_manifest_digest "$big" v1)")")
+    putline=$(rt_access_line "$stack" PUT "$bigdigest")
+    patchline=$(rt_access_line "$stack" PATCH "$bigdigest")
+    report=$E2E_ARTIFACTS/roundtrip.txt
+    {
+        echo "1 GiB round trip ($BIG_SIZE-byte layer $bigdigest)"
+        printf '  push %.1f s, pull %.1f s\n' "$RT_PUSH_SECS" "$RT_PULL_SECS"
+        read -r max n master <<<"$rss"
+        printf '  peak RSS (VmHWM) of the workers: max %s KiB over %s workers; master %s KiB\n' "$max" "$n" "$master"
+        printf '  final PUT of the blob: request_time %s s, upstream %s s, request length %s bytes\n' \
+            "$(rt_field "$putline" rt)" "$(rt_field "$putline" urt)" "$(rt_field "$putline" req_len)"
+        printf '  PATCH carrying the body: request_time %s s, request length %s bytes\n' \
+            "$(rt_field "$patchline" rt)" "$(rt_field "$patchline" req_len)"
+        echo "  nginx lines:"
+        echo "    $patchline"
+        echo "    $putline"
+    } | tee "$report"
+    read -r max n master <<<"$rss"
+    # The design promises flat memory while a 1 GiB blob goes through: a
+    # worker holding the blob would be over 1 GiB; 256 MiB is a loud alarm.
+    e2e_check "big: peak worker RSS ${max} KiB stays under 256 MiB" rt_between "${max:-0}" 1 262144
+    e2e_check "big: nginx logged the final PUT of the 1 GiB blob" [ -n "$putline" ]
+    e2e_finish skopeo_roundtrip
+}
+
+main "$@"
