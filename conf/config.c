@@ -1,1 +1,645 @@
-/* placeholder: being written */
+/* config: defaults, then the libconfig file, then the environment, each
+ * setting validated where it is read so an error names its file and line
+ * (or its environment variable). Unknown keys are errors: a typo must not
+ * silently leave a default in force. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libconfig.h>
+#include "conf/config.h"
+#include "core/xalloc.h"
+#include "ipfs/multiaddr.h"
+
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+
+#define CONFIG_DEFAULT_API "/ip4/127.0.0.1/tcp/5001"
+#define CONFIG_DEFAULT_GATEWAY "http://127.0.0.1:8080"
+#define CONFIG_DEFAULT_MFSROOT "/oci-registry-p2p"
+#define CONFIG_DEFAULT_STATEDIR LOCALSTATEDIR "/lib/oci-registry-p2p"
+/* the spec asks registries to accept manifests of at least 4 MiB */
+#define CONFIG_DEFAULT_MAX_MANIFEST (4u * 1024 * 1024)
+#define CONFIG_MIN_MANIFEST 1024u
+#define CONFIG_MAX_MANIFEST (64u * 1024 * 1024)   /* manifests are read into memory */
+#define CONFIG_DEFAULT_EXPIRY 86400
+#define CONFIG_MIN_EXPIRY 60   /* shorter would expire sessions between a client's chunks */
+#define CONFIG_DEFAULT_WORKERS 16
+#define CONFIG_MAX_WORKERS 1024
+#define CONFIG_KEY_MAX 128        /* a keystore name or a key ID */
+#define CONFIG_RO_KEY_MAX 255     /* a key ID or a DNSLink domain */
+#define CONFIG_PATH_MAX 1024
+
+#define ENV_API "REGISTRY_STORAGE_IPFS_IPFSAPIADDRESS"
+#define ENV_WRITEKEY "REGISTRY_STORAGE_IPFS_WRITEIPNSKEY"
+#define ENV_ROKEYS "REGISTRY_STORAGE_IPFS_READONLYIPNSKEYS"
+
+static void config_defaults(struct config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->ipfsapiaddress = xstrdup(CONFIG_DEFAULT_API);
+    c->ipfsgatewayaddress = xstrdup(CONFIG_DEFAULT_GATEWAY);
+    c->mfsroot = xstrdup(CONFIG_DEFAULT_MFSROOT);
+    c->statedir = xstrdup(CONFIG_DEFAULT_STATEDIR);
+    c->max_manifest_size = CONFIG_DEFAULT_MAX_MANIFEST;
+    c->upload_expiry = CONFIG_DEFAULT_EXPIRY;
+    c->workers = CONFIG_DEFAULT_WORKERS;
+    c->listen_mode = 0660;
+    c->shutdown_timeout = 0;
+    c->log_level = LOG_LVL_INFO;
+}
+
+static void config_replace(char **slot, const char *v)
+{
+    free(*slot);
+    *slot = v ? xstrdup(v) : NULL;
+}
+
+static int config_has_ctl(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
+/* ---- validators shared by the file and the environment; each returns 0 or
+ * -1 with *problem (caller frees) ---- */
+
+static int config_set_api(struct config *c, const char *v, char **problem)
+{
+    char *base = NULL, *unix_path = NULL, *err = NULL;
+    if (!*v) {
+        *problem = xstrdup("must not be empty");
+        return -1;
+    }
+    if (multiaddr_to_url(v, &base, &unix_path, &err) < 0) {
+        *problem = xasprintf("invalid API address \"%s\": %s", v, err ? err : "unsupported form");
+        free(err);
+        return -1;
+    }
+    free(base);
+    free(unix_path);
+    config_replace(&c->ipfsapiaddress, v);
+    return 0;
+}
+
+static int config_set_gateway(struct config *c, const char *v, char **problem)
+{
+    const char *host = strncmp(v, "http://", 7) == 0 ? v + 7 : NULL;
+    if (!host || !*host || *host == '/' || config_has_ctl(v) || strpbrk(v, " \t")) {
+        *problem = xasprintf("must be an http:// URL such as %s (got \"%s\")", CONFIG_DEFAULT_GATEWAY, v);
+        return -1;
+    }
+    char *s = xstrdup(v);
+    size_t n = strlen(s);
+    while (n > 7 && s[n - 1] == '/')   /* callers append "/ipfs/..." */
+        s[--n] = '\0';
+    free(c->ipfsgatewayaddress);
+    c->ipfsgatewayaddress = s;
+    return 0;
+}
+
+/* [A-Za-z0-9._-]{1,max} */
+static int config_key_chars_ok(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+            return 0;
+    return 1;
+}
+
+static int config_set_writekey(struct config *c, const char *v, char **problem)
+{
+    if (!*v) {   /* an empty value means: publish nothing */
+        config_replace(&c->writeipnskey, NULL);
+        return 0;
+    }
+    if (!config_key_chars_ok(v, CONFIG_KEY_MAX)) {
+        *problem = xasprintf("\"%s\" is not a key name or key ID ([A-Za-z0-9._-], at most %d characters)",
+                             v, CONFIG_KEY_MAX);
+        return -1;
+    }
+    config_replace(&c->writeipnskey, v);
+    return 0;
+}
+
+static void config_clear_rokeys(struct config *c)
+{
+    strv_free(c->readonlyipnskeys, c->n_readonlyipnskeys);
+    c->readonlyipnskeys = NULL;
+    c->n_readonlyipnskeys = 0;
+}
+
+static int config_add_rokey(char ***v, size_t *n, const char *key, char **problem)
+{
+    if (!config_key_chars_ok(key, CONFIG_RO_KEY_MAX)) {
+        *problem = xasprintf("\"%s\" is not a key ID or DNSLink domain ([A-Za-z0-9._-]+)", key);
+        return -1;
+    }
+    *v = xrealloc(*v, (*n + 1) * sizeof **v);
+    (*v)[(*n)++] = xstrdup(key);
+    return 0;
+}
+
+/* "k1, k2,k3": items trimmed; empty items (a trailing comma) skipped. */
+static int config_set_rokeys_csv(struct config *c, const char *v, char **problem)
+{
+    char **keys = NULL;
+    size_t n = 0;
+    const char *p = v;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        const char *end = comma ? comma : p + strlen(p);
+        while (p < end && isspace((unsigned char)*p))
+            p++;
+        const char *e = end;
+        while (e > p && isspace((unsigned char)e[-1]))
+            e--;
+        if (e > p) {
+            char *item = xstrndup(p, (size_t)(e - p));
+            int rc = config_add_rokey(&keys, &n, item, problem);
+            free(item);
+            if (rc < 0) {
+                strv_free(keys, n);
+                return -1;
+            }
+        }
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    config_clear_rokeys(c);
+    c->readonlyipnskeys = keys;
+    c->n_readonlyipnskeys = n;
+    return 0;
+}
+
+/* ---- the file ---- */
+
+struct config_ctx {
+    struct config *c;
+    const char *file;
+    char *err;   /* the first error, one line */
+};
+
+static void config_fail(struct config_ctx *x, const config_setting_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void config_fail(struct config_ctx *x, const config_setting_t *s, const char *fmt, ...)
+{
+    if (x->err)
+        return;
+    char problem[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(problem, sizeof problem, fmt, ap);
+    va_end(ap);
+    /* a list element has no name: report the list's key */
+    const config_setting_t *named = s;
+    while (named && !config_setting_name(named) && config_setting_parent(named))
+        named = config_setting_parent(named);
+    const char *key = named && config_setting_name(named) ? config_setting_name(named) : "?";
+    x->err = xasprintf("%s:%u: %s: %s", x->file, config_setting_source_line(s), key, problem);
+}
+
+static void config_fail_problem(struct config_ctx *x, const config_setting_t *s, char *problem)
+{
+    config_fail(x, s, "%s", problem);
+    free(problem);
+}
+
+static const char *config_type_name(int type)
+{
+    switch (type) {
+    case CONFIG_TYPE_GROUP: return "a group";
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64: return "an integer";
+    case CONFIG_TYPE_FLOAT: return "a number with a fraction";
+    case CONFIG_TYPE_STRING: return "a string";
+    case CONFIG_TYPE_BOOL: return "a boolean";
+    case CONFIG_TYPE_ARRAY: return "an array";
+    case CONFIG_TYPE_LIST: return "a list";
+    default: return "something else";
+    }
+}
+
+static const char *config_get_str(struct config_ctx *x, const config_setting_t *s)
+{
+    if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+        config_fail(x, s, "must be a string, not %s", config_type_name(config_setting_type(s)));
+        return NULL;
+    }
+    return config_setting_get_string(s);
+}
+
+static int config_get_int(struct config_ctx *x, const config_setting_t *s, long long lo, long long hi,
+                          long long *out)
+{
+    int t = config_setting_type(s);
+    if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
+        config_fail(x, s, "must be an integer, not %s", config_type_name(t));
+        return -1;
+    }
+    long long v = config_setting_get_int64(s);
+    if (v < lo || v > hi) {
+        if (hi == LLONG_MAX)
+            config_fail(x, s, "must be at least %lld (got %lld)", lo, v);
+        else
+            config_fail(x, s, "must be %lld..%lld (got %lld)", lo, hi, v);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int config_get_bool(struct config_ctx *x, const config_setting_t *s, int *out)
+{
+    if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+        config_fail(x, s, "must be true or false, not %s", config_type_name(config_setting_type(s)));
+        return -1;
+    }
+    *out = config_setting_get_bool(s) ? 1 : 0;
+    return 0;
+}
+
+/* Absolute, no empty, "." or ".." component, no trailing slash, not "/". */
+static const char *config_mfs_path_problem(const char *v)
+{
+    if (v[0] != '/')
+        return "must be an absolute MFS path";
+    if (strcmp(v, "/") == 0)
+        return "must not be the MFS root \"/\" (use a directory such as " CONFIG_DEFAULT_MFSROOT ")";
+    if (strlen(v) > CONFIG_PATH_MAX || config_has_ctl(v))
+        return "is too long or contains control characters";
+    const char *p = v + 1;
+    for (;;) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        if (n == 0)
+            return slash ? "must not contain \"//\"" : "must not end with '/'";
+        if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+            return "must not contain \".\" or \"..\" components";
+        if (!slash)
+            return NULL;
+        p = slash + 1;
+    }
+}
+
+static void config_key_mfsroot(struct config_ctx *x, const config_setting_t *s)
+{
+    const char *v = config_get_str(x, s);
+    if (!v)
+        return;
+    const char *problem = config_mfs_path_problem(v);
+    if (problem)
+        config_fail(x, s, "\"%s\" %s", v, problem);
+    else
+        config_replace(&x->c->mfsroot, v);
+}
+
+static void config_key_statedir(struct config_ctx *x, const config_setting_t *s)
+{
+    const char *v = config_get_str(x, s);
+    if (!v)
+        return;
+    if (v[0] != '/' || strlen(v) > CONFIG_PATH_MAX || config_has_ctl(v)) {
+        config_fail(x, s, "must be an absolute directory path (got \"%s\")", v);
+        return;
+    }
+    char *d = xstrdup(v);
+    size_t n = strlen(d);
+    while (n > 1 && d[n - 1] == '/')   /* callers append "/uploads" */
+        d[--n] = '\0';
+    free(x->c->statedir);
+    x->c->statedir = d;
+}
+
+static void config_key_api(struct config_ctx *x, const config_setting_t *s)
+{
+    const char *v = config_get_str(x, s);
+    char *problem;
+    if (v && config_set_api(x->c, v, &problem) < 0)
+        config_fail_problem(x, s, problem);
+}
+
+static void config_key_gateway(struct config_ctx *x, const config_setting_t *s)
+{
+    const char *v = config_get_str(x, s);
+    char *problem;
+    if (v && config_set_gateway(x->c, v, &problem) < 0)
+        config_fail_problem(x, s, problem);
+}
+
+static void config_key_writekey(struct config_ctx *x, const config_setting_t *s)
+{
+    const char *v = config_get_str(x, s);
+    char *problem;
+    if (v && config_set_writekey(x->c, v, &problem) < 0)
+        config_fail_problem(x, s, problem);
+}
+
+static void config_key_rokeys(struct config_ctx *x, const config_setting_t *s)
+{
+    int t = config_setting_type(s);
+    char *problem;
+    if (t == CONFIG_TYPE_STRING) {
+        if (config_set_rokeys_csv(x->c, config_setting_get_string(s), &problem) < 0)
+            config_fail_problem(x, s, problem);
+        return;
+    }
+    if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+        config_fail(x, s, "must be a list of strings or one comma-separated string, not %s",
+                    config_type_name(t));
+        return;
+    }
+    char **keys = NULL;
+    size_t n = 0;
+    for (int i = 0; i < config_setting_length(s); i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+            config_fail(x, e, "element %d must be a string, not %s", i + 1,
+                        config_type_name(config_setting_type(e)));
+            strv_free(keys, n);
+            return;
+        }
+        if (config_add_rokey(&keys, &n, config_setting_get_string(e), &problem) < 0) {
+            config_fail_problem(x, e, problem);
+            strv_free(keys, n);
+            return;
+        }
+    }
+    config_clear_rokeys(x->c);
+    x->c->readonlyipnskeys = keys;
+    x->c->n_readonlyipnskeys = n;
+}
+
+static void config_key_readonly(struct config_ctx *x, const config_setting_t *s)
+{
+    config_get_bool(x, s, &x->c->readonly);
+}
+
+static void config_key_allow_sparse(struct config_ctx *x, const config_setting_t *s)
+{
+    config_get_bool(x, s, &x->c->allow_sparse);
+}
+
+static void config_key_max_manifest(struct config_ctx *x, const config_setting_t *s)
+{
+    long long v;
+    if (config_get_int(x, s, CONFIG_MIN_MANIFEST, CONFIG_MAX_MANIFEST, &v) == 0)
+        x->c->max_manifest_size = (uint64_t)v;
+}
+
+static void config_key_expiry(struct config_ctx *x, const config_setting_t *s)
+{
+    long long v;
+    if (config_get_int(x, s, CONFIG_MIN_EXPIRY, LLONG_MAX, &v) == 0)
+        x->c->upload_expiry = (time_t)v;
+}
+
+static void config_key_workers(struct config_ctx *x, const config_setting_t *s)
+{
+    long long v;
+    if (config_get_int(x, s, 1, CONFIG_MAX_WORKERS, &v) == 0)
+        x->c->workers = (int)v;
+}
+
+static void config_key_shutdown(struct config_ctx *x, const config_setting_t *s)
+{
+    long long v;
+    if (config_get_int(x, s, 0, INT_MAX, &v) == 0)
+        x->c->shutdown_timeout = (int)v;
+}
+
+/* "/path.sock", "host:port" or "[v6addr]:port" */
+static const char *config_listen_problem(const char *v)
+{
+    if (config_has_ctl(v) || strpbrk(v, " \t"))
+        return "must not contain spaces or control characters";
+    if (v[0] == '/')
+        return strlen(v) < 108 ? NULL : "Unix socket path too long (at most 107 bytes)";
+    const char *colon = strrchr(v, ':');
+    if (!colon)
+        return "must be an absolute Unix socket path, host:port or [IPv6]:port";
+    size_t hlen = (size_t)(colon - v);
+    if (v[0] == '[') {
+        if (hlen < 3 || v[hlen - 1] != ']')
+            return "an IPv6 address must be written [address]:port";
+    } else if (hlen == 0 || memchr(v, ':', hlen) || memchr(v, '/', hlen)) {
+        return "must be an absolute Unix socket path, host:port or [IPv6]:port";
+    }
+    const char *port = colon + 1;
+    if (!*port || strlen(port) > 5 || strspn(port, "0123456789") != strlen(port))
+        return "port must be 1..65535";
+    long p = strtol(port, NULL, 10);
+    if (p < 1 || p > 65535)
+        return "port must be 1..65535";
+    return NULL;
+}
+
+static void config_key_listen(struct config_ctx *x, const config_setting_t *s)
+{
+    const char *v = config_get_str(x, s);
+    if (!v)
+        return;
+    if (!*v) {
+        config_replace(&x->c->listen, NULL);   /* inherit the socket */
+        return;
+    }
+    const char *problem = config_listen_problem(v);
+    if (problem)
+        config_fail(x, s, "\"%s\": %s", v, problem);
+    else
+        config_replace(&x->c->listen, v);
+}
+
+static void config_key_listen_mode(struct config_ctx *x, const config_setting_t *s)
+{
+    int t = config_setting_type(s);
+    if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
+        long long v = config_setting_get_int64(s);
+        if (v < 0 || v > 0777) {
+            /* libconfig reads 0660 as decimal 660 */
+            config_fail(x, s, "must be an octal mode written as a string such as \"0660\" (got %lld)", v);
+            return;
+        }
+        x->c->listen_mode = (int)v;
+        return;
+    }
+    const char *v = config_get_str(x, s);
+    if (!v)
+        return;
+    size_t n = strlen(v);
+    if (n == 0 || n > 4 || strspn(v, "01234567") != n) {
+        config_fail(x, s, "must be an octal mode such as \"0660\" (got \"%s\")", v);
+        return;
+    }
+    x->c->listen_mode = (int)strtol(v, NULL, 8);
+}
+
+static void config_key_log_level(struct config_ctx *x, const config_setting_t *s)
+{
+    const char *v = config_get_str(x, s);
+    if (v && log_level_parse(v, &x->c->log_level) < 0)
+        config_fail(x, s, "must be one of error, warn, info, debug (got \"%s\")", v);
+}
+
+static const struct {
+    const char *name;
+    void (*set)(struct config_ctx *, const config_setting_t *);
+} config_keys[] = {
+    { "ipfsapiaddress", config_key_api },
+    { "ipfsgatewayaddress", config_key_gateway },
+    { "writeipnskey", config_key_writekey },
+    { "readonlyipnskeys", config_key_rokeys },
+    { "mfsroot", config_key_mfsroot },
+    { "statedir", config_key_statedir },
+    { "readonly", config_key_readonly },
+    { "allow_sparse", config_key_allow_sparse },
+    { "max_manifest_size", config_key_max_manifest },
+    { "upload_expiry", config_key_expiry },
+    { "workers", config_key_workers },
+    { "listen", config_key_listen },
+    { "listen_mode", config_key_listen_mode },
+    { "shutdown_timeout", config_key_shutdown },
+    { "log_level", config_key_log_level },
+};
+
+static int config_read_file_into(const char *file, struct config *c, char **err)
+{
+    FILE *f = fopen(file, "r");
+    if (!f) {
+        *err = xasprintf("%s: cannot open: %s", file, strerror(errno));
+        return -1;
+    }
+    config_t cfg;
+    config_init(&cfg);
+    int ok = config_read(&cfg, f);
+    fclose(f);
+    if (!ok) {
+        *err = xasprintf("%s:%d: %s", config_error_file(&cfg) ? config_error_file(&cfg) : file,
+                         config_error_line(&cfg), config_error_text(&cfg));
+        config_destroy(&cfg);
+        return -1;
+    }
+    struct config_ctx x = { .c = c, .file = file, .err = NULL };
+    config_setting_t *root = config_root_setting(&cfg);
+    for (int i = 0; i < config_setting_length(root) && !x.err; i++) {
+        config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
+        const char *name = config_setting_name(s);
+        size_t k;
+        for (k = 0; k < sizeof config_keys / sizeof config_keys[0]; k++)
+            if (strcmp(name, config_keys[k].name) == 0)
+                break;
+        if (k == sizeof config_keys / sizeof config_keys[0])
+            config_fail(&x, s, "unknown setting");
+        else
+            config_keys[k].set(&x, s);
+    }
+    config_destroy(&cfg);
+    if (x.err) {
+        *err = x.err;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the environment: the names distribution's storage driver used ---- */
+
+static int config_env(struct config *c, char **err)
+{
+    static const struct {
+        const char *var;
+        int (*set)(struct config *, const char *, char **);
+    } vars[] = {
+        { ENV_API, config_set_api },
+        { ENV_WRITEKEY, config_set_writekey },
+        { ENV_ROKEYS, config_set_rokeys_csv },
+    };
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i].var);
+        char *problem;
+        if (v && vars[i].set(c, v, &problem) < 0) {
+            *err = xasprintf("environment: %s: %s", vars[i].var, problem);
+            free(problem);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int config_load(const char *file, struct config *c, char **err)
+{
+    *err = NULL;
+    config_defaults(c);
+    if (file) {
+        c->file = xstrdup(file);
+        if (config_read_file_into(file, c, err) < 0)
+            return -1;
+    }
+    return config_env(c, err);
+}
+
+void config_free(struct config *c)
+{
+    free(c->file);
+    free(c->ipfsapiaddress);
+    free(c->ipfsgatewayaddress);
+    free(c->writeipnskey);
+    config_clear_rokeys(c);
+    free(c->mfsroot);
+    free(c->statedir);
+    free(c->listen);
+    memset(c, 0, sizeof *c);
+}
+
+/* A libconfig string literal, so the dump can be loaded back. */
+static void config_dump_str(FILE *out, const char *key, const char *v)
+{
+    fprintf(out, "%s = \"", key);
+    for (; *v; v++) {
+        if (*v == '"' || *v == '\\')
+            fputc('\\', out);
+        fputc(*v, out);
+    }
+    fputs("\";\n", out);
+}
+
+void config_dump(const struct config *c, FILE *out)
+{
+    static const char *const levels[] = { "error", "warn", "info", "debug" };
+    fprintf(out, "# effective configuration%s%s\n", c->file ? " from " : " (defaults and environment)",
+            c->file ? c->file : "");
+    config_dump_str(out, "ipfsapiaddress", c->ipfsapiaddress);
+    config_dump_str(out, "ipfsgatewayaddress", c->ipfsgatewayaddress);
+    if (c->writeipnskey)
+        config_dump_str(out, "writeipnskey", c->writeipnskey);
+    else
+        fputs("# writeipnskey: not set (nothing is published)\n", out);
+    fputs("readonlyipnskeys = [", out);
+    for (size_t i = 0; i < c->n_readonlyipnskeys; i++)
+        fprintf(out, "%s\"%s\"", i ? ", " : "", c->readonlyipnskeys[i]);
+    fputs("];\n", out);
+    config_dump_str(out, "mfsroot", c->mfsroot);
+    config_dump_str(out, "statedir", c->statedir);
+    fprintf(out, "readonly = %s;\n", c->readonly ? "true" : "false");
+    fprintf(out, "allow_sparse = %s;\n", c->allow_sparse ? "true" : "false");
+    fprintf(out, "max_manifest_size = %llu;\n", (unsigned long long)c->max_manifest_size);
+    fprintf(out, "upload_expiry = %lld;\n", (long long)c->upload_expiry);
+    fprintf(out, "workers = %d;\n", c->workers);
+    if (c->listen)
+        config_dump_str(out, "listen", c->listen);
+    else
+        fputs("# listen: not set (inherit the socket: fd 0 or LISTEN_FDS)\n", out);
+    fprintf(out, "listen_mode = \"%04o\";\n", (unsigned)c->listen_mode);
+    fprintf(out, "shutdown_timeout = %d;\n", c->shutdown_timeout);
+    fprintf(out, "log_level = \"%s\";\n",
+            (unsigned)c->log_level < 4 ? levels[c->log_level] : "info");
+}

@@ -1,3 +1,317 @@
-/* placeholder until the config tests are written: an empty suite */
+/* config: defaults, every key, list and string forms, environment overrides
+ * and one-line error messages with file and line. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include "tests/unit/unit.h"
-Suite *suite_config(void) { return suite_create("config"); }
+#include "conf/config.h"
+#include "core/xalloc.h"
+
+static char cfg_path[64];
+
+static void cfg_setup(void)
+{
+    unsetenv("REGISTRY_STORAGE_IPFS_IPFSAPIADDRESS");
+    unsetenv("REGISTRY_STORAGE_IPFS_WRITEIPNSKEY");
+    unsetenv("REGISTRY_STORAGE_IPFS_READONLYIPNSKEYS");
+    snprintf(cfg_path, sizeof cfg_path, "/tmp/test-config-%ld.conf", (long)getpid());
+}
+
+static void cfg_teardown(void)
+{
+    unlink(cfg_path);
+}
+
+static void cfg_write(const char *text)
+{
+    FILE *f = fopen(cfg_path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Loads text; returns the error line (caller frees) or NULL on success. */
+static char *cfg_load_text(const char *text, struct config *c)
+{
+    cfg_write(text);
+    char *err = NULL;
+    int rc = config_load(cfg_path, c, &err);
+    if (rc == 0) {
+        ck_assert_ptr_null(err);
+        return NULL;
+    }
+    ck_assert_ptr_nonnull(err);
+    return err;
+}
+
+/* Expects text to fail with "<file>:<line>: <rest>". */
+static void cfg_expect_error(const char *text, int line, const char *rest)
+{
+    struct config c;
+    char *err = cfg_load_text(text, &c);
+    ck_assert_msg(err != NULL, "no error for: %s", text);
+    char *want = xasprintf("%s:%d: %s", cfg_path, line, rest);
+    ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "got \"%s\", want prefix \"%s\"", err, want);
+    ck_assert_ptr_null(strchr(err, '\n'));   /* one line */
+    free(want);
+    free(err);
+    config_free(&c);
+}
+
+START_TEST(config_defaults)
+{
+    struct config c;
+    char *err = NULL;
+    ck_assert_int_eq(config_load(NULL, &c, &err), 0);
+    ck_assert_ptr_null(c.file);
+    ck_assert_str_eq(c.ipfsapiaddress, "/ip4/127.0.0.1/tcp/5001");
+    ck_assert_str_eq(c.ipfsgatewayaddress, "http://127.0.0.1:8080");
+    ck_assert_ptr_null(c.writeipnskey);
+    ck_assert_uint_eq(c.n_readonlyipnskeys, 0);
+    ck_assert_str_eq(c.mfsroot, "/oci-registry-p2p");
+    ck_assert_str_eq(c.statedir, LOCALSTATEDIR "/lib/oci-registry-p2p");
+    ck_assert_int_eq(c.readonly, 0);
+    ck_assert_int_eq(c.allow_sparse, 0);
+    ck_assert_uint_eq(c.max_manifest_size, 4194304);
+    ck_assert_int_eq(c.upload_expiry, 86400);
+    ck_assert_int_eq(c.workers, 16);
+    ck_assert_ptr_null(c.listen);
+    ck_assert_int_eq(c.listen_mode, 0660);
+    ck_assert_int_eq(c.shutdown_timeout, 0);
+    ck_assert_int_eq(c.log_level, LOG_LVL_INFO);
+    config_free(&c);
+    /* an empty file is all defaults too */
+    ck_assert_ptr_null(cfg_load_text("# nothing\n", &c));
+    ck_assert_str_eq(c.file, cfg_path);
+    ck_assert_int_eq(c.workers, 16);
+    config_free(&c);
+}
+END_TEST
+
+START_TEST(config_every_key)
+{
+    struct config c;
+    char *err = cfg_load_text(
+        "ipfsapiaddress = \"/ip4/10.0.0.1/tcp/5002\";\n"
+        "ipfsgatewayaddress = \"http://gw.example:8081/\";\n"
+        "writeipnskey = \"registry-key\";\n"
+        "readonlyipnskeys = [\"k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8\", \"example.org\"];\n"
+        "mfsroot = \"/my/registry\";\n"
+        "statedir = \"/srv/state/\";\n"
+        "readonly = true;\n"
+        "allow_sparse = true;\n"
+        "max_manifest_size = 8388608;\n"
+        "upload_expiry = 3600;\n"
+        "workers = 4;\n"
+        "listen = \"/run/oci.sock\";\n"
+        "listen_mode = \"0600\";\n"
+        "shutdown_timeout = 30;\n"
+        "log_level = \"debug\";\n", &c);
+    ck_assert_msg(err == NULL, "%s", err);
+    ck_assert_str_eq(c.ipfsapiaddress, "/ip4/10.0.0.1/tcp/5002");
+    ck_assert_str_eq(c.ipfsgatewayaddress, "http://gw.example:8081");
+    ck_assert_str_eq(c.writeipnskey, "registry-key");
+    ck_assert_uint_eq(c.n_readonlyipnskeys, 2);
+    ck_assert_str_eq(c.readonlyipnskeys[1], "example.org");
+    ck_assert_str_eq(c.mfsroot, "/my/registry");
+    ck_assert_str_eq(c.statedir, "/srv/state");
+    ck_assert_int_eq(c.readonly, 1);
+    ck_assert_int_eq(c.allow_sparse, 1);
+    ck_assert_uint_eq(c.max_manifest_size, 8388608);
+    ck_assert_int_eq(c.upload_expiry, 3600);
+    ck_assert_int_eq(c.workers, 4);
+    ck_assert_str_eq(c.listen, "/run/oci.sock");
+    ck_assert_int_eq(c.listen_mode, 0600);
+    ck_assert_int_eq(c.shutdown_timeout, 30);
+    ck_assert_int_eq(c.log_level, LOG_LVL_DEBUG);
+    config_free(&c);
+}
+END_TEST
+
+START_TEST(config_forms)
+{
+    struct config c;
+    /* list form with parentheses, and the comma-separated string form */
+    ck_assert_ptr_null(cfg_load_text("readonlyipnskeys = (\"a\", \"b.c\");\n", &c));
+    ck_assert_uint_eq(c.n_readonlyipnskeys, 2);
+    ck_assert_str_eq(c.readonlyipnskeys[0], "a");
+    config_free(&c);
+    ck_assert_ptr_null(cfg_load_text("readonlyipnskeys = \" a, b.c ,d-e,\"\n", &c));
+    ck_assert_uint_eq(c.n_readonlyipnskeys, 3);
+    ck_assert_str_eq(c.readonlyipnskeys[0], "a");
+    ck_assert_str_eq(c.readonlyipnskeys[1], "b.c");
+    ck_assert_str_eq(c.readonlyipnskeys[2], "d-e");
+    config_free(&c);
+    ck_assert_ptr_null(cfg_load_text("readonlyipnskeys = [];\nlisten_mode = 0x1B0;\n", &c));
+    ck_assert_uint_eq(c.n_readonlyipnskeys, 0);
+    ck_assert_int_eq(c.listen_mode, 0660);
+    config_free(&c);
+    /* listen forms; libconfig's "key: value" syntax without ';' */
+    ck_assert_ptr_null(cfg_load_text("listen: \"127.0.0.1:9000\"\n", &c));
+    ck_assert_str_eq(c.listen, "127.0.0.1:9000");
+    config_free(&c);
+    ck_assert_ptr_null(cfg_load_text("listen = \"[::1]:9000\";\n", &c));
+    ck_assert_str_eq(c.listen, "[::1]:9000");
+    config_free(&c);
+    ck_assert_ptr_null(cfg_load_text("ipfsapiaddress = \"/unix/run/kubo.sock\";\nmax_manifest_size = 1024L;\n",
+                                     &c));
+    ck_assert_uint_eq(c.max_manifest_size, 1024);
+    config_free(&c);
+}
+END_TEST
+
+START_TEST(config_errors)
+{
+    cfg_expect_error("workers = 4;\nworker = 5;\n", 2, "worker: unknown setting");
+    cfg_expect_error("\n\nworkers = 0;\n", 3, "workers: must be 1..1024");
+    cfg_expect_error("workers = 1025;\n", 1, "workers: must be 1..1024");
+    cfg_expect_error("workers = \"4\";\n", 1, "workers: must be an integer");
+    cfg_expect_error("workers = 4\nreadonly = 1;\n", 2, "readonly: must be true or false");
+    cfg_expect_error("allow_sparse = \"yes\";\n", 1, "allow_sparse: must be true or false");
+    cfg_expect_error("max_manifest_size = 1023;\n", 1, "max_manifest_size: must be 1024..67108864");
+    cfg_expect_error("max_manifest_size = 67108865;\n", 1, "max_manifest_size: must be");
+    cfg_expect_error("upload_expiry = 59;\n", 1, "upload_expiry: must be at least 60");
+    cfg_expect_error("shutdown_timeout = -1;\n", 1, "shutdown_timeout:");
+    cfg_expect_error("log_level = \"verbose\";\n", 1, "log_level: must be one of");
+    cfg_expect_error("mfsroot = \"/\";\n", 1, "mfsroot:");
+    cfg_expect_error("mfsroot = \"relative\";\n", 1, "mfsroot:");
+    cfg_expect_error("mfsroot = \"/a/\";\n", 1, "mfsroot:");
+    cfg_expect_error("mfsroot = \"/a/../b\";\n", 1, "mfsroot:");
+    cfg_expect_error("mfsroot = \"/a//b\";\n", 1, "mfsroot:");
+    cfg_expect_error("statedir = \"var/lib\";\n", 1, "statedir: must be an absolute");
+    cfg_expect_error("ipfsgatewayaddress = \"https://x\";\n", 1, "ipfsgatewayaddress: must be an http:// URL");
+    cfg_expect_error("ipfsgatewayaddress = \"http://\";\n", 1, "ipfsgatewayaddress:");
+    cfg_expect_error("ipfsapiaddress = \"/ip4/1.2.3.4/udp/5\";\n", 1, "ipfsapiaddress: invalid API address");
+    cfg_expect_error("ipfsapiaddress = 5001;\n", 1, "ipfsapiaddress: must be a string");
+    cfg_expect_error("writeipnskey = \"a b\";\n", 1, "writeipnskey:");
+    cfg_expect_error("readonlyipnskeys = [\"ok\",\n \"bad/key\"];\n", 2, "readonlyipnskeys:");
+    cfg_expect_error("readonlyipnskeys = \"a,b c\";\n", 1, "readonlyipnskeys:");
+    cfg_expect_error("readonlyipnskeys = 5;\n", 1, "readonlyipnskeys: must be a list");
+    cfg_expect_error("listen = \"nohostport\";\n", 1, "listen:");
+    cfg_expect_error("listen = \"host:0\";\n", 1, "listen:");
+    cfg_expect_error("listen = \"host:65536\";\n", 1, "listen:");
+    cfg_expect_error("listen = \"::1:80\";\n", 1, "listen:");
+    cfg_expect_error("listen_mode = 0660;\n", 1, "listen_mode: must be an octal mode written as a string");
+    cfg_expect_error("listen_mode = \"0980\";\n", 1, "listen_mode:");
+    cfg_expect_error("log = { level = \"x\"; };\n", 1, "log: unknown setting");
+    /* syntax errors and duplicates come from libconfig, with their line */
+    cfg_expect_error("workers = 4;\nreadonly = ;\n", 2, "syntax error");
+    cfg_expect_error("workers = 4;\nworkers = 5;\n", 2, "duplicate setting name");
+}
+END_TEST
+
+START_TEST(config_missing_file)
+{
+    struct config c;
+    char *err = NULL;
+    ck_assert_int_eq(config_load("/nonexistent/oci.conf", &c, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "/nonexistent/oci.conf: cannot open: "));
+    free(err);
+    config_free(&c);
+}
+END_TEST
+
+START_TEST(config_env_overrides)
+{
+    struct config c;
+    setenv("REGISTRY_STORAGE_IPFS_IPFSAPIADDRESS", "/ip4/127.0.0.1/tcp/6001", 1);
+    setenv("REGISTRY_STORAGE_IPFS_WRITEIPNSKEY", "envkey", 1);
+    setenv("REGISTRY_STORAGE_IPFS_READONLYIPNSKEYS", "x,y.example", 1);
+    char *err = cfg_load_text("ipfsapiaddress = \"/ip4/10.0.0.1/tcp/5001\";\nwriteipnskey = \"filekey\";\n"
+                              "readonlyipnskeys = [\"z\"];\n", &c);
+    ck_assert_msg(err == NULL, "%s", err);
+    ck_assert_str_eq(c.ipfsapiaddress, "/ip4/127.0.0.1/tcp/6001");   /* environment wins */
+    ck_assert_str_eq(c.writeipnskey, "envkey");
+    ck_assert_uint_eq(c.n_readonlyipnskeys, 2);
+    ck_assert_str_eq(c.readonlyipnskeys[0], "x");
+    ck_assert_str_eq(c.readonlyipnskeys[1], "y.example");
+    config_free(&c);
+
+    /* without a file too; an empty WRITEIPNSKEY turns publishing off */
+    setenv("REGISTRY_STORAGE_IPFS_WRITEIPNSKEY", "", 1);
+    ck_assert_int_eq(config_load(NULL, &c, &err), 0);
+    ck_assert_ptr_null(c.writeipnskey);
+    config_free(&c);
+
+    setenv("REGISTRY_STORAGE_IPFS_IPFSAPIADDRESS", "/bogus", 1);
+    ck_assert_int_eq(config_load(NULL, &c, &err), -1);
+    ck_assert_msg(strncmp(err, "environment: REGISTRY_STORAGE_IPFS_IPFSAPIADDRESS: ", 51) == 0, "%s", err);
+    free(err);
+    config_free(&c);
+    unsetenv("REGISTRY_STORAGE_IPFS_IPFSAPIADDRESS");
+
+    setenv("REGISTRY_STORAGE_IPFS_READONLYIPNSKEYS", "ok,not ok", 1);
+    ck_assert_int_eq(config_load(NULL, &c, &err), -1);
+    ck_assert_msg(strncmp(err, "environment: REGISTRY_STORAGE_IPFS_READONLYIPNSKEYS: ", 53) == 0, "%s", err);
+    free(err);
+    config_free(&c);
+}
+END_TEST
+
+START_TEST(config_dump_roundtrip)
+{
+    struct config c;
+    char *err = cfg_load_text("writeipnskey = \"k\";\nreadonlyipnskeys = [\"a\", \"b\"];\nworkers = 3;\n"
+                              "listen = \"/run/x.sock\";\nlisten_mode = \"0666\";\nlog_level = \"warn\";\n", &c);
+    ck_assert_msg(err == NULL, "%s", err);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    config_dump(&c, m);
+    fclose(m);
+    ck_assert_ptr_nonnull(strstr(text, "workers = 3;\n"));
+    ck_assert_ptr_nonnull(strstr(text, "readonlyipnskeys = [\"a\", \"b\"];\n"));
+    ck_assert_ptr_nonnull(strstr(text, "listen_mode = \"0666\";\n"));
+    config_free(&c);
+    /* the dump is itself a valid configuration with the same values */
+    err = cfg_load_text(text, &c);
+    ck_assert_msg(err == NULL, "%s", err);
+    ck_assert_int_eq(c.workers, 3);
+    ck_assert_str_eq(c.writeipnskey, "k");
+    ck_assert_int_eq(c.listen_mode, 0666);
+    ck_assert_int_eq(c.log_level, LOG_LVL_WARN);
+    ck_assert_uint_eq(c.n_readonlyipnskeys, 2);
+    config_free(&c);
+    free(text);
+}
+END_TEST
+
+START_TEST(config_example_file)
+{
+    /* the shipped example loads and gives the defaults */
+    const char *srcdir = getenv("srcdir");
+    char *path = xasprintf("%s/conf/oci-registry-p2p.conf", srcdir ? srcdir : ".");
+    if (access(path, R_OK) != 0) {
+        /* run by hand: find the tree from this file's compiled-in path */
+        free(path);
+        const char *me = __FILE__;
+        const char *tail = strstr(me, "tests/unit/test_config.c");
+        path = xasprintf("%.*sconf/oci-registry-p2p.conf", tail ? (int)(tail - me) : 0, me);
+    }
+    struct config c;
+    char *err = NULL;
+    ck_assert_msg(config_load(path, &c, &err) == 0, "%s", err);
+    ck_assert_int_eq(c.workers, 16);
+    ck_assert_str_eq(c.mfsroot, "/oci-registry-p2p");
+    config_free(&c);
+    free(path);
+}
+END_TEST
+
+Suite *suite_config(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("config");
+    tcase_add_checked_fixture(tc, cfg_setup, cfg_teardown);
+    tcase_add_test(tc, config_defaults);
+    tcase_add_test(tc, config_every_key);
+    tcase_add_test(tc, config_forms);
+    tcase_add_test(tc, config_errors);
+    tcase_add_test(tc, config_missing_file);
+    tcase_add_test(tc, config_env_overrides);
+    tcase_add_test(tc, config_dump_roundtrip);
+    tcase_add_test(tc, config_example_file);
+    suite_add_tcase(s, tc);
+    return s;
+}
