@@ -8,7 +8,7 @@
 enum range_rc {
     RANGE_NONE = 0,        /* no header, or one we ignore (not bytes=, multiple ranges): serve 200 */
     RANGE_OK,              /* *start..*end inclusive, within size */
-    RANGE_UNSATISFIABLE,   /* answer 416 with Content-Range: bytes * /size */
+    RANGE_UNSATISFIABLE,   /* start beyond the end, or end before start: answer 416 with Content-Range: bytes * /size (no space) */
 };
 
 /* hdr may be NULL. size is the blob size. */

@@ -29,7 +29,7 @@ START_TEST(range_cases)
         { "bytes=-5", 0, RANGE_UNSATISFIABLE, 0, 0 },
         { "bytes=0-0", 0, RANGE_UNSATISFIABLE, 0, 0 },
         { "bytes=0-1,5-6", 100, RANGE_NONE, 0, 0 },  /* multi-range: serve it all */
-        { "bytes=5-1", 100, RANGE_NONE, 0, 0 },
+        { "bytes=5-1", 100, RANGE_UNSATISFIABLE, 0, 0 },   /* reversed: 416, as the conformance suite expects */
         { "bytes=-", 100, RANGE_NONE, 0, 0 },
         { "bytes=a-b", 100, RANGE_NONE, 0, 0 },
         { "bytes=1-2x", 100, RANGE_NONE, 0, 0 },
