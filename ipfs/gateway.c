@@ -79,6 +79,11 @@ int kubo_gateway_get(struct kubo *k, const char *cid, uint64_t offset, uint64_t 
         free(what);
         return rc;
     }
+    if (length && offset > UINT64_MAX - length) {
+        int rc = kubo_fail(k, KUBO_ERROR, what, "range out of bounds");
+        free(what);
+        return rc;
+    }
     struct buf url;
     buf_init(&url, KUBO_QUERY_MAX);
     /* '/' kept: cid may carry a path inside the DAG ("<cid>/dir/file"). */

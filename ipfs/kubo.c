@@ -188,6 +188,8 @@ void kubo_curl_prepare(struct kubo *k, CURL *h, int rpc)
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, k->stall_s);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* Never through an http_proxy from the environment: the node is ours. */
+    curl_easy_setopt(h, CURLOPT_PROXY, "");
     if (rpc && k->unix_path)
         curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, k->unix_path);
 }

@@ -68,8 +68,14 @@ int kubo_files_flush(struct kubo *k, const char *path, char cid_out[KUBO_CID_MAX
 typedef ssize_t (*kubo_read_cb)(void *ctx, char *buf, size_t n);
 /* Streams a file into Kubo: add with cid-version=1, raw-leaves=true, pin=false,
  * chunked transfer (length unknown up front). If to_files is non-NULL, the
- * result is also linked at that MFS path (add --to-files; parents must exist;
- * NOT flushed). cid_out gets the root CID, *size the byte count. */
+ * result is also linked at that MFS path (add --to-files; parents must exist,
+ * else KUBO_NOT_FOUND; NOT flushed; no trailing '/', which would mean "inside
+ * this directory"). cid_out gets the root CID, *size the byte count.
+ * If to_files already exists (file or directory), Kubo 0.43 still stores the
+ * data and answers its CID, then fails in the X-Stream-Error trailer
+ * ("directory already has entry by that name") leaving the entry unchanged:
+ * that is KUBO_EXISTS with cid_out and *size filled, so a caller adding a
+ * content-addressed blob can compare cid_out with the existing entry's. */
 int kubo_add_stream(struct kubo *k, kubo_read_cb cb, void *ctx, const char *to_files,
                     char cid_out[KUBO_CID_MAX], uint64_t *size);
 int kubo_add_mem(struct kubo *k, const void *data, size_t len, const char *to_files,
