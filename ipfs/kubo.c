@@ -316,9 +316,11 @@ int kubo_rpc(struct kubo *k, const char *cmd, const char *arg, const struct kubo
     int rc = KUBO_OK;
     if (c.too_large) {
         rc = kubo_fail(k, KUBO_TOO_LARGE, what, "response larger than %zu bytes", out->max);
-    } else if (cc != CURLE_OK) {
+    } else if (cc != CURLE_OK && !(c.status > 200 && c.errbody.len)) {
         rc = kubo_curl_fail(k, cc, what, errbuf);
     } else if (c.status != 200) {
+        /* Also when Kubo refused early and closed while we were still
+         * sending a body: its answer says more than the broken pipe. */
         char *msg = kubo_error_text(&c.errbody);
         /* A 404 from the RPC API means an unknown command, not a missing file. */
         rc = kubo_fail(k, c.status == 404 ? KUBO_ERROR : kubo_classify(msg), what,
