@@ -33,11 +33,12 @@ api_req() {
 }
 api_header() { tr -d '\r' <"$T/headers" | sed -n "s/^$1: *//Ip" | tail -n 1; }
 api_errcode() { jq -r '.errors[0].code // empty' "$T/body" 2>/dev/null; }
-# api_expect DESC STATUS [ERRCODE]: checks the last answer.
+# api_expect DESC STATUS [ERRCODE]: checks the last answer. STATUS 4xx
+# means any client error (where the spec leaves the exact status open).
 api_expect() {
     local desc=$1 want=$2 werr=${3:-} got_err
     got_err=$(api_errcode)
-    if [ "$CODE" = "$want" ] && { [ -z "$werr" ] || [ "$got_err" = "$werr" ]; }; then
+    if { [ "$CODE" = "$want" ] || { [ "$want" = 4xx ] && [ "${CODE:0:1}" = 4 ]; }; } && { [ -z "$werr" ] || [ "$got_err" = "$werr" ]; }; then
         e2e_ok "$desc -> $CODE${werr:+ $werr}"
     else
         e2e_fail "$desc: want $want${werr:+ $werr}, got $CODE ${got_err:-$(head -c 200 "$T/body")}"
@@ -165,7 +166,8 @@ t_bad_manifests() {
         "$(printf 'nope' | sha256sum | cut -d' ' -f1)" >"$T/dangling.json"
     api_req PUT "/v2/$REPO/manifests/dangling" -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
         --data-binary "@$T/dangling.json"
-    api_expect "PUT manifest whose config was never pushed (allow_sparse off)" 400 MANIFEST_BLOB_UNKNOWN
+    # The spec asks for "a relevant 4xx"; distribution answers 400.
+    api_expect "PUT manifest whose config was never pushed (allow_sparse off)" 4xx MANIFEST_BLOB_UNKNOWN
     # Valid JSON just over the default 4 MiB limit.
     pad=$((4 * 1024 * 1024))
     {
@@ -198,7 +200,7 @@ kubo_503() {
     t1=$(date +%s%N)
     secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
     api_expect "GET manifest with Kubo stopped (answered in ${secs} s)" 503
-    e2e_check "the 503 has a JSON error body" jq -e '.errors[0].code' "$T/body"
+    e2e_check "the 503 has a JSON error body ($(api_errcode))" jq -e '.errors[0].code' "$T/body" >/dev/null
     e2e_check "the 503 came within 5 s (${secs} s)" awk -v s="$secs" 'BEGIN { exit !(s < 5) }'
     api_req GET "/v2/$REPO/blobs/sha256:$LAYER"
     api_expect "GET blob with Kubo stopped" 503

@@ -41,12 +41,13 @@ conf_run() {
     out=$E2E_ARTIFACTS/conformance-$run
     rm -rf "$out"
     mkdir -p "$out"
+    : >"$out/empty.yaml"
     e2e_log "conformance run '$run' (OCI_VERSION=$version) against $(e2e_url "$stack")"
     # Run inside the results dir with an empty OCI_CONFIGURATION, so no
     # stray oci-conformance.yaml can change the settings.
     (
         cd "$out" || exit 1
-        env OCI_CONFIGURATION="$out/none.yaml" OCI_RESULTS_DIR="$out" OCI_VERSION="$version" \
+        env OCI_CONFIGURATION="$out/empty.yaml" OCI_RESULTS_DIR="$out" OCI_VERSION="$version" \
             OCI_REGISTRY="127.0.0.1:$(e2e_port "$stack")" OCI_TLS=disabled OCI_LOG=warn \
             OCI_REPO1="conformance-$run/repo1" OCI_REPO2="conformance-$run/repo2" \
             "$@" timeout 900 "$CONFORMANCE_BIN"

@@ -88,7 +88,8 @@ e2e_init_run() {
         E2E_RUN=$(mktemp -d /tmp/oci-p2p-e2e.XXXXXX)
         E2E_OWNER=1
     fi
-    E2E_ARTIFACTS=${E2E_ARTIFACTS:-$E2E_RUN/artifacts}
+    # Standalone runs keep theirs in the checkout's (gitignored) _artifacts.
+    E2E_ARTIFACTS=${E2E_ARTIFACTS:-$E2E_ROOT/_artifacts/e2e-$(date +%Y%m%d-%H%M%S)}
     mkdir -p "$E2E_ARTIFACTS"
     export E2E_RUN E2E_ARTIFACTS
 }
@@ -239,15 +240,15 @@ e2e_teardown() {
     mkdir -p "$E2E_ARTIFACTS/logs"
     for d in "$E2E_RUN"/*/; do
         name=$(basename "$d")
-        [ "$name" = artifacts ] && continue
         mkdir -p "$E2E_ARTIFACTS/logs/$name"
         cp "$d"/*.log "$d"/*.conf "$E2E_ARTIFACTS/logs/$name/" 2>/dev/null
         for f in "$d"/nginx/*.log; do [ -f "$f" ] && cp "$f" "$E2E_ARTIFACTS/logs/$name/nginx-$(basename "$f")"; done
     done
+    e2e_log "logs in $E2E_ARTIFACTS/logs"
     if [ "${E2E_KEEP:-0}" = 1 ]; then
         e2e_log "keeping $E2E_RUN (E2E_KEEP=1)"
     else
-        case $E2E_ARTIFACTS in "$E2E_RUN"/*) e2e_log "artifacts were inside the run dir; keeping $E2E_RUN" ;; *) rm -rf "$E2E_RUN" ;; esac
+        rm -rf "$E2E_RUN"
     fi
 }
 

@@ -148,23 +148,25 @@ rt_reset_hwm() {
 rt_peak_rss() {
     local p v max=0 n=0 master
     for p in $(rt_workers "$1"); do
-        v=$(sed -n 's/^VmHWM: *\([0-9]*\) kB/\1/p' "/proc/$p/status" 2>/dev/null)
+        v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
         [ -n "$v" ] || continue
         n=$((n + 1))
         [ "$v" -gt "$max" ] && max=$v
     done
-    master=$(sed -n 's/^VmHWM: *\([0-9]*\) kB/\1/p' "/proc/$(e2e_registry_pid "$1")/status" 2>/dev/null)
+    master=$(awk '/^VmHWM:/ { print $2 }' "/proc/$(e2e_registry_pid "$1")/status" 2>/dev/null)
     echo "$max $n ${master:-0}"
 }
 
-# rt_access_line STACK METHOD DIGEST: the nginx access-log line of the
-# upload request (PUT or PATCH) that carried/finished DIGEST's blob.
-rt_access_line() {
-    local log=$E2E_RUN/$1/nginx/access.log
-    case $2 in
-        PUT) grep -F "\"PUT " "$log" | grep -F "digest=${3/:/%3A}" ; grep -F "\"PUT " "$log" | grep -F "digest=$3" ;;
-        *) grep -F "\"$2 " "$log" | grep -F "/e2e/big/blobs/uploads/" ;;
-    esac | tail -n 1
+# rt_put_line STACK DIGEST: the nginx access-log line of the PUT that
+# finished DIGEST's upload (clients write the digest raw or %-encoded).
+rt_put_line() {
+    grep -F '"PUT ' "$E2E_RUN/$1/nginx/access.log" | grep -e "digest=${2/:/%3A}" -e "digest=$2" | tail -n 1
+}
+# rt_patch_lines STACK PUTLINE: the PATCH lines of that same upload session.
+rt_patch_lines() {
+    local session
+    session=$(sed -n 's|.*"PUT \([^? ]*\).*|\1|p' <<<"$2")
+    [ -n "$session" ] && grep -F "\"PATCH $session " "$E2E_RUN/$1/nginx/access.log"
 }
 rt_between() { [ "$1" -ge "$2" ] && [ "$1" -lt "$3" ]; }
 rt_secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
@@ -199,8 +201,8 @@ main() {
     rt_roundtrip big "$big" v1 "$stack"
     rss=$(rt_peak_rss "$stack")
     bigdigest=$(jq -r '.layers[0].digest' "$(rt_blob "$big" "$(rt_manifest_digest "$big" v1)")")
-    putline=$(rt_access_line "$stack" PUT "$bigdigest")
-    patchline=$(rt_access_line "$stack" PATCH "$bigdigest")
+    putline=$(rt_put_line "$stack" "$bigdigest")
+    patchline=$(rt_patch_lines "$stack" "$putline" | tail -n 1)
     report=$E2E_ARTIFACTS/roundtrip.txt
     {
         echo "1 GiB round trip ($BIG_SIZE-byte layer $bigdigest)"
