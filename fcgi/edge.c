@@ -1,1 +1,164 @@
-/* placeholder: being written */
+/* edge: struct http_io over a libfcgi request.
+ *
+ * libfcgi facts this relies on (fcgiapp.c / os_unix.c, 2.4.x):
+ * - FCGX_GetStr returns fewer bytes than asked at end of stream *and* on
+ *   error; only FCGX_GetError tells them apart.
+ * - FCGX_PutStr returns -1 once the connection failed (EPIPE: SIGPIPE is
+ *   ignored by the worker).
+ * - FCGX_Finish_r writes FCGI_END_REQUEST, which makes the front server treat
+ *   whatever it got as the complete response, so an aborted response must
+ *   never reach it (see edge_drop). FCGX_Free(fr, 1) would close without it,
+ *   but its close first shutdown()s and then reads (and throws away) whatever
+ *   the front server still sends, waiting up to 2 s per read: after an
+ *   aborted upload that could mean swallowing the rest of a large body. So we
+ *   close the fd ourselves and only let FCGX_Free release the memory. */
+#define _GNU_SOURCE 1   /* clock_gettime, close under -std=c11 */
+#include <limits.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "core/log.h"
+#include "fcgi/edge.h"
+
+struct edge_io {
+    FCGX_Request *fr;
+    int dropped;   /* the connection is closed: no more reads or writes */
+};
+
+static const char *edge_param(void *io, const char *name)
+{
+    struct edge_io *e = io;
+    return FCGX_GetParam(name, e->fr->envp);
+}
+
+static ssize_t edge_read(void *io, char *buf, size_t n)
+{
+    struct edge_io *e = io;
+    if (e->dropped)
+        return -1;
+    if (n == 0)
+        return 0;
+    int want = n > INT_MAX ? INT_MAX : (int)n;
+    int got = FCGX_GetStr(buf, want, e->fr->in);
+    if (got > 0)
+        return got;   /* a later call reports the error, if any */
+    if (FCGX_GetError(e->fr->in) != 0)
+        return -1;    /* front server closed mid-body, or a protocol error */
+    return 0;
+}
+
+static int edge_write(void *io, const char *buf, size_t n)
+{
+    struct edge_io *e = io;
+    if (e->dropped)
+        return -1;
+    while (n > 0) {
+        int part = n > INT_MAX ? INT_MAX : (int)n;
+        if (FCGX_PutStr(buf, part, e->fr->out) != part)
+            return -1;
+        buf += part;
+        n -= (size_t)part;
+    }
+    return 0;
+}
+
+/* Fail the response on the wire. Closing without FCGI_END_REQUEST is not
+ * enough: nginx (1.22, measured) takes an upstream EOF as the end of the
+ * response, sends the last chunk of a chunked body (a truncated body that
+ * looks complete) or, with a Content-Length, keeps the client waiting for
+ * keepalive_timeout. A record with an invalid protocol version is an upstream
+ * *error* to it: it drops the client connection at once (502 if no header
+ * went out yet). libfcgi writes whole records, so the bogus header starts on
+ * a record boundary; output still in its buffer is discarded.
+ * The request's memory stays until edge_serve ends (the request still
+ * borrows parameter strings from it). */
+static void edge_drop(struct edge_io *e)
+{
+    if (e->dropped)
+        return;
+    e->dropped = 1;
+    int fd = e->fr->ipcFd;
+    if (fd >= 0) {
+        static const unsigned char bogus[8] = { 0 };   /* version 0: no such protocol */
+        ssize_t w = send(fd, bogus, sizeof bogus, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)w;   /* if the front server is gone, closing is all there is to do */
+        close(fd);
+    }
+    e->fr->ipcFd = -1;
+}
+
+static void edge_abort(void *io)
+{
+    edge_drop(io);
+}
+
+static const struct http_io edge_ops = {
+    .param = edge_param,
+    .read = edge_read,
+    .write = edge_write,
+    .abort = edge_abort,
+};
+
+static double edge_ms_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* Ends the request after a drop: free libfcgi's memory without touching the
+ * (closed) fd, then reset the request for the next accept. */
+static void edge_release_dropped(FCGX_Request *fr)
+{
+    int listen_sock = fr->listen_sock, flags = fr->flags;
+    fr->ipcFd = -1;
+    FCGX_Free(fr, 0);
+    FCGX_InitRequest(fr, listen_sock, flags);
+}
+
+void edge_serve(FCGX_Request *fr, struct registry *reg)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct edge_io e = { .fr = fr, .dropped = 0 };
+    /* The raw REQUEST_URI: SCRIPT_NAME/PATH_INFO/DOCUMENT_URI are decoded and
+     * normalized by front servers, which would change names and digests. */
+    const char *method = edge_param(&e, "REQUEST_METHOD");
+    const char *uri = edge_param(&e, "REQUEST_URI");
+    const char *clen = edge_param(&e, "CONTENT_LENGTH");
+
+    struct request req;
+    struct response resp;
+    resp_init(&resp, &edge_ops, &e);
+    if (!method || !uri) {
+        log_error("edge: the front server passed no %s: add "
+                  "'fastcgi_param REQUEST_URI $request_uri;' (nginx) or equivalent",
+                  method ? "REQUEST_URI" : "REQUEST_METHOD");
+        memset(&req, 0, sizeof req);
+        resp_error(&resp, OCI_INTERNAL, "server misconfigured: no REQUEST_URI", NULL);
+    } else if (req_init(&req, method, uri, clen, &edge_ops, &e) < 0) {
+        resp_status(&resp, 400);
+        resp_header(&resp, "Content-Length", "0");
+        resp_finish(&resp);
+    } else {
+        registry_handle(reg, &req, &resp);
+        if (!resp.head_sent && !resp.aborted) {
+            /* a handler that answers nothing is a bug; the client still gets an answer */
+            log_error("edge: %s %s: handler sent no response", method, uri);
+            resp_error(&resp, OCI_INTERNAL, NULL, NULL);
+        }
+    }
+
+    int failed = resp.aborted || e.dropped;
+    if (failed)
+        edge_drop(&e);
+    log_info("%s %s %d%s %llu bytes %.1f ms", method ? method : "-", uri ? uri : "-", resp.status,
+             failed ? " aborted" : "", (unsigned long long)resp.body_bytes, edge_ms_since(&t0));
+    req_free(&req);
+    resp_free(&resp);
+    if (failed)
+        edge_release_dropped(fr);
+    else
+        FCGX_Finish_r(fr);
+}

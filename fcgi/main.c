@@ -1,2 +1,88 @@
-/* placeholder: being written */
-int main(void) { return 1; }
+/* main: command line, configuration, then the master. */
+#include "config.h"       /* autoconf's: PACKAGE_VERSION, _GNU_SOURCE */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "conf/config.h"
+#include "core/log.h"
+#include "fcgi/master.h"
+
+#define MAIN_DEFAULT_CONF SYSCONFDIR "/oci-registry-p2p.conf"
+
+static void main_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: oci-registry-p2p [-c FILE] [--check-config]\n"
+            "An OCI registry stored in IPFS (Kubo), served over FastCGI.\n"
+            "\n"
+            "  -c, --config FILE   configuration file; without it\n"
+            "                      " MAIN_DEFAULT_CONF " if it exists,\n"
+            "                      else built-in defaults and the environment\n"
+            "  -t, --check-config  validate the configuration, print the effective\n"
+            "                      settings and exit (0 valid, 1 invalid)\n"
+            "  -V, --version       print the version and exit\n"
+            "  -h, --help          print this help and exit\n"
+            "\n"
+            "The FastCGI socket is fd 0 (spawn-fcgi, lighttpd bin-path), a systemd\n"
+            "socket (LISTEN_FDS), or the 'listen' setting. SIGTERM/SIGINT drain the\n"
+            "workers and exit; SIGHUP reloads the configuration file.\n");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "check-config", no_argument, NULL, 't' },
+        { "version", no_argument, NULL, 'V' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *file = NULL;
+    int check = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "c:tVh", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            file = optarg;
+            break;
+        case 't':
+            check = 1;
+            break;
+        case 'V':
+            printf("oci-registry-p2p %s\n", PACKAGE_VERSION);
+            return 0;
+        case 'h':
+            main_usage(stdout);
+            return 0;
+        default:
+            main_usage(stderr);
+            return 1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "oci-registry-p2p: unexpected argument '%s' (try --help)\n", argv[optind]);
+        return 1;
+    }
+    /* Without -c the installed file is optional: defaults plus environment
+     * overrides are a complete configuration for a local Kubo node. */
+    if (!file && access(MAIN_DEFAULT_CONF, F_OK) == 0)
+        file = MAIN_DEFAULT_CONF;
+
+    struct config cfg;
+    char *err = NULL;
+    if (config_load(file, &cfg, &err) < 0) {
+        fprintf(stderr, "oci-registry-p2p: %s\n", err ? err : "invalid configuration");
+        free(err);
+        return 1;
+    }
+    if (check) {
+        config_dump(&cfg, stdout);
+        fprintf(stderr, "oci-registry-p2p: configuration %s is valid\n",
+                file ? file : "(built-in defaults)");
+        config_free(&cfg);
+        return 0;
+    }
+    log_set_level(cfg.log_level);
+    return master_run(&cfg);
+}

@@ -1,1 +1,202 @@
-/* placeholder: being written */
+/* worker: the accept loop of one pre-forked process.
+ *
+ * Signals. libfcgi's reads and writes do not retry EINTR, and accept() is the
+ * only place where a stop request should interrupt anything. Instead of
+ * toggling SA_RESTART around FCGX_Accept_r (which leaves a window: a SIGTERM
+ * that lands between "check the flag" and accept() is lost until the next
+ * connection), SIGTERM and SIGINT stay *blocked* all the time, and the worker
+ * waits for a connection in ppoll() with a mask that unblocks them: the
+ * signal is taken atomically with the wait, so it cannot be missed, and it can
+ * never interrupt a read or write of a request in progress (or libcurl's).
+ * FCGX_Accept_r is called only once ppoll says a connection is waiting, on a
+ * non-blocking listening socket: if another worker took it first, accept()
+ * fails with EAGAIN and we go back to waiting.
+ *
+ * FCGX_Init (OS_LibInit) installs handlers for SIGPIPE and SIGUSR1, and for
+ * SIGTERM when it has the default disposition, all without SA_RESTART; ours
+ * are installed after it so they win. */
+#define _GNU_SOURCE 1   /* ppoll, sigaction, prctl under -std=c11 */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+#include <curl/curl.h>
+#include <fcgiapp.h>
+#include "core/log.h"
+#include "core/registry.h"
+#include "core/xalloc.h"
+#include "fcgi/edge.h"
+#include "fcgi/worker.h"
+#include "ipfs/kubo.h"
+#include "oci/store_mfs.h"
+
+static volatile sig_atomic_t worker_stop;
+
+static void worker_on_stop(int sig)
+{
+    (void)sig;
+    worker_stop = 1;
+}
+
+static void worker_set_handler(int sig, void (*fn)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = fn;
+    sa.sa_flags = SA_RESTART;
+    sigaction(sig, &sa, NULL);
+}
+
+/* Returns the mask to wait with (the current one minus TERM and INT). */
+static void worker_signals(sigset_t *waitmask)
+{
+    worker_set_handler(SIGTERM, worker_on_stop);
+    worker_set_handler(SIGINT, worker_on_stop);
+    /* A vanished front server shows up as EPIPE from write(), not a signal. */
+    worker_set_handler(SIGPIPE, SIG_IGN);
+    /* libfcgi's SIGUSR1 handler would break reads with EINTR; HUP is for the
+     * master (a terminal's HUP to the whole group must not kill requests). */
+    worker_set_handler(SIGUSR1, SIG_IGN);
+    worker_set_handler(SIGHUP, SIG_IGN);
+    worker_set_handler(SIGCHLD, SIG_DFL);
+
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigprocmask(SIG_SETMASK, &block, NULL);
+    sigemptyset(waitmask);
+}
+
+/* MFS directory for staged upload chunks: beside the root, not inside it, so
+ * half-finished uploads never appear in the published tree. */
+static char *worker_uploads_dir(const char *mfsroot)
+{
+    size_t n = strlen(mfsroot);
+    while (n > 1 && mfsroot[n - 1] == '/')
+        n--;
+    return xasprintf("%.*s-uploads", (int)n, mfsroot);
+}
+
+/* accept() failures worth a pause and a retry rather than an exit. */
+static int worker_accept_transient(int err)
+{
+    return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM ||
+           err == ECONNABORTED || err == EPROTO || err == EPERM;
+}
+
+static void worker_pause_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+static int worker_loop(int listen_fd, pid_t master_pid, const sigset_t *waitmask,
+                       struct registry *reg, unsigned long *served)
+{
+    FCGX_Request fr;
+    FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+    int rc = 0;
+    while (!worker_stop) {
+        if (getppid() != master_pid) {
+            log_warn("worker: master %ld is gone; stopping", (long)master_pid);
+            break;
+        }
+        /* With FCGI_KEEP_CONN the front server reuses the connection: the
+         * next request arrives on it, not on the listening socket. */
+        struct pollfd pfd = { .fd = fr.ipcFd >= 0 ? fr.ipcFd : listen_fd, .events = POLLIN };
+        int pr = ppoll(&pfd, 1, NULL, waitmask);
+        if (pr < 0) {
+            if (errno == EINTR)
+                continue;
+            log_error("worker: poll: %s", strerror(errno));
+            rc = 1;
+            break;
+        }
+        int ar = FCGX_Accept_r(&fr);
+        if (ar < 0) {
+            int err = -ar;
+            if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
+                continue;   /* another worker got this connection */
+            if (worker_accept_transient(err)) {
+                log_warn("worker: accept: %s; retrying", strerror(err));
+                worker_pause_ms(100);
+                continue;
+            }
+            log_error("worker: accept on fd %d: %s", listen_fd,
+                      err < 1000 ? strerror(err) : "libfcgi error");
+            rc = 1;
+            break;
+        }
+        edge_serve(&fr, reg);
+        (*served)++;
+    }
+    if (fr.ipcFd >= 0)
+        close(fr.ipcFd);   /* an idle kept-alive connection: nothing in flight */
+    fr.ipcFd = -1;
+    FCGX_Free(&fr, 0);
+    return rc;
+}
+
+int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
+{
+    log_set_role("worker");
+    /* If the master is killed outright, stop gracefully instead of serving on
+     * as an orphan nobody supervises. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+
+    if (FCGX_Init() != 0) {
+        log_error("worker: libfcgi initialisation failed");
+        return 1;
+    }
+    sigset_t waitmask;
+    worker_signals(&waitmask);
+    if (getppid() != master_pid)
+        return 0;   /* the master died before PDEATHSIG was armed */
+
+    int fl = fcntl(listen_fd, F_GETFL);
+    if (fl < 0 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        log_error("worker: listening fd %d: %s", listen_fd, strerror(errno));
+        return 1;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        log_error("worker: libcurl initialisation failed");
+        return 1;
+    }
+    char *err = NULL;
+    struct kubo *k = kubo_new(c->ipfsapiaddress, c->ipfsgatewayaddress, &err);
+    if (!k) {
+        log_error("worker: %s", err ? err : "kubo client setup failed");
+        free(err);
+        curl_global_cleanup();
+        return 1;
+    }
+    char *uploads = worker_uploads_dir(c->mfsroot);
+    struct store *store = store_mfs_new(k, c->mfsroot, uploads);
+    struct registry_opts opts = {
+        .statedir = c->statedir,
+        .readonly = c->readonly,
+        .allow_sparse = c->allow_sparse,
+        .max_manifest_size = c->max_manifest_size,
+        .upload_expiry = c->upload_expiry,
+    };
+    struct registry reg;
+    registry_init(&reg, &opts, store);
+    log_debug("worker: ready (kubo %s, mfsroot %s)", c->ipfsapiaddress, c->mfsroot);
+
+    unsigned long served = 0;
+    int rc = worker_loop(listen_fd, master_pid, &waitmask, &reg, &served);
+    log_debug("worker: stopping after %lu requests", served);
+
+    store_mfs_free(store);
+    free(uploads);
+    kubo_free(k);
+    curl_global_cleanup();
+    return rc;
+}
