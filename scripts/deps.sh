@@ -94,10 +94,12 @@ deps_kubo() {
 # pin quic-go and webtransport-go to the versions that upstream go-libp2p
 # builds with, and build inside that copy. Takes 2-4 minutes on 2 cores.
 deps_kubo_build() {
-    local out=$1 dir src
+    local out=$1 dir src log
     deps_go || return 1
     deps_log "building Kubo v$KUBO_VERSION (a few minutes; cached in $out afterwards)"
-    src=$(go mod download -json "github.com/ipfs/kubo@v$KUBO_VERSION" | jq -r .Dir) || return 1
+    mkdir -p "$OCI_P2P_CACHE"
+    log=$OCI_P2P_CACHE/kubo-build.log
+    src=$(go mod download -json "github.com/ipfs/kubo@v$KUBO_VERSION" 2>"$log" | jq -r .Dir) || { cat "$log" >&2; return 1; }
     [ -d "$src" ] || { deps_die "go mod download of kubo v$KUBO_VERSION gave no source dir"; return 1; }
     dir=$(mktemp -d "${TMPDIR:-/tmp}/kubo-build.XXXXXX") || return 1
     cp -r "$src/." "$dir/" && chmod -R u+w "$dir" || return 1
@@ -107,9 +109,10 @@ deps_kubo_build() {
         'replace github.com/quic-go/webtransport-go => github.com/quic-go/webtransport-go v0.11.1' \
         >>"$dir/go.mod"
     mkdir -p "$(dirname "$out")"
-    if ! (cd "$dir" && go build -mod=mod -o "$out.tmp" ./cmd/ipfs); then
+    if ! (cd "$dir" && go build -mod=mod -o "$out.tmp" ./cmd/ipfs) >>"$log" 2>&1; then
         rm -rf "$dir"
-        deps_die "building Kubo failed (source copy was in $dir)"
+        tail -n 30 "$log" >&2
+        deps_die "building Kubo failed; log: $log"
         return 1
     fi
     rm -rf "$dir"
