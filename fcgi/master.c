@@ -229,6 +229,8 @@ static void master_maintain(struct master *m)
             master_retire_one(m, 1);   /* one in, one out: capacity never drops */
             old--;
         }
+        if (m->fast_deaths >= MASTER_FAST_DEATHS)
+            break;   /* after a crash loop, one probe per tick until one survives */
     }
     if (cur >= want)
         for (; old > 0; old--)
@@ -250,6 +252,24 @@ static void master_log_exit(const struct master_child *k, int status, int expect
                 WEXITSTATUS(status), secs);
     else
         log_debug("master: worker %ld stopped after %.1f s", (long)k->pid, secs);
+}
+
+/* A worker of the current generation that outlived the fast-death window
+ * ends a crash loop. */
+static void master_check_recovered(struct master *m)
+{
+    if (m->fast_deaths == 0)
+        return;
+    long long now = master_now_ms();
+    for (size_t i = 0; i < m->nkids; i++) {
+        const struct master_child *k = &m->kids[i];
+        if (!k->retiring && k->gen == m->gen && now - k->started >= MASTER_FAST_DEATH_MS) {
+            if (m->fast_deaths >= MASTER_FAST_DEATHS)
+                log_info("master: worker %ld is up; starting the rest", (long)k->pid);
+            m->fast_deaths = 0;
+            return;
+        }
+    }
 }
 
 /* Counts unexpected deaths right after start, to slow down a crash loop. */
@@ -352,7 +372,8 @@ static void master_reload(struct master *m)
     }
     /* The socket and the statedir lock are held by this process: changing
      * them means a restart. Keep the running values. */
-    if (!master_str_eq(nc.listen, m->cfg.listen) || nc.listen_mode != m->cfg.listen_mode)
+    if (!m->inherited &&
+        (!master_str_eq(nc.listen, m->cfg.listen) || nc.listen_mode != m->cfg.listen_mode))
         log_warn("master: SIGHUP: listen/listen_mode changed; takes effect after a restart");
     if (!master_str_eq(nc.statedir, m->cfg.statedir))
         log_warn("master: SIGHUP: statedir changed; takes effect after a restart");
@@ -365,8 +386,8 @@ static void master_reload(struct master *m)
     m->gen++;
     m->fast_deaths = 0;
     m->next_spawn = 0;
-    log_info("master: SIGHUP: reloaded %s; replacing workers one at a time (%d wanted)", file,
-             m->cfg.workers);
+    log_info("master: SIGHUP: reloaded %s; replacing workers one at a time (%d wanted)",
+             m->cfg.file ? m->cfg.file : "(built-in defaults)", m->cfg.workers);
     master_maintain(m);
 }
 
@@ -390,6 +411,7 @@ static void master_loop(struct master *m, const sigset_t *set)
                 return;
             master_drain_tick(m);
         } else {
+            master_check_recovered(m);
             master_maintain(m);
         }
         /* An idle worker may in principle be between its last check of the
