@@ -205,7 +205,8 @@ void h_paginate(struct request *req, struct response *resp, char **names, size_t
     int limited = page_size(req->query, &limit);
     json_object *o = json_object_new_object(), *arr = json_object_new_array();
 
-    qsort(names, n, sizeof *names, cmp_str);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_str);
     if (last && *last)
         while (first < n && strcmp(names[first], last) <= 0)
             first++;
