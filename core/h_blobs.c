@@ -15,16 +15,18 @@ void h_blob_get(struct registry *reg, struct request *req, struct response *resp
     struct store *st = reg->store;
     struct digest d;
     char ds[DIGEST_STR_MAX];
-    uint64_t size = 0, start = 0, end = 0;
+    struct store_blob b;
+    uint64_t size, start = 0, end = 0;
     int rc;
 
     if (h_digest(resp, rt->ref, &d) < 0)
         return;
-    rc = st->ops->blob_stat(st, rt->name, &d, &size);
+    rc = st->ops->blob_stat(st, rt->name, &d, &b);
     if (rc != STORE_OK) {
         h_store_fail(reg, resp, rc, OCI_BLOB_UNKNOWN, "blob stat");
         return;
     }
+    size = b.size;
     digest_str(&d, ds);
     resp_header(resp, "Docker-Content-Digest", "%s", ds);
     resp_header(resp, "ETag", "\"%s\"", ds);
@@ -51,7 +53,7 @@ void h_blob_get(struct registry *reg, struct request *req, struct response *resp
         resp_finish(resp);
         return;
     }
-    rc = st->ops->blob_read(st, rt->name, &d, start, end - start + 1, to_response, resp);
+    rc = st->ops->blob_read(st, &b, start, end - start + 1, to_response, resp);
     if (rc != STORE_OK) {
         h_store_fail(reg, resp, rc, OCI_BLOB_UNKNOWN, "blob read");
         return;

@@ -89,13 +89,13 @@ static int check_references(struct registry *reg, struct response *resp, const c
 {
     struct store *st = reg->store;
     char ds[DIGEST_STR_MAX];
-    uint64_t size;
+    struct store_blob b;
     int rc;
 
     if (reg->opts.allow_sparse)
         return 0;
     if (m->has_config) {
-        rc = st->ops->blob_stat(st, name, &m->config.digest, &size);
+        rc = st->ops->blob_stat(st, name, &m->config.digest, &b);
         if (rc == STORE_NOT_FOUND) {
             resp_error(resp, OCI_MANIFEST_BLOB_UNKNOWN, "config blob not in this repository",
                        digest_str(&m->config.digest, ds));
@@ -107,7 +107,7 @@ static int check_references(struct registry *reg, struct response *resp, const c
     for (size_t i = 0; i < m->nblobs; i++) {
         if (m->blobs[i].skip_check)
             continue;
-        rc = st->ops->blob_stat(st, name, &m->blobs[i].digest, &size);
+        rc = st->ops->blob_stat(st, name, &m->blobs[i].digest, &b);
         if (rc == STORE_NOT_FOUND) {
             resp_error(resp, OCI_MANIFEST_BLOB_UNKNOWN, "layer blob not in this repository",
                        digest_str(&m->blobs[i].digest, ds));

@@ -35,12 +35,19 @@ struct store_chunk {
     uint64_t size;
 };
 
+/* What blob_stat learns about a blob; blob_read takes it back, so a GET costs
+ * one lookup and no hidden state is kept between calls. */
+struct store_blob {
+    uint64_t size;
+    char cid[STORE_CID_MAX];
+};
+
 struct store;
 
 struct store_ops {
     /* Blobs, as linked into repository name. */
-    int (*blob_stat)(struct store *, const char *name, const struct digest *, uint64_t *size);
-    int (*blob_read)(struct store *, const char *name, const struct digest *,
+    int (*blob_stat)(struct store *, const char *name, const struct digest *, struct store_blob *out);
+    int (*blob_read)(struct store *, const struct store_blob *,
                      uint64_t offset, uint64_t length, store_write_cb, void *ctx);
     int (*blob_unlink)(struct store *, const char *name, const struct digest *);
     /* Link an existing blob into name: from a repository (from != NULL, which
@@ -81,6 +88,7 @@ struct store_ops {
                      struct digest **out, size_t *n);
     /* Every repository name, unsorted; caller frees with strv_free. */
     int (*catalog)(struct store *, char ***names, size_t *n);
+    /* 1 exists, 0 does not, -1 error (see errmsg). */
     int (*repo_exists)(struct store *, const char *name);
     const char *(*errmsg)(struct store *);
 };

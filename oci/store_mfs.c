@@ -17,22 +17,9 @@
 
 /* A link file holds one digest string; anything longer is not ours. */
 #define STORE_MFS_LINK_MAX 256
-/* A blob_stat result is reused by the very next blob_read only if that comes
- * this soon: a GET handler stats then reads within the same request; a later
- * request on this worker must look again (another worker may have deleted it). */
-#define STORE_MFS_MEMO_NS 2000000000LL
 /* Names are at most 255 bytes, so no real repository tree is deeper than
  * this; the bound only protects the walk from a hand-made MFS tree. */
 #define STORE_MFS_CATALOG_DEPTH 128
-
-struct store_mfs_memo {
-    int valid;
-    char *name;
-    struct digest d;
-    char cid[KUBO_CID_MAX];
-    uint64_t size;
-    long long at_ns;
-};
 
 struct store_mfs {
     struct store base;       /* base.impl points back here */
@@ -40,7 +27,6 @@ struct store_mfs {
     char *root;
     char *uploads;
     char *err;               /* last error, for store_errmsg */
-    struct store_mfs_memo memo;
 };
 
 static struct store_mfs *store_mfs_of(struct store *s)
@@ -140,47 +126,6 @@ static int store_mfs_read_link(struct store_mfs *m, const char *path, struct dig
     return krc;
 }
 
-static long long store_mfs_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void store_mfs_memo_clear(struct store_mfs *m)
-{
-    free(m->memo.name);
-    m->memo.name = NULL;
-    m->memo.valid = 0;
-}
-
-static void store_mfs_memo_set(struct store_mfs *m, const char *name, const struct digest *d,
-                               const struct kubo_stat *st)
-{
-    store_mfs_memo_clear(m);
-    m->memo.valid = 1;
-    m->memo.name = xstrdup(name);
-    m->memo.d = *d;
-    memcpy(m->memo.cid, st->cid, KUBO_CID_MAX);
-    m->memo.size = st->size;
-    m->memo.at_ns = store_mfs_now_ns();
-}
-
-/* Takes the memo if it is about (name, d) and fresh; clears it either way. */
-static int store_mfs_memo_take(struct store_mfs *m, const char *name, const struct digest *d,
-                               struct kubo_stat *st)
-{
-    int hit = m->memo.valid && strcmp(m->memo.name, name) == 0 && digest_equal(&m->memo.d, d) &&
-              store_mfs_now_ns() - m->memo.at_ns < STORE_MFS_MEMO_NS;
-    if (hit) {
-        memcpy(st->cid, m->memo.cid, KUBO_CID_MAX);
-        st->size = m->memo.size;
-        st->type = KUBO_FILE;
-    }
-    store_mfs_memo_clear(m);
-    return hit;
-}
-
 /* ---- blobs ---- */
 
 /* Does repository name link d? As a layer, or else as a manifest revision
@@ -221,34 +166,26 @@ static int store_mfs_blob_lookup(struct store_mfs *m, const char *name, const st
     return STORE_OK;
 }
 
-static int store_mfs_blob_stat(struct store *s, const char *name, const struct digest *d, uint64_t *size)
+static int store_mfs_blob_stat(struct store *s, const char *name, const struct digest *d,
+                               struct store_blob *out)
 {
     struct store_mfs *m = store_mfs_of(s);
     struct kubo_stat st;
-    store_mfs_memo_clear(m);
     int rc = store_mfs_blob_lookup(m, name, d, &st);
     if (rc != STORE_OK)
         return rc;
-    store_mfs_memo_set(m, name, d, &st);
-    *size = st.size;
+    out->size = st.size;
+    memcpy(out->cid, st.cid, sizeof out->cid);
     return STORE_OK;
 }
 
-static int store_mfs_blob_read(struct store *s, const char *name, const struct digest *d,
+static int store_mfs_blob_read(struct store *s, const struct store_blob *b,
                                uint64_t offset, uint64_t length, store_write_cb cb, void *ctx)
 {
     struct store_mfs *m = store_mfs_of(s);
-    struct kubo_stat st;
-    if (!store_mfs_memo_take(m, name, d, &st)) {
-        int rc = store_mfs_blob_lookup(m, name, d, &st);
-        if (rc != STORE_OK)
-            return rc;
-    }
-    int krc = kubo_gateway_get(m->k, st.cid, offset, length, cb, ctx);
-    if (krc != KUBO_OK) {
-        char ds[DIGEST_STR_MAX];
-        return store_mfs_kfail(m, krc, "read blob %s (%s)", digest_str(d, ds), st.cid);
-    }
+    int krc = kubo_gateway_get(m->k, b->cid, offset, length, cb, ctx);
+    if (krc != KUBO_OK)
+        return store_mfs_kfail(m, krc, "read blob %s", b->cid);
     return STORE_OK;
 }
 
@@ -259,7 +196,6 @@ static int store_mfs_blob_unlink(struct store *s, const char *name, const struct
 {
     struct store_mfs *m = store_mfs_of(s);
     char ds[DIGEST_STR_MAX];
-    store_mfs_memo_clear(m);
     char *link = path_layer_link(m->root, name, d);
     char *dir = store_mfs_dirname(link);
     int krc = kubo_files_rm(m->k, dir, 1);
@@ -276,7 +212,6 @@ static int store_mfs_blob_mount(struct store *s, const char *name, const char *f
     char ds[DIGEST_STR_MAX];
     struct kubo_stat st;
     int krc;
-    store_mfs_memo_clear(m);
     digest_str(d, ds);
     if (from) {
         /* a link implies the data: the store only links committed blobs */
@@ -310,7 +245,6 @@ static int store_mfs_chunk_put(struct store *s, const char *upload_id, unsigned 
 {
     struct store_mfs *m = store_mfs_of(s);
     int krc;
-    store_mfs_memo_clear(m);
     /* add --to-files needs the parent. A session records chunk idx only
      * after it is stored, so for idx > 0 the directory exists unless the
      * upload was discarded, and then failing is the right answer. */
@@ -344,7 +278,6 @@ static int store_mfs_chunks_join(struct store *s, const struct store_chunk *chun
 {
     struct store_mfs *m = store_mfs_of(s);
     int krc;
-    store_mfs_memo_clear(m);
     if (n == 1) {
         *out = chunks[0];
         return STORE_OK;
@@ -377,7 +310,6 @@ static int store_mfs_chunks_join(struct store *s, const struct store_chunk *chun
 static int store_mfs_content_read(struct store *s, const struct store_chunk *c, store_write_cb cb, void *ctx)
 {
     struct store_mfs *m = store_mfs_of(s);
-    store_mfs_memo_clear(m);
     int krc = kubo_gateway_get(m->k, c->cid, 0, 0, cb, ctx);
     if (krc != KUBO_OK)
         return store_mfs_kfail(m, krc, "read content %s", c->cid);
@@ -389,7 +321,6 @@ static int store_mfs_blob_commit(struct store *s, const char *name, const struct
 {
     struct store_mfs *m = store_mfs_of(s);
     char ds[DIGEST_STR_MAX];
-    store_mfs_memo_clear(m);
     digest_str(d, ds);
     char *src = xasprintf("/ipfs/%s", content->cid);
     char *data = path_blob_data(m->root, d);
@@ -412,7 +343,6 @@ static int store_mfs_blob_commit(struct store *s, const char *name, const struct
 static int store_mfs_upload_discard(struct store *s, const char *upload_id)
 {
     struct store_mfs *m = store_mfs_of(s);
-    store_mfs_memo_clear(m);
     char *dir = path_upload_dir(m->uploads, upload_id);
     int krc = kubo_files_rm(m->k, dir, 1);
     free(dir);
@@ -426,7 +356,6 @@ static int store_mfs_upload_discard(struct store *s, const char *upload_id)
 static int store_mfs_tag_resolve(struct store *s, const char *name, const char *tag, struct digest *out)
 {
     struct store_mfs *m = store_mfs_of(s);
-    store_mfs_memo_clear(m);
     char *p = path_tag_current_link(m->root, name, tag);
     int krc = store_mfs_read_link(m, p, out);
     free(p);
@@ -442,7 +371,6 @@ static int store_mfs_manifest_exists(struct store *s, const char *name, const st
     struct store_mfs *m = store_mfs_of(s);
     char ds[DIGEST_STR_MAX];
     struct kubo_stat st;
-    store_mfs_memo_clear(m);
     char *p = path_revision_link(m->root, name, d);
     int krc = kubo_files_stat(m->k, p, &st);
     free(p);
@@ -492,7 +420,6 @@ static int store_mfs_manifest_put(struct store *s, const char *name, const struc
 {
     struct store_mfs *m = store_mfs_of(s);
     char ds[DIGEST_STR_MAX];
-    store_mfs_memo_clear(m);
     digest_str(d, ds);
     int rc = store_mfs_put_bytes(m, d, data, len);
     if (rc != STORE_OK)
@@ -562,7 +489,6 @@ static int store_mfs_manifest_delete(struct store *s, const char *name, const st
 {
     struct store_mfs *m = store_mfs_of(s);
     char ds[DIGEST_STR_MAX];
-    store_mfs_memo_clear(m);
     digest_str(d, ds);
     /* the rm answers "not found" itself: no stat first */
     char *link = path_revision_link(m->root, name, d);
@@ -590,7 +516,6 @@ static int store_mfs_manifest_delete(struct store *s, const char *name, const st
 static int store_mfs_tag_delete(struct store *s, const char *name, const char *tag)
 {
     struct store_mfs *m = store_mfs_of(s);
-    store_mfs_memo_clear(m);
     char *p = path_tag_dir(m->root, name, tag);
     int krc = kubo_files_rm(m->k, p, 1);
     free(p);
@@ -602,7 +527,6 @@ static int store_mfs_tag_delete(struct store *s, const char *name, const char *t
 static int store_mfs_tags_list(struct store *s, const char *name, char ***tags, size_t *n)
 {
     struct store_mfs *m = store_mfs_of(s);
-    store_mfs_memo_clear(m);
     *tags = NULL;
     *n = 0;
     char *p = path_tags_dir(m->root, name);
@@ -655,7 +579,6 @@ static int store_mfs_referrers(struct store *s, const char *name, const struct d
 {
     struct store_mfs *m = store_mfs_of(s);
     char ds[DIGEST_STR_MAX];
-    store_mfs_memo_clear(m);
     *out = NULL;
     *n = 0;
     char **algs = NULL;
@@ -737,7 +660,6 @@ static int store_mfs_catalog_walk(struct store_mfs *m, const char *base, const c
 static int store_mfs_catalog(struct store *s, char ***names, size_t *n)
 {
     struct store_mfs *m = store_mfs_of(s);
-    store_mfs_memo_clear(m);
     struct store_mfs_names l = { 0 };
     char *base = path_repositories(m->root);
     int rc = store_mfs_catalog_walk(m, base, NULL, 0, &l);
@@ -758,7 +680,6 @@ static int store_mfs_repo_exists(struct store *s, const char *name)
 {
     struct store_mfs *m = store_mfs_of(s);
     struct kubo_stat st;
-    store_mfs_memo_clear(m);
     char *p = path_repo(m->root, name);
     int krc = kubo_files_stat(m->k, p, &st);
     free(p);
@@ -813,7 +734,6 @@ void store_mfs_free(struct store *s)
     if (!s)
         return;
     struct store_mfs *m = store_mfs_of(s);
-    store_mfs_memo_clear(m);
     free(m->root);
     free(m->uploads);
     free(m->err);
