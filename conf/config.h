@@ -1,0 +1,43 @@
+/* config: the libconfig file, its defaults, environment overrides and
+ * validation. A bad setting stops start-up with one line naming the file,
+ * the line and the key: "/etc/oci-registry-p2p.conf:12: workers: must be 1..1024". */
+#ifndef CONF_CONFIG_H
+#define CONF_CONFIG_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+#include "core/log.h"
+
+struct config {
+    char *file;                  /* path loaded, or NULL for defaults only */
+    /* Kubo */
+    char *ipfsapiaddress;        /* multiaddr, default /ip4/127.0.0.1/tcp/5001 (env REGISTRY_STORAGE_IPFS_IPFSAPIADDRESS) */
+    char *ipfsgatewayaddress;    /* URL, default http://127.0.0.1:8080 */
+    /* IPNS (validated here; used by the publisher and mirrors) */
+    char *writeipnskey;          /* NULL = nothing is published (env REGISTRY_STORAGE_IPFS_WRITEIPNSKEY) */
+    char **readonlyipnskeys;     /* list or comma-separated string (env REGISTRY_STORAGE_IPFS_READONLYIPNSKEYS) */
+    size_t n_readonlyipnskeys;
+    /* storage */
+    char *mfsroot;               /* default /oci-registry-p2p */
+    char *statedir;              /* default LOCALSTATEDIR/lib/oci-registry-p2p */
+    int readonly;                /* refuse every write */
+    int allow_sparse;            /* accept manifests whose descriptors are missing */
+    uint64_t max_manifest_size;  /* bytes, default 4 MiB */
+    time_t upload_expiry;        /* seconds, default 24 h */
+    /* process model */
+    int workers;                 /* default 16 */
+    char *listen;                /* NULL = inherit fd 0 / LISTEN_FDS; "/path.sock" or "host:port" */
+    int listen_mode;             /* Unix socket mode, default 0660 */
+    int shutdown_timeout;        /* seconds a drain may take before workers are killed; 0 = no limit */
+    enum log_level log_level;    /* default info */
+};
+
+/* Fills c with defaults, then the file (if file != NULL), then the
+ * environment; validates. 0 ok; -1 with *err (caller frees) set to one line. */
+int config_load(const char *file, struct config *c, char **err);
+void config_free(struct config *c);
+/* Writes the effective configuration, one "key = value" per line (for --check-config -v and logs). */
+void config_dump(const struct config *c, FILE *out);
+
+#endif
