@@ -26,6 +26,10 @@ void h_catalog(struct registry *reg, struct request *req, struct response *resp)
 /* h_referrers.c */
 void h_referrers(struct registry *reg, struct request *req, struct response *resp, const struct route *rt);
 
+/* h_p2p.c: /v2/_p2p/<what>: this registry's own endpoints (publisher status,
+ * health, metrics). what is [a-z]+; unknown words are 404. */
+void h_p2p(struct registry *reg, struct request *req, struct response *resp, const char *what);
+
 /* registry.c: shared helpers */
 /* Answers a failed store call: NOT_FOUND as not_found (with its default
  * message), UNAVAILABLE as 503, ABORTED by aborting, anything else as 500.

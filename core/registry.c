@@ -108,6 +108,10 @@ void registry_handle(struct registry *reg, struct request *req, struct response 
         if (is(req->method, "GET") || is(req->method, "HEAD")) h_catalog(reg, req, resp);
         else method_not_allowed(resp, "GET, HEAD");
         break;
+    case ROUTE_P2P:
+        if (is(req->method, "GET") || is(req->method, "HEAD")) h_p2p(reg, req, resp, rt.ref);
+        else method_not_allowed(resp, "GET, HEAD");
+        break;
     default:
         if (!rt.name_valid)
             resp_error(resp, OCI_NAME_INVALID, "invalid repository name",

@@ -43,6 +43,15 @@ void route_parse(const char *path, struct route *r)
         r->kind = ROUTE_CATALOG;
         return;
     }
+    if (strncmp(path, "/v2/_p2p/", 9) == 0) {
+        /* this registry's own endpoints; repository names never start with '_' */
+        const char *w = path + 9;
+        if (*w && strspn(w, "abcdefghijklmnopqrstuvwxyz") == strlen(w)) {
+            r->kind = ROUTE_P2P;
+            r->ref = xstrdup(w);
+        }
+        return;
+    }
     const char *rest = path + 4;   /* "<name>/<endpoint>" */
     size_t len = strlen(rest);
 

@@ -15,6 +15,7 @@ enum route_kind {
     ROUTE_MANIFEST,       /* /v2/<name>/manifests/<reference> ref = tag or digest */
     ROUTE_TAGS,           /* /v2/<name>/tags/list             ref = NULL */
     ROUTE_REFERRERS,      /* /v2/<name>/referrers/<digest>    ref = digest string */
+    ROUTE_P2P,            /* /v2/_p2p/<word>: this registry's own endpoints (status, health, metrics); ref = word */
 };
 
 struct route {

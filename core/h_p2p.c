@@ -1,0 +1,14 @@
+/* h_p2p: /v2/_p2p/<what>, this registry's own endpoints beside the
+ * distribution API. Each word is one small function; unknown words are 404.
+ * (status: the publisher's state; health; metrics: being added with the
+ * peer-to-peer and deployment issues.) */
+#include <string.h>
+#include "core/handlers.h"
+
+void h_p2p(struct registry *reg, struct request *req, struct response *resp, const char *what)
+{
+    (void)reg;
+    (void)req;
+    (void)what;
+    resp_error(resp, OCI_NOT_FOUND, "no such endpoint", NULL);
+}
