@@ -16,6 +16,7 @@ OCI_P2P_ROOT=${OCI_P2P_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 OCI_P2P_CACHE=${OCI_P2P_CACHE:-$HOME/.cache/oci-registry-p2p}
 KUBO_VERSION=0.43.1
 CONFORMANCE_VERSION=v0.0.0-20260831232431-97274622c111
+DISTRIBUTION_VERSION=${DISTRIBUTION_VERSION:-v3.1.1}
 
 deps_log() { printf '[deps] %s\n' "$*" >&2; }
 deps_die() { printf '[deps] error: %s\n' "$*" >&2; return 1; }
@@ -134,6 +135,20 @@ deps_conformance() {
 
 # configure is generated, not committed: regenerate it when it is missing or
 # older than its inputs. This writes only gitignored files in the checkout.
+# The CNCF distribution registry, the reference the interop test and the
+# benchmarks compare against (never part of the product). Sets DISTRIBUTION_BIN.
+deps_distribution() {
+    local dir="$OCI_P2P_CACHE/bin/distribution-$DISTRIBUTION_VERSION"
+    DISTRIBUTION_BIN="$dir/registry"
+    if [ ! -x "$DISTRIBUTION_BIN" ]; then
+        deps_go || return 1
+        deps_log "installing the CNCF distribution registry $DISTRIBUTION_VERSION"
+        mkdir -p "$dir"
+        GOBIN="$dir" go install "github.com/distribution/distribution/v3/cmd/registry@$DISTRIBUTION_VERSION" || return 1
+    fi
+    export DISTRIBUTION_BIN
+}
+
 deps_autogen() {
     local f stale=0
     [ -x "$OCI_P2P_ROOT/configure" ] || stale=1
