@@ -11,7 +11,9 @@ static const struct {
     [OCI_BLOB_UPLOAD_INVALID] = { "BLOB_UPLOAD_INVALID", 400, "blob upload invalid" },
     [OCI_BLOB_UPLOAD_UNKNOWN] = { "BLOB_UPLOAD_UNKNOWN", 404, "blob upload unknown to registry" },
     [OCI_DIGEST_INVALID] = { "DIGEST_INVALID", 400, "provided digest did not match uploaded content" },
-    [OCI_MANIFEST_BLOB_UNKNOWN] = { "MANIFEST_BLOB_UNKNOWN", 404,
+    /* 400 as the CNCF distribution registry answers: the push is a bad
+     * request, not a missing resource (the spec fixes the code, not the status) */
+    [OCI_MANIFEST_BLOB_UNKNOWN] = { "MANIFEST_BLOB_UNKNOWN", 400,
                                     "manifest references a manifest or blob unknown to registry" },
     [OCI_MANIFEST_INVALID] = { "MANIFEST_INVALID", 400, "manifest invalid" },
     [OCI_MANIFEST_UNKNOWN] = { "MANIFEST_UNKNOWN", 404, "manifest unknown to registry" },

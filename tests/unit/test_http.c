@@ -378,7 +378,7 @@ START_TEST(http_errors_table)
     ck_assert_str_eq(oci_err_code(OCI_BLOB_UPLOAD_INVALID), "BLOB_UPLOAD_INVALID");
     ck_assert_int_eq(oci_err_status(OCI_BLOB_UPLOAD_UNKNOWN), 404);
     ck_assert_int_eq(oci_err_status(OCI_DIGEST_INVALID), 400);
-    ck_assert_int_eq(oci_err_status(OCI_MANIFEST_BLOB_UNKNOWN), 404);
+    ck_assert_int_eq(oci_err_status(OCI_MANIFEST_BLOB_UNKNOWN), 400);
     ck_assert_int_eq(oci_err_status(OCI_NAME_INVALID), 400);
     ck_assert_int_eq(oci_err_status(OCI_NAME_UNKNOWN), 404);
     ck_assert_int_eq(oci_err_status(OCI_UNAUTHORIZED), 401);
