@@ -155,13 +155,7 @@ void resp_header(struct response *r, const char *name, const char *fmt, ...)
         return;   /* too late: the head is on the wire */
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        abort();
-    char *val = xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(val, (size_t)n + 1, fmt, ap);
+    char *val = xvasprintf(fmt, ap);
     va_end(ap);
     /* values may carry request data (names, ids): no CR/LF may split the head */
     for (char *p = val; *p; p++)

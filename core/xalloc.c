@@ -61,20 +61,27 @@ char *xstrndup(const char *s, size_t n)
     return p;
 }
 
+char *xvasprintf(const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    if (n < 0)
+        abort();   /* a format error is a programming error */
+    char *p = xmalloc((size_t)n + 1);
+    int m = vsnprintf(p, (size_t)n + 1, fmt, again);
+    va_end(again);
+    if (m != n)
+        abort();
+    return p;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    char *p = xvasprintf(fmt, ap);
     va_end(ap);
-    if (n < 0)
-        abort();   /* a format error is a programming error */
-    char *p = xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
-    int m = vsnprintf(p, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    if (m != n)
-        abort();
     return p;
 }
 

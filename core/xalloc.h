@@ -2,6 +2,7 @@
  * no half-built state leaks from an OOM path (lighttpd's ck_malloc habit). */
 #ifndef CORE_XALLOC_H
 #define CORE_XALLOC_H
+#include <stdarg.h>
 #include <stddef.h>
 
 void *xmalloc(size_t n);                 /* never NULL */
@@ -11,6 +12,8 @@ char *xstrdup(const char *s);            /* caller frees */
 char *xstrndup(const char *s, size_t n); /* caller frees; always NUL-terminated */
 /* printf into a new string; caller frees. Aborts on format errors. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same with a va_list (ap is consumed, as by vsnprintf). */
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 /* free a NULL-terminated or counted string vector (n may be (size_t)-1 for NULL-terminated) */
 void strv_free(char **v, size_t n);
 

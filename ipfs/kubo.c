@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <json-c/json.h>
+#include "core/metrics.h"
 #include "core/xalloc.h"
 #include "ipfs/kubo_internal.h"
 #include "ipfs/multiaddr.h"
@@ -124,13 +126,7 @@ int kubo_fail(struct kubo *k, int rc, const char *what, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        abort();   /* a format error is a programming error */
-    char *msg = xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(msg, (size_t)n + 1, fmt, ap);
+    char *msg = xvasprintf(fmt, ap);
     va_end(ap);
     free(k->err);
     k->err = xasprintf("ipfs: %s: %s", what, msg);
@@ -186,6 +182,8 @@ void kubo_curl_prepare(struct kubo *k, CURL *h, int rpc)
     /* A stall limit, not a total timeout: multi-GiB streams are normal. */
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, k->stall_s);
+    if (k->total_ms > 0)
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, k->total_ms);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     /* Never through an http_proxy from the environment: the node is ours. */
@@ -311,7 +309,10 @@ int kubo_rpc(struct kubo *k, const char *cmd, const char *arg, const struct kubo
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
     }
     k->nreq++;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     CURLcode cc = curl_easy_perform(h);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
 
     int rc = KUBO_OK;
     if (c.too_large) {
@@ -337,6 +338,9 @@ int kubo_rpc(struct kubo *k, const char *cmd, const char *arg, const struct kubo
         free(msg);
         free(detail);
     }
+    int64_t us = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
+    metrics_kubo_rpc(us > 0 ? (uint64_t)us : 0,
+                     rc == KUBO_UNAVAILABLE ? 1 : (rc == KUBO_ERROR || rc == KUBO_TOO_LARGE) ? 2 : 0);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(h, CURLOPT_MIMEPOST, NULL);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
