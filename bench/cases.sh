@@ -1,0 +1,327 @@
+# shellcheck shell=bash
+# bench/cases.sh: the benchmark cases (issue 6's table). Each case_<group>
+# sets up what it needs, then measures every side of each pair in the same
+# loop, alternating (rotate: the side that goes first changes each rep), and
+# appends one line per sample to $RESULTS: case, side, value, extra. Sides:
+# ours, ref (the reference), refng (the reference behind nginx), ceil (the
+# FastCGI edge ceiling). Timing is always done by a tool: curl's own
+# counters, hyperfine, wrk. table.py turns the samples into medians.
+
+rec() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "${4:-}" >>"$RESULTS"; }
+
+# rotate REP WORD...: the words, starting at (REP mod count).
+rotate() {
+    local r=$1
+    shift
+    local n=$# i
+    local a=("$@")
+    for ((i = 0; i < n; i++)); do printf '%s ' "${a[$(((r + i) % n))]}"; done
+}
+
+# Bytes of pseudo-random data into FILE (incompressible; seeded per use so
+# every upload is new content to Kubo and to distribution).
+mkrandom() {
+    python3 -c 'import random,sys
+r = random.Random(sys.argv[2]); n = int(sys.argv[3])
+with open(sys.argv[1], "wb") as f:
+    while n > 0:
+        k = min(n, 4 << 20); f.write(r.randbytes(k)); n -= k' "$1" "$2" "$3"
+}
+
+# curl_speed CASE SIDE SIZE URL: one download to /dev/null; records bytes/s.
+curl_speed() {
+    local out got speed
+    out=$(curl -sSf -o /dev/null -w '%{size_download} %{speed_download}' "$4") || { bench_log "$1/$2: GET $4 failed"; return 1; }
+    read -r got speed <<<"$out"
+    [ "$got" = "$3" ] || { bench_log "$1/$2: got $got bytes, want $3"; return 1; }
+    rec "$1" "$2" "$speed"
+}
+
+# timed CASE SIDE BYTES CMD...: one hyperfine run of CMD (no shell);
+# records BYTES / seconds.
+timed() {
+    local case=$1 side=$2 bytes=$3 json=$WORK/hf.json t
+    shift 3
+    if ! hyperfine -N --runs 1 --style none --export-json "$json" "$*" >"$WORK/hf.log" 2>&1; then
+        bench_log "$case/$side: command failed: $*"
+        tail -n 5 "$WORK/hf.log" >&2
+        return 1
+    fi
+    t=$(jq -r '.results[0].mean' "$json")
+    rec "$case" "$side" "$(awk -v b="$bytes" -v t="$t" 'BEGIN {printf "%.0f", b / t}')"
+}
+
+# wrk_rps CASE SIDE URL [wrk args...]: 32 connections for $DUR s; records
+# requests/s and the p99 latency. Any non-2xx answer voids the sample: a
+# benchmark of errors measures nothing.
+wrk_rps() {
+    local case=$1 side=$2 url=$3 out rps p99
+    shift 3
+    out=$(wrk -t2 -c32 -d"${DUR}s" --latency "$@" "$url" 2>&1) || { bench_log "$case/$side: wrk failed: $out"; return 1; }
+    printf '%s\n' "$out" >>"$OUT/wrk.log"
+    if grep -q 'Non-2xx' <<<"$out"; then
+        bench_log "$case/$side: non-2xx answers from $url"
+        grep 'Non-2xx' <<<"$out" >&2
+        return 1
+    fi
+    rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+    p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    awk -v r="$rps" 'BEGIN {exit !(r > 0)}' || { bench_log "$case/$side: no requests/s in wrk output"; return 1; }
+    rec "$case" "$side" "$rps" "$p99"
+}
+
+# ab_head CASE SIDE URL [ab args...]: like wrk_rps for HEAD requests. wrk
+# (4.1) waits for a body after a HEAD answer that has a Content-Length, so
+# HEAD is measured with ApacheBench: 32 connections, keep-alive, $DUR s.
+ab_head() {
+    local case=$1 side=$2 url=$3 out rps p99
+    shift 3
+    out=$(ab -q -i -k -c 32 -t "$DUR" -n 100000000 "$@" "$url" 2>&1) || { bench_log "$case/$side: ab failed: $out"; return 1; }
+    printf '%s\n' "$out" >>"$OUT/ab.log"
+    if grep -qE '^(Non-2xx responses|Failed requests): *[1-9]' <<<"$out"; then
+        bench_log "$case/$side: failed or non-2xx answers from $url"
+        grep -E '^(Non-2xx|Failed)' <<<"$out" >&2
+        return 1
+    fi
+    rps=$(awk '/^Requests per second:/ {print $4}' <<<"$out")
+    p99=$(awk '$1 == "99%" {print $2 "ms"}' <<<"$out")
+    awk -v r="$rps" 'BEGIN {exit !(r > 0)}' || { bench_log "$case/$side: no requests/s in ab output"; return 1; }
+    rec "$case" "$side" "$rps" "$p99"
+}
+
+blob_path() { # mfs path of blob DIGEST in our stack
+    local hex=${1#sha256:}
+    printf '%s/docker/registry/v2/blobs/sha256/%s/%s/data' "$(e2e_mfsroot ours)" "${hex:0:2}" "$hex"
+}
+
+# Peak RSS (VmHWM, KiB) of the worker that used the most, among the
+# master's children.
+worker_peak_kib() {
+    local master pid max=0 v
+    master=$(e2e_registry_pid ours)
+    for pid in $(pgrep -P "$master"); do
+        v=$(awk '$1 == "VmHWM:" {print $2}' "/proc/$pid/status" 2>/dev/null)
+        [ -n "$v" ] && [ "$v" -gt "$max" ] && max=$v
+    done
+    echo "$max"
+}
+
+# ---- 1 GiB blob pull: ours (nginx -> worker -> gateway) vs the gateway
+case_pull() {
+    local f=$WORK/pull.bin dg cid r s ok=0
+    mkrandom "$f" pull "$BLOB" || return 1
+    dg=sha256:$(sha256sum "$f" | cut -d' ' -f1)
+    reg_push_blob "$OURS" bench/pull "$f" "$dg" || return 1
+    rm -f "$f"
+    cid=$(e2e_ipfs files stat --hash "$(blob_path "$dg")") || return 1
+    for ((r = 0; r < REPS; r++)); do
+        for s in $(rotate "$r" ours ref ceil); do
+            case $s in
+                ours) curl_speed pull ours "$BLOB" "$OURS/v2/bench/pull/blobs/$dg" ;;
+                ref) curl_speed pull ref "$BLOB" "$GW/ipfs/$cid" ;;
+                ceil) curl_speed pull ceil "$BLOB" "$CEIL/v2/ceiling/blob?n=$BLOB" ;;
+            esac || ok=1
+        done
+    done
+    return $ok
+}
+
+# The X-Accel-Redirect offload (issue 5) is measured once the registry has
+# an option for it; until then the row says so.
+case_offload() {
+    rec pull_offload ours "n/a: offload not available"
+}
+
+# ---- 1 GiB push: POST, one streamed PATCH, PUT vs ipfs add over RPC
+case_push() {
+    local r s f dg ok=0
+    for ((r = 0; r < REPS; r++)); do
+        for s in $(rotate "$r" ours ref ceil); do
+            f=$WORK/push-$s.bin
+            mkrandom "$f" "push-$s-$r" "$BLOB" || return 1
+            case $s in
+                ours)
+                    dg=sha256:$(sha256sum "$f" | cut -d' ' -f1)
+                    timed push ours "$BLOB" bash "$BENCH_DIR/push-blob" "$OURS" bench/push "$f" "$dg" ;;
+                ref)
+                    timed push ref "$BLOB" env IPFS_PATH="$E2E_RUN/kubo/repo" "$IPFS_BIN" \
+                        --api "/ip4/127.0.0.1/tcp/$(e2e_kubo_api_port)" add --cid-version 1 --raw-leaves -Q "$f" ;;
+                ceil)
+                    timed push ceil "$BLOB" bash "$BENCH_DIR/push-blob" "$CEIL" ceiling "$f" sha256:0 ;;
+            esac || ok=1
+            rm -f "$f"
+        done
+    done
+    # The workers have now streamed BLOB bytes up and down (case_pull ran
+    # first): their peak RSS.
+    rec rss ours "$(awk -v k="$(worker_peak_kib)" 'BEGIN {printf "%.1f", k / 1024}')"
+    return $ok
+}
+
+# ---- skopeo copy of a 5-layer image: push and pull, ours vs distribution
+case_skopeo() {
+    local r s img url ok=0
+    for ((r = 0; r < REPS; r++)); do
+        img=$WORK/img
+        rm -rf "$img"
+        python3 "$BENCH_DIR/mkimage.py" "$img" "$IMG" 5 "skopeo-$r" || return 1
+        for s in $(rotate "$r" ours ref refng); do
+            case $s in ours) url=$OURS ;; ref) url=$DIST ;; refng) url=$DISTNG ;; esac
+            timed skopeo_push "$s" "$IMG" skopeo copy -q --dest-tls-verify=false \
+                "oci:$img:bench" "docker://${url#http://}/bench/img$r:v1" || ok=1
+        done
+        rm -rf "$img"
+        for s in $(rotate "$r" ours ref refng); do
+            case $s in ours) url=$OURS ;; ref) url=$DIST ;; refng) url=$DISTNG ;; esac
+            rm -rf "$WORK/pulled"
+            timed skopeo_pull "$s" "$IMG" skopeo copy -q --src-tls-verify=false \
+                "docker://${url#http://}/bench/img$r:v1" "dir:$WORK/pulled" || ok=1
+        done
+        rm -rf "$WORK/pulled"
+    done
+    return $ok
+}
+
+# A small image (config + one layer) in repository REPO of registry URL,
+# tagged v1; the same bytes everywhere. Sets META_M (manifest digest),
+# META_L (layer digest), META_LEN (manifest size).
+meta_files() {
+    [ -f "$WORK/meta/manifest.json" ] && return 0
+    mkdir -p "$WORK/meta"
+    printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}' >"$WORK/meta/config.json"
+    mkrandom "$WORK/meta/layer.bin" meta 4096
+    local cd ld
+    cd=sha256:$(sha256sum "$WORK/meta/config.json" | cut -d' ' -f1)
+    ld=sha256:$(sha256sum "$WORK/meta/layer.bin" | cut -d' ' -f1)
+    printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":4096}]}' \
+        "$cd" "$(stat -c %s "$WORK/meta/config.json")" "$ld" >"$WORK/meta/manifest.json"
+    META_M=sha256:$(sha256sum "$WORK/meta/manifest.json" | cut -d' ' -f1)
+    META_L=$ld
+    META_LEN=$(stat -c %s "$WORK/meta/manifest.json")
+}
+
+meta_push() { # URL REPO [TAG [QUERY]]
+    meta_files || return 1
+    reg_blob_put "$1" "$2" "$WORK/meta/config.json" >/dev/null || return 1
+    reg_blob_put "$1" "$2" "$WORK/meta/layer.bin" >/dev/null || return 1
+    reg_manifest_put "$1" "$2" "${3:-v1}" "$WORK/meta/manifest.json" "${4:-}"
+}
+
+# ---- metadata: manifest GET by tag, manifest HEAD by digest, blob HEAD
+case_meta() {
+    local r s url c path ok=0 accept='Accept: application/vnd.oci.image.manifest.v1+json'
+    meta_push "$OURS" meta && meta_push "$DIST" meta || return 1
+    for c in mget_tag mhead_digest bhead; do
+        for ((r = 0; r < REPS; r++)); do
+            for s in $(rotate "$r" ours ref refng ceil); do
+                case $s in ours) url=$OURS ;; ref) url=$DIST ;; refng) url=$DISTNG ;; ceil) url=$CEIL ;; esac
+                case $c in
+                    mget_tag) path=/v2/meta/manifests/v1 ;;
+                    mhead_digest) path=/v2/meta/manifests/$META_M ;;
+                    bhead) path=/v2/meta/blobs/$META_L ;;
+                esac
+                [ "$s" = ceil ] && path="/v2/ceiling/$c?n=$META_LEN"
+                if [ "$c" = mget_tag ]; then
+                    wrk_rps "$c" "$s" "$url$path" -H "$accept"
+                else
+                    ab_head "$c" "$s" "$url$path" -H "$accept"
+                fi || ok=1
+            done
+        done
+    done
+    return $ok
+}
+
+# ---- 16 concurrent pulls of 100 MiB blobs vs 16 concurrent gateway GETs
+case_pull16() {
+    local i f dg r s ok=0
+    local ours_urls=() gw_urls=() ceil_urls=()
+    for ((i = 0; i < 16; i++)); do
+        f=$WORK/p16.bin
+        mkrandom "$f" "p16-$i" "$P16" || return 1
+        dg=sha256:$(sha256sum "$f" | cut -d' ' -f1)
+        reg_push_blob "$OURS" bench/p16 "$f" "$dg" || return 1
+        ours_urls+=(-o /dev/null "$OURS/v2/bench/p16/blobs/$dg")
+        gw_urls+=(-o /dev/null "$GW/ipfs/$(e2e_ipfs files stat --hash "$(blob_path "$dg")")")
+        ceil_urls+=(-o /dev/null "$CEIL/v2/ceiling/blob?n=$P16&i=$i")
+    done
+    rm -f "$WORK/p16.bin"
+    local par=(curl -sSf --parallel --parallel-immediate --parallel-max 16)
+    for ((r = 0; r < REPS; r++)); do
+        for s in $(rotate "$r" ours ref ceil); do
+            case $s in
+                ours) timed pull16 ours $((16 * P16)) "${par[@]}" "${ours_urls[@]}" ;;
+                ref) timed pull16 ref $((16 * P16)) "${par[@]}" "${gw_urls[@]}" ;;
+                ceil) timed pull16 ceil $((16 * P16)) "${par[@]}" "${ceil_urls[@]}" ;;
+            esac || ok=1
+        done
+    done
+    return $ok
+}
+
+# ---- REPOS x TAGS: manifest GET by a random tag of a random repository vs
+# the same registry's single-repository GET by tag. Populated through the
+# API: one manifest PUT per repository carrying every tag (?tag=...).
+case_large() {
+    local i t q r s ok=0 accept='Accept: application/vnd.oci.image.manifest.v1+json'
+    meta_push "$OURS" meta || return 1
+    q=""
+    for ((t = 1; t < TAGS; t++)); do q="$q&tag=t$t"; done
+    q=${q#&}
+    for ((i = 0; i < REPOS; i++)); do
+        meta_push "$OURS" "big/r$i" t0 "$q" || return 1
+    done
+    cat >"$WORK/random.lua" <<LUA
+-- a random repository and tag of the populated set for every request
+local repos, tags = $REPOS, $TAGS
+local n = 0
+function setup(thread) n = n + 1; thread:set("seed", n) end
+function init(args) math.randomseed(os.time() + seed * 7919) end
+function request()
+  return wrk.format(nil, "/v2/big/r" .. math.random(0, repos - 1) .. "/manifests/t" .. math.random(0, tags - 1))
+end
+LUA
+    # One pass first, so both sides run warm (the caches fill on first use).
+    wrk_rps large_warmup ours "$OURS/" -H "$accept" -s "$WORK/random.lua" || ok=1
+    for ((r = 0; r < REPS; r++)); do
+        for s in $(rotate "$r" ours ref); do
+            case $s in
+                ours) wrk_rps large ours "$OURS/" -H "$accept" -s "$WORK/random.lua" ;;
+                ref) wrk_rps large ref "$OURS/v2/meta/manifests/v1" -H "$accept" ;;
+            esac || ok=1
+        done
+    done
+    return $ok
+}
+
+# ---- tags/list?n=100 over TLTAGS tags in one repository
+case_tags() {
+    local i q="" r s url ok=0 cfg=$WORK/tags.cfg
+    meta_files || return 1
+    meta_push "$OURS" tl tag-0 && meta_push "$DIST" tl tag-0 || return 1
+    # ours: 100 tags per PUT (?tag=); distribution has no tag parameters:
+    # one PUT per tag, all in one curl process (a config file of URLs).
+    for ((i = 1; i < TLTAGS; i++)); do
+        q="$q&tag=tag-$i"
+        if [ $((i % 100)) = 0 ] || [ "$i" = $((TLTAGS - 1)) ]; then
+            reg_manifest_put "$OURS" tl "$META_M" "$WORK/meta/manifest.json" "${q#&}" || return 1
+            q=""
+        fi
+    done
+    : >"$cfg"
+    for ((i = 1; i < TLTAGS; i++)); do printf 'url = "%s/v2/tl/manifests/tag-%s"\n' "$DIST" "$i" >>"$cfg"; done
+    curl -sS -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
+        --data-binary @"$WORK/meta/manifest.json" -w '%{http_code}\n' -K "$cfg" -o /dev/null >"$WORK/tags.codes" || return 1
+    [ "$(grep -c '^201$' "$WORK/tags.codes")" = $((TLTAGS - 1)) ] || { bench_log "tags: distribution refused some tag PUTs"; return 1; }
+    for ((r = 0; r < REPS; r++)); do
+        for s in $(rotate "$r" ours ref refng ceil); do
+            case $s in ours) url=$OURS ;; ref) url=$DIST ;; refng) url=$DISTNG ;; ceil) url=$CEIL ;; esac
+            if [ "$s" = ceil ]; then
+                wrk_rps tags ceil "$url/v2/ceiling/tags?n=2000"
+            else
+                wrk_rps tags "$s" "$url/v2/tl/tags/list?n=100"
+            fi || ok=1
+        done
+    done
+    return $ok
+}

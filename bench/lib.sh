@@ -1,0 +1,162 @@
+# shellcheck shell=bash
+# bench/lib.sh: the benchmark stack beside the e2e one (tests/e2e/lib.sh
+# starts Kubo, our registry and its nginx) and small registry API helpers.
+#
+#   bench_start_distribution   the CNCF distribution registry, filesystem
+#                              storage in the run dir, plain HTTP on loopback
+#   bench_start_proxy NAME UP  nginx as a reverse proxy to UP (host:port),
+#                              with the same streaming/buffer settings as the
+#                              shipped FastCGI server block
+#   bench_start_ceiling        the FastCGI edge ceiling (bench/edge_ceiling.c)
+#                              under spawn-fcgi, behind the shipped nginx conf
+#   reg_blob_put URL REPO FILE    monolithic POST+PUT; prints the digest
+#   reg_manifest_put URL REPO REF FILE [QUERY]
+#   reg_push_blob URL REPO FILE DIGEST   POST, one streamed PATCH, PUT
+
+BENCH_DIR=${BENCH_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+
+bench_log() { printf '[bench] %s\n' "$*" >&2; }
+
+# ------------------------------------------------------------ distribution
+bench_start_distribution() {
+    local dir=$E2E_RUN/dist port
+    mkdir -p "$dir/data"
+    port=$(e2e_free_port) || return 1
+    # The registry's stock config (the one in its container image): in-memory
+    # blob descriptor cache, filesystem storage; deletes on like ours.
+    cat >"$dir/config.yml" <<YML
+version: 0.1
+log:
+  level: info
+  fields:
+    service: registry
+storage:
+  cache:
+    blobdescriptor: inmemory
+  filesystem:
+    rootdirectory: $dir/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+YML
+    echo "$port" >"$dir/port"
+    OTEL_TRACES_EXPORTER=none "$DISTRIBUTION_BIN" serve "$dir/config.yml" >>"$dir/registry.log" 2>&1 &
+    echo $! >"$dir/registry.pid"
+    e2e_wait_for 30 "distribution on :$port" curl -sf "http://127.0.0.1:$port/v2/" \
+        || { tail -n 20 "$dir/registry.log" >&2; return 1; }
+}
+
+# bench_start_proxy NAME UPSTREAM(host:port)
+bench_start_proxy() {
+    local name=$1 up=$2 dir=$E2E_RUN/$1 port user_line=""
+    mkdir -p "$dir/nginx/tmp"
+    port=$(e2e_free_port) || return 1
+    [ "$(id -u)" -eq 0 ] && user_line="user root;"
+    # Same worker count, buffers and streaming as scripts/nginx-conf.sh plus
+    # deploy/nginx/oci-registry-p2p.conf, with proxy_* in place of
+    # fastcgi_*. Upstream keepalive is on: that is the reference's best case.
+    cat >"$dir/nginx/nginx.conf" <<CONF
+$user_line
+worker_processes 2;
+pid $dir/nginx/nginx.pid;
+error_log $dir/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log $dir/nginx/access.log;
+    client_body_temp_path $dir/nginx/tmp/client_body;
+    proxy_temp_path $dir/nginx/tmp/proxy;
+    fastcgi_temp_path $dir/nginx/tmp/fastcgi;
+    uwsgi_temp_path $dir/nginx/tmp/uwsgi;
+    scgi_temp_path $dir/nginx/tmp/scgi;
+    upstream reference { server $up; keepalive 64; }
+    server {
+        listen 127.0.0.1:$port;
+        client_max_body_size 0;
+        location /v2/ {
+            proxy_pass http://reference;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$http_host;
+            proxy_request_buffering off;
+            proxy_buffering off;
+            client_body_buffer_size 1m;
+            proxy_buffer_size 1m;
+            proxy_buffers 4 1m;
+            proxy_busy_buffers_size 1m;
+            proxy_read_timeout 900s;
+            proxy_send_timeout 900s;
+        }
+    }
+}
+CONF
+    nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/error.log" -g 'daemon off;' \
+        >>"$dir/nginx/stderr.log" 2>&1 &
+    echo $! >"$dir/nginx.pid"
+    echo "$port" >"$dir/port"
+    e2e_wait_for 10 "proxy $name on :$port" curl -sf "http://127.0.0.1:$port/v2/" \
+        || { tail -n 5 "$dir/nginx/error.log" >&2; return 1; }
+}
+
+# The ceiling responder: built here from bench/edge_ceiling.c (never part of
+# the product), N processes like the registry's pool, the shipped nginx conf.
+bench_start_ceiling() {
+    local dir=$E2E_RUN/ceiling n=${1:-16}
+    mkdir -p "$dir"
+    cc -O2 -Wall -o "$dir/edge_ceiling" "$BENCH_DIR/edge_ceiling.c" -lfcgi \
+        || { bench_log "building edge_ceiling failed (libfcgi-dev installed?)"; return 1; }
+    rm -f "$dir/fcgi.sock"
+    spawn-fcgi -s "$dir/fcgi.sock" -F "$n" -P "$dir/spawn.pid" -- "$dir/edge_ceiling" >>"$dir/registry.log" 2>&1 \
+        || { bench_log "spawn-fcgi of edge_ceiling failed"; return 1; }
+    e2e_start_nginx ceiling || return 1
+}
+
+# spawn-fcgi -F forks N independent children (no master): stop each.
+bench_stop_ceiling() {
+    local dir=$E2E_RUN/ceiling pid
+    [ -f "$dir/fcgi.sock" ] || return 0
+    for pid in $(cat "$dir/spawn.pid" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null; done
+    rm -f "$dir/spawn.pid"
+}
+
+# ------------------------------------------------------------ API helpers
+# Location of a response (headers on stdin), made absolute against URL.
+reg_location() {
+    local url=$1 loc
+    loc=$(tr -d '\r' | awk 'tolower($1)=="location:" {print $2; exit}')
+    case $loc in http*) printf '%s' "$loc" ;; *) printf '%s%s' "$url" "$loc" ;; esac
+}
+
+# reg_blob_put URL REPO FILE: monolithic upload (POST, then PUT with the
+# bytes); prints the digest.
+reg_blob_put() {
+    local url=$1 repo=$2 file=$3 dg loc sep code
+    dg=sha256:$(sha256sum "$file" | cut -d' ' -f1)
+    loc=$(curl -sS -X POST -D - -o /dev/null "$url/v2/$repo/blobs/uploads/" | reg_location "$url") || return 1
+    case $loc in *\?*) sep='&' ;; *) sep='?' ;; esac
+    code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/octet-stream' \
+        --data-binary @"$file" "$loc${sep}digest=$dg") || return 1
+    [ "$code" = 201 ] || { bench_log "blob put $repo $dg: HTTP $code"; return 1; }
+    printf '%s\n' "$dg"
+}
+
+# reg_manifest_put URL REPO REF FILE [QUERY]
+reg_manifest_put() {
+    local url=$1 repo=$2 ref=$3 file=$4 q=${5:-} code
+    code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT \
+        -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
+        --data-binary @"$file" "$url/v2/$repo/manifests/$ref${q:+?$q}") || return 1
+    [ "$code" = 201 ] || { bench_log "manifest put $repo:$ref: HTTP $code"; return 1; }
+}
+
+# reg_push_blob URL REPO FILE DIGEST: what a client pushing a layer does:
+# POST, one streamed (chunked) PATCH with all the bytes, PUT ?digest=.
+reg_push_blob() {
+    local url=$1 repo=$2 file=$3 dg=$4 loc sep code
+    loc=$(curl -sS -X POST -D - -o /dev/null "$url/v2/$repo/blobs/uploads/" | reg_location "$url") || return 1
+    loc=$(curl -sS -X PATCH -H 'Content-Type: application/octet-stream' -H 'Transfer-Encoding: chunked' \
+        -T "$file" -D - -o /dev/null "$loc" | reg_location "$url") || return 1
+    case $loc in *\?*) sep='&' ;; *) sep='?' ;; esac
+    code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT "$loc${sep}digest=$dg") || return 1
+    [ "$code" = 201 ] || { bench_log "push $repo $dg: HTTP $code"; return 1; }
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""table.py RESULTS.tsv REPS: the medians of bench/run's samples as one
+markdown table: case, ours, reference, ratio, the reference behind nginx,
+ratio, the FastCGI edge ceiling, the issue's target."""
+import statistics, sys
+from collections import defaultdict
+
+MB = 1e6
+# case id: (label, unit kind, reference label, target text, target ratio or None)
+CASES = [
+    ("pull", "pull one 1 GiB blob through nginx -> worker", "bps", "Kubo gateway curl", ">= 0.90x", 0.90),
+    ("pull_offload", "same, X-Accel-Redirect offload on", "bps", "Kubo gateway curl", ">= 0.97x", 0.97),
+    ("push", "push one 1 GiB blob (POST, streamed PATCH, PUT)", "bps", "ipfs add --cid-version 1 --raw-leaves (RPC)", ">= 0.80x", 0.80),
+    ("skopeo_push", "skopeo copy, 5-layer image, push", "bps", "distribution", "report", None),
+    ("skopeo_pull", "skopeo copy, 5-layer image, pull", "bps", "distribution", ">= 0.80x", 0.80),
+    ("mget_tag", "manifest GET by tag (wrk -c32)", "rps", "distribution", ">= 1.0x", 1.0),
+    ("mhead_digest", "manifest HEAD by digest (ab -c32 -k)", "rps", "distribution", ">= 1.0x", 1.0),
+    ("bhead", "blob HEAD (ab -c32 -k)", "rps", "distribution", ">= 1.0x", 1.0),
+    ("pull16", "16 concurrent pulls of 100 MiB blobs", "bps", "16 concurrent gateway GETs", ">= 0.85x", 0.85),
+    ("rss", "worker peak RSS, 1 GiB up and down", "mib", "-", "<= 16 MiB", None),
+    ("large", "many repos x tags, manifest GET by random tag", "rps", "ours, 1 repository", ">= 0.8x", 0.8),
+    ("tags", "tags/list?n=100, many tags in one repo", "rps", "distribution", ">= 1.0x", 1.0),
+]
+
+
+def load(path):
+    vals, extra, notes = defaultdict(list), defaultdict(list), {}
+    with open(path) as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) < 3:
+                continue
+            case, side, v = parts[0], parts[1], parts[2]
+            try:
+                vals[(case, side)].append(float(v))
+            except ValueError:
+                notes[(case, side)] = v
+            if len(parts) > 3 and parts[3]:
+                extra[(case, side)].append(parts[3])
+    return vals, extra, notes
+
+
+def ms(lat):
+    """wrk latency text (850.00us, 1.20ms, 2.00s) in milliseconds."""
+    for suf, mul in (("us", 1e-3), ("ms", 1.0), ("s", 1e3)):
+        if lat.endswith(suf):
+            return float(lat[: -len(suf)]) * mul
+    return float("nan")
+
+
+def cell(kind, vals, extra):
+    if not vals:
+        return None, "-"
+    m = statistics.median(vals)
+    if kind == "bps":
+        return m, "%.0f MB/s" % (m / MB)
+    if kind == "rps":
+        text = "%.0f req/s" % m
+        if extra:
+            text += " (p99 %.1f ms)" % statistics.median(ms(e) for e in extra)
+        return m, text
+    return m, "%.1f MiB" % m
+
+
+def main():
+    vals, extra, notes = load(sys.argv[1])
+    reps = sys.argv[2] if len(sys.argv) > 2 else "?"
+    print("| case | ours | reference | ratio | reference behind nginx | ratio | FastCGI edge ceiling | target |")
+    print("|---|---|---|---|---|---|---|---|")
+    for cid, label, kind, reflabel, target, _ in CASES:
+        if (cid, "ours") in notes:
+            print("| %s | %s | %s | | | | | %s |" % (label, notes[(cid, "ours")], reflabel, target))
+            continue
+        row = {}
+        for side in ("ours", "ref", "refng", "ceil"):
+            row[side] = cell(kind, vals.get((cid, side), []), extra.get((cid, side), []))
+        o = row["ours"][0]
+
+        def ratio(side):
+            r = row[side][0]
+            return "%.2fx" % (o / r) if o is not None and r else "-"
+        ref = row["ref"][1] + ("" if row["ref"][0] is None else " (%s)" % reflabel)
+        if row["ref"][0] is None:
+            ref = reflabel if cid == "rss" else "- (%s)" % reflabel
+        print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            label, row["ours"][1], ref, ratio("ref"), row["refng"][1], ratio("refng"),
+            row["ceil"][1], target))
+    print("\nmedians of %s repetition(s); ratio = ours / reference (higher is better)" % reps)
+
+
+main()
