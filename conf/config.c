@@ -50,6 +50,11 @@ static void config_defaults(struct config *c)
     c->listen_mode = 0660;
     c->shutdown_timeout = 0;
     c->log_level = LOG_LVL_INFO;
+    c->publish_quiet_ms = 300;
+    c->publish_max_interval_ms = 3000;
+    c->ipns_lifetime = xstrdup("48h");
+    c->ipns_ttl = xstrdup("1m");
+    c->ipnsrefresh = 5;
 }
 
 static void config_replace(char **slot, const char *v)
@@ -491,6 +496,128 @@ static void config_key_log_level(struct config_ctx *x, const config_setting_t *s
         config_fail(x, s, "must be one of error, warn, info, debug (got \"%s\")", v);
 }
 
+/* ---- publisher and mirrors ---- */
+
+static void config_key_quiet(struct config_ctx *x, const config_setting_t *s)
+{
+    long long v;
+    if (config_get_int(x, s, 0, 60000, &v) == 0)
+        x->c->publish_quiet_ms = (int)v;
+}
+
+static void config_key_max_interval(struct config_ctx *x, const config_setting_t *s)
+{
+    long long v;
+    if (config_get_int(x, s, 100, 3600000, &v) == 0)
+        x->c->publish_max_interval_ms = (int)v;
+}
+
+/* A Go duration as Kubo takes it: digits and the units h, m, s, ms (e.g.
+ * "48h", "1m30s", "500ms"). Kubo ignores nothing here: a bad one fails
+ * every publish, so it is refused at start-up instead. */
+static int config_duration_ok(const char *v)
+{
+    const char *p = v;
+    if (!*p || strlen(p) > 32)
+        return 0;
+    while (*p) {
+        if (!isdigit((unsigned char)*p))
+            return 0;
+        while (isdigit((unsigned char)*p))
+            p++;
+        if (strncmp(p, "ms", 2) == 0)
+            p += 2;
+        else if (*p == 'h' || *p == 'm' || *p == 's')
+            p++;
+        else
+            return 0;
+    }
+    return 1;
+}
+
+static void config_key_duration(struct config_ctx *x, const config_setting_t *s, char **slot)
+{
+    const char *v = config_get_str(x, s);
+    if (!v)
+        return;
+    if (!config_duration_ok(v))
+        config_fail(x, s, "must be a duration such as \"48h\", \"1m30s\" or \"500ms\" (got \"%s\")", v);
+    else
+        config_replace(slot, v);
+}
+
+static void config_key_lifetime(struct config_ctx *x, const config_setting_t *s)
+{
+    config_key_duration(x, s, &x->c->ipns_lifetime);
+}
+
+static void config_key_ttl(struct config_ctx *x, const config_setting_t *s)
+{
+    config_key_duration(x, s, &x->c->ipns_ttl);
+}
+
+static void config_key_allow_offline(struct config_ctx *x, const config_setting_t *s)
+{
+    config_get_bool(x, s, &x->c->publish_allow_offline);
+}
+
+static void config_key_ipnsrefresh(struct config_ctx *x, const config_setting_t *s)
+{
+    long long v;
+    if (config_get_int(x, s, 1, 86400, &v) == 0)
+        x->c->ipnsrefresh = (int)v;
+}
+
+static void config_key_pinreadonly(struct config_ctx *x, const config_setting_t *s)
+{
+    config_get_bool(x, s, &x->c->pinreadonly);
+}
+
+static void config_key_other_writer(struct config_ctx *x, const config_setting_t *s)
+{
+    const char *v = config_get_str(x, s);
+    if (!v)
+        return;
+    if (strcmp(v, "refuse") == 0)
+        x->c->other_writer_overwrite = 0;
+    else if (strcmp(v, "overwrite") == 0)
+        x->c->other_writer_overwrite = 1;
+    else
+        config_fail(x, s, "must be \"refuse\" or \"overwrite\" (got \"%s\")", v);
+}
+
+/* ---- logs and metrics ---- */
+
+static void config_key_logfile(struct config_ctx *x, const config_setting_t *s)
+{
+    const char *v = config_get_str(x, s);
+    if (!v)
+        return;
+    if (*v && (v[0] != '/' || strlen(v) > CONFIG_PATH_MAX || config_has_ctl(v)))
+        config_fail(x, s, "must be an absolute file path, or \"\" for stderr (got \"%s\")", v);
+    else
+        config_replace(&x->c->logfile, *v ? v : NULL);
+}
+
+static void config_key_syslog(struct config_ctx *x, const config_setting_t *s)
+{
+    config_get_bool(x, s, &x->c->syslog);
+}
+
+static void config_key_metrics_path(struct config_ctx *x, const config_setting_t *s)
+{
+    const char *v = config_get_str(x, s);
+    if (!v)
+        return;
+    if (*v && (v[0] != '/' || strlen(v) > CONFIG_PATH_MAX || config_has_ctl(v) ||
+               strpbrk(v, "?# \t%"))) {
+        config_fail(x, s, "must be a URL path such as \"%s\", or \"\" to turn metrics off (got \"%s\")",
+                    CONFIG_DEFAULT_METRICS_PATH, v);
+        return;
+    }
+    config_replace(&x->c->metrics_path, *v ? v : NULL);
+}
+
 static const struct {
     const char *name;
     void (*set)(struct config_ctx *, const config_setting_t *);
@@ -502,6 +629,14 @@ static const struct {
     { "mfsroot", config_key_mfsroot },
     { "statedir", config_key_statedir },
     { "readonly", config_key_readonly },
+    { "publish_quiet_ms", config_key_quiet },
+    { "publish_max_interval_ms", config_key_max_interval },
+    { "ipns_lifetime", config_key_lifetime },
+    { "ipns_ttl", config_key_ttl },
+    { "publish_allow_offline", config_key_allow_offline },
+    { "ipnsrefresh", config_key_ipnsrefresh },
+    { "pinreadonly", config_key_pinreadonly },
+    { "other_writer", config_key_other_writer },
     { "allow_sparse", config_key_allow_sparse },
     { "max_manifest_size", config_key_max_manifest },
     { "upload_expiry", config_key_expiry },
@@ -594,6 +729,8 @@ void config_free(struct config *c)
     free(c->ipfsgatewayaddress);
     free(c->writeipnskey);
     config_clear_rokeys(c);
+    free(c->ipns_lifetime);
+    free(c->ipns_ttl);
     free(c->mfsroot);
     free(c->statedir);
     free(c->listen);
@@ -627,6 +764,14 @@ void config_dump(const struct config *c, FILE *out)
     for (size_t i = 0; i < c->n_readonlyipnskeys; i++)
         fprintf(out, "%s\"%s\"", i ? ", " : "", c->readonlyipnskeys[i]);
     fputs("];\n", out);
+    fprintf(out, "publish_quiet_ms = %d;\n", c->publish_quiet_ms);
+    fprintf(out, "publish_max_interval_ms = %d;\n", c->publish_max_interval_ms);
+    config_dump_str(out, "ipns_lifetime", c->ipns_lifetime);
+    config_dump_str(out, "ipns_ttl", c->ipns_ttl);
+    fprintf(out, "publish_allow_offline = %s;\n", c->publish_allow_offline ? "true" : "false");
+    fprintf(out, "ipnsrefresh = %d;\n", c->ipnsrefresh);
+    fprintf(out, "pinreadonly = %s;\n", c->pinreadonly ? "true" : "false");
+    fprintf(out, "other_writer = \"%s\";\n", c->other_writer_overwrite ? "overwrite" : "refuse");
     config_dump_str(out, "mfsroot", c->mfsroot);
     config_dump_str(out, "statedir", c->statedir);
     fprintf(out, "readonly = %s;\n", c->readonly ? "true" : "false");

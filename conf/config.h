@@ -18,6 +18,15 @@ struct config {
     char *writeipnskey;          /* NULL = nothing is published (env REGISTRY_STORAGE_IPFS_WRITEIPNSKEY) */
     char **readonlyipnskeys;     /* list or comma-separated string (env REGISTRY_STORAGE_IPFS_READONLYIPNSKEYS) */
     size_t n_readonlyipnskeys;
+    /* publisher and read-only mirrors (ipfs/publisher.c) */
+    int publish_quiet_ms;        /* publish after this long without a change, default 300 */
+    int publish_max_interval_ms; /* ...but at least this often while changes keep coming, default 3000 */
+    char *ipns_lifetime;         /* name/publish lifetime (Kubo duration), default 48h */
+    char *ipns_ttl;              /* name/publish ttl (Kubo duration), default 1m */
+    int publish_allow_offline;   /* name/publish allow-offline, default false */
+    int ipnsrefresh;             /* seconds between resolves of readonlyipnskeys, default 5 */
+    int pinreadonly;             /* pin each resolved read-only root (full replica) */
+    int other_writer_overwrite;  /* other_writer = "overwrite": publish over a root we did not publish */
     /* storage */
     char *mfsroot;               /* default /oci-registry-p2p */
     char *statedir;              /* default LOCALSTATEDIR/lib/oci-registry-p2p */

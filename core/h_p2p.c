@@ -7,8 +7,9 @@
 
 void h_p2p(struct registry *reg, struct request *req, struct response *resp, const char *what)
 {
-    (void)reg;
-    (void)req;
-    (void)what;
+    if (strcmp(what, "status") == 0) {
+        h_status(reg, req, resp);
+        return;
+    }
     resp_error(resp, OCI_NOT_FOUND, "no such endpoint", NULL);
 }

@@ -30,6 +30,9 @@ void h_referrers(struct registry *reg, struct request *req, struct response *res
  * health, metrics). what is [a-z]+; unknown words are 404. */
 void h_p2p(struct registry *reg, struct request *req, struct response *resp, const char *what);
 
+/* h_status.c: /v2/_p2p/status: publisher state and read-only roots, JSON. */
+void h_status(struct registry *reg, struct request *req, struct response *resp);
+
 /* registry.c: shared helpers */
 /* Answers a failed store call: NOT_FOUND as not_found (with its default
  * message), UNAVAILABLE as 503, ABORTED by aborting, anything else as 500.

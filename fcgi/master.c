@@ -23,7 +23,9 @@
 #include "core/xalloc.h"
 #include "fcgi/listen.h"
 #include "fcgi/master.h"
+#include "fcgi/sidecar.h"
 #include "fcgi/worker.h"
+#include "ipfs/publisher.h"
 
 #define MASTER_TICK_S 1
 /* A worker that dies sooner than this after its start counts as a failed
@@ -57,7 +59,12 @@ struct master {
     int killed;
     long long drain_start, last_resend, next_spawn;
     unsigned fast_deaths;
+    struct sidecars side;    /* publisher and resolver */
 };
+
+/* A drain stops the publisher after the workers; it may be publishing the
+ * last change, which a slow routing system can make take a while. */
+#define MASTER_SIDECAR_STOP_S 60
 
 static long long master_now_ms(void)
 {
@@ -297,6 +304,8 @@ static void master_reap(struct master *m)
         pid_t pid = waitpid(-1, &status, WNOHANG);
         if (pid <= 0)
             return;
+        if (sidecar_reaped(&m->side, pid, status))
+            continue;
         for (size_t i = 0; i < m->nkids; i++) {
             if (m->kids[i].pid != pid)
                 continue;
@@ -389,6 +398,8 @@ static void master_reload(struct master *m)
     log_info("master: SIGHUP: reloaded %s; replacing workers one at a time (%d wanted)",
              m->cfg.file ? m->cfg.file : "(built-in defaults)", m->cfg.workers);
     master_maintain(m);
+    /* they exit (publishing what is pending) and start again with the new settings */
+    sidecar_restart(&m->side);
 }
 
 /* --- main loop --- */
@@ -407,12 +418,14 @@ static void master_loop(struct master *m, const sigset_t *set)
         master_reap(m);
         long long now = master_now_ms();
         if (m->draining) {
-            if (m->nkids == 0)
+            /* the publisher goes last, so every change is published */
+            if (m->nkids == 0 && !sidecar_stop_tick(&m->side, MASTER_SIDECAR_STOP_S))
                 return;
             master_drain_tick(m);
         } else {
             master_check_recovered(m);
             master_maintain(m);
+            sidecar_maintain(&m->side, &m->cfg, m->self);
         }
         /* An idle worker may in principle be between its last check of the
          * stop flag and its wait; a repeated SIGTERM costs nothing. */
@@ -449,6 +462,15 @@ int master_run(struct config *c)
         config_free(&m.cfg);
         return 1;
     }
+    if (publisher_check_key(&m.cfg, &err) < 0 || sidecar_init(&m.side, &err) < 0) {
+        log_error("%s", err);
+        free(err);
+        close(m.listen_fd);
+        close(lock_fd);
+        config_free(&m.cfg);
+        return 1;
+    }
+    worker_set_notify_fd(m.side.notify_wr);
     m.inherited = strncmp(m.listen_how, "bound", 5) != 0;
     m.bound_unix = strcmp(m.listen_how, "bound unix socket") == 0;
     if (m.inherited && m.cfg.listen)
@@ -474,6 +496,7 @@ int master_run(struct config *c)
     if (m.bound_unix && m.cfg.listen)
         unlink(m.cfg.listen);
     close(m.listen_fd);
+    sidecar_close(&m.side);
     free(m.kids);
     config_free(&m.cfg);
     close(lock_fd);

@@ -34,8 +34,16 @@
 #include "fcgi/worker.h"
 #include "ipfs/kubo.h"
 #include "oci/store_mfs.h"
+#include "oci/store_union.h"
 
 static volatile sig_atomic_t worker_stop;
+/* Write end of the master's "root changed" pipe to the publisher (-1: none). */
+static int worker_notify_fd = -1;
+
+void worker_set_notify_fd(int fd)
+{
+    worker_notify_fd = fd;
+}
 
 static void worker_on_stop(int sig)
 {
@@ -178,7 +186,10 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
         return 1;
     }
     char *uploads = worker_uploads_dir(c->mfsroot);
-    struct store *store = store_mfs_new(k, c->mfsroot, uploads);
+    struct store *local = store_mfs_new(k, c->mfsroot, uploads);
+    /* mirrors (read-only roots) and the publisher's notification */
+    struct store *store = store_union_new(k, local, c->mfsroot,
+                                          c->n_readonlyipnskeys ? c->statedir : NULL, worker_notify_fd);
     struct registry_opts opts = {
         .statedir = c->statedir,
         .readonly = c->readonly,
@@ -194,7 +205,8 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
     int rc = worker_loop(listen_fd, master_pid, &waitmask, &reg, &served);
     log_debug("worker: stopping after %lu requests", served);
 
-    store_mfs_free(store);
+    store_union_free(store);
+    store_mfs_free(local);
     free(uploads);
     kubo_free(k);
     curl_global_cleanup();

@@ -39,7 +39,9 @@ void kubo_set_timeouts(struct kubo *k, long connect_s, long stall_s);
 /* Counts RPC + gateway requests made (for tests and benchmarks). */
 unsigned long kubo_request_count(const struct kubo *k);
 
-/* --- MFS (ipfs/mfs.c). Paths are absolute MFS paths. --- */
+/* --- MFS (ipfs/mfs.c). Paths are absolute MFS paths; the reading calls
+ * (stat, read, ls) also take immutable "/ipfs/<cid>/..." paths (read and ls
+ * then use cat and ls, see ipfs/ipfspath.c). --- */
 enum kubo_ftype { KUBO_FILE = 0, KUBO_DIR = 1 };
 struct kubo_stat {
     char cid[KUBO_CID_MAX];

@@ -66,6 +66,13 @@ int kubo_rpc(struct kubo *k, const char *cmd, const char *arg, const struct kubo
 int kubo_json_cid(struct kubo *k, const char *what, const struct buf *out, const char *key,
                   int slash, char cid[KUBO_CID_MAX]);
 
+/* --- immutable /ipfs paths (ipfspath.c), for files/read and files/ls --- */
+int kubo_ipfs_is_path(const char *path);
+/* cat of path into out (out's cap applies). */
+int kubo_ipfs_cat(struct kubo *k, const char *path, struct buf *out);
+/* Link names of the directory at path; caller frees with strv_free. */
+int kubo_ipfs_ls(struct kubo *k, const char *path, char ***names, size_t *n);
+
 /* --- UnixFS encoding (unixfs.c), pure --- */
 /* Encodes v as a protobuf varint into out (at least 10 bytes); returns the length. */
 size_t unixfs_varint(unsigned char *out, uint64_t v);

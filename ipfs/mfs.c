@@ -53,6 +53,8 @@ int kubo_files_stat(struct kubo *k, const char *path, struct kubo_stat *st)
 
 int kubo_files_read(struct kubo *k, const char *path, struct buf *out)
 {
+    if (kubo_ipfs_is_path(path))
+        return kubo_ipfs_cat(k, path, out);
     return mfs_call(k, "files/read", path, out, NULL);
 }
 
@@ -86,6 +88,8 @@ int kubo_files_ls(struct kubo *k, const char *path, char ***names, size_t *n)
 {
     /* U: directory order; sorting a big directory is work nobody wants. */
     static const char *const opts[] = { "long", "false", "U", "true", NULL };
+    if (kubo_ipfs_is_path(path))
+        return kubo_ipfs_ls(k, path, names, n);
     *names = NULL;
     *n = 0;
     struct buf out;

@@ -1,0 +1,62 @@
+/* p2pstate: the two files through which the publisher and the resolver
+ * talk to everyone else, both in statedir and both replaced atomically
+ * (written to a temporary file, then renamed), so a reader sees the old or
+ * the new content, never half of one.
+ *
+ *   publisher.json  written by the publisher only; read by the status,
+ *                   health and metrics endpoints. Field names are an
+ *                   interface (deployment tooling reads them).
+ *   roots.json      written by the resolver only: the CID each read-only
+ *                   IPNS key resolved to; read by every worker when its
+ *                   mtime or size changes. */
+#ifndef CORE_P2PSTATE_H
+#define CORE_P2PSTATE_H
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define P2P_CID_MAX 128
+#define P2P_KEY_MAX 256
+#define P2P_ERR_MAX 512
+#define P2P_STATE_FILE "publisher.json"
+#define P2P_ROOTS_FILE "roots.json"
+/* The publisher refreshes its heartbeat at least this often while alive. */
+#define P2P_HEARTBEAT_S 5
+
+struct p2p_pubstate {
+    long pid;
+    time_t heartbeat;                      /* unix seconds */
+    char state[32];                        /* starting, resolving, ready, other_writer, no_key, disabled, stopped */
+    char key[P2P_KEY_MAX];                 /* writeipnskey as configured ("" if none) */
+    char key_id[P2P_CID_MAX];              /* its k51... ID once known */
+    char last_published_cid[P2P_CID_MAX];
+    time_t last_published_at;
+    unsigned long long sequence;           /* publishes made by this statedir, ever */
+    int pending;                           /* a change not published yet */
+    char last_error[P2P_ERR_MAX];          /* "" when the last attempt succeeded */
+    char other_writer_cid[P2P_CID_MAX];    /* what the key pointed at that we did not publish */
+    unsigned long long publishes_total;
+    unsigned long long publish_failures_total;
+};
+
+/* <dir>/<name>, caller frees. */
+char *p2pstate_path(const char *dir, const char *name);
+/* Atomic replace of <dir>/publisher.json. 0 or -1 (errno). */
+int p2pstate_write_pub(const char *dir, const struct p2p_pubstate *s);
+/* 0 and *s filled (missing fields zero), -1 if missing or unreadable. */
+int p2pstate_read_pub(const char *dir, struct p2p_pubstate *s);
+
+struct p2p_root {
+    char key[P2P_KEY_MAX];
+    char cid[P2P_CID_MAX];                 /* "" if never resolved */
+    time_t resolved_at;
+    char error[P2P_ERR_MAX];               /* the last resolve's problem, "" if fine */
+};
+
+/* Atomic replace of <dir>/roots.json with the n roots, in configured order. */
+int p2pstate_write_roots(const char *dir, const struct p2p_root *roots, size_t n);
+/* Reads <dir>/roots.json into a new array (caller frees) of *n roots.
+ * -1 if missing or unreadable. */
+int p2pstate_read_roots(const char *dir, struct p2p_root **roots, size_t *n);
+
+#endif

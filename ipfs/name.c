@@ -1,0 +1,187 @@
+/* name: IPNS publish/resolve, keystore lookup and pins (see name.h). */
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "core/xalloc.h"
+#include "ipfs/kubo_internal.h"
+#include "ipfs/name.h"
+
+int kubo_name_publish(struct kubo *k, const char *cid, const struct kubo_publish_opts *opts)
+{
+    char *path = xasprintf("/ipfs/%s", cid);
+    struct kubo_query q;
+    kubo_query_init(&q);
+    kubo_query_add(&q, "arg", path);
+    kubo_query_add(&q, "key", opts->key);
+    /* resolve=false: the root was just flushed here, it surely resolves */
+    kubo_query_add(&q, "resolve", "false");
+    if (opts->lifetime)
+        kubo_query_add(&q, "lifetime", opts->lifetime);
+    if (opts->ttl)
+        kubo_query_add(&q, "ttl", opts->ttl);
+    if (opts->allow_offline)
+        kubo_query_add(&q, "allow-offline", "true");
+    struct buf out;
+    buf_init(&out, KUBO_JSON_MAX);
+    char *what = xasprintf("%s under %s", path, opts->key);
+    int rc = kubo_rpc(k, "name/publish", what, &q, NULL, &out);
+    free(what);
+    buf_free(&out);
+    kubo_query_free(&q);
+    free(path);
+    return rc;
+}
+
+/* "/ipfs/<cid>" -> cid; anything else (a path below it, /ipns/...) is refused. */
+static int kubo_name_root_cid(const char *path, char cid_out[KUBO_CID_MAX])
+{
+    if (strncmp(path, "/ipfs/", 6) != 0)
+        return -1;
+    const char *c = path + 6;
+    size_t n = strlen(c);
+    while (n > 0 && c[n - 1] == '/')
+        n--;
+    if (n == 0 || n >= KUBO_CID_MAX || memchr(c, '/', n))
+        return -1;
+    memcpy(cid_out, c, n);
+    cid_out[n] = '\0';
+    return 0;
+}
+
+/* Kubo's words for "there is no record" (namesys.ErrResolveFailed and the
+ * routing's not-found), as opposed to a failure to look. */
+static int kubo_name_no_record(const char *msg)
+{
+    return strstr(msg, "could not resolve name") != NULL ||
+           strstr(msg, "routing: not found") != NULL;
+}
+
+enum kubo_resolve kubo_name_resolve(struct kubo *k, const char *name, int nocache, int timeout_s,
+                                    char cid_out[KUBO_CID_MAX])
+{
+    struct kubo_query q;
+    kubo_query_init(&q);
+    kubo_query_add(&q, "arg", name);
+    kubo_query_add(&q, "recursive", "true");
+    if (nocache)
+        kubo_query_add(&q, "nocache", "true");
+    char tmo[32];
+    if (timeout_s > 0) {
+        snprintf(tmo, sizeof tmo, "%ds", timeout_s);
+        kubo_query_add(&q, "dht-timeout", tmo);
+    }
+    struct buf out;
+    buf_init(&out, KUBO_JSON_MAX);
+    int rc = kubo_rpc(k, "name/resolve", name, &q, NULL, &out);
+    kubo_query_free(&q);
+    enum kubo_resolve res = KUBO_RESOLVE_FAILED;
+    if (rc == KUBO_OK) {
+        json_object *o = json_tokener_parse(buf_cstr(&out));
+        json_object *p;
+        char *what = xasprintf("name/resolve %s", name);
+        if (o && json_object_object_get_ex(o, "Path", &p) && json_object_is_type(p, json_type_string) &&
+            kubo_name_root_cid(json_object_get_string(p), cid_out) == 0)
+            res = KUBO_RESOLVED;
+        else
+            kubo_fail(k, KUBO_ERROR, what, "not a registry root (/ipfs/<cid>): %.200s", buf_cstr(&out));
+        free(what);
+        json_object_put(o);
+    } else if (rc != KUBO_UNAVAILABLE && kubo_name_no_record(kubo_errmsg(k))) {
+        res = KUBO_RESOLVE_NO_RECORD;
+    }
+    buf_free(&out);
+    return res;
+}
+
+int kubo_key_find(struct kubo *k, const char *key, char id_out[KUBO_CID_MAX])
+{
+    struct kubo_query q;
+    kubo_query_init(&q);
+    kubo_query_add(&q, "l", "true");   /* names and IDs */
+    struct buf out;
+    buf_init(&out, KUBO_JSON_MAX);
+    int rc = kubo_rpc(k, "key/list", "", &q, NULL, &out);
+    kubo_query_free(&q);
+    if (rc != KUBO_OK) {
+        buf_free(&out);
+        return rc;
+    }
+    json_object *o = json_tokener_parse(buf_cstr(&out));
+    json_object *keys;
+    if (!o || !json_object_object_get_ex(o, "Keys", &keys) || !json_object_is_type(keys, json_type_array)) {
+        rc = kubo_fail(k, KUBO_ERROR, "key/list", "unexpected answer: %.200s", buf_cstr(&out));
+    } else {
+        rc = kubo_fail(k, KUBO_NOT_FOUND, "key/list",
+                       "no key named or with ID \"%s\" in the node's keystore (make one with: ipfs key gen %s)",
+                       key, key);
+        for (size_t i = 0; i < json_object_array_length(keys); i++) {
+            json_object *e = json_object_array_get_idx(keys, i), *nm, *id;
+            if (!json_object_object_get_ex(e, "Name", &nm) || !json_object_object_get_ex(e, "Id", &id) ||
+                !json_object_is_type(nm, json_type_string) || !json_object_is_type(id, json_type_string))
+                continue;
+            const char *ids = json_object_get_string(id);
+            if ((strcmp(json_object_get_string(nm), key) == 0 || strcmp(ids, key) == 0) &&
+                strlen(ids) < KUBO_CID_MAX) {
+                memcpy(id_out, ids, strlen(ids) + 1);
+                rc = KUBO_OK;
+                break;
+            }
+        }
+    }
+    json_object_put(o);
+    buf_free(&out);
+    return rc;
+}
+
+static int kubo_pin_call(struct kubo *k, const char *cmd, const char *a, const char *b)
+{
+    struct kubo_query q;
+    kubo_query_init(&q);
+    char *pa = xasprintf("/ipfs/%s", a);
+    char *pb = b ? xasprintf("/ipfs/%s", b) : NULL;
+    kubo_query_add(&q, "arg", pa);
+    if (pb)
+        kubo_query_add(&q, "arg", pb);
+    char *what = pb ? xasprintf("%s -> %s", pa, pb) : xstrdup(pa);
+    struct buf out;
+    buf_init(&out, KUBO_JSON_MAX);
+    int rc = kubo_rpc(k, cmd, what, &q, NULL, &out);
+    buf_free(&out);
+    free(what);
+    free(pb);
+    free(pa);
+    kubo_query_free(&q);
+    return rc;
+}
+
+int kubo_pin_add(struct kubo *k, const char *cid)
+{
+    return kubo_pin_call(k, "pin/add", cid, NULL);
+}
+
+int kubo_pin_update(struct kubo *k, const char *from, const char *to)
+{
+    return kubo_pin_call(k, "pin/update", from, to);
+}
+
+int kubo_pin_rm(struct kubo *k, const char *cid)
+{
+    return kubo_pin_call(k, "pin/rm", cid, NULL);
+}
+
+int kubo_swarm_peer_count(struct kubo *k)
+{
+    struct buf out;
+    buf_init(&out, KUBO_JSON_MAX);
+    int rc = kubo_rpc(k, "swarm/peers", NULL, NULL, NULL, &out);
+    int n = -1;
+    if (rc == KUBO_OK) {
+        json_object *o = json_tokener_parse(buf_cstr(&out));
+        json_object *peers;
+        if (o && json_object_object_get_ex(o, "Peers", &peers))
+            n = json_object_is_type(peers, json_type_array) ? (int)json_object_array_length(peers) : 0;
+        json_object_put(o);
+    }
+    buf_free(&out);
+    return n;
+}

@@ -1,0 +1,568 @@
+/* publisher: IPNS writes and read-only key resolution (see publisher.h).
+ *
+ * Signals as in the workers: SIGTERM/SIGINT stay blocked and are only taken
+ * inside ppoll(), so a stop never interrupts an RPC half way; a pending
+ * change is then published before the process exits. */
+#define _GNU_SOURCE 1   /* ppoll under -std=c11 */
+#include <errno.h>
+#include <stdarg.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+#include <curl/curl.h>
+#include "core/log.h"
+#include "core/p2pstate.h"
+#include "core/xalloc.h"
+#include "ipfs/kubo.h"
+#include "ipfs/name.h"
+#include "ipfs/publisher.h"
+
+/* How often publisher.json is rewritten while nothing happens (the health
+ * check wants a heartbeat at most P2P_HEARTBEAT_S old). */
+#define PUB_STATE_EVERY_MS 2000
+#define PUB_BACKOFF_MIN_S 1
+#define PUB_BACKOFF_MAX_S 60
+/* A routing lookup must not hold the loop for ever. */
+#define PUB_RESOLVE_TIMEOUT_S 30
+/* While another writer holds the key, look again this often. */
+#define PUB_OTHER_WRITER_RECHECK_S 30
+
+static volatile sig_atomic_t pub_stop;
+
+static void pub_on_stop(int sig)
+{
+    (void)sig;
+    pub_stop = 1;
+}
+
+static long long pub_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Same arrangement as the workers (fcgi/worker.c): stop signals blocked,
+ * unblocked only while waiting in ppoll with *waitmask. */
+static void pub_signals(sigset_t *waitmask)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = pub_on_stop;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGCHLD, &sa, NULL);
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigprocmask(SIG_SETMASK, &block, NULL);
+    sigemptyset(waitmask);
+}
+
+static struct kubo *pub_kubo(const struct config *c)
+{
+    char *err = NULL;
+    struct kubo *k = kubo_new(c->ipfsapiaddress, c->ipfsgatewayaddress, &err);
+    if (!k) {
+        log_error("%s", err ? err : "kubo client setup failed");
+        free(err);
+    }
+    return k;
+}
+
+/* ------------------------------------------------------------ publisher */
+
+struct pub {
+    const struct config *c;
+    struct kubo *k;
+    struct p2p_pubstate st;
+    int notify_fd;
+    int ready;                   /* start-up checks passed: may publish */
+    long long next_startup_ms;   /* when to try the start-up checks again */
+    long long first_change_ms;   /* first unpublished change (0: none) */
+    long long last_change_ms;
+    unsigned long changes;       /* notifications since the last publish */
+    long long next_try_ms;       /* publish backoff after a failure */
+    unsigned backoff_s;
+    long long last_write_ms;
+    char logged[P2P_ERR_MAX];    /* the last error logged: log each state change once */
+};
+
+static void pub_save(struct pub *p)
+{
+    p->st.heartbeat = time(NULL);
+    if (p2pstate_write_pub(p->c->statedir, &p->st) < 0)
+        log_warn("publisher: cannot write %s/%s: %s", p->c->statedir, P2P_STATE_FILE, strerror(errno));
+    p->last_write_ms = pub_now_ms();
+}
+
+static void pub_set_state(struct pub *p, const char *state)
+{
+    snprintf(p->st.state, sizeof p->st.state, "%s", state);
+}
+
+/* Records an error; logs it only if it differs from the last one logged. */
+static void pub_error(struct pub *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void pub_error(struct pub *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->st.last_error, sizeof p->st.last_error, fmt, ap);
+    va_end(ap);
+    if (strcmp(p->st.last_error, p->logged) != 0) {
+        log_error("publisher: %s", p->st.last_error);
+        memcpy(p->logged, p->st.last_error, sizeof p->logged);
+    }
+}
+
+static void pub_clear_error(struct pub *p, const char *what)
+{
+    if (p->logged[0])
+        log_info("publisher: %s: recovered", what);
+    p->logged[0] = '\0';
+    p->st.last_error[0] = '\0';
+}
+
+static void pub_retry_startup(struct pub *p, unsigned secs)
+{
+    p->next_startup_ms = pub_now_ms() + (long long)secs * 1000;
+}
+
+/* The node must have someone to ask before "no record" means "nothing
+ * published": an online node with no peers answers "could not resolve"
+ * for a key that is in fact published elsewhere. */
+static int pub_has_peers(struct pub *p)
+{
+    if (p->c->publish_allow_offline)
+        return 1;   /* a lone node by configuration: its own answer is the answer */
+    return kubo_swarm_peer_count(p->k) > 0;
+}
+
+/* The start-up rules: import the published root into a missing mfsroot,
+ * never publish over a state we could not read, refuse another writer's
+ * root unless told to. Sets p->ready when publishing may start. */
+static void pub_startup(struct pub *p)
+{
+    const struct config *c = p->c;
+    int krc = kubo_key_find(p->k, c->writeipnskey, p->st.key_id);
+    if (krc == KUBO_NOT_FOUND) {
+        pub_set_state(p, "no_key");
+        pub_error(p, "writeipnskey %s: %s", c->writeipnskey, kubo_errmsg(p->k));
+        pub_retry_startup(p, 10);
+        return;
+    }
+    if (krc != KUBO_OK) {
+        pub_set_state(p, "starting");
+        pub_error(p, "writeipnskey %s: %s", c->writeipnskey, kubo_errmsg(p->k));
+        pub_retry_startup(p, 2);
+        return;
+    }
+    pub_set_state(p, "resolving");
+    char published[KUBO_CID_MAX] = "";
+    enum kubo_resolve res = kubo_name_resolve(p->k, p->st.key_id, 1, PUB_RESOLVE_TIMEOUT_S, published);
+    if (res == KUBO_RESOLVE_FAILED) {
+        pub_error(p, "resolving our own key %s failed, not publishing until it answers: %s",
+                  p->st.key_id, kubo_errmsg(p->k));
+        pub_retry_startup(p, 2);
+        return;
+    }
+    if (res == KUBO_RESOLVE_NO_RECORD && !pub_has_peers(p)) {
+        pub_error(p, "key %s has no record the node can find, and the node has no peers to ask: "
+                  "not taking that for \"never published\" (set publish_allow_offline for a lone node)",
+                  p->st.key_id);
+        pub_retry_startup(p, 2);
+        return;
+    }
+    char cur[KUBO_CID_MAX] = "";
+    krc = kubo_files_flush(p->k, c->mfsroot, cur);
+    if (krc == KUBO_NOT_FOUND) {
+        cur[0] = '\0';
+    } else if (krc != KUBO_OK) {
+        pub_error(p, "mfsroot %s: %s", c->mfsroot, kubo_errmsg(p->k));
+        pub_retry_startup(p, 2);
+        return;
+    }
+    if (res == KUBO_RESOLVED) {
+        if (!cur[0]) {
+            /* a new machine with the same key continues the same registry */
+            char *src = xasprintf("/ipfs/%s", published);
+            krc = kubo_files_cp(p->k, src, c->mfsroot);
+            free(src);
+            if (krc != KUBO_OK && krc != KUBO_EXISTS) {
+                pub_error(p, "importing %s (what %s points at) into %s: %s", published, p->st.key_id,
+                          c->mfsroot, kubo_errmsg(p->k));
+                pub_retry_startup(p, 2);
+                return;
+            }
+            log_info("publisher: %s did not exist: imported %s, the root %s points at", c->mfsroot,
+                     published, p->st.key_id);
+            snprintf(cur, sizeof cur, "%s", published);
+            snprintf(p->st.last_published_cid, sizeof p->st.last_published_cid, "%s", published);
+        } else if (strcmp(published, cur) == 0 || strcmp(published, p->st.last_published_cid) == 0) {
+            /* ours: what we published (mfsroot may have moved on since) */
+            if (!p->st.last_published_cid[0] || strcmp(published, cur) == 0)
+                snprintf(p->st.last_published_cid, sizeof p->st.last_published_cid, "%s", published);
+        } else if (!c->other_writer_overwrite) {
+            pub_set_state(p, "other_writer");
+            snprintf(p->st.other_writer_cid, sizeof p->st.other_writer_cid, "%s", published);
+            pub_error(p, "ANOTHER WRITER: key %s points at %s, which this registry did not publish "
+                      "(our last: %s, our mfsroot: %s); refusing to publish over it "
+                      "(other_writer = \"overwrite\" to take the key over)",
+                      p->st.key_id, published, p->st.last_published_cid[0] ? p->st.last_published_cid : "none",
+                      cur);
+            pub_retry_startup(p, PUB_OTHER_WRITER_RECHECK_S);
+            return;
+        } else {
+            log_warn("publisher: key %s points at %s, which this registry did not publish; "
+                     "other_writer = \"overwrite\": publishing our root %s over it",
+                     p->st.key_id, published, cur);
+        }
+    }
+    p->st.other_writer_cid[0] = '\0';
+    pub_set_state(p, "ready");
+    pub_clear_error(p, "start-up");
+    p->ready = 1;
+    log_info("publisher: ready: key %s (%s), published root %s, mfsroot %s", c->writeipnskey, p->st.key_id,
+             res == KUBO_RESOLVED ? published : "none yet", cur[0] ? cur : "not created yet");
+    if (cur[0] && strcmp(cur, p->st.last_published_cid) != 0 && !p->first_change_ms) {
+        /* changed while no publisher ran (a crash, a restart): publish it */
+        p->first_change_ms = p->last_change_ms = pub_now_ms();
+        p->st.pending = 1;
+    }
+}
+
+static void pub_publish(struct pub *p)
+{
+    const struct config *c = p->c;
+    char cid[KUBO_CID_MAX];
+    long long t0 = pub_now_ms();
+    unsigned long changes = p->changes;
+    int krc = kubo_files_flush(p->k, c->mfsroot, cid);
+    if (krc == KUBO_NOT_FOUND) {
+        p->st.pending = 0;   /* nothing written yet */
+        p->first_change_ms = 0;
+        return;
+    }
+    if (krc == KUBO_OK && strcmp(cid, p->st.last_published_cid) == 0) {
+        p->st.pending = 0;   /* the changes cancelled out, or were published already */
+        p->first_change_ms = 0;
+        p->changes = 0;
+        return;
+    }
+    if (krc == KUBO_OK) {
+        struct kubo_publish_opts o = {
+            .key = c->writeipnskey, .lifetime = c->ipns_lifetime, .ttl = c->ipns_ttl,
+            .allow_offline = c->publish_allow_offline,
+        };
+        krc = kubo_name_publish(p->k, cid, &o);
+    }
+    if (krc != KUBO_OK) {
+        p->st.publish_failures_total++;
+        p->backoff_s = p->backoff_s ? p->backoff_s * 2 : PUB_BACKOFF_MIN_S;
+        if (p->backoff_s > PUB_BACKOFF_MAX_S)
+            p->backoff_s = PUB_BACKOFF_MAX_S;
+        p->next_try_ms = pub_now_ms() + (long long)p->backoff_s * 1000;
+        pub_error(p, "publish of %s failed (retrying, backoff up to %d s): %s", c->mfsroot,
+                  PUB_BACKOFF_MAX_S, kubo_errmsg(p->k));
+        return;
+    }
+    snprintf(p->st.last_published_cid, sizeof p->st.last_published_cid, "%s", cid);
+    p->st.last_published_at = time(NULL);
+    p->st.sequence++;
+    p->st.publishes_total++;
+    p->st.pending = 0;
+    p->first_change_ms = 0;
+    p->changes -= changes;
+    p->backoff_s = 0;
+    p->next_try_ms = 0;
+    pub_clear_error(p, "publish");
+    log_info("publisher: published %s under %s (%lu change notices, %lld ms)", cid, c->writeipnskey,
+             changes, pub_now_ms() - t0);
+    pub_save(p);
+}
+
+/* Empties the notification pipe; 1 if anything was in it. */
+static int pub_drain(struct pub *p)
+{
+    char b[512];
+    int any = 0;
+    for (;;) {
+        ssize_t n = read(p->notify_fd, b, sizeof b);
+        if (n > 0) {
+            any = 1;
+            p->changes += (unsigned long)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        return any;
+    }
+}
+
+static long long pub_deadline(const struct pub *p)
+{
+    long long d = p->last_write_ms + PUB_STATE_EVERY_MS;
+    if (!p->ready && p->c->writeipnskey && p->next_startup_ms < d)
+        d = p->next_startup_ms;
+    if (p->ready && p->st.pending) {
+        long long quiet = p->last_change_ms + p->c->publish_quiet_ms;
+        long long cap = p->first_change_ms + p->c->publish_max_interval_ms;
+        long long when = quiet < cap ? quiet : cap;
+        if (when < p->next_try_ms)
+            when = p->next_try_ms;
+        if (when < d)
+            d = when;
+    }
+    return d;
+}
+
+static void pub_loop(struct pub *p, pid_t master_pid, const sigset_t *waitmask)
+{
+    while (!pub_stop && getppid() == master_pid) {
+        long long now = pub_now_ms();
+        long long wait = pub_deadline(p) - now;
+        if (wait < 0)
+            wait = 0;
+        struct timespec ts = { wait / 1000, (wait % 1000) * 1000000L };
+        struct pollfd pfd = { .fd = p->notify_fd, .events = POLLIN };
+        int pr = ppoll(&pfd, 1, &ts, waitmask);
+        if (pr < 0 && errno != EINTR) {
+            log_error("publisher: poll: %s", strerror(errno));
+            return;
+        }
+        now = pub_now_ms();
+        if (pr > 0 && pub_drain(p) && p->c->writeipnskey) {
+            if (!p->first_change_ms)
+                p->first_change_ms = now;
+            p->last_change_ms = now;
+            if (!p->st.pending) {
+                p->st.pending = 1;
+                pub_save(p);   /* the status shows a change waiting at once */
+            }
+        }
+        if (pub_stop)
+            break;
+        if (p->c->writeipnskey && !p->ready && now >= p->next_startup_ms)
+            pub_startup(p);
+        if (p->ready && p->st.pending && now >= pub_deadline(p))
+            pub_publish(p);
+        if (pub_now_ms() - p->last_write_ms >= PUB_STATE_EVERY_MS)
+            pub_save(p);
+    }
+}
+
+int publisher_run(const struct config *c, int notify_fd, pid_t master_pid)
+{
+    log_set_role("publisher");
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    sigset_t waitmask;
+    pub_signals(&waitmask);
+    if (getppid() != master_pid)
+        return 0;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        log_error("publisher: libcurl initialisation failed");
+        return 1;
+    }
+    struct pub p;
+    memset(&p, 0, sizeof p);
+    p.c = c;
+    p.notify_fd = notify_fd;
+    p.k = pub_kubo(c);
+    if (!p.k) {
+        curl_global_cleanup();
+        return 1;
+    }
+    /* what an earlier publisher of this statedir published: ours, not another writer's */
+    struct p2p_pubstate prev;
+    if (p2pstate_read_pub(c->statedir, &prev) == 0 && strcmp(prev.key, c->writeipnskey ? c->writeipnskey : "") == 0) {
+        memcpy(p.st.last_published_cid, prev.last_published_cid, sizeof p.st.last_published_cid);
+        p.st.last_published_at = prev.last_published_at;
+        p.st.sequence = prev.sequence;
+        p.st.publishes_total = prev.publishes_total;
+        p.st.publish_failures_total = prev.publish_failures_total;
+    }
+    p.st.pid = (long)getpid();
+    snprintf(p.st.key, sizeof p.st.key, "%s", c->writeipnskey ? c->writeipnskey : "");
+    pub_set_state(&p, c->writeipnskey ? "starting" : "disabled");
+    if (!c->writeipnskey)
+        log_info("publisher: no writeipnskey: nothing will be published");
+    pub_save(&p);
+
+    pub_loop(&p, master_pid, &waitmask);
+
+    /* SIGTERM: what was written must not be lost with us */
+    if (pub_drain(&p) && c->writeipnskey) {
+        p.st.pending = 1;
+        if (!p.first_change_ms)
+            p.first_change_ms = pub_now_ms();
+    }
+    if (p.ready && p.st.pending) {
+        log_info("publisher: stopping: publishing the pending change first");
+        p.next_try_ms = 0;
+        pub_publish(&p);
+    }
+    pub_set_state(&p, "stopped");
+    pub_save(&p);
+    kubo_free(p.k);
+    curl_global_cleanup();
+    return 0;
+}
+
+int publisher_check_key(const struct config *c, char **err)
+{
+    *err = NULL;
+    if (!c->writeipnskey)
+        return 0;
+    struct kubo *k = pub_kubo(c);
+    if (!k)
+        return 0;
+    char id[KUBO_CID_MAX];
+    int krc = kubo_key_find(k, c->writeipnskey, id);
+    int rc = 0;
+    if (krc == KUBO_NOT_FOUND) {
+        *err = xasprintf("writeipnskey \"%s\": %s", c->writeipnskey, kubo_errmsg(k));
+        rc = -1;
+    } else if (krc != KUBO_OK) {
+        log_warn("master: cannot check writeipnskey now (%s); the publisher will keep trying", kubo_errmsg(k));
+    }
+    kubo_free(k);
+    return rc;
+}
+
+/* ------------------------------------------------------------- resolver */
+
+struct resolver {
+    const struct config *c;
+    struct kubo *k;
+    struct p2p_root *roots;    /* one per readonlyipnskeys entry, in order */
+    char (*pinned)[P2P_CID_MAX];
+};
+
+/* Moves the pin of root i to its new CID (pin/update from the old one). */
+static void resolver_pin(struct resolver *r, size_t i)
+{
+    const char *to = r->roots[i].cid;
+    const char *from = r->pinned[i];
+    if (strcmp(from, to) == 0)
+        return;
+    int krc = from[0] ? kubo_pin_update(r->k, from, to) : KUBO_ERROR;
+    if (krc != KUBO_OK)
+        krc = kubo_pin_add(r->k, to);
+    if (krc != KUBO_OK) {
+        log_error("resolver: pinning %s (%s): %s", to, r->roots[i].key, kubo_errmsg(r->k));
+        return;
+    }
+    if (from[0] && kubo_pin_rm(r->k, from) != KUBO_OK) {
+        /* pin/update already removed it: nothing to do */
+    }
+    log_info("resolver: pinned %s for %s%s%s", to, r->roots[i].key, from[0] ? ", unpinned " : "", from);
+    snprintf(r->pinned[i], P2P_CID_MAX, "%s", to);
+}
+
+/* One round over every key; 1 if roots.json needs rewriting. */
+static int resolver_round(struct resolver *r)
+{
+    const struct config *c = r->c;
+    int changed = 0;
+    for (size_t i = 0; i < c->n_readonlyipnskeys && !pub_stop; i++) {
+        struct p2p_root *ro = &r->roots[i];
+        char cid[KUBO_CID_MAX];
+        char err[P2P_ERR_MAX] = "";
+        enum kubo_resolve res = kubo_name_resolve(r->k, ro->key, 1, PUB_RESOLVE_TIMEOUT_S, cid);
+        if (res == KUBO_RESOLVED) {
+            ro->resolved_at = time(NULL);
+            if (strcmp(cid, ro->cid) != 0) {
+                log_info("resolver: %s -> %s%s%s", ro->key, cid, ro->cid[0] ? " (was " : "",
+                         ro->cid[0] ? ro->cid : "");
+                snprintf(ro->cid, sizeof ro->cid, "%s", cid);
+                changed = 1;
+            }
+        } else {
+            /* keep serving the last root we knew: content under /ipfs never changes */
+            snprintf(err, sizeof err, "%s", res == KUBO_RESOLVE_NO_RECORD ? "no record for this key"
+                                                                            : kubo_errmsg(r->k));
+        }
+        if (strcmp(err, ro->error) != 0) {
+            if (err[0])
+                log_warn("resolver: %s: %s%s", ro->key, err, ro->cid[0] ? " (serving the last root known)" : "");
+            else
+                log_info("resolver: %s: resolves again", ro->key);
+            snprintf(ro->error, sizeof ro->error, "%s", err);
+            changed = 1;
+        }
+    }
+    return changed;
+}
+
+int resolver_run(const struct config *c, pid_t master_pid)
+{
+    log_set_role("resolver");
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    sigset_t waitmask;
+    pub_signals(&waitmask);
+    if (getppid() != master_pid)
+        return 0;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return 1;
+    struct resolver r;
+    memset(&r, 0, sizeof r);
+    r.c = c;
+    r.k = pub_kubo(c);
+    if (!r.k) {
+        curl_global_cleanup();
+        return 1;
+    }
+    size_t n = c->n_readonlyipnskeys;
+    r.roots = xcalloc(n + 1, sizeof *r.roots);
+    r.pinned = xcalloc(n + 1, sizeof *r.pinned);
+    /* start from what was known: a restarted resolver keeps serving (and
+     * moves the pins it made) instead of starting blind */
+    struct p2p_root *old = NULL;
+    size_t nold = 0;
+    p2pstate_read_roots(c->statedir, &old, &nold);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(r.roots[i].key, sizeof r.roots[i].key, "%s", c->readonlyipnskeys[i]);
+        for (size_t j = 0; j < nold; j++)
+            if (strcmp(old[j].key, r.roots[i].key) == 0) {
+                r.roots[i] = old[j];
+                if (c->pinreadonly)
+                    memcpy(r.pinned[i], old[j].cid, P2P_CID_MAX);
+            }
+    }
+    free(old);
+    p2pstate_write_roots(c->statedir, r.roots, n);
+    log_info("resolver: %zu read-only key(s), every %d s%s", n, c->ipnsrefresh,
+             c->pinreadonly ? ", pinning each root" : "");
+    while (!pub_stop && getppid() == master_pid) {
+        long long t0 = pub_now_ms();
+        if (resolver_round(&r) && p2pstate_write_roots(c->statedir, r.roots, n) < 0)
+            log_warn("resolver: cannot write %s/%s: %s", c->statedir, P2P_ROOTS_FILE, strerror(errno));
+        if (c->pinreadonly)
+            for (size_t i = 0; i < n && !pub_stop; i++)
+                if (r.roots[i].cid[0])
+                    resolver_pin(&r, i);
+        long long wait = (long long)c->ipnsrefresh * 1000 - (pub_now_ms() - t0);
+        if (wait < 0)
+            wait = 0;
+        struct timespec ts = { wait / 1000, (wait % 1000) * 1000000L };
+        ppoll(NULL, 0, &ts, &waitmask);
+    }
+    free(r.roots);
+    free(r.pinned);
+    kubo_free(r.k);
+    curl_global_cleanup();
+    return 0;
+}
