@@ -27,6 +27,9 @@
 #define CONFIG_MAX_MANIFEST (64u * 1024 * 1024)   /* manifests are read into memory */
 #define CONFIG_DEFAULT_EXPIRY 86400
 #define CONFIG_MIN_EXPIRY 60   /* shorter would expire sessions between a client's chunks */
+/* a republished layout should show up within half a minute; a day is plenty of cap */
+#define CONFIG_DEFAULT_IPNS_TTL 30
+#define CONFIG_MAX_IPNS_TTL 86400
 #define CONFIG_DEFAULT_WORKERS 16
 #define CONFIG_MAX_WORKERS 1024
 #define CONFIG_KEY_MAX 128        /* a keystore name or a key ID */
@@ -46,6 +49,7 @@ static void config_defaults(struct config *c)
     c->statedir = xstrdup(CONFIG_DEFAULT_STATEDIR);
     c->max_manifest_size = CONFIG_DEFAULT_MAX_MANIFEST;
     c->upload_expiry = CONFIG_DEFAULT_EXPIRY;
+    c->layout_ipns_ttl = CONFIG_DEFAULT_IPNS_TTL;
     c->workers = CONFIG_DEFAULT_WORKERS;
     c->listen_mode = 0660;
     c->shutdown_timeout = 0;
@@ -402,6 +406,13 @@ static void config_key_max_manifest(struct config_ctx *x, const config_setting_t
         x->c->max_manifest_size = (uint64_t)v;
 }
 
+static void config_key_layout_ipns_ttl(struct config_ctx *x, const config_setting_t *s)
+{
+    long long v;
+    if (config_get_int(x, s, 0, CONFIG_MAX_IPNS_TTL, &v) == 0)
+        x->c->layout_ipns_ttl = (time_t)v;
+}
+
 static void config_key_expiry(struct config_ctx *x, const config_setting_t *s)
 {
     long long v;
@@ -640,6 +651,7 @@ static const struct {
     { "allow_sparse", config_key_allow_sparse },
     { "max_manifest_size", config_key_max_manifest },
     { "upload_expiry", config_key_expiry },
+    { "layout_ipns_ttl", config_key_layout_ipns_ttl },
     { "workers", config_key_workers },
     { "listen", config_key_listen },
     { "listen_mode", config_key_listen_mode },
@@ -778,6 +790,7 @@ void config_dump(const struct config *c, FILE *out)
     fprintf(out, "allow_sparse = %s;\n", c->allow_sparse ? "true" : "false");
     fprintf(out, "max_manifest_size = %llu;\n", (unsigned long long)c->max_manifest_size);
     fprintf(out, "upload_expiry = %lld;\n", (long long)c->upload_expiry);
+    fprintf(out, "layout_ipns_ttl = %lld;\n", (long long)c->layout_ipns_ttl);
     fprintf(out, "workers = %d;\n", c->workers);
     if (c->listen)
         config_dump_str(out, "listen", c->listen);

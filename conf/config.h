@@ -34,6 +34,7 @@ struct config {
     int allow_sparse;            /* accept manifests whose descriptors are missing */
     uint64_t max_manifest_size;  /* bytes, default 4 MiB */
     time_t upload_expiry;        /* seconds, default 24 h */
+    time_t layout_ipns_ttl;      /* longest an ipns/<name> layout resolution is reused, s; default 30; 0 = never */
     /* process model */
     int workers;                 /* default 16 */
     char *listen;                /* NULL = inherit fd 0 / LISTEN_FDS; "/path.sock" or "host:port" */

@@ -47,6 +47,14 @@ void h_blob_get(struct registry *reg, struct request *req, struct response *resp
         end = size ? size - 1 : 0;
         break;
     }
+    if (st->ops->blob_verify && (resp->head_only || start > 0 || end + 1 < size)) {
+        /* neither a HEAD nor a part may vouch for bytes never checked */
+        rc = st->ops->blob_verify(st, &b);
+        if (rc != STORE_OK) {
+            h_store_fail(reg, resp, rc, OCI_BLOB_UNKNOWN, "blob verify");
+            return;
+        }
+    }
     resp_header(resp, "Content-Type", "application/octet-stream");
     resp_header(resp, "Content-Length", "%llu", (unsigned long long)(size ? end - start + 1 : 0));
     if (resp->head_only || size == 0) {

@@ -9,6 +9,7 @@
 #include "core/names.h"
 #include "core/query.h"
 #include "core/xalloc.h"
+#include "oci/layout.h"
 
 void registry_init(struct registry *reg, const struct registry_opts *opts, struct store *store)
 {
@@ -90,6 +91,40 @@ static void dispatch(struct registry *reg, struct request *req, struct response 
     }
 }
 
+static void name_invalid(struct response *resp, const struct route *rt)
+{
+    /* "ipfs/Qm..." fails the grammar for its upper case: say what works */
+    if (layout_name_is_cidv0(rt->name))
+        resp_error(resp, OCI_NAME_INVALID, "CIDv0 (Qm...) is not a valid repository name: use the CIDv1 base32 form of the CID (ipfs cid base32 <cid>)",
+                   rt->name);
+    else
+        resp_error(resp, OCI_NAME_INVALID, "invalid repository name",
+                   "names are lower-case components [a-z0-9] separated by '.', '_', '__', '-' or '/', at most 255 characters");
+}
+
+/* ipfs/<cid>... and ipns/<name>... are OCI image layouts on IPFS: served by
+ * the layout store, read-only. The handlers use reg->store, so they get a
+ * view of the registry whose store is the layout store. Returns 1 if rt
+ * named a layout (and the request was answered). */
+static int layout_dispatch(struct registry *reg, struct request *req, struct response *resp,
+                           const struct route *rt)
+{
+    struct layout_name ln;
+    if (!layout_name_parse(rt->name, &ln))
+        return 0;
+    layout_name_free(&ln);
+    if (!reg->layout_store) {
+        resp_error(resp, OCI_NAME_UNKNOWN, "this registry does not serve ipfs/ and ipns/ names", rt->name);
+    } else if (!is(req->method, "GET") && !is(req->method, "HEAD")) {
+        resp_error(resp, OCI_UNSUPPORTED, "OCI image layouts on IPFS are read-only", rt->name);
+    } else {
+        struct registry view = *reg;
+        view.store = reg->layout_store;
+        dispatch(&view, req, resp, rt);
+    }
+    return 1;
+}
+
 void registry_handle(struct registry *reg, struct request *req, struct response *resp)
 {
     struct route rt;
@@ -114,8 +149,9 @@ void registry_handle(struct registry *reg, struct request *req, struct response 
         break;
     default:
         if (!rt.name_valid)
-            resp_error(resp, OCI_NAME_INVALID, "invalid repository name",
-                       "names are lower-case components [a-z0-9] separated by '.', '_', '__', '-' or '/', at most 255 characters");
+            name_invalid(resp, &rt);
+        else if (layout_dispatch(reg, req, resp, &rt))
+            ;
         else if (!refuse_write(reg, req, resp))
             dispatch(reg, req, resp, &rt);
         break;
@@ -142,6 +178,10 @@ void h_store_fail(struct registry *reg, struct response *resp, int rc,
         return;
     case STORE_TOO_LARGE:
         resp_error(resp, OCI_TOO_LARGE, "stored content is larger than this registry's limit", NULL);
+        return;
+    case STORE_INVALID:
+        log_warn("%s: %s", what, msg);
+        resp_error(resp, not_found, msg, NULL);
         return;
     default:
         log_error("%s: %s", what, msg);

@@ -18,6 +18,9 @@ struct registry_opts {
 struct registry {
     struct registry_opts opts;   /* strings borrowed */
     struct store *store;         /* borrowed */
+    /* borrowed; serves the names oci/layout.h calls layout names (ipfs/<cid>...,
+     * ipns/<name>...), read-only. NULL: those names are unknown. */
+    struct store *layout_store;
     time_t last_sweep;
 };
 

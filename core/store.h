@@ -20,6 +20,9 @@ enum store_rc {
     STORE_ERROR,         /* anything else: 500 */
     STORE_ABORTED,       /* a callback asked to stop (client gone, digest mismatch) */
     STORE_TOO_LARGE,     /* content over the caller's cap */
+    STORE_INVALID,       /* the source content is not what it claims (a malformed OCI
+                          * layout, bytes that do not hash to their name): answered
+                          * with the handler's "unknown" code and errmsg as message */
 };
 
 /* Sink for streamed bytes: 0 to continue, -1 to abort. */
@@ -40,6 +43,7 @@ struct store_chunk {
 struct store_blob {
     uint64_t size;
     char cid[STORE_CID_MAX];
+    struct digest digest;    /* what the bytes must hash to (set by blob_stat) */
 };
 
 struct store;
@@ -53,6 +57,10 @@ struct store_ops {
     /* Link an existing blob into name: from a repository (from != NULL, which
      * must have it linked) or from anywhere in the store (from == NULL). */
     int (*blob_mount)(struct store *, const char *name, const char *from, const struct digest *);
+    /* Optional (NULL: the store trusts its own content). Called before a
+     * HEAD or a Range GET answers, so neither vouches for bytes that were
+     * never checked against their digest; a whole GET verifies in blob_read. */
+    int (*blob_verify)(struct store *, const struct store_blob *);
 
     /* Uploads: chunk idx of session id streams from cb into the store. */
     int (*chunk_put)(struct store *, const char *upload_id, unsigned idx,

@@ -35,8 +35,11 @@
 #include "ipfs/kubo.h"
 #include "oci/store_mfs.h"
 #include "oci/store_union.h"
+#include "oci/store_layout.h"
 
 static volatile sig_atomic_t worker_stop;
+/* this worker's Kubo client, for the per-request call count */
+static struct kubo *worker_kubo;
 /* Write end of the master's "root changed" pipe to the publisher (-1: none). */
 static int worker_notify_fd = -1;
 
@@ -142,7 +145,11 @@ static int worker_loop(int listen_fd, pid_t master_pid, const sigset_t *waitmask
             rc = 1;
             break;
         }
+        unsigned long kubo_before = worker_kubo ? kubo_request_count(worker_kubo) : 0;
         edge_serve(&fr, reg);
+        /* the cost of a request in Kubo round trips (tests and benchmarks read it) */
+        if (worker_kubo)
+            log_debug("worker: request made %lu Kubo calls", kubo_request_count(worker_kubo) - kubo_before);
         (*served)++;
     }
     if (fr.ipcFd >= 0)
@@ -199,12 +206,19 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
     };
     struct registry reg;
     registry_init(&reg, &opts, store);
+    /* ipfs/ and ipns/ names: OCI layouts on IPFS, with a cache every worker shares */
+    char *layout_cache = xasprintf("%s/layout-cache", c->statedir);
+    struct store *layouts = store_layout_new(k, layout_cache, c->layout_ipns_ttl, c->max_manifest_size);
+    reg.layout_store = layouts;
+    worker_kubo = k;
     log_debug("worker: ready (kubo %s, mfsroot %s)", c->ipfsapiaddress, c->mfsroot);
 
     unsigned long served = 0;
     int rc = worker_loop(listen_fd, master_pid, &waitmask, &reg, &served);
     log_debug("worker: stopping after %lu requests", served);
 
+    store_layout_free(layouts);
+    free(layout_cache);
     store_union_free(store);
     store_mfs_free(local);
     free(uploads);

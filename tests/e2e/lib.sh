@@ -209,6 +209,9 @@ e2e_stack_config() {
     case $1 in
         default) ;;
         sparse) echo "allow_sparse = true;" ;;
+        # OCI layouts on IPFS (tests/e2e/layout.sh): debug logs carry the
+        # Kubo calls per request; a short IPNS reuse so a republish shows
+        layout) printf '%s\n' 'log_level = "debug";' 'layout_ipns_ttl = 2;' ;;
         *) echo "$1" ;;
     esac
 }
