@@ -5,24 +5,28 @@
 # as shipped, with only its listen address and FastCGI socket substituted,
 # so what we test is what users install.
 #
-#   nginx_render_local OUTDIR LISTEN SOCKET
-#       writes OUTDIR/nginx.conf (+ server.conf, fastcgi_params); logs,
+#   nginx_render_local OUTDIR LISTEN SOCKET [GATEWAY]
+#       writes OUTDIR/nginx.conf (+ server.conf, fastcgi_params); GATEWAY
+#       (host:port of Kubo's gateway) replaces 127.0.0.1:8080 in the blob
+#       offload location; logs,
 #       pid file and temp dirs all live in OUTDIR. Start it with
 #       nginx -p OUTDIR -c OUTDIR/nginx.conf -e OUTDIR/error.log -g 'daemon off;'
 
 NGINX_SHIPPED_CONF=${NGINX_SHIPPED_CONF:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/deploy/nginx/oci-registry-p2p.conf}
 
 nginx_render_local() {
-    local out=$1 listen=$2 sock=$3 user_line=""
+    local out=$1 listen=$2 sock=$3 gw=${4:-127.0.0.1:8080} user_line=""
     mkdir -p "$out/tmp"
     [ -f /etc/nginx/fastcgi_params ] || { echo "nginx-conf: /etc/nginx/fastcgi_params missing (is nginx installed?)" >&2; return 1; }
     cp /etc/nginx/fastcgi_params "$out/fastcgi_params"
     sed -e "s|listen 127\.0\.0\.1:5000;|listen $listen;|" \
         -e "s|unix:/run/oci-registry-p2p/fcgi\.sock|unix:$sock|" \
+        -e "s|proxy_pass http://127\.0\.0\.1:8080/ipfs/|proxy_pass http://$gw/ipfs/|" \
         "$NGINX_SHIPPED_CONF" >"$out/server.conf"
     # Fail loudly if the shipped file changed so that a substitution no
     # longer applies: a test stack must never talk to a system registry.
     grep -q "listen $listen;" "$out/server.conf" && grep -q "unix:$sock;" "$out/server.conf" \
+        && grep -q "proxy_pass http://$gw/ipfs/" "$out/server.conf" \
         || { echo "nginx-conf: could not substitute listen/socket in $NGINX_SHIPPED_CONF" >&2; return 1; }
     # As root, nginx's workers would drop to nobody and could not reach a
     # socket in our private (0700) run directory.

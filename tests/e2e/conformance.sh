@@ -85,4 +85,5 @@ main() {
     e2e_finish conformance
 }
 
-main "$@"
+# Sourced (tests/e2e/fronts.sh reuses the functions): define only.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi

@@ -170,7 +170,7 @@ e2e_start_nginx() {
     local name=$1 dir=$E2E_RUN/$1 port try
     for try in 1 2 3; do
         port=$(e2e_free_port) || return 1
-        nginx_render_local "$dir/nginx" "127.0.0.1:$port" "$dir/fcgi.sock" || return 1
+        nginx_render_local "$dir/nginx" "127.0.0.1:$port" "$dir/fcgi.sock" "127.0.0.1:$(e2e_kubo_gw_port)" || return 1
         nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/error.log" -g 'daemon off;' \
             >>"$dir/nginx/stderr.log" 2>&1 &
         echo $! >"$dir/nginx.pid"
@@ -237,6 +237,8 @@ e2e_teardown() {
     for d in "$E2E_RUN"/*/; do
         name=$(basename "$d")
         [ -f "$d/nginx.pid" ] && e2e_stop_nginx "$name"
+        # lighttpd or caddy (tests/e2e/fronts_lib.sh)
+        [ -f "$d/front.pid" ] && e2e_stop_pid "$d/front.pid" 10
         [ -f "$d/registry.pid" ] && e2e_stop_registry "$name"
     done
     e2e_stop_kubo
@@ -245,7 +247,9 @@ e2e_teardown() {
         name=$(basename "$d")
         mkdir -p "$E2E_ARTIFACTS/logs/$name"
         cp "$d"/*.log "$d"/*.conf "$E2E_ARTIFACTS/logs/$name/" 2>/dev/null
-        for f in "$d"/nginx/*.log; do [ -f "$f" ] && cp "$f" "$E2E_ARTIFACTS/logs/$name/nginx-$(basename "$f")"; done
+        for f in "$d"/nginx/*.log "$d"/lighttpd/*.log "$d"/lighttpd/*.conf "$d"/caddy/*.log "$d"/caddy/Caddyfile "$d"/caddy/site.caddy; do
+            [ -f "$f" ] && cp "$f" "$E2E_ARTIFACTS/logs/$name/$(basename "$(dirname "$f")")-$(basename "$f")"
+        done
     done
     e2e_log "logs in $E2E_ARTIFACTS/logs"
     if [ "${E2E_KEEP:-0}" = 1 ]; then

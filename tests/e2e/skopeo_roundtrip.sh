@@ -225,4 +225,5 @@ main() {
     e2e_finish skopeo_roundtrip
 }
 
-main "$@"
+# Sourced (tests/e2e/fronts.sh reuses the functions): define only.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi
