@@ -1,0 +1,315 @@
+#!/usr/bin/env bash
+# p2p.sh: peer-to-peer replication between two real Kubo nodes on loopback.
+#
+#   node 1 (online, loopback only)  <-- swarm connect -->  node 2 (same)
+#     registry A: writeipnskey = K                 registry B: readonlyipnskeys = [K, D],
+#     (the publisher owns every IPNS write)        readonly, pinreadonly, no write key
+#
+# The bytes reach node 2 over bitswap and the name over the DHT (both nodes
+# are DHT servers on 127.0.0.1; nothing is copied by hand). Checks: skopeo
+# push to A and pull from B; propagation time of a new tag (median, min, max
+# over P2P_PUSHES pushes); publishes per burst of P2P_BURST tag pushes;
+# catalog union; readonly B refuses writes; a second master on A's statedir
+# refuses to start; restart A and pull; restart with the key read-only only
+# and pull; start-up import of the published root into a missing mfsroot;
+# another writer detected and refused; SIGTERM publishes a pending change;
+# interop: the CNCF distribution registry's storage, added to IPFS and
+# published under key D, served by B; with pinreadonly, node 1 stopped, B
+# still serves every tag. Numbers go to $E2E_ARTIFACTS/p2p.txt.
+set -u
+E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=lib.sh
+. "$E2E_ROOT/tests/e2e/lib.sh"
+
+P2P_PUSHES=${P2P_PUSHES:-5}
+P2P_BURST=${P2P_BURST:-20}
+SEED=$E2E_ROOT/tests/e2e/data/seed-hello-layout
+MT_OCI=application/vnd.oci.image.manifest.v1+json
+
+e2e_init_run
+P2P=$(mktemp -d "$E2E_RUN/p2p.XXXX")
+REPORT=$E2E_ARTIFACTS/p2p.txt
+: >"$REPORT"
+report() { printf '%s\n' "$*" | tee -a "$REPORT"; }
+
+# ---------------------------------------------------------------- nodes
+# p2p_node N: an online Kubo node in $P2P/nN/kubo, laid out as lib.sh
+# expects (so e2e_start_stack works with E2E_RUN=$P2P/nN), listening on
+# 127.0.0.1 only, no bootstrap peers, no mDNS, a DHT server (a node on a
+# private address would otherwise stay a DHT client that nobody can ask).
+p2p_node() {
+    local dir=$P2P/n$1/kubo api gw swarm
+    mkdir -p "$dir"
+    export IPFS_PATH=$dir/repo
+    "$IPFS_BIN" init --profile=test >"$dir/init.log" 2>&1 || { cat "$dir/init.log" >&2; return 1; }
+    api=$(e2e_free_port) && gw=$(e2e_free_port) && swarm=$(e2e_free_port) || return 1
+    "$IPFS_BIN" config Addresses.API "/ip4/127.0.0.1/tcp/$api" &&
+        "$IPFS_BIN" config Addresses.Gateway "/ip4/127.0.0.1/tcp/$gw" &&
+        "$IPFS_BIN" config --json Addresses.Swarm "[\"/ip4/127.0.0.1/tcp/$swarm\"]" &&
+        "$IPFS_BIN" config --json Addresses.Announce "[\"/ip4/127.0.0.1/tcp/$swarm\"]" &&
+        "$IPFS_BIN" config --json Bootstrap '[]' &&
+        "$IPFS_BIN" config --json Discovery.MDNS.Enabled false &&
+        "$IPFS_BIN" config Routing.Type dhtserver || return 1
+    unset IPFS_PATH
+    echo "$api" >"$dir/api.port"
+    echo "$gw" >"$dir/gw.port"
+    p2p_daemon "$1"
+}
+
+p2p_daemon() {
+    local dir=$P2P/n$1/kubo
+    IPFS_PATH=$dir/repo "$IPFS_BIN" daemon >>"$dir/daemon.log" 2>&1 &
+    echo $! >"$dir/pid"
+    e2e_wait_for 60 "node $1 RPC" curl -sf -X POST "http://127.0.0.1:$(cat "$dir/api.port")/api/v0/version" \
+        || { tail -n 20 "$dir/daemon.log" >&2; return 1; }
+}
+
+# ipfs CLI against node N
+nipfs() { local n=$1; shift; IPFS_PATH=$P2P/n$n/kubo/repo "$IPFS_BIN" --api "/ip4/127.0.0.1/tcp/$(cat "$P2P/n$n/kubo/api.port")" "$@"; }
+p2p_connect() { nipfs 2 swarm connect "$(nipfs 1 id -f '<addrs>' | grep 127.0.0.1 | head -n1)/p2p/$(nipfs 1 id -f '<id>')" >/dev/null; }
+
+# In node N's namespace: lib.sh functions see that node's Kubo.
+on() { local n=$1; shift; E2E_RUN=$P2P/n$n "$@"; }
+url() { on "$1" e2e_url "$2"; }
+
+p2p_teardown() {
+    local n name d
+    for n in 1 2; do
+        for d in "$P2P/n$n"/*/; do
+            name=$(basename "$d")
+            [ "$name" = kubo ] && continue
+            on "$n" e2e_stop_nginx "$name"
+            on "$n" e2e_stop_registry "$name"
+            mkdir -p "$E2E_ARTIFACTS/logs/p2p-n$n-$name"
+            cp "$d"/*.log "$d"/*.conf "$d"/state/*.json "$E2E_ARTIFACTS/logs/p2p-n$n-$name/" 2>/dev/null
+        done
+        e2e_stop_pid "$P2P/n$n/kubo/pid" 20
+        mkdir -p "$E2E_ARTIFACTS/logs/p2p-n$n-kubo"
+        cp "$P2P/n$n/kubo"/*.log "$E2E_ARTIFACTS/logs/p2p-n$n-kubo/" 2>/dev/null
+    done
+    e2e_stop_pid "$P2P/dist.pid" 10
+    [ "${E2E_KEEP:-0}" = 1 ] || rm -rf "$P2P"
+}
+
+# ---------------------------------------------------------------- helpers
+status() { curl -sf "$(url "$1" "$2")/v2/_p2p/status"; }
+pubfield() { status "$1" "$2" | jq -r ".publisher.$3"; }
+manifest_code() { curl -s -o /dev/null -w '%{http_code}' -H "Accept: $MT_OCI" "$(url "$1" "$2")/v2/$3/manifests/$4"; }
+manifest_digest() {
+    curl -sfI -H "Accept: $MT_OCI" "$(url "$1" "$2")/v2/$3/manifests/$4" | tr -d '\r' \
+        | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: *//p'
+}
+push() { timeout 300 skopeo copy -q --dest-tls-verify=false "oci:$SEED:v1" "docker://127.0.0.1:$(on "$1" e2e_port "$2")/$3" >>"$P2P/skopeo.log" 2>&1; }
+pull() {
+    rm -rf "$P2P/pulled"
+    timeout 300 skopeo copy -q --src-tls-verify=false "docker://127.0.0.1:$(on "$1" e2e_port "$2")/$3" "oci:$P2P/pulled:x" >>"$P2P/skopeo.log" 2>&1
+}
+# tag_put N STACK REPO DIGEST TAG: a manifest PUT by tag of existing bytes (a cheap push)
+tag_put() {
+    local body=$P2P/manifest.json
+    curl -sf -H "Accept: $MT_OCI" "$(url "$1" "$2")/v2/$3/manifests/$4" -o "$body" &&
+        [ "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "Content-Type: $MT_OCI" --data-binary "@$body" \
+            "$(url "$1" "$2")/v2/$3/manifests/$5")" = 201 ]
+}
+now() { date +%s.%N; }
+not() { ! "$@"; }
+stats() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "median %.2f s, min %.2f s, max %.2f s (n=%d)", m, a[1], a[NR], NR}'; }
+
+# ------------------------------------------------------------------ main
+main() {
+    e2e_prepare || { e2e_fail "prepare"; return; }
+    deps_distribution || e2e_log "the CNCF distribution registry could not be built; interop is skipped"
+    trap p2p_teardown EXIT
+    trap 'exit 130' INT TERM
+    p2p_node 1 && p2p_node 2 || { e2e_fail "two Kubo nodes did not start"; return; }
+    e2e_check "node 2 connects to node 1 over loopback (swarm connect)" p2p_connect
+    local K D want got i t0 t1 tag
+    K=$(nipfs 1 key gen --type=ed25519 reg) || { e2e_fail "key gen"; return; }
+    report "write key K = $K (keystore name 'reg' on node 1)"
+
+    # A refuses a key its node does not have, at start-up, with a clear message
+    on 1 e2e_start_registry nokey "writeipnskey = \"nosuchkey\";" >/dev/null 2>&1
+    sleep 2
+    e2e_check "a missing writeipnskey is a start-up error naming 'ipfs key gen'" \
+        grep -q "nosuchkey.*ipfs key gen" "$P2P/n1/nokey/registry.log"
+    on 1 e2e_stop_registry nokey
+
+    # interop source: the CNCF distribution registry's storage under key D
+    if [ -n "${DISTRIBUTION_BIN:-}" ] && [ -x "$DISTRIBUTION_BIN" ]; then
+        p2p_distribution
+    fi
+
+    on 1 e2e_start_stack A "writeipnskey = \"reg\";" "ipnsrefresh = 1;" || { e2e_fail "registry A"; return; }
+    local rokeys="\"$K\"${D:+, \"$D\"}"
+    on 2 e2e_start_stack B "readonlyipnskeys = [ $rokeys ];" "readonly = true;" "ipnsrefresh = 1;" \
+        "pinreadonly = true;" || { e2e_fail "registry B"; return; }
+
+    # a second master on A's statedir refuses
+    # (the statedir lock comes before anything else at start-up)
+    timeout 10 "$REGISTRY_BIN" -c "$P2P/n1/A/registry.conf" </dev/null >"$P2P/second.log" 2>&1
+    e2e_check "a second master on the same statedir refuses to start" \
+        grep -q "another oci-registry-p2p master" "$P2P/second.log"
+
+    # push to A, pull from B
+    t0=$(now)
+    e2e_check "skopeo push to A" push 1 A p2p/hello:v1
+    want=$(manifest_digest 1 A p2p/hello v1)
+    e2e_wait_for 60 "B serves p2p/hello:v1" sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: $MT_OCI' $(url 2 B)/v2/p2p/hello/manifests/v1)\" = 200 ]"
+    t1=$(now)
+    report "first push + replication to B: $(echo "$t1 - $t0" | bc) s"
+    e2e_check "skopeo pull from B (bytes over bitswap, name over the DHT)" pull 2 B p2p/hello:v1
+    got=$(manifest_digest 2 B p2p/hello v1)
+    e2e_check "B's digest for p2p/hello:v1 is A's ($want)" [ -n "$want" ] && [ "$got" = "$want" ]
+    e2e_check "A's status: published, nothing pending, no error" \
+        sh -c "[ \"\$(curl -sf $(url 1 A)/v2/_p2p/status | jq -r '.publisher | \"\(.alive) \(.pending) \(.last_error) \(.state)\"')\" = 'true false  ready' ]"
+    e2e_check "B's status shows K resolved to A's last published root" \
+        sh -c "[ \"\$(curl -sf $(url 2 B)/v2/_p2p/status | jq -r '.readonly_roots[0].cid')\" = \"\$(curl -sf $(url 1 A)/v2/_p2p/status | jq -r .publisher.last_published_cid)\" ]"
+    e2e_check "B (readonly) refuses a push" not push 2 B p2p/hello:nope
+    e2e_check "B's catalog has p2p/hello" sh -c "curl -sf $(url 2 B)/v2/_catalog | jq -e '.repositories | index(\"p2p/hello\")' >/dev/null"
+
+    # propagation of a new tag, pushed with skopeo
+    : >"$P2P/prop.txt"
+    for ((i = 1; i <= P2P_PUSHES; i++)); do
+        tag=p$i
+        push 1 A "p2p/hello:$tag" || { e2e_fail "push :$tag"; continue; }
+        t0=$(now)
+        for ((j = 0; j < 600; j++)); do
+            [ "$(manifest_code 2 B p2p/hello "$tag")" = 200 ] && break
+            sleep 0.05
+        done
+        t1=$(now)
+        if [ "$(manifest_code 2 B p2p/hello "$tag")" = 200 ]; then
+            echo "$t1 - $t0" | bc >>"$P2P/prop.txt"
+        else
+            e2e_fail "B never served :$tag (30 s)"
+        fi
+    done
+    report "propagation A -> B of a new tag (end of skopeo push to first 200 on B): $(stats <"$P2P/prop.txt")"
+    e2e_check "propagation median under 10 s" \
+        sh -c "[ \"\$(sort -n $P2P/prop.txt | awk '{a[NR]=\$1} END {print ((NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2) < 10}')\" = 1 ]"
+
+    # a burst of tag pushes: coalesced, and the last one always published
+    local p0 p1
+    sleep 4
+    p0=$(pubfield 1 A publishes_total)
+    t0=$(now)
+    for ((i = 1; i <= P2P_BURST; i++)); do
+        tag_put 1 A p2p/hello v1 "b$i" || e2e_fail "burst push b$i"
+    done
+    t1=$(now)
+    e2e_wait_for 30 "B serves the burst's last tag" sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: $MT_OCI' $(url 2 B)/v2/p2p/hello/manifests/b$P2P_BURST)\" = 200 ]"
+    e2e_wait_for 10 "A idle" sh -c "[ \"\$(curl -sf $(url 1 A)/v2/_p2p/status | jq -r .publisher.pending)\" = false ]"
+    p1=$(pubfield 1 A publishes_total)
+    report "burst: $P2P_BURST tag pushes in $(echo "$t1 - $t0" | bc) s gave $((p1 - p0)) publishes"
+    e2e_check "the burst was coalesced (fewer publishes than pushes)" [ $((p1 - p0)) -lt "$P2P_BURST" ]
+    e2e_check "the burst's last tag reached B" [ "$(manifest_code 2 B p2p/hello "b$P2P_BURST")" = 200 ]
+
+    # SIGTERM publishes a pending change before exiting (a long quiet period
+    # keeps it pending when the signal arrives)
+    on 1 e2e_stop_registry A
+    on 1 e2e_start_registry A "writeipnskey = \"reg\";" "ipnsrefresh = 1;" "publish_quiet_ms = 60000;" \
+        "publish_max_interval_ms = 600000;" || e2e_fail "restart A"
+    e2e_wait_for 30 "A's publisher ready" sh -c "[ \"\$(jq -r .state $P2P/n1/A/state/publisher.json 2>/dev/null)\" = ready ]"
+    tag_put 1 A p2p/hello v1 term || e2e_fail "push :term"
+    sleep 1
+    e2e_check "with a 60 s quiet period, :term is pending" [ "$(pubfield 1 A pending)" = true ]
+    on 1 e2e_stop_registry A
+    e2e_wait_for 20 "B serves :term after A's SIGTERM" sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: $MT_OCI' $(url 2 B)/v2/p2p/hello/manifests/term)\" = 200 ]"
+    e2e_check "SIGTERM published the pending change (B serves :term)" [ "$(manifest_code 2 B p2p/hello term)" = 200 ]
+
+    # restart: push, restart, pull (from A itself)
+    on 1 e2e_start_registry A "writeipnskey = \"reg\";" "ipnsrefresh = 1;" || e2e_fail "restart A"
+    e2e_wait_for 30 "A answers" curl -sf "$(url 1 A)/v2/"
+    e2e_check "after a restart A serves what was pushed before (skopeo pull)" pull 1 A p2p/hello:p1
+    e2e_check "after a restart A's publisher is ready again (its own root, not another writer)" \
+        e2e_wait_for 30 "ready" sh -c "[ \"\$(curl -sf $(url 1 A)/v2/_p2p/status | jq -r .publisher.state)\" = ready ]"
+
+    # restart with the key as read-only only: a fresh mfsroot, no write key
+    on 1 e2e_stop_nginx A
+    on 1 e2e_stop_registry A
+    on 1 e2e_start_stack R "readonlyipnskeys = [ \"$K\" ];" "ipnsrefresh = 1;" || e2e_fail "registry R"
+    e2e_wait_for 30 "R resolved K" sh -c "[ -n \"\$(curl -sf $(url 1 R)/v2/_p2p/status | jq -r '.readonly_roots[0].cid // empty')\" ]"
+    e2e_check "restarted with K read-only only: skopeo pull p2p/hello:p2" pull 1 R p2p/hello:p2
+    e2e_check "a repository only a read-only root has can be pushed to (taken over locally)" \
+        tag_put 1 R p2p/hello v1 local1
+    e2e_check "  ... then it is served locally with its old tags" [ "$(manifest_code 1 R p2p/hello p1)" = 200 ]
+    on 1 e2e_stop_nginx R
+    on 1 e2e_stop_registry R
+
+    # start-up import: mfsroot missing, the key resolves -> files/cp the root
+    nipfs 1 files rm -r "$(e2e_mfsroot A)" || e2e_fail "remove A's mfsroot"
+    on 1 e2e_start_stack A "writeipnskey = \"reg\";" "ipnsrefresh = 1;" || e2e_fail "restart A"
+    e2e_wait_for 30 "A ready" sh -c "[ \"\$(curl -sf $(url 1 A)/v2/_p2p/status | jq -r .publisher.state)\" = ready ]"
+    e2e_check "a missing mfsroot is imported from what K points at (pull :b1)" pull 1 A p2p/hello:b1
+    e2e_check "  ... the import is logged" grep -q "imported" "$P2P/n1/A/registry.log"
+
+    # another writer: K now points at a root A did not publish
+    local other
+    other=$(echo other-writer | nipfs 1 add -Q --cid-version 1 -w)
+    on 1 e2e_stop_nginx A
+    on 1 e2e_stop_registry A
+    nipfs 1 name publish --key=reg "/ipfs/$other" >/dev/null || e2e_fail "publish another root"
+    on 1 e2e_start_stack A "writeipnskey = \"reg\";" "ipnsrefresh = 1;" || e2e_fail "restart A"
+    e2e_wait_for 30 "A sees the other writer" sh -c "[ \"\$(curl -sf $(url 1 A)/v2/_p2p/status | jq -r .publisher.state)\" = other_writer ]"
+    e2e_check "another writer's root is detected (state other_writer)" [ "$(pubfield 1 A state)" = other_writer ]
+    e2e_check "  ... and logged loudly" grep -q "ANOTHER WRITER" "$P2P/n1/A/registry.log"
+    tag_put 1 A p2p/hello v1 after-other || e2e_fail "push :after-other"
+    sleep 2
+    e2e_check "  ... and not overwritten: K still points at the other root" \
+        [ "$(nipfs 2 name resolve --nocache "$K")" = "/ipfs/$other" ]
+
+    # pinreadonly: B holds a full copy. Put K back on A's root first.
+    nipfs 1 name publish --key=reg "/ipfs/$(nipfs 1 files stat --hash "$(e2e_mfsroot A)")" >/dev/null
+    e2e_wait_for 30 "B follows K back" sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: $MT_OCI' $(url 2 B)/v2/p2p/hello/manifests/after-other)\" = 200 ]"
+    local pinned=""
+    for ((i = 0; i < 150; i++)); do
+        cid=$(status 2 B | jq -r '.readonly_roots[0].cid')
+        nipfs 2 pin ls --type=recursive -q 2>/dev/null | grep -qx "$cid" && { pinned=$cid; break; }
+        sleep 0.2
+    done
+    e2e_check "B pinned the root K resolves to ($cid)" [ -n "$pinned" ]
+    on 1 e2e_stop_nginx A
+    on 1 e2e_stop_registry A
+    e2e_stop_pid "$P2P/n1/kubo/pid" 20
+    local all_ok=1 t
+    for t in $(curl -sf "$(url 2 B)/v2/p2p/hello/tags/list" | jq -r '.tags[]'); do
+        pull 2 B "p2p/hello:$t" || { all_ok=0; e2e_log "pull :$t from B failed with node 1 down"; }
+    done
+    e2e_check "node 1 stopped: B still serves every tag of p2p/hello (pinned replica)" [ "$all_ok" = 1 ]
+    if [ -n "${D:-}" ]; then
+        e2e_check "interop: B serves the distribution registry's image (node 1 down, pinned)" pull 2 B dist/hello:v1
+    fi
+}
+
+# The CNCF distribution registry, filesystem storage in a temp dir, plain
+# HTTP on loopback: push with skopeo, add its storage root to node 1, publish
+# under key D. B (started after this) has D as its second read-only key.
+p2p_distribution() {
+    local port root cid
+    port=$(e2e_free_port)
+    root=$P2P/dist-storage
+    mkdir -p "$root"
+    cat >"$P2P/dist.yml" <<YML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $root
+http:
+  addr: 127.0.0.1:$port
+YML
+    "$DISTRIBUTION_BIN" serve "$P2P/dist.yml" >"$P2P/dist.log" 2>&1 &
+    echo $! >"$P2P/dist.pid"
+    e2e_wait_for 30 "distribution registry" curl -sf "http://127.0.0.1:$port/v2/" || { e2e_fail "distribution registry did not start"; return; }
+    timeout 120 skopeo copy -q --dest-tls-verify=false "oci:$SEED:v1" "docker://127.0.0.1:$port/dist/hello:v1" \
+        >>"$P2P/skopeo.log" 2>&1 || { e2e_fail "interop: skopeo push to the distribution registry"; return; }
+    e2e_stop_pid "$P2P/dist.pid" 10
+    cid=$(nipfs 1 add -r -Q --cid-version 1 "$root") || { e2e_fail "interop: ipfs add -r"; return; }
+    D=$(nipfs 1 key gen --type=ed25519 dist) && nipfs 1 name publish --key=dist "/ipfs/$cid" >/dev/null \
+        || { e2e_fail "interop: publish under D"; D=; return; }
+    report "interop: distribution v3.1.1 storage $cid published under D = $D"
+}
+
+main
+e2e_finish p2p | tee -a "$REPORT"
