@@ -57,7 +57,7 @@ ly_http() {
     local m=$1 p=$2
     shift 2
     curl -s -m 60 -X "$m" -o "$LY_WORK/body" -w '%{http_code}' "$@" "http://127.0.0.1:$LY_PORT$p"
-    printf ' %s' "$(head -c 600 "$LY_WORK/body" 2>/dev/null)"
+    printf ' %s' "$(head -c 600 "$LY_WORK/body" 2>/dev/null | tr -d '\0')"
 }
 
 # ly_expect DESC WANT_STATUS WANT_TEXT METHOD PATH [curl args]
