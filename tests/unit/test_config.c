@@ -299,6 +299,45 @@ START_TEST(config_example_file)
 }
 END_TEST
 
+/* The publisher and mirror settings: defaults, every form, every refusal. */
+START_TEST(config_p2p_keys)
+{
+    struct config c;
+    char *err = cfg_load_text("", &c);
+    ck_assert_ptr_null(err);
+    ck_assert_int_eq(c.publish_quiet_ms, 300);
+    ck_assert_int_eq(c.publish_max_interval_ms, 3000);
+    ck_assert_str_eq(c.ipns_lifetime, "48h");
+    ck_assert_str_eq(c.ipns_ttl, "1m");
+    ck_assert_int_eq(c.ipnsrefresh, 5);
+    ck_assert_int_eq(c.publish_allow_offline, 0);
+    ck_assert_int_eq(c.pinreadonly, 0);
+    ck_assert_int_eq(c.other_writer_overwrite, 0);
+    config_free(&c);
+    err = cfg_load_text("publish_quiet_ms = 0;\npublish_max_interval_ms = 100;\nipns_lifetime = \"1h30m\";\n"
+                        "ipns_ttl = \"500ms\";\nipnsrefresh = 1;\npublish_allow_offline = true;\n"
+                        "pinreadonly = true;\nother_writer = \"overwrite\";\n", &c);
+    ck_assert_ptr_null(err);
+    ck_assert_int_eq(c.publish_quiet_ms, 0);
+    ck_assert_int_eq(c.publish_max_interval_ms, 100);
+    ck_assert_str_eq(c.ipns_lifetime, "1h30m");
+    ck_assert_str_eq(c.ipns_ttl, "500ms");
+    ck_assert_int_eq(c.ipnsrefresh, 1);
+    ck_assert_int_eq(c.publish_allow_offline, 1);
+    ck_assert_int_eq(c.pinreadonly, 1);
+    ck_assert_int_eq(c.other_writer_overwrite, 1);
+    config_free(&c);
+    cfg_expect_error("publish_quiet_ms = 60001;\n", 1, "publish_quiet_ms: must be 0..60000");
+    cfg_expect_error("publish_max_interval_ms = 99;\n", 1, "publish_max_interval_ms:");
+    cfg_expect_error("ipns_lifetime = \"48\";\n", 1, "ipns_lifetime: must be a duration");
+    cfg_expect_error("ipns_ttl = \"1d\";\n", 1, "ipns_ttl: must be a duration");
+    cfg_expect_error("ipns_ttl = \"\";\n", 1, "ipns_ttl: must be a duration");
+    cfg_expect_error("ipnsrefresh = 0;\n", 1, "ipnsrefresh: must be 1..86400");
+    cfg_expect_error("pinreadonly = 1;\n", 1, "pinreadonly: must be true or false");
+    cfg_expect_error("other_writer = \"ignore\";\n", 1, "other_writer: must be \"refuse\" or \"overwrite\"");
+}
+END_TEST
+
 Suite *suite_config(void)
 {
     Suite *s = suite_create("config");
@@ -312,6 +351,7 @@ Suite *suite_config(void)
     tcase_add_test(tc, config_env_overrides);
     tcase_add_test(tc, config_dump_roundtrip);
     tcase_add_test(tc, config_example_file);
+    tcase_add_test(tc, config_p2p_keys);
     suite_add_tcase(s, tc);
     return s;
 }
