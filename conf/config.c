@@ -500,6 +500,54 @@ static void config_key_listen_mode(struct config_ctx *x, const config_setting_t 
     x->c->listen_mode = (int)strtol(v, NULL, 8);
 }
 
+/* ---- blob offload ---- */
+
+/* Only characters that need no escaping in a URI path or a header value:
+ * the prefix is pasted in front of the CID as is. */
+static int config_uri_chars_ok(const char *v)
+{
+    return strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_.-~") == strlen(v);
+}
+
+static void config_key_accel(struct config_ctx *x, const config_setting_t *s)
+{
+    const char *v = config_get_str(x, s);
+    if (!v)
+        return;
+    size_t n = strlen(v);
+    if (n == 0) {
+        config_replace(&x->c->accel_redirect, NULL);
+        return;
+    }
+    if (x->c->blob_redirect)
+        config_fail(x, s, "accel_redirect and blob_redirect are exclusive; set one");
+    else if (v[0] != '/' || v[n - 1] != '/' || n < 3 || !config_uri_chars_ok(v) || strncmp(v, "/v2/", 4) == 0)
+        config_fail(x, s, "must be the front server's internal location, a path such as "
+                          "\"/_oci_p2p_blob/\" (starts and ends with '/', outside /v2/; got \"%s\")", v);
+    else
+        config_replace(&x->c->accel_redirect, v);
+}
+
+static void config_key_blob_redirect(struct config_ctx *x, const config_setting_t *s)
+{
+    const char *v = config_get_str(x, s);
+    if (!v)
+        return;
+    if (!*v) {
+        config_replace(&x->c->blob_redirect, NULL);
+        return;
+    }
+    const char *at = strstr(v, "{cid}");
+    if (x->c->accel_redirect)
+        config_fail(x, s, "accel_redirect and blob_redirect are exclusive; set one");
+    else if ((strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) || !at ||
+             strstr(at + 5, "{cid}") || config_has_ctl(v) || strpbrk(v, " \t\"<>\\"))
+        config_fail(x, s, "must be an http:// or https:// URL with {cid} once, such as "
+                          "\"https://gw.example/ipfs/{cid}\" (got \"%s\")", v);
+    else
+        config_replace(&x->c->blob_redirect, v);
+}
+
 static void config_key_log_level(struct config_ctx *x, const config_setting_t *s)
 {
     const char *v = config_get_str(x, s);
@@ -657,6 +705,8 @@ static const struct {
     { "listen_mode", config_key_listen_mode },
     { "shutdown_timeout", config_key_shutdown },
     { "log_level", config_key_log_level },
+    { "accel_redirect", config_key_accel },
+    { "blob_redirect", config_key_blob_redirect },
 };
 
 static int config_read_file_into(const char *file, struct config *c, char **err)
@@ -746,6 +796,8 @@ void config_free(struct config *c)
     free(c->mfsroot);
     free(c->statedir);
     free(c->listen);
+    free(c->accel_redirect);
+    free(c->blob_redirect);
     memset(c, 0, sizeof *c);
 }
 
@@ -800,4 +852,10 @@ void config_dump(const struct config *c, FILE *out)
     fprintf(out, "shutdown_timeout = %d;\n", c->shutdown_timeout);
     fprintf(out, "log_level = \"%s\";\n",
             (unsigned)c->log_level < 4 ? levels[c->log_level] : "info");
+    if (c->accel_redirect)
+        config_dump_str(out, "accel_redirect", c->accel_redirect);
+    else if (c->blob_redirect)
+        config_dump_str(out, "blob_redirect", c->blob_redirect);
+    else
+        fputs("# accel_redirect, blob_redirect: not set (blobs stream through the workers)\n", out);
 }

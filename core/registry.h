@@ -13,6 +13,13 @@ struct registry_opts {
     int allow_sparse;
     uint64_t max_manifest_size;
     time_t upload_expiry;
+    /* Blob GET offload (HEAD, 416 and empty blobs are always answered here):
+     * accel_redirect: an internal front-server location prefix ("/_oci_p2p_blob/"):
+     *   answer "X-Accel-Redirect: <prefix><cid>?digest=<digest>&type=<type>";
+     * blob_redirect: a URL template with "{cid}": answer 307 to it.
+     * NULL or "" = stream the bytes through the worker. */
+    const char *accel_redirect;
+    const char *blob_redirect;
 };
 
 struct registry {

@@ -127,6 +127,11 @@ void edge_serve(FCGX_Request *fr, struct registry *reg)
     const char *method = edge_param(&e, "REQUEST_METHOD");
     const char *uri = edge_param(&e, "REQUEST_URI");
     const char *clen = edge_param(&e, "CONTENT_LENGTH");
+    /* caddy 2.6's fastcgi transport passes a chunked body's unknown length
+     * as "-1" (Go's ContentLength) and then streams the body to the end of
+     * FCGI_STDIN: the same as nginx's empty CONTENT_LENGTH, read to EOF. */
+    if (clen && strcmp(clen, "-1") == 0)
+        clen = NULL;
 
     struct request req;
     struct response resp;
