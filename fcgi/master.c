@@ -26,6 +26,7 @@
 #include "fcgi/sidecar.h"
 #include "fcgi/worker.h"
 #include "ipfs/publisher.h"
+#include "oci/cache_shm.h"
 
 #define MASTER_TICK_S 1
 /* A worker that dies sooner than this after its start counts as a failed
@@ -447,6 +448,14 @@ int master_run(struct config *c)
     log_set_role("master");
 
     char *err = NULL;
+    /* Before any fork: the metadata cache's table and generation, which every
+     * worker inherits; without it the workers simply ask Kubo every time
+     * (oci/store_cache.h). */
+    if (cache_shm_init(&err) < 0) {
+        log_warn("%s; metadata is not cached", err);
+        free(err);
+        err = NULL;
+    }
     int lock_fd = master_lock_statedir(m.cfg.statedir, &err);
     if (lock_fd < 0) {
         log_error("%s", err);

@@ -33,6 +33,7 @@
 #include "fcgi/edge.h"
 #include "fcgi/worker.h"
 #include "ipfs/kubo.h"
+#include "oci/store_cache.h"
 #include "oci/store_mfs.h"
 #include "oci/store_union.h"
 #include "oci/store_layout.h"
@@ -193,7 +194,9 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
         return 1;
     }
     char *uploads = worker_uploads_dir(c->mfsroot);
-    struct store *local = store_mfs_new(k, c->mfsroot, uploads);
+    struct store *mfs = store_mfs_new(k, c->mfsroot, uploads);
+    /* metadata answered from memory; mfsroot is written only through it */
+    struct store *local = store_cache_new(mfs);
     /* mirrors (read-only roots) and the publisher's notification */
     struct store *store = store_union_new(k, local, c->mfsroot,
                                           c->n_readonlyipnskeys ? c->statedir : NULL, worker_notify_fd);
@@ -222,7 +225,8 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
     store_layout_free(layouts);
     free(layout_cache);
     store_union_free(store);
-    store_mfs_free(local);
+    store_cache_free(local);
+    store_mfs_free(mfs);
     free(uploads);
     kubo_free(k);
     curl_global_cleanup();

@@ -17,5 +17,6 @@ Suite *suite_multiaddr(void);
 Suite *suite_unixfs(void);
 Suite *suite_manifest(void);
 Suite *suite_paths(void);
+Suite *suite_store_cache(void);
 
 #endif

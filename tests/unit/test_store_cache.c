@@ -1,0 +1,213 @@
+/* store_cache over a fake inner store (it counts calls and holds one tag):
+ * warm reads skip the inner store, every write through the cache makes the
+ * next read on any process (a forked child here) go back to it, a value
+ * read while a write was happening is never served afterwards, and errors
+ * are never cached. The fake stands in for Kubo because the race needs a
+ * write to land exactly in the middle of a read. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "unit.h"
+#include "core/xalloc.h"
+#include "oci/cache_shm.h"
+#include "oci/store_cache.h"
+
+struct fake_store {
+    struct store base;
+    int calls;            /* reads that reached the fake */
+    struct digest tag;    /* what tag "v1" of "repo" points at */
+    int fail;             /* answer STORE_UNAVAILABLE */
+    int write_during_read; /* simulate a write landing mid-read */
+    struct digest next;   /* ... which moves the tag here */
+};
+
+static int fake_tag_resolve(struct store *s, const char *name, const char *tag, struct digest *out)
+{
+    struct fake_store *f = s->impl;
+    f->calls++;
+    if (f->fail)
+        return STORE_UNAVAILABLE;
+    if (strcmp(name, "repo") != 0 || strcmp(tag, "v1") != 0)
+        return STORE_NOT_FOUND;
+    *out = f->tag;   /* the value as read ... */
+    if (f->write_during_read) {
+        f->write_during_read = 0;
+        f->tag = f->next;       /* ... then a writer moves the tag */
+        cache_shm_bump();       /* and bumps, as store_cache_wrote does */
+    }
+    return STORE_OK;
+}
+
+static int fake_manifest_put(struct store *s, const char *name, const struct digest *d, const char *data,
+                             size_t len, char *const *tags, size_t ntags, const struct digest *subject)
+{
+    struct fake_store *f = s->impl;
+    (void)name; (void)data; (void)len; (void)tags; (void)ntags; (void)subject;
+    f->tag = *d;
+    return STORE_OK;
+}
+
+static const char *fake_errmsg(struct store *s)
+{
+    (void)s;
+    return "fake: error";
+}
+
+static const struct store_ops fake_ops = {
+    .tag_resolve = fake_tag_resolve,
+    .manifest_put = fake_manifest_put,
+    .errmsg = fake_errmsg,
+};
+
+static struct fake_store fake;
+
+static void digest_n(struct digest *d, int n)
+{
+    char s[80];
+    snprintf(s, sizeof s, "sha256:%064d", n);
+    ck_assert_int_eq(digest_parse(s, d), DIGEST_PARSE_OK);
+}
+
+static void setup(void)
+{
+    char *err = NULL;
+    memset(&fake, 0, sizeof fake);
+    fake.base.ops = &fake_ops;
+    fake.base.impl = &fake;
+    digest_n(&fake.tag, 1);
+    ck_assert_int_eq(cache_shm_init(&err), 0);
+}
+
+static void teardown(void)
+{
+    cache_shm_fini();
+}
+
+static int resolve(struct store *c, struct digest *out)
+{
+    return c->ops->tag_resolve(c, "repo", "v1", out);
+}
+
+START_TEST(warm_read_skips_inner)
+{
+    struct store *c = store_cache_new(&fake.base);
+    struct digest d;
+    ck_assert_int_eq(resolve(c, &d), STORE_OK);
+    ck_assert_int_eq(resolve(c, &d), STORE_OK);
+    ck_assert_int_eq(fake.calls, 1);
+    ck_assert(digest_equal(&d, &fake.tag));
+    /* NOT_FOUND is an answer too */
+    ck_assert_int_eq(c->ops->tag_resolve(c, "repo", "nope", &d), STORE_NOT_FOUND);
+    ck_assert_int_eq(c->ops->tag_resolve(c, "repo", "nope", &d), STORE_NOT_FOUND);
+    ck_assert_int_eq(fake.calls, 2);
+    store_cache_free(c);
+}
+END_TEST
+
+START_TEST(write_invalidates)
+{
+    struct store *c = store_cache_new(&fake.base);
+    struct digest d, two;
+    char *tags[] = { "v1" };
+    digest_n(&two, 2);
+    ck_assert_int_eq(resolve(c, &d), STORE_OK);
+    ck_assert_int_eq(c->ops->manifest_put(c, "repo", &two, "{}", 2, tags, 1, NULL), STORE_OK);
+    ck_assert_int_eq(resolve(c, &d), STORE_OK);
+    ck_assert(digest_equal(&d, &two));
+    ck_assert_int_eq(fake.calls, 2);
+    store_cache_free(c);
+}
+END_TEST
+
+/* Another worker (a forked child with its own cache over the shared table)
+ * moves the tag: the parent's very next read sees it. */
+START_TEST(write_in_other_process_invalidates)
+{
+    struct store *c = store_cache_new(&fake.base);
+    struct digest d, three;
+    digest_n(&three, 3);
+    ck_assert_int_eq(resolve(c, &d), STORE_OK);
+    ck_assert_int_eq(resolve(c, &d), STORE_OK);
+    ck_assert_int_eq(fake.calls, 1);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct store *cc = store_cache_new(&fake.base);
+        char *tags[] = { "v1" };
+        int rc = cc->ops->manifest_put(cc, "repo", &three, "{}", 2, tags, 1, NULL);
+        _exit(rc == STORE_OK ? 0 : 1);
+    }
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    fake.tag = three;   /* the fake's memory is not shared: mirror the child's write */
+    ck_assert_int_eq(resolve(c, &d), STORE_OK);
+    ck_assert_int_eq(fake.calls, 2);
+    ck_assert(digest_equal(&d, &three));
+    store_cache_free(c);
+}
+END_TEST
+
+/* A read that returned the old value while a write completed must not be
+ * served from the cache afterwards. */
+START_TEST(read_racing_a_write_is_not_served)
+{
+    struct store *c = store_cache_new(&fake.base);
+    struct digest d, one, four;
+    digest_n(&one, 1);
+    digest_n(&four, 4);
+    fake.write_during_read = 1;
+    fake.next = four;
+    ck_assert_int_eq(resolve(c, &d), STORE_OK);
+    ck_assert(digest_equal(&d, &one));   /* the old value, legitimately */
+    ck_assert_int_eq(resolve(c, &d), STORE_OK);
+    ck_assert(digest_equal(&d, &four));
+    ck_assert_int_eq(fake.calls, 2);
+    store_cache_free(c);
+}
+END_TEST
+
+START_TEST(errors_are_not_cached)
+{
+    struct store *c = store_cache_new(&fake.base);
+    struct digest d;
+    fake.fail = 1;
+    ck_assert_int_eq(resolve(c, &d), STORE_UNAVAILABLE);
+    ck_assert_str_eq(c->ops->errmsg(c), "fake: error");
+    fake.fail = 0;
+    ck_assert_int_eq(resolve(c, &d), STORE_OK);
+    ck_assert_int_eq(fake.calls, 2);
+    store_cache_free(c);
+}
+END_TEST
+
+/* Without the master's shared table there is nothing to invalidate other
+ * workers' copies with: every read goes to the inner store. */
+START_TEST(no_table_passes_through)
+{
+    cache_shm_fini();
+    struct store *c = store_cache_new(&fake.base);
+    struct digest d;
+    ck_assert_int_eq(resolve(c, &d), STORE_OK);
+    ck_assert_int_eq(resolve(c, &d), STORE_OK);
+    ck_assert_int_eq(fake.calls, 2);
+    store_cache_free(c);
+}
+END_TEST
+
+Suite *suite_store_cache(void)
+{
+    Suite *s = suite_create("store_cache");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, warm_read_skips_inner);
+    tcase_add_test(tc, write_invalidates);
+    tcase_add_test(tc, write_in_other_process_invalidates);
+    tcase_add_test(tc, read_racing_a_write_is_not_served);
+    tcase_add_test(tc, errors_are_not_cached);
+    tcase_add_test(tc, no_table_passes_through);
+    suite_add_tcase(s, tc);
+    return s;
+}
