@@ -114,7 +114,6 @@ bench_start_ceiling() {
 # spawn-fcgi -F forks N independent children (no master): stop each.
 bench_stop_ceiling() {
     local dir=$E2E_RUN/ceiling pid
-    [ -f "$dir/fcgi.sock" ] || return 0
     for pid in $(cat "$dir/spawn.pid" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null; done
     rm -f "$dir/spawn.pid"
 }
