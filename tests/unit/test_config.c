@@ -338,6 +338,43 @@ START_TEST(config_p2p_keys)
 }
 END_TEST
 
+/* Blob offload: off by default, each form accepted, every refusal. */
+START_TEST(config_offload_keys)
+{
+    struct config c;
+    char *err = cfg_load_text("", &c);
+    ck_assert_ptr_null(err);
+    ck_assert_ptr_null(c.accel_redirect);
+    ck_assert_ptr_null(c.blob_redirect);
+    config_free(&c);
+    err = cfg_load_text("accel_redirect = \"/_oci_p2p_blob/\";\n", &c);
+    ck_assert_ptr_null(err);
+    ck_assert_str_eq(c.accel_redirect, "/_oci_p2p_blob/");
+    config_free(&c);
+    err = cfg_load_text("blob_redirect = \"https://gw.example/ipfs/{cid}?x=1\";\n", &c);
+    ck_assert_ptr_null(err);
+    ck_assert_str_eq(c.blob_redirect, "https://gw.example/ipfs/{cid}?x=1");
+    config_free(&c);
+    /* "" switches it off, so it can be set and unset with the other one */
+    err = cfg_load_text("accel_redirect = \"\";\nblob_redirect = \"http://127.0.0.1:8080/ipfs/{cid}\";\n", &c);
+    ck_assert_ptr_null(err);
+    ck_assert_ptr_null(c.accel_redirect);
+    ck_assert_str_eq(c.blob_redirect, "http://127.0.0.1:8080/ipfs/{cid}");
+    config_free(&c);
+    cfg_expect_error("accel_redirect = \"/_blob\";\n", 1, "accel_redirect: must be the front server's internal location");
+    cfg_expect_error("accel_redirect = \"_blob/\";\n", 1, "accel_redirect:");
+    cfg_expect_error("accel_redirect = \"/v2/blob/\";\n", 1, "accel_redirect:");
+    cfg_expect_error("accel_redirect = \"/a b/\";\n", 1, "accel_redirect:");
+    cfg_expect_error("accel_redirect = \"/a?b/\";\n", 1, "accel_redirect:");
+    cfg_expect_error("blob_redirect = \"https://gw.example/ipfs/\";\n", 1, "blob_redirect: must be an http:// or https:// URL with {cid} once");
+    cfg_expect_error("blob_redirect = \"ftp://gw/{cid}\";\n", 1, "blob_redirect:");
+    cfg_expect_error("blob_redirect = \"https://gw/{cid}/{cid}\";\n", 1, "blob_redirect:");
+    cfg_expect_error("blob_redirect = \"https://gw/{cid} x\";\n", 1, "blob_redirect:");
+    cfg_expect_error("accel_redirect = \"/_b/\";\nblob_redirect = \"https://gw/{cid}\";\n", 2,
+                     "blob_redirect: accel_redirect and blob_redirect are exclusive");
+}
+END_TEST
+
 Suite *suite_config(void)
 {
     Suite *s = suite_create("config");
@@ -352,6 +389,7 @@ Suite *suite_config(void)
     tcase_add_test(tc, config_dump_roundtrip);
     tcase_add_test(tc, config_example_file);
     tcase_add_test(tc, config_p2p_keys);
+    tcase_add_test(tc, config_offload_keys);
     suite_add_tcase(s, tc);
     return s;
 }
