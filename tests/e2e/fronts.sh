@@ -14,7 +14,8 @@
 #   offload   nginx with the shipped config, registry with
 #             accel_redirect = "/_oci_p2p_blob/": conformance dev, every
 #             toggle on (digest headers included); blob GETs must be served
-#             by nginx from the gateway (two upstreams in one request)
+#             by nginx from the gateway (two upstreams in one request); a
+#             docker-style chunked 1 GiB PATCH (nginx streams it)
 #   redirect  nginx, registry with blob_redirect = gateway URL template:
 #             skopeo round trip following the 307s to the Kubo gateway
 #
@@ -195,10 +196,15 @@ fr_offload() {
     fr_offload_probe offload
     for t in $CONF_ALL_TOGGLES; do all_on+=("$t=true"); done
     conf_run offload-dev offload dev "${all_on[@]}"
+    # nginx's row of the table: docker's chunked layer PATCH streams too.
+    local ok_ch=FAIL
+    FR_CHUNKED=""
+    fr_chunked_upload offload "e2e/chunked-nginx" "$(rt_blob "$FR_BIG" "$FR_BIG_LAYER")" "$FR_BIG_LAYER" && ok_ch=PASS
     e2e_check "offload: nginx served blob GETs from the gateway (two upstreams in one request in its log)" \
         grep -qE '"GET /v2/[^ ]*/blobs/sha256:[^ ]* HTTP/1.1" 20[06] .* urt=[0-9.]+ : [0-9.]+' "$E2E_RUN/offload/nginx/access.log"
     fr_note "nginx $(nginx -v 2>&1 | sed -n 's|.*nginx/||p') with the blob offload (X-Accel-Redirect to the Kubo gateway)"
     fr_note "  conformance dev (every toggle): $(fr_conf_result offload-dev)"
+    fr_note "  1 GiB docker-style chunked PATCH + PUT: $ok_ch (${FR_CHUNKED:-failed})"
     e2e_stop_nginx offload
     e2e_stop_registry offload
 }
