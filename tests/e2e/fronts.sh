@@ -107,6 +107,25 @@ fr_front() {
     fr_note "  1 GiB docker-style chunked PATCH + PUT: $ok_ch (${FR_CHUNKED:-failed})"
 }
 
+# A graceful restart of lighttpd (SIGUSR1; what a reload of lighttpd does)
+# stops the registry it started and starts a new one: requests around it
+# must all be answered, and the new master must own the statedir.
+fr_lighttpd_graceful() {
+    local dir=$E2E_RUN/lighttpd old new codes i
+    old=$(cat "$dir/registry.pid")
+    kill -USR1 "$(cat "$dir/front.pid")"
+    codes=""
+    for ((i = 0; i < 20; i++)); do
+        codes="$codes $(curl -s -o /dev/null -m 10 -w '%{http_code}' "$(e2e_url lighttpd)/v2/")"
+        sleep 0.25
+    done
+    new=$(fronts_master_pid lighttpd)
+    e2e_check "lighttpd: graceful restart (SIGUSR1) replaced master $old by $new; 20 requests around it:$codes" \
+        sh -c "[ -n '$new' ] && [ '$new' != '$old' ] && ! kill -0 '$old' 2>/dev/null && [ -z \"\$(echo '$codes' | tr ' ' '\n' | grep -v '^200\$' | grep .)\" ]"
+    [ -n "$new" ] && echo "$new" >"$dir/registry.pid"
+    fr_note "  lighttpd graceful restart (SIGUSR1) restarts the registry, 20 requests around it all 200: $([ -n "$new" ] && [ "$new" != "$old" ] && echo PASS || echo FAIL)"
+}
+
 fr_lighttpd() {
     local master workers p i alive
     if ! fronts_start_lighttpd_binpath lighttpd "workers = 4;"; then
@@ -117,6 +136,8 @@ fr_lighttpd() {
     e2e_check "lighttpd: bin-path started one registry master ($master), child of lighttpd" \
         sh -c "[ -n '$master' ] && [ \"\$(ps -o ppid= -p '$master' | tr -d ' ')\" = '$(cat "$E2E_RUN/lighttpd/front.pid")' ]"
     fr_front lighttpd "lighttpd $(lighttpd -v 2>/dev/null | sed -n 's|^lighttpd/\([^ ]*\).*|\1|p') (mod_fastcgi, bin-path, max-procs 1)"
+    fr_lighttpd_graceful
+    master=$(cat "$E2E_RUN/lighttpd/registry.pid" 2>/dev/null)
     # lighttpd signals only the process it started; the master must take
     # its workers (and publisher) with it.
     workers=$(pgrep -P "$master" | tr '\n' ' ')
