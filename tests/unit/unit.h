@@ -18,5 +18,6 @@ Suite *suite_unixfs(void);
 Suite *suite_manifest(void);
 Suite *suite_paths(void);
 Suite *suite_store_cache(void);
+Suite *suite_blob_offload(void);
 
 #endif

@@ -1,0 +1,224 @@
+/* Blob GET offload (core/h_blobs.c): with accel_redirect a GET becomes an
+ * X-Accel-Redirect carrying the CID, the digest and the type; with
+ * blob_redirect a 307 to the template; HEAD, an unsatisfiable Range, empty
+ * blobs and blobs without a CID still stream through the worker; a store
+ * that does not vouch for its bytes verifies before they are handed off.
+ * A fake store stands in for Kubo (these are answers about one blob, no
+ * bytes need to exist), a fake edge collects what would go to FastCGI. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tests/unit/unit.h"
+#include "core/http.h"
+#include "core/registry.h"
+#include "core/xalloc.h"
+
+#define OFF_HEX "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae" /* sha256("foo") */
+#define OFF_DIGEST "sha256:" OFF_HEX
+#define OFF_CID "bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq"
+
+/* --- fake store: repository "repo" has one blob, "foo" --- */
+struct off_store {
+    struct store base;
+    const char *cid;     /* "" = a backend that cannot name the content */
+    uint64_t size;
+    int reads, verifies, verify_fail;
+};
+
+static int off_blob_stat(struct store *s, const char *name, const struct digest *d, struct store_blob *out)
+{
+    struct off_store *f = s->impl;
+    (void)d;
+    if (strcmp(name, "repo") != 0)
+        return STORE_NOT_FOUND;
+    memset(out, 0, sizeof *out);
+    out->size = f->size;
+    snprintf(out->cid, sizeof out->cid, "%s", f->cid);
+    return STORE_OK;
+}
+
+static int off_blob_read(struct store *s, const struct store_blob *b, uint64_t off, uint64_t len,
+                         store_write_cb cb, void *ctx)
+{
+    struct off_store *f = s->impl;
+    (void)b;
+    f->reads++;
+    return cb(ctx, "foo" + off, (size_t)len) == 0 ? STORE_OK : STORE_ABORTED;
+}
+
+static int off_blob_verify(struct store *s, const struct store_blob *b)
+{
+    struct off_store *f = s->impl;
+    (void)b;
+    f->verifies++;
+    return f->verify_fail ? STORE_INVALID : STORE_OK;
+}
+
+static const char *off_errmsg(struct store *s)
+{
+    (void)s;
+    return "fake: the bytes do not hash to their name";
+}
+
+static const struct store_ops off_ops = {
+    .blob_stat = off_blob_stat, .blob_read = off_blob_read, .errmsg = off_errmsg,
+};
+static const struct store_ops off_ops_verify = {
+    .blob_stat = off_blob_stat, .blob_read = off_blob_read, .blob_verify = off_blob_verify,
+    .errmsg = off_errmsg,
+};
+
+/* --- fake edge --- */
+struct off_io {
+    const char *range;
+    struct buf out;
+};
+
+static const char *off_param(void *ctx, const char *name)
+{
+    struct off_io *io = ctx;
+    return strcmp(name, "HTTP_RANGE") == 0 ? io->range : NULL;
+}
+
+static ssize_t off_read(void *ctx, char *p, size_t n)
+{
+    (void)ctx; (void)p; (void)n;
+    return 0;
+}
+
+static int off_write(void *ctx, const char *p, size_t n)
+{
+    return buf_append(&((struct off_io *)ctx)->out, p, n);
+}
+
+static void off_abort(void *ctx)
+{
+    (void)ctx;
+}
+
+static const struct http_io off_edge = { off_param, off_read, off_write, off_abort };
+
+static struct off_store fake;
+
+/* Runs METHOD on the blob with the given offload settings; returns what the
+ * edge got (head and body; caller frees). */
+static char *off_run(const char *method, const char *range, const char *accel, const char *redirect,
+                     const struct store_ops *ops)
+{
+    struct registry_opts opts = { .statedir = "/nonexistent", .max_manifest_size = 4096,
+                                  .accel_redirect = accel, .blob_redirect = redirect };
+    struct registry reg;
+    struct off_io io = { .range = range };
+    struct request req;
+    struct response resp;
+    fake.base.ops = ops;
+    fake.base.impl = &fake;
+    buf_init(&io.out, 1 << 16);
+    registry_init(&reg, &opts, &fake.base);
+    ck_assert_int_eq(req_init(&req, method, "/v2/repo/blobs/" OFF_DIGEST, NULL, &off_edge, &io), 0);
+    resp_init(&resp, &off_edge, &io);
+    registry_handle(&reg, &req, &resp);
+    req_free(&req);
+    resp_free(&resp);
+    buf_append(&io.out, "", 1);
+    return io.out.data;
+}
+
+static void setup(void)
+{
+    memset(&fake, 0, sizeof fake);
+    fake.cid = OFF_CID;
+    fake.size = 3;
+}
+
+START_TEST(offload_accel)
+{
+    char *out = off_run("GET", NULL, "/_oci_p2p_blob/", NULL, &off_ops);
+    ck_assert_ptr_nonnull(strstr(out, "Status: 200"));
+    ck_assert_ptr_nonnull(strstr(out, "X-Accel-Redirect: /_oci_p2p_blob/" OFF_CID "?digest=" OFF_DIGEST
+                                      "&type=application/octet-stream\r\n"));
+    ck_assert_ptr_nonnull(strstr(out, "Docker-Content-Digest: " OFF_DIGEST "\r\n"));
+    ck_assert_ptr_nonnull(strstr(out, "Content-Type: application/octet-stream\r\n"));
+    ck_assert_ptr_nonnull(strstr(out, "Content-Length: 0\r\n"));
+    ck_assert_int_eq(fake.reads, 0);   /* no byte through the worker */
+    free(out);
+    /* a satisfiable Range goes to the gateway too, untouched */
+    out = off_run("GET", "bytes=1-2", "/_oci_p2p_blob/", NULL, &off_ops);
+    ck_assert_ptr_nonnull(strstr(out, "X-Accel-Redirect: "));
+    ck_assert_ptr_null(strstr(out, "Content-Range"));
+    ck_assert_int_eq(fake.reads, 0);
+    free(out);
+}
+END_TEST
+
+START_TEST(offload_redirect)
+{
+    char *out = off_run("GET", NULL, NULL, "https://gw.example/ipfs/{cid}?filename=x", &off_ops);
+    ck_assert_ptr_nonnull(strstr(out, "Status: 307"));
+    ck_assert_ptr_nonnull(strstr(out, "Location: https://gw.example/ipfs/" OFF_CID "?filename=x\r\n"));
+    ck_assert_ptr_nonnull(strstr(out, "Docker-Content-Digest: " OFF_DIGEST "\r\n"));
+    ck_assert_int_eq(fake.reads, 0);
+    free(out);
+}
+END_TEST
+
+/* What the worker keeps answering itself. */
+START_TEST(offload_stays_with_worker)
+{
+    char *out = off_run("HEAD", NULL, "/_oci_p2p_blob/", NULL, &off_ops);
+    ck_assert_ptr_null(strstr(out, "X-Accel-Redirect"));
+    ck_assert_ptr_nonnull(strstr(out, "Content-Length: 3\r\n"));
+    free(out);
+    out = off_run("GET", "bytes=5-9", "/_oci_p2p_blob/", "https://gw/{cid}", &off_ops);
+    ck_assert_ptr_nonnull(strstr(out, "Status: 416"));
+    ck_assert_ptr_null(strstr(out, "X-Accel-Redirect"));
+    free(out);
+    fake.cid = "";
+    out = off_run("GET", NULL, "/_oci_p2p_blob/", NULL, &off_ops);
+    ck_assert_ptr_null(strstr(out, "X-Accel-Redirect"));
+    ck_assert_ptr_nonnull(strstr(out, "\r\n\r\nfoo"));
+    ck_assert_int_eq(fake.reads, 1);
+    free(out);
+    fake.cid = OFF_CID;
+    fake.size = 0;
+    out = off_run("GET", NULL, NULL, "https://gw/{cid}", &off_ops);
+    ck_assert_ptr_null(strstr(out, "Location"));
+    ck_assert_ptr_nonnull(strstr(out, "Content-Length: 0\r\n"));
+    free(out);
+    /* off: streams */
+    fake.size = 3;
+    out = off_run("GET", NULL, "", "", &off_ops);
+    ck_assert_ptr_nonnull(strstr(out, "\r\n\r\nfoo"));
+    free(out);
+}
+END_TEST
+
+/* Bytes nobody hashes on the offloaded path are checked first. */
+START_TEST(offload_verifies_untrusted)
+{
+    char *out = off_run("GET", NULL, "/_oci_p2p_blob/", NULL, &off_ops_verify);
+    ck_assert_int_eq(fake.verifies, 1);
+    ck_assert_ptr_nonnull(strstr(out, "X-Accel-Redirect: "));
+    free(out);
+    fake.verify_fail = 1;
+    out = off_run("GET", NULL, NULL, "https://gw/{cid}", &off_ops_verify);
+    ck_assert_int_eq(fake.verifies, 2);
+    ck_assert_ptr_null(strstr(out, "Location"));
+    ck_assert_ptr_null(strstr(out, "Status: 2"));
+    ck_assert_ptr_null(strstr(out, "Status: 3"));
+    free(out);
+}
+END_TEST
+
+Suite *suite_blob_offload(void)
+{
+    Suite *s = suite_create("blob_offload");
+    TCase *tc = tcase_create("blob_offload");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, offload_accel);
+    tcase_add_test(tc, offload_redirect);
+    tcase_add_test(tc, offload_stays_with_worker);
+    tcase_add_test(tc, offload_verifies_untrusted);
+    suite_add_tcase(s, tc);
+    return s;
+}
