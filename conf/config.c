@@ -35,6 +35,8 @@
 #define CONFIG_KEY_MAX 128        /* a keystore name or a key ID */
 #define CONFIG_RO_KEY_MAX 255     /* a key ID or a DNSLink domain */
 #define CONFIG_PATH_MAX 1024
+/* under /v2/ so the front servers' registry location already passes it */
+#define CONFIG_DEFAULT_METRICS_PATH "/v2/_p2p/metrics"
 
 #define ENV_API "REGISTRY_STORAGE_IPFS_IPFSAPIADDRESS"
 #define ENV_WRITEKEY "REGISTRY_STORAGE_IPFS_WRITEIPNSKEY"
@@ -54,6 +56,7 @@ static void config_defaults(struct config *c)
     c->listen_mode = 0660;
     c->shutdown_timeout = 0;
     c->log_level = LOG_LVL_INFO;
+    c->metrics_path = xstrdup(CONFIG_DEFAULT_METRICS_PATH);
     c->publish_quiet_ms = 300;
     c->publish_max_interval_ms = 3000;
     c->ipns_lifetime = xstrdup("48h");
@@ -705,6 +708,9 @@ static const struct {
     { "listen_mode", config_key_listen_mode },
     { "shutdown_timeout", config_key_shutdown },
     { "log_level", config_key_log_level },
+    { "logfile", config_key_logfile },
+    { "syslog", config_key_syslog },
+    { "metrics_path", config_key_metrics_path },
     { "accel_redirect", config_key_accel },
     { "blob_redirect", config_key_blob_redirect },
 };
@@ -798,6 +804,8 @@ void config_free(struct config *c)
     free(c->listen);
     free(c->accel_redirect);
     free(c->blob_redirect);
+    free(c->logfile);
+    free(c->metrics_path);
     memset(c, 0, sizeof *c);
 }
 
@@ -852,6 +860,9 @@ void config_dump(const struct config *c, FILE *out)
     fprintf(out, "shutdown_timeout = %d;\n", c->shutdown_timeout);
     fprintf(out, "log_level = \"%s\";\n",
             (unsigned)c->log_level < 4 ? levels[c->log_level] : "info");
+    config_dump_str(out, "logfile", c->logfile ? c->logfile : "");
+    fprintf(out, "syslog = %s;\n", c->syslog ? "true" : "false");
+    config_dump_str(out, "metrics_path", c->metrics_path ? c->metrics_path : "");
     if (c->accel_redirect)
         config_dump_str(out, "accel_redirect", c->accel_redirect);
     else if (c->blob_redirect)

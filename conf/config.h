@@ -41,6 +41,9 @@ struct config {
     int listen_mode;             /* Unix socket mode, default 0660 */
     int shutdown_timeout;        /* seconds a drain may take before workers are killed; 0 = no limit */
     enum log_level log_level;    /* default info */
+    char *logfile;               /* NULL = stderr; reopened on SIGHUP (logrotate) */
+    int syslog;                  /* also (or, without logfile, only) to syslog, facility daemon */
+    char *metrics_path;          /* request path answered with Prometheus metrics; NULL = none */
     /* blob GET offload (core/h_blobs.c); at most one of them is set */
     char *accel_redirect;        /* NULL = off; internal location prefix "/_oci_p2p_blob/" (X-Accel-Redirect) */
     char *blob_redirect;         /* NULL = off; 307 to this URL template with "{cid}" */

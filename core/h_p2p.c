@@ -11,5 +11,10 @@ void h_p2p(struct registry *reg, struct request *req, struct response *resp, con
         h_status(reg, req, resp);
         return;
     }
+    if (strcmp(what, "health") == 0) {
+        h_health(reg, req, resp);
+        return;
+    }
+    /* metrics: answered on reg->opts.metrics_path by registry_handle */
     resp_error(resp, OCI_NOT_FOUND, "no such endpoint", NULL);
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 #include "core/handlers.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/names.h"
 #include "core/query.h"
 #include "core/range.h"
@@ -263,6 +264,7 @@ static void complete(struct registry *reg, struct response *resp, struct upload 
         goto failed;
     }
     forget(reg, u);
+    metrics_upload_completed();
     resp_status(resp, 201);
     resp_header(resp, "Location", "/v2/%s/blobs/%s", u->name, ds);
     resp_header(resp, "Docker-Content-Digest", "%s", ds);
@@ -331,6 +333,7 @@ void h_upload_post(struct registry *reg, struct request *req, struct response *r
         resp_error(resp, OCI_INTERNAL, "cannot create upload session", NULL);
         goto out;
     }
+    metrics_upload_started();
     if (dig) {
         /* Monolithic upload: the whole blob is this request's body. */
         if (append_body(reg, req, resp, &u) == 0)

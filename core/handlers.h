@@ -29,6 +29,10 @@ void h_referrers(struct registry *reg, struct request *req, struct response *res
 /* h_p2p.c: /v2/_p2p/<what>: this registry's own endpoints (publisher status,
  * health, metrics). what is [a-z]+; unknown words are 404. */
 void h_p2p(struct registry *reg, struct request *req, struct response *resp, const char *what);
+/* h_metrics.c: Prometheus text metrics (on reg->opts.metrics_path). */
+void h_metrics(struct registry *reg, struct request *req, struct response *resp);
+/* h_health.c: /v2/_p2p/health: 200 or 503 with a JSON reason. */
+void h_health(struct registry *reg, struct request *req, struct response *resp);
 
 /* h_status.c: /v2/_p2p/status: publisher state and read-only roots, JSON. */
 void h_status(struct registry *reg, struct request *req, struct response *resp);

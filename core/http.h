@@ -33,6 +33,7 @@ struct request {
     uint64_t body_read;        /* bytes consumed so far by req_read */
     const struct http_io *io;
     void *io_ctx;
+    int route;                 /* enum route_kind, set by registry_handle (access log, metrics) */
 };
 
 struct response {

@@ -131,7 +131,15 @@ void registry_handle(struct registry *reg, struct request *req, struct response 
 
     resp->head_only = is(req->method, "HEAD");
     resp_header(resp, "Docker-Distribution-API-Version", "registry/2.0");
+    if (reg->opts.metrics_path && *reg->opts.metrics_path &&
+        strcmp(req->path, reg->opts.metrics_path) == 0) {
+        req->route = ROUTE_P2P;
+        if (is(req->method, "GET") || is(req->method, "HEAD")) h_metrics(reg, req, resp);
+        else method_not_allowed(resp, "GET, HEAD");
+        return;
+    }
     route_parse(req->path, &rt);
+    req->route = rt.kind;
     switch (rt.kind) {
     case ROUTE_NOT_FOUND:
         resp_error(resp, OCI_NOT_FOUND, "no such API endpoint", NULL);

@@ -20,6 +20,8 @@ struct registry_opts {
      * NULL or "" = stream the bytes through the worker. */
     const char *accel_redirect;
     const char *blob_redirect;
+    const char *metrics_path;    /* exact request path answered with metrics; NULL or "" = none */
+    const char *writeipnskey;    /* set: the health check requires a live publisher */
 };
 
 struct registry {

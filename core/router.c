@@ -97,3 +97,16 @@ void route_free(struct route *r)
     r->ref = NULL;
     r->kind = ROUTE_NOT_FOUND;
 }
+
+const char *route_kind_name(enum route_kind k)
+{
+    static const char *const names[] = {
+        [ROUTE_NOT_FOUND] = "not_found", [ROUTE_BASE] = "base", [ROUTE_CATALOG] = "catalog",
+        [ROUTE_BLOB] = "blob", [ROUTE_UPLOAD_START] = "upload_start", [ROUTE_UPLOAD] = "upload",
+        [ROUTE_MANIFEST] = "manifest", [ROUTE_TAGS] = "tags", [ROUTE_REFERRERS] = "referrers",
+        [ROUTE_P2P] = "p2p",
+    };
+    if ((unsigned)k < sizeof names / sizeof names[0] && names[k])
+        return names[k];
+    return "other";
+}

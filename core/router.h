@@ -29,5 +29,8 @@ struct route {
  * (free with route_free). Never fails; unknown shapes are ROUTE_NOT_FOUND. */
 void route_parse(const char *path, struct route *r);
 void route_free(struct route *r);
+/* A short lower-case name for logs and metrics labels ("blob", "upload",
+ * ...); "other" for a kind without one. Static string. */
+const char *route_kind_name(enum route_kind k);
 
 #endif

@@ -98,6 +98,10 @@ struct store_ops {
     int (*catalog)(struct store *, char ***names, size_t *n);
     /* 1 exists, 0 does not, -1 error (see errmsg). */
     int (*repo_exists)(struct store *, const char *name);
+    /* Health: one cheap call to the node, answered within timeout_ms. STORE_OK
+     * with the node's version in version (n bytes, NUL-terminated), else
+     * UNAVAILABLE or ERROR. May be NULL (a backend with nothing to ask). */
+    int (*ping)(struct store *, long timeout_ms, char *version, size_t n);
     const char *(*errmsg)(struct store *);
 };
 

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "core/log.h"
+#include "core/metrics.h"
+#include "core/router.h"
 #include "fcgi/edge.h"
 
 struct edge_io {
@@ -158,8 +160,16 @@ void edge_serve(FCGX_Request *fr, struct registry *reg)
     int failed = resp.aborted || e.dropped;
     if (failed)
         edge_drop(&e);
-    log_info("%s %s %d%s %llu bytes %.1f ms", method ? method : "-", uri ? uri : "-", resp.status,
-             failed ? " aborted" : "", (unsigned long long)resp.body_bytes, edge_ms_since(&t0));
+    /* HEAD counts the body it would have sent; none went out. */
+    uint64_t out = resp.head_only ? 0 : resp.body_bytes;
+    double ms = edge_ms_since(&t0);
+    metrics_request((unsigned)req.route, method, resp.status, failed, req.body_read, out,
+                    (uint64_t)(ms * 1000.0));
+    /* The access line: the pid is in the prefix (worker[pid]). */
+    log_info("%s %s %s %d%s in %llu out %llu bytes %.1f ms", method ? method : "-",
+             uri ? uri : "-", route_kind_name((enum route_kind)req.route), resp.status,
+             failed ? " aborted" : "", (unsigned long long)req.body_read,
+             (unsigned long long)out, ms);
     req_free(&req);
     resp_free(&resp);
     if (failed)

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/xalloc.h"
 #include "fcgi/listen.h"
 #include "fcgi/master.h"
@@ -188,6 +189,7 @@ static void master_spawn(struct master *m)
     m->kids[m->nkids++] = (struct master_child){
         .pid = pid, .gen = m->gen, .retiring = 0, .started = master_now_ms(),
     };
+    metrics_worker_started();
     log_debug("master: started worker %ld", (long)pid);
 }
 
@@ -314,6 +316,7 @@ static void master_reap(struct master *m)
             m->kids[i] = m->kids[--m->nkids];
             int expected = k.retiring || m->draining;
             master_log_exit(&k, status, expected);
+            metrics_worker_exited(!expected);
             if (!expected)
                 master_note_death(m, &k);
             break;
@@ -393,6 +396,14 @@ static void master_reload(struct master *m)
     config_free(&m->cfg);
     m->cfg = nc;
     log_set_level(m->cfg.log_level);
+    /* logrotate's postrotate sends SIGHUP: reopen (or switch) the log, and
+     * let workers still busy with an old request follow at their next line. */
+    if (log_open(m->cfg.logfile, m->cfg.syslog, &err) < 0) {
+        log_error("master: SIGHUP: %s; logging where it did", err);
+        free(err);
+        err = NULL;
+    }
+    log_rotate();
     m->gen++;
     m->fast_deaths = 0;
     m->next_spawn = 0;
@@ -448,9 +459,21 @@ int master_run(struct config *c)
     log_set_role("master");
 
     char *err = NULL;
-    /* Before any fork: the metadata cache's table and generation, which every
-     * worker inherits; without it the workers simply ask Kubo every time
-     * (oci/store_cache.h). */
+    if (log_open(m.cfg.logfile, m.cfg.syslog, &err) < 0) {
+        log_error("%s", err);
+        free(err);
+        config_free(&m.cfg);
+        return 1;
+    }
+    /* Before any fork: every worker inherits the mapping. */
+    if (metrics_init_shared(&err) < 0) {
+        log_warn("%s; each worker will report only its own counters", err);
+        free(err);
+        err = NULL;
+    }
+    log_share_generation(&metrics_live()->log_generation);
+    /* The metadata cache's table and generation, shared the same way; without
+     * it the workers simply ask Kubo every time (oci/store_cache.h). */
     if (cache_shm_init(&err) < 0) {
         log_warn("%s; metadata is not cached", err);
         free(err);

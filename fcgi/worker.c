@@ -206,6 +206,8 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
         .allow_sparse = c->allow_sparse,
         .max_manifest_size = c->max_manifest_size,
         .upload_expiry = c->upload_expiry,
+        .metrics_path = c->metrics_path,
+        .writeipnskey = c->writeipnskey,
         .accel_redirect = c->accel_redirect,
         .blob_redirect = c->blob_redirect,
     };

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/metrics.h"
 #include "core/xalloc.h"
 #include "ipfs/kubo_internal.h"
 
@@ -135,6 +136,7 @@ int kubo_gateway_get(struct kubo *k, const char *cid, uint64_t offset, uint64_t 
         rc = kubo_fail(k, KUBO_ERROR, what, "got %" PRIu64 " of %" PRIu64 " bytes at offset %" PRIu64,
                        c.sent, length, offset);
     }
+    metrics_kubo_gateway(rc == KUBO_UNAVAILABLE || rc == KUBO_ERROR);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     buf_free(&c.errbody);
     buf_free(&url);

@@ -38,6 +38,9 @@ const char *kubo_errmsg(const struct kubo *k);
 void kubo_set_timeouts(struct kubo *k, long connect_s, long stall_s);
 /* Counts RPC + gateway requests made (for tests and benchmarks). */
 unsigned long kubo_request_count(const struct kubo *k);
+/* Health probe (ipfs/ping.c): the version RPC, the whole call bounded by
+ * timeout_ms. KUBO_OK with Kubo's version string in version (n bytes). */
+int kubo_ping(struct kubo *k, long timeout_ms, char *version, size_t n);
 
 /* --- MFS (ipfs/mfs.c). Paths are absolute MFS paths; the reading calls
  * (stat, read, ls) also take immutable "/ipfs/<cid>/..." paths (read and ls

@@ -25,6 +25,7 @@ struct kubo {
     char *gw_base;        /* "http://127.0.0.1:8080", or NULL if none configured */
     long connect_s;
     long stall_s;
+    long total_ms;        /* > 0: a limit on the whole call (health probes only) */
     unsigned long nreq;
     char *err;            /* last error message, owned */
 };

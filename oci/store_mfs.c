@@ -689,6 +689,13 @@ static int store_mfs_repo_exists(struct store *s, const char *name)
     return rc == STORE_NOT_FOUND ? 0 : -1;
 }
 
+static int store_mfs_ping(struct store *s, long timeout_ms, char *version, size_t n)
+{
+    struct store_mfs *m = store_mfs_of(s);
+    int krc = kubo_ping(m->k, timeout_ms, version, n);
+    return krc == KUBO_OK ? STORE_OK : store_mfs_kfail(m, krc, "health check");
+}
+
 static const char *store_mfs_errmsg(struct store *s)
 {
     struct store_mfs *m = store_mfs_of(s);
@@ -715,6 +722,7 @@ static const struct store_ops store_mfs_ops = {
     .referrers = store_mfs_referrers,
     .catalog = store_mfs_catalog,
     .repo_exists = store_mfs_repo_exists,
+    .ping = store_mfs_ping,
     .errmsg = store_mfs_errmsg,
 };
 

@@ -17,6 +17,7 @@ Suite *suite_multiaddr(void);
 Suite *suite_unixfs(void);
 Suite *suite_manifest(void);
 Suite *suite_paths(void);
+Suite *suite_metrics(void);
 Suite *suite_store_cache(void);
 Suite *suite_blob_offload(void);
 

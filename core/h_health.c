@@ -1,0 +1,118 @@
+/* h_health: GET /v2/_p2p/health, for load balancers and service monitors.
+ * 200 when the registry can do its job: Kubo answers one cheap RPC within
+ * H_HEALTH_TIMEOUT_MS and, when a write key is configured, the publisher is
+ * alive (its pid exists and its heartbeat in <statedir>/publisher.json is
+ * fresh). Otherwise 503. The body is JSON either way, with the reason. */
+#define _GNU_SOURCE 1   /* kill under -std=c11 */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include "core/handlers.h"
+#include "core/log.h"
+#include "core/p2pstate.h"
+#include "core/xalloc.h"
+
+/* Short: a health probe that hangs is worse than one that says no. */
+#define H_HEALTH_TIMEOUT_MS 2000
+/* Three missed heartbeats: the publisher is stuck or gone. */
+#define H_HEALTH_STALE_S (3 * P2P_HEARTBEAT_S)
+
+static int h_health_pid_alive(long pid)
+{
+    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+/* Adds the "kubo" member; returns 1 when Kubo answered. */
+static int h_health_kubo(struct registry *reg, json_object *o, const char **why)
+{
+    json_object *k = json_object_new_object();
+    int ok = 1;
+    if (reg->store->ops->ping) {
+        char version[64];
+        int rc = reg->store->ops->ping(reg->store, H_HEALTH_TIMEOUT_MS, version, sizeof version);
+        ok = rc == STORE_OK;
+        if (ok) {
+            json_object_object_add(k, "version", json_object_new_string(version));
+        } else {
+            const char *msg = reg->store->ops->errmsg(reg->store);
+            json_object_object_add(k, "error", json_object_new_string(msg));
+            log_warn("health: Kubo does not answer: %s", msg);
+            *why = "the IPFS node does not answer";
+        }
+    }
+    json_object_object_add(k, "ok", json_object_new_boolean(ok));
+    json_object_object_add(o, "kubo", k);
+    return ok;
+}
+
+/* Adds the "publisher" member; returns 1 unless a publisher is required and
+ * not alive. Without a write key and without a status file there is nothing
+ * to check (a local registry publishes nothing). */
+static int h_health_publisher(struct registry *reg, json_object *o, const char **why)
+{
+    struct p2p_pubstate ps;
+    char *path = p2pstate_path(reg->opts.statedir, P2P_STATE_FILE);
+    int exists = access(path, F_OK) == 0;
+    free(path);
+    int required = reg->opts.writeipnskey && *reg->opts.writeipnskey;
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "required", json_object_new_boolean(required));
+    const char *dead = NULL;
+    if (!exists && !required) {
+        json_object_object_add(p, "ok", json_object_new_boolean(1));
+        json_object_object_add(o, "publisher", p);
+        return 1;
+    }
+    time_t now = time(NULL);
+    if (!exists) {
+        dead = "the publisher has not written its status file yet";
+    } else if (p2pstate_read_pub(reg->opts.statedir, &ps) < 0) {
+        dead = "the publisher's status file is unreadable";
+    } else {
+        if (!h_health_pid_alive(ps.pid))
+            dead = "the publisher process is not running";
+        else if (ps.heartbeat <= 0 || now - ps.heartbeat > H_HEALTH_STALE_S)
+            dead = "the publisher's heartbeat is stale";
+        json_object_object_add(p, "pid", json_object_new_int64(ps.pid));
+        json_object_object_add(p, "state", json_object_new_string(ps.state));
+        json_object_object_add(p, "heartbeat_age_seconds",
+                               json_object_new_int64(ps.heartbeat > 0 ? (int64_t)(now - ps.heartbeat) : -1));
+        json_object_object_add(p, "last_published_cid", json_object_new_string(ps.last_published_cid));
+        json_object_object_add(p, "last_published_at", json_object_new_int64((int64_t)ps.last_published_at));
+        json_object_object_add(p, "pending", json_object_new_boolean(ps.pending));
+        if (ps.last_error[0])
+            json_object_object_add(p, "last_error", json_object_new_string(ps.last_error));
+    }
+    /* A stale file left by an earlier run with a write key says nothing
+     * about a registry that no longer publishes. */
+    int ok = !dead || !required;
+    json_object_object_add(p, "ok", json_object_new_boolean(ok));
+    if (dead)
+        json_object_object_add(p, "problem", json_object_new_string(dead));
+    json_object_object_add(o, "publisher", p);
+    if (!ok) {
+        log_warn("health: %s", dead);
+        *why = dead;
+    }
+    return ok;
+}
+
+void h_health(struct registry *reg, struct request *req, struct response *resp)
+{
+    (void)req;
+    json_object *o = json_object_new_object();
+    const char *why = NULL;
+    int ok = h_health_kubo(reg, o, &why);
+    ok = h_health_publisher(reg, o, &why) && ok;
+    json_object_object_add(o, "status", json_object_new_string(ok ? "ok" : "unavailable"));
+    if (why)
+        json_object_object_add(o, "reason", json_object_new_string(why));
+    resp_header(resp, "Cache-Control", "no-store");
+    h_json(resp, ok ? 200 : 503, "application/json",
+           json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
+}

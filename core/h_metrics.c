@@ -1,0 +1,54 @@
+/* h_metrics: the Prometheus scrape endpoint (metrics_path, by default
+ * /v2/_p2p/metrics). The counters are shared by every worker (core/metrics.h);
+ * the publisher's come from its status file. The shipped front-server configs
+ * allow it from loopback only: it tells anyone who asks how busy and how
+ * healthy the registry is. */
+#include <stdlib.h>
+#include <string.h>
+#include "core/handlers.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/p2pstate.h"
+#include "core/router.h"
+#include "core/xalloc.h"
+
+/* The page is a few hundred lines at most (routes x methods x classes). */
+#define H_METRICS_MAX (1024 * 1024)
+
+static void h_metrics_publisher(const char *statedir, struct metrics_publisher *mp)
+{
+    struct p2p_pubstate ps;
+    memset(mp, 0, sizeof *mp);
+    if (p2pstate_read_pub(statedir, &ps) < 0)
+        return;   /* no publisher (or not yet): no publisher lines */
+    mp->present = 1;
+    mp->publishes_total = ps.publishes_total;
+    mp->publish_failures_total = ps.publish_failures_total;
+    mp->pending = ps.pending ? 1 : 0;
+    mp->sequence = ps.sequence;
+    mp->last_published_at = ps.last_published_at > 0 ? (uint64_t)ps.last_published_at : 0;
+    mp->heartbeat = ps.heartbeat > 0 ? (uint64_t)ps.heartbeat : 0;
+}
+
+void h_metrics(struct registry *reg, struct request *req, struct response *resp)
+{
+    (void)req;
+    const char *names[METRICS_ROUTES];
+    for (unsigned i = 0; i < METRICS_ROUTES; i++)
+        names[i] = route_kind_name((enum route_kind)i);
+    struct metrics_counters *c = xmalloc(sizeof *c);   /* ~3 KiB: not on the stack */
+    metrics_snapshot(c);
+    struct metrics_publisher mp;
+    h_metrics_publisher(reg->opts.statedir, &mp);
+    struct buf out;
+    buf_init(&out, H_METRICS_MAX);
+    if (metrics_format(c, &mp, names, METRICS_ROUTES, &out) < 0) {
+        log_error("metrics: the page exceeds %d bytes", H_METRICS_MAX);
+        resp_error(resp, OCI_INTERNAL, "metrics page too large", NULL);
+    } else {
+        resp_header(resp, "Cache-Control", "no-store");
+        h_json(resp, 200, "text/plain; version=0.0.4; charset=utf-8", buf_cstr(&out));
+    }
+    buf_free(&out);
+    free(c);
+}

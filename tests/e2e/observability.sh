@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# observability.sh: health, metrics and logs against the real stack.
+#   - /v2/_p2p/health is 200 with Kubo's version while Kubo answers, and a
+#     quick JSON 503 with a reason while Kubo hangs (SIGSTOP: the connection
+#     is accepted but never answered, so only the probe's own timeout helps);
+#   - /v2/_p2p/metrics is Prometheus text whose counters are shared by every
+#     worker (requests served by many workers all show up in one scrape),
+#     count uploads and bytes, and follow the master's view of its workers
+#     (a killed worker is a restart, and the pool is whole again);
+#   - the shipped nginx config lets metrics through from 127.0.0.1 only (a
+#     client on 127.0.0.2 gets 403 there and 200 on /v2/);
+#   - every request leaves one access line (method, URI, route, status,
+#     bytes, duration, worker pid);
+#   - `logfile` takes the log off stderr, and SIGHUP reopens it after a
+#     logrotate-style rename;
+#   - with writeipnskey set, health follows the publisher: 200 while its
+#     heartbeat is fresh, 503 once it is stuck (SIGSTOP), 200 again after.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+STACK=default
+T=""
+BASE=""
+
+# metric NAME_WITH_LABELS FILE: the sample's value (0 when absent).
+metric() {
+    awk -v k="$1" '$1 == k { v = $2 } END { print (v == "" ? 0 : v) }' "$2"
+}
+scrape() { curl -s -m 10 -o "$1" -w '%{http_code}' "$BASE/v2/_p2p/metrics"; }
+
+# Prometheus text format: comments are HELP/TYPE, samples "name{labels} number".
+metrics_syntax_ok() {
+    python3 - "$1" <<'EOF'
+import re, sys
+ok = True
+sample = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*",?)*\})? [-+]?([0-9.]+(e[-+]?[0-9]+)?|\+Inf)$')
+for n, line in enumerate(open(sys.argv[1]), 1):
+    line = line.rstrip('\n')
+    if line.startswith('# HELP ') or line.startswith('# TYPE '):
+        continue
+    if not sample.match(line):
+        print(f'line {n}: {line!r}', file=sys.stderr)
+        ok = False
+sys.exit(0 if ok else 1)
+EOF
+}
+
+health_is() { # health_is CODE [JQ-CONDITION]
+    local code
+    code=$(curl -s -m 10 -o "$T/health" -w '%{http_code}' "$BASE/v2/_p2p/health")
+    [ "$code" = "$1" ] || return 1
+    [ -z "${2:-}" ] || jq -e "$2" "$T/health" >/dev/null
+}
+
+check_health_ok() {
+    e2e_check "health: 200, status ok, Kubo's version, no publisher required" \
+        health_is 200 '.status == "ok" and .kubo.ok and (.kubo.version | length > 0) and (.publisher.required | not)'
+    local code
+    code=$(curl -s -m 10 -I -o /dev/null -w '%{http_code}' "$BASE/v2/_p2p/health")
+    e2e_check "health: HEAD is 200 too" [ "$code" = 200 ]
+}
+
+check_health_kubo_hung() {
+    local kpid t0 ms code
+    kpid=$(cat "$E2E_RUN/kubo/pid")
+    kill -STOP "$kpid"
+    t0=$(date +%s%N)
+    code=$(curl -s -m 20 -o "$T/health" -w '%{http_code}' "$BASE/v2/_p2p/health")
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    kill -CONT "$kpid"
+    e2e_check "health with Kubo hung: 503 (got $code) in ${ms} ms (< 5000)" [ "$code" = 503 ] && [ "$ms" -lt 5000 ]
+    e2e_check "health with Kubo hung: JSON reason names the IPFS node" \
+        jq -e '.status == "unavailable" and (.reason | test("IPFS node")) and (.kubo.ok | not) and (.kubo.error | length > 0)' "$T/health"
+    e2e_check "health: 200 again once Kubo runs" e2e_wait_for 20 "health 200" health_is 200
+}
+
+check_metrics() {
+    local code ctype workers before after n i
+    code=$(curl -s -m 10 -D "$T/mh" -o "$T/m0" -w '%{http_code}' "$BASE/v2/_p2p/metrics")
+    ctype=$(tr -d '\r' <"$T/mh" | sed -n 's/^content-type: *//Ip')
+    e2e_check "metrics: 200, text/plain; version=0.0.4 (got $code, $ctype)" \
+        [ "$code" = 200 ] && [ "${ctype%%;*}" = text/plain ] && [[ $ctype == *"version=0.0.4"* ]]
+    e2e_check "metrics: valid Prometheus text" metrics_syntax_ok "$T/m0"
+    e2e_check "metrics: counters shared by all workers" [ "$(metric oci_registry_p2p_metrics_shared "$T/m0")" = 1 ]
+    workers=$("$REGISTRY_BIN" --check-config -c "$E2E_RUN/$STACK/registry.conf" 2>/dev/null | sed -n 's/^workers = \([0-9]*\);/\1/p')
+    e2e_check "metrics: workers_alive = $workers" \
+        [ "$(metric oci_registry_p2p_workers_alive "$T/m0")" = "$workers" ]
+
+    # 40 requests at once: many workers serve them; one scrape must count all.
+    scrape "$T/m1" >/dev/null
+    n=40
+    local pids=()
+    for ((i = 0; i < n; i++)); do
+        curl -s -m 30 -o /dev/null "$BASE/v2/" &
+        pids+=($!)
+    done
+    wait "${pids[@]}"   # only these: a standalone run has Kubo and nginx as children too
+    head -c 100000 /dev/urandom >"$T/blob"
+    local dig
+    dig=sha256:$(sha256sum "$T/blob" | cut -d' ' -f1)
+    code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/octet-stream' \
+        --data-binary "@$T/blob" "$BASE/v2/e2e/obs/blobs/uploads/?digest=$dig")
+    e2e_check "metrics: monolithic push of a 100000-byte blob -> 201 (got $code)" [ "$code" = 201 ]
+    code=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/v2/e2e/obs/blobs/$dig")
+    e2e_check "metrics: blob GET -> 200 (got $code)" [ "$code" = 200 ]
+    # a worker counts a request just before its last bytes leave; settle
+    sleep 0.5
+    scrape "$T/m2" >/dev/null
+    local k='oci_registry_p2p_requests_total{route="base",method="GET",code="2xx"}'
+    before=$(metric "$k" "$T/m1") after=$(metric "$k" "$T/m2")
+    e2e_check "metrics: GET /v2/ x$n from many workers all counted ($before -> $after)" [ $((after - before)) -eq $n ]
+    k='oci_registry_p2p_requests_total{route="upload_start",method="POST",code="2xx"}'
+    e2e_check "metrics: the upload POST is counted" [ $(($(metric "$k" "$T/m2") - $(metric "$k" "$T/m1"))) -eq 1 ]
+    for k in oci_registry_p2p_upload_sessions_started_total oci_registry_p2p_upload_sessions_completed_total; do
+        e2e_check "metrics: ${k#oci_registry_p2p_} +1" [ $(($(metric $k "$T/m2") - $(metric $k "$T/m1"))) -eq 1 ]
+    done
+    k=oci_registry_p2p_request_bytes_total
+    e2e_check "metrics: request bytes +100000" [ $(($(metric $k "$T/m2") - $(metric $k "$T/m1"))) -eq 100000 ]
+    k=oci_registry_p2p_response_bytes_total
+    e2e_check "metrics: response bytes grew by the blob GET (>= 100000)" \
+        [ $(($(metric $k "$T/m2") - $(metric $k "$T/m1"))) -ge 100000 ]
+    k=oci_registry_p2p_kubo_rpc_duration_seconds_count
+    e2e_check "metrics: Kubo RPC calls counted" [ $(($(metric $k "$T/m2") - $(metric $k "$T/m1"))) -gt 0 ]
+    e2e_check "metrics: histogram +Inf bucket = count" \
+        [ "$(metric 'oci_registry_p2p_kubo_rpc_duration_seconds_bucket{le="+Inf"}' "$T/m2")" = "$(metric $k "$T/m2")" ]
+    k=oci_registry_p2p_kubo_gateway_requests_total
+    e2e_check "metrics: gateway request for the blob GET counted" [ $(($(metric $k "$T/m2") - $(metric $k "$T/m1"))) -ge 1 ]
+
+    # A worker killed outright: the master counts a restart and refills the pool.
+    local master victim
+    master=$(e2e_registry_pid "$STACK")
+    victim=$(pgrep -P "$master" | head -n 1)
+    before=$(metric oci_registry_p2p_worker_restarts_total "$T/m2")
+    kill -KILL "$victim"
+    restarted() {
+        scrape "$T/m3" >/dev/null &&
+            [ "$(metric oci_registry_p2p_worker_restarts_total "$T/m3")" -eq $((before + 1)) ] &&
+            [ "$(metric oci_registry_p2p_workers_alive "$T/m3")" = "$workers" ]
+    }
+    e2e_check "metrics: killed worker $victim -> worker_restarts_total +1, workers_alive back to $workers" \
+        e2e_wait_for 15 "worker restart in metrics" restarted
+}
+
+# The metrics location of the shipped nginx config, with a client that is
+# not 127.0.0.1: a second nginx on the same rendered config, reached from
+# 127.0.0.2 (any 127/8 address is loopback on Linux).
+check_nginx_restriction() {
+    local dir=$T/nginx2 port code_m code_v
+    port=$(e2e_free_port)
+    nginx_render_local "$dir" "127.0.0.1:$port" "$E2E_RUN/$STACK/fcgi.sock" "127.0.0.1:$(e2e_kubo_gw_port)" || {
+        e2e_fail "nginx: could not render the shipped config"
+        return
+    }
+    nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" -g 'daemon off;' >>"$dir/stderr.log" 2>&1 &
+    echo $! >"$dir/nginx.pid"
+    if ! e2e_wait_for 10 "nginx on :$port" curl -s -o /dev/null "http://127.0.0.1:$port/"; then
+        e2e_fail "nginx: second instance did not start"
+        e2e_stop_pid "$dir/nginx.pid" 5
+        return
+    fi
+    code_m=$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 "http://127.0.0.1:$port/v2/_p2p/metrics")
+    code_v=$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 "http://127.0.0.1:$port/v2/")
+    e2e_check "nginx: metrics from 127.0.0.2 -> 403 (got $code_m), /v2/ -> 200 (got $code_v)" \
+        [ "$code_m" = 403 ] && [ "$code_v" = 200 ]
+    code_m=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/_p2p/metrics")
+    e2e_check "nginx: metrics from 127.0.0.1 -> 200 (got $code_m)" [ "$code_m" = 200 ]
+    e2e_stop_pid "$dir/nginx.pid" 5
+}
+
+check_access_log() {
+    local log=$E2E_RUN/$STACK/registry.log
+    e2e_check "access log: 'GET /v2/ base 200 in 0 out 2 bytes N ms' from a worker pid" \
+        grep -qE 'info worker\[[0-9]+\]: GET /v2/ base 200 in 0 out 2 bytes [0-9.]+ ms$' "$log"
+    e2e_check "access log: the monolithic push with its body size" \
+        grep -qE 'info worker\[[0-9]+\]: POST /v2/e2e/obs/blobs/uploads/\?digest=sha256:[0-9a-f]{64} upload_start 201 in 100000 out 0 bytes' "$log"
+}
+
+# A stack of its own with `logfile`: lines go to the file, and a rename plus
+# SIGHUP (what logrotate does) starts a new file.
+check_logfile() {
+    local name=obslog dir=$E2E_RUN/obslog lf
+    lf=$dir/registry-file.log
+    if ! e2e_start_stack "$name" "logfile = \"$lf\";" "workers = 2;"; then
+        e2e_fail "logfile: stack did not start"
+        return
+    fi
+    local url
+    url=$(e2e_url "$name")
+    curl -s -o /dev/null "$url/v2/?before-rotate"
+    e2e_check "logfile: access line in the file" e2e_wait_for 5 "line in $lf" grep -q 'GET /v2/?before-rotate' "$lf"
+    e2e_check "logfile: nothing on stderr after start" bash -c "! grep -q 'before-rotate' '$dir/registry.log'"
+    mv "$lf" "$lf.1"
+    kill -HUP "$(e2e_registry_pid "$name")"
+    e2e_check "logfile: SIGHUP -> a new file" e2e_wait_for 10 "new $lf" test -s "$lf"
+    # the replaced workers start after the reopen; poll until one serves us
+    after_rotate() { curl -s -o /dev/null "$url/v2/?after-rotate" && grep -q 'after-rotate' "$lf"; }
+    e2e_check "logfile: requests after the rotation go to the new file" e2e_wait_for 10 "after-rotate line" after_rotate
+    e2e_check "logfile: the rotated file gets no new request lines" bash -c "! grep -q 'after-rotate' '$lf.1'"
+    e2e_stop_nginx "$name"
+    e2e_stop_registry "$name"
+}
+
+# With writeipnskey, health needs a live publisher.
+check_health_publisher() {
+    local name=obspub dir=$E2E_RUN/obspub url ppid
+    if ! e2e_start_stack "$name" 'writeipnskey = "self";' 'publish_allow_offline = true;' "workers = 2;"; then
+        e2e_fail "publisher: stack did not start"
+        return
+    fi
+    url=$(e2e_url "$name")
+    local saved=$BASE
+    BASE=$url
+    e2e_check "publisher: health 200 once the publisher is up (required: true)" \
+        e2e_wait_for 30 "health 200" health_is 200 '.publisher.required and .publisher.ok'
+    ppid=$(jq -r .pid "$dir/state/publisher.json" 2>/dev/null)
+    if [ -n "$ppid" ] && e2e_alive "$ppid"; then
+        kill -STOP "$ppid"
+        e2e_check "publisher stuck (SIGSTOP): health 503 with the stale heartbeat as reason" \
+            e2e_wait_for 30 "health 503" health_is 503 '.reason | test("heartbeat")'
+        kill -CONT "$ppid"
+        e2e_check "publisher resumed: health 200" e2e_wait_for 20 "health 200" health_is 200
+        scrape "$T/mp" >/dev/null
+        e2e_check "metrics: publisher lines present" grep -q '^oci_registry_p2p_publishes_total ' "$T/mp"
+    else
+        e2e_fail "publisher: no live pid in $dir/state/publisher.json"
+    fi
+    BASE=$saved
+    e2e_stop_nginx "$name"
+    e2e_stop_registry "$name"
+}
+
+main() {
+    e2e_ensure_stack "$STACK" || { e2e_fail "stack $STACK did not start"; e2e_finish observability; return; }
+    T=$(mktemp -d)
+    BASE=$(e2e_url "$STACK")
+    check_health_ok
+    check_metrics
+    check_access_log
+    check_nginx_restriction
+    check_health_kubo_hung
+    check_logfile
+    check_health_publisher
+    rm -rf "$T"
+    e2e_finish observability
+}
+
+main
