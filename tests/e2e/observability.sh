@@ -26,6 +26,7 @@ BASE=""
 metric() {
     awk -v k="$1" '$1 == k { v = $2 } END { print (v == "" ? 0 : v) }' "$2"
 }
+json_ok() { jq -e "$2" "$1" >/dev/null; }
 scrape() { curl -s -m 10 -o "$1" -w '%{http_code}' "$BASE/v2/_p2p/metrics"; }
 
 # Prometheus text format: comments are HELP/TYPE, samples "name{labels} number".
@@ -68,9 +69,9 @@ check_health_kubo_hung() {
     code=$(curl -s -m 20 -o "$T/health" -w '%{http_code}' "$BASE/v2/_p2p/health")
     ms=$((($(date +%s%N) - t0) / 1000000))
     kill -CONT "$kpid"
-    e2e_check "health with Kubo hung: 503 (got $code) in ${ms} ms (< 5000)" [ "$code" = 503 ] && [ "$ms" -lt 5000 ]
+    e2e_check "health with Kubo hung: 503 (got $code) in ${ms} ms (< 5000)" test "$code" = 503 -a "$ms" -lt 5000
     e2e_check "health with Kubo hung: JSON reason names the IPFS node" \
-        jq -e '.status == "unavailable" and (.reason | test("IPFS node")) and (.kubo.ok | not) and (.kubo.error | length > 0)' "$T/health"
+        json_ok "$T/health" '.status == "unavailable" and (.reason | test("IPFS node")) and (.kubo.ok | not) and (.kubo.error | length > 0)'
     e2e_check "health: 200 again once Kubo runs" e2e_wait_for 20 "health 200" health_is 200
 }
 
@@ -79,7 +80,7 @@ check_metrics() {
     code=$(curl -s -m 10 -D "$T/mh" -o "$T/m0" -w '%{http_code}' "$BASE/v2/_p2p/metrics")
     ctype=$(tr -d '\r' <"$T/mh" | sed -n 's/^content-type: *//Ip')
     e2e_check "metrics: 200, text/plain; version=0.0.4 (got $code, $ctype)" \
-        [ "$code" = 200 ] && [ "${ctype%%;*}" = text/plain ] && [[ $ctype == *"version=0.0.4"* ]]
+        test "$code" = 200 -a "${ctype%%;*}" = text/plain -a "${ctype#*version=0.0.4}" != "$ctype"
     e2e_check "metrics: valid Prometheus text" metrics_syntax_ok "$T/m0"
     e2e_check "metrics: counters shared by all workers" [ "$(metric oci_registry_p2p_metrics_shared "$T/m0")" = 1 ]
     workers=$("$REGISTRY_BIN" --check-config -c "$E2E_RUN/$STACK/registry.conf" 2>/dev/null | sed -n 's/^workers = \([0-9]*\);/\1/p')
@@ -161,7 +162,7 @@ check_nginx_restriction() {
     code_m=$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 "http://127.0.0.1:$port/v2/_p2p/metrics")
     code_v=$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 "http://127.0.0.1:$port/v2/")
     e2e_check "nginx: metrics from 127.0.0.2 -> 403 (got $code_m), /v2/ -> 200 (got $code_v)" \
-        [ "$code_m" = 403 ] && [ "$code_v" = 200 ]
+        test "$code_m" = 403 -a "$code_v" = 200
     code_m=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/_p2p/metrics")
     e2e_check "nginx: metrics from 127.0.0.1 -> 200 (got $code_m)" [ "$code_m" = 200 ]
     e2e_stop_pid "$dir/nginx.pid" 5
@@ -189,6 +190,16 @@ check_logfile() {
     curl -s -o /dev/null "$url/v2/?before-rotate"
     e2e_check "logfile: access line in the file" e2e_wait_for 5 "line in $lf" grep -q 'GET /v2/?before-rotate' "$lf"
     e2e_check "logfile: nothing on stderr after start" bash -c "! grep -q 'before-rotate' '$dir/registry.log'"
+    # A worker busy with a slow upload across the rotation must log into the
+    # new file when it finishes (it follows the master's reopen counter).
+    local loc slow
+    loc=$(curl -s -D - -o /dev/null -X POST "$url/v2/e2e/obslog/blobs/uploads/" | tr -d '\r' | sed -n 's/^location: *//Ip')
+    case $loc in http*) ;; *) loc=$url$loc ;; esac
+    head -c 3000000 /dev/urandom >"$T/slow"
+    curl -s -m 60 -o /dev/null -X PATCH --limit-rate 1M -H 'Content-Type: application/octet-stream' \
+        --data-binary "@$T/slow" "$loc" &
+    slow=$!
+    sleep 1
     mv "$lf" "$lf.1"
     kill -HUP "$(e2e_registry_pid "$name")"
     e2e_check "logfile: SIGHUP -> a new file" e2e_wait_for 10 "new $lf" test -s "$lf"
@@ -196,6 +207,10 @@ check_logfile() {
     after_rotate() { curl -s -o /dev/null "$url/v2/?after-rotate" && grep -q 'after-rotate' "$lf"; }
     e2e_check "logfile: requests after the rotation go to the new file" e2e_wait_for 10 "after-rotate line" after_rotate
     e2e_check "logfile: the rotated file gets no new request lines" bash -c "! grep -q 'after-rotate' '$lf.1'"
+    wait "$slow"
+    e2e_check "logfile: the upload in flight during the rotation logged into the new file" \
+        e2e_wait_for 5 "PATCH line in $lf" grep -qE 'PATCH /v2/e2e/obslog/blobs/uploads/[^ ]+ upload 202 in 3000000 ' "$lf"
+    e2e_check "logfile: ...and not into the old one" bash -c "! grep -q 'PATCH /v2/e2e/obslog' '$lf.1'"
     e2e_stop_nginx "$name"
     e2e_stop_registry "$name"
 }
@@ -215,8 +230,10 @@ check_health_publisher() {
     ppid=$(jq -r .pid "$dir/state/publisher.json" 2>/dev/null)
     if [ -n "$ppid" ] && e2e_alive "$ppid"; then
         kill -STOP "$ppid"
+        local t0=$SECONDS
         e2e_check "publisher stuck (SIGSTOP): health 503 with the stale heartbeat as reason" \
             e2e_wait_for 30 "health 503" health_is 503 '.reason | test("heartbeat")'
+        e2e_log "publisher stuck: health went 503 after $((SECONDS - t0)) s (stale after 15 s without a heartbeat)"
         kill -CONT "$ppid"
         e2e_check "publisher resumed: health 200" e2e_wait_for 20 "health 200" health_is 200
         scrape "$T/mp" >/dev/null
