@@ -1,7 +1,7 @@
 /* h_p2p: /v2/_p2p/<what>, this registry's own endpoints beside the
- * distribution API. Each word is one small function; unknown words are 404.
- * (status: the publisher's state; health; metrics: being added with the
- * peer-to-peer and deployment issues.) */
+ * distribution API. Each word is one small function; unknown words are 404:
+ * status (core/h_status.c), health (core/h_health.c). Metrics are served on
+ * metrics_path (core/h_metrics.c), by default /v2/_p2p/metrics. */
 #include <string.h>
 #include "core/handlers.h"
 
