@@ -7,8 +7,8 @@
 #     worker (requests served by many workers all show up in one scrape),
 #     count uploads and bytes, and follow the master's view of its workers
 #     (a killed worker is a restart, and the pool is whole again);
-#   - the shipped nginx config lets metrics through from 127.0.0.1 only (a
-#     client on 127.0.0.2 gets 403 there and 200 on /v2/);
+#   - the shipped nginx, lighttpd and caddy configs let metrics through from
+#     127.0.0.1 only (a client on 127.0.0.2 gets 403 there and 200 on /v2/);
 #   - every request leaves one access line (method, URI, route, status,
 #     bytes, duration, worker pid);
 #   - `logfile` takes the log off stderr, and SIGHUP reopens it after a
@@ -17,6 +17,7 @@
 #     heartbeat is fresh, 503 once it is stuck (SIGSTOP), 200 again after.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fronts_lib.sh"
 
 STACK=default
 T=""
@@ -142,30 +143,39 @@ check_metrics() {
         e2e_wait_for 15 "worker restart in metrics" restarted
 }
 
-# The metrics location of the shipped nginx config, with a client that is
-# not 127.0.0.1: a second nginx on the same rendered config, reached from
-# 127.0.0.2 (any 127/8 address is loopback on Linux).
-check_nginx_restriction() {
-    local dir=$T/nginx2 port code_m code_v
+# The metrics restriction of each shipped front-server config, with a
+# client that is not 127.0.0.1: a second front on the same rendered config
+# (only listen address and socket substituted), in front of the default
+# stack's socket, reached from 127.0.0.2 (any 127/8 address is loopback).
+check_front_restriction() {
+    local front=$1 dir=$T/$1 port code_m code_v
     port=$(e2e_free_port)
-    nginx_render_local "$dir" "127.0.0.1:$port" "$E2E_RUN/$STACK/fcgi.sock" "127.0.0.1:$(e2e_kubo_gw_port)" || {
-        e2e_fail "nginx: could not render the shipped config"
-        return
-    }
-    nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" -g 'daemon off;' >>"$dir/stderr.log" 2>&1 &
-    echo $! >"$dir/nginx.pid"
-    if ! e2e_wait_for 10 "nginx on :$port" curl -s -o /dev/null "http://127.0.0.1:$port/"; then
-        e2e_fail "nginx: second instance did not start"
-        e2e_stop_pid "$dir/nginx.pid" 5
+    mkdir -p "$dir"
+    case $front in
+        nginx)
+            nginx_render_local "$dir" "127.0.0.1:$port" "$E2E_RUN/$STACK/fcgi.sock" "127.0.0.1:$(e2e_kubo_gw_port)" &&
+                { nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" -g 'daemon off;' >>"$dir/stderr.log" 2>&1 & } ;;
+        lighttpd)
+            lighttpd_render_local "$dir" "127.0.0.1:$port" "$E2E_RUN/$STACK/fcgi.sock" &&
+                { lighttpd -D -f "$dir/lighttpd.conf" >>"$dir/stderr.log" 2>&1 & } ;;
+        caddy)
+            caddy_render_local "$dir" "127.0.0.1:$port" "$E2E_RUN/$STACK/fcgi.sock" "127.0.0.1:$(e2e_kubo_gw_port)" &&
+                { HOME=$dir XDG_DATA_HOME=$dir XDG_CONFIG_HOME=$dir caddy run --adapter caddyfile --config "$dir/Caddyfile" >>"$dir/stderr.log" 2>&1 & } ;;
+    esac || { e2e_fail "$front: could not render the shipped config"; return; }
+    echo $! >"$dir/front.pid"
+    if ! e2e_wait_for 15 "$front on :$port" curl -s -o /dev/null "http://127.0.0.1:$port/v2/"; then
+        tail -n 5 "$dir"/*.log >&2
+        e2e_fail "$front: did not start"
+        e2e_stop_pid "$dir/front.pid" 5
         return
     fi
     code_m=$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 "http://127.0.0.1:$port/v2/_p2p/metrics")
     code_v=$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 "http://127.0.0.1:$port/v2/")
-    e2e_check "nginx: metrics from 127.0.0.2 -> 403 (got $code_m), /v2/ -> 200 (got $code_v)" \
+    e2e_check "$front: metrics from 127.0.0.2 -> 403 (got $code_m), /v2/ -> 200 (got $code_v)" \
         test "$code_m" = 403 -a "$code_v" = 200
     code_m=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/_p2p/metrics")
-    e2e_check "nginx: metrics from 127.0.0.1 -> 200 (got $code_m)" [ "$code_m" = 200 ]
-    e2e_stop_pid "$dir/nginx.pid" 5
+    e2e_check "$front: metrics from 127.0.0.1 -> 200 (got $code_m)" [ "$code_m" = 200 ]
+    e2e_stop_pid "$dir/front.pid" 5
 }
 
 check_access_log() {
@@ -253,7 +263,9 @@ main() {
     check_health_ok
     check_metrics
     check_access_log
-    check_nginx_restriction
+    check_front_restriction nginx
+    check_front_restriction lighttpd
+    check_front_restriction caddy
     check_health_kubo_hung
     check_logfile
     check_health_publisher
