@@ -28,10 +28,39 @@ with open(sys.argv[1], "wb") as f:
         k = min(n, 4 << 20); f.write(r.randbytes(k)); n -= k' "$1" "$2" "$3"
 }
 
+# BENCH_PERF=1: each streaming sample (curl_speed, timed) runs under
+# `perf record -a` with the cpu-clock event (all CPUs, because Kubo, the
+# worker, nginx and the client share them; cpu-clock, because VMs often
+# have no hardware counters), and $OUT/perf/CASE-SIDE.txt gets the share of
+# each process and the top functions (of the last rep). The samples taken
+# so are slower and not for the table.
+PERF_PRE=()
+perf_begin() { # CASE SIDE: sets PERF_PRE, the prefix for the sample's command
+    PERF_PRE=()
+    [ -n "${BENCH_PERF:-}" ] || return 0
+    command -v perf >/dev/null || { bench_log "BENCH_PERF needs perf (Debian: apt-get install linux-perf)"; return 0; }
+    mkdir -p "$OUT/perf"
+    PERF_PRE=(perf record -q -a -e cpu-clock -F 999 -o "$OUT/perf/$1-$2.data" --)
+}
+perf_end() { # CASE SIDE
+    local d=$OUT/perf/$1-$2.data
+    [ -n "${BENCH_PERF:-}" ] && [ -f "$d" ] || return 0
+    {
+        echo "== $1 $2: share of cpu-clock samples per process"
+        perf report -i "$d" --stdio -q --sort comm 2>/dev/null | head -n 12
+        echo "== per process and object"
+        perf report -i "$d" --stdio -q --sort comm,dso 2>/dev/null | head -n 25
+        echo "== top functions"
+        perf report -i "$d" --stdio -q --sort comm,dso,sym 2>/dev/null | head -n 40
+    } >"$OUT/perf/$1-$2.txt"
+}
+
 # curl_speed CASE SIDE SIZE URL: one download to /dev/null; records bytes/s.
 curl_speed() {
     local out got speed
-    out=$(curl -sSf -o /dev/null -w '%{size_download} %{speed_download}' "$4") || { bench_log "$1/$2: GET $4 failed"; return 1; }
+    perf_begin "$1" "$2"
+    out=$("${PERF_PRE[@]}" curl -sSf -o /dev/null -w '%{size_download} %{speed_download}' "$4") || { bench_log "$1/$2: GET $4 failed"; return 1; }
+    perf_end "$1" "$2"
     read -r got speed <<<"$out"
     [ "$got" = "$3" ] || { bench_log "$1/$2: got $got bytes, want $3"; return 1; }
     rec "$1" "$2" "$speed"
@@ -42,11 +71,13 @@ curl_speed() {
 timed() {
     local case=$1 side=$2 bytes=$3 json=$WORK/hf.json t
     shift 3
-    if ! hyperfine -N --runs 1 --style none --export-json "$json" "$*" >"$WORK/hf.log" 2>&1; then
+    perf_begin "$case" "$side"
+    if ! "${PERF_PRE[@]}" hyperfine -N --runs 1 --style none --export-json "$json" "$*" >"$WORK/hf.log" 2>&1; then
         bench_log "$case/$side: command failed: $*"
         tail -n 5 "$WORK/hf.log" >&2
         return 1
     fi
+    perf_end "$case" "$side"
     t=$(jq -r '.results[0].mean' "$json")
     rec "$case" "$side" "$(awk -v b="$bytes" -v t="$t" 'BEGIN {printf "%.0f", b / t}')"
 }

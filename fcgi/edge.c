@@ -13,9 +13,12 @@
  *   aborted upload that could mean swallowing the rest of a large body. So we
  *   close the fd ourselves and only let FCGX_Free release the memory. */
 #define _GNU_SOURCE 1   /* clock_gettime, close under -std=c11 */
+#include <errno.h>
+#include <fastcgi.h>   /* FCGI_STDOUT, FCGI_VERSION_1, FCGI_MAX_LENGTH */
 #include <limits.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include "core/log.h"
@@ -25,7 +28,8 @@
 
 struct edge_io {
     FCGX_Request *fr;
-    int dropped;   /* the connection is closed: no more reads or writes */
+    int dropped;     /* the connection is closed: no more reads or writes */
+    size_t pending;  /* body bytes waiting in edge_out */
 };
 
 static const char *edge_param(void *io, const char *name)
@@ -50,11 +54,120 @@ static ssize_t edge_read(void *io, char *buf, size_t n)
     return 0;
 }
 
+/* Body bytes bypass libfcgi's stream: FCGX_PutStr copies into an 8 KiB
+ * buffer and write()s one 8 KiB record at a time, and libcurl hands a blob
+ * over in 16 KiB pieces (CURL_MAX_WRITE_SIZE, whatever CURLOPT_BUFFERSIZE
+ * says): 131,072 syscalls per GiB, each waking nginx (the profile in
+ * docs/benchmarks.md). Writes of EDGE_DIRECT_MIN bytes or more (and all
+ * writes after one, to keep the order) gather in edge_out and go out as
+ * 64 KiB FCGI_STDOUT records, several per writev. libfcgi's buffer (the
+ * header lines) is flushed first; edge_serve flushes the rest before
+ * FCGX_Finish_r appends the empty record and FCGI_END_REQUEST as usual.
+ * Small answers (manifests, errors) never take this path. */
+#define EDGE_DIRECT_MIN (16 * 1024)
+#define EDGE_OUT_MAX (256 * 1024)
+#define EDGE_REC_MAX (FCGI_MAX_LENGTH & ~7)   /* 65528: whole records stay 8-aligned */
+#define EDGE_IOV_RECS 8
+
+/* One response at a time per worker: one buffer per process. */
+static char edge_out[EDGE_OUT_MAX];
+
+/* writev all of iov[0..cnt) to a blocking fd (libfcgi's accept() leaves
+ * the connection blocking; it fails on EAGAIN too, and so do we). */
+static int edge_writev_all(int fd, struct iovec *iov, int cnt)
+{
+    while (cnt > 0) {
+        ssize_t w = writev(fd, iov, cnt);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;   /* EPIPE: the front server is gone (SIGPIPE is ignored) */
+        }
+        size_t left = (size_t)w;
+        while (cnt > 0 && left >= iov->iov_len) {
+            left -= iov->iov_len;
+            iov++;
+            cnt--;
+        }
+        if (cnt > 0) {
+            iov->iov_base = (char *)iov->iov_base + left;
+            iov->iov_len -= left;
+        }
+    }
+    return 0;
+}
+
+/* buf[0..n) as FCGI_STDOUT records, after whatever libfcgi holds. */
+static int edge_write_records(struct edge_io *e, const char *buf, size_t n)
+{
+    FCGX_Request *fr = e->fr;
+    if (FCGX_FFlush(fr->out) != 0 || FCGX_GetError(fr->out) != 0 || fr->ipcFd < 0)
+        return -1;
+    unsigned char hdr[EDGE_IOV_RECS][8];
+    struct iovec iov[2 * EDGE_IOV_RECS];
+    while (n > 0) {
+        int cnt = 0;
+        size_t batch = 0;
+        for (int i = 0; i < EDGE_IOV_RECS && batch < n; i++) {
+            size_t len = n - batch > EDGE_REC_MAX ? EDGE_REC_MAX : n - batch;
+            unsigned char *h = hdr[i];
+            h[0] = FCGI_VERSION_1;
+            h[1] = FCGI_STDOUT;
+            h[2] = (unsigned char)((fr->requestId >> 8) & 0xff);
+            h[3] = (unsigned char)(fr->requestId & 0xff);
+            h[4] = (unsigned char)(len >> 8);
+            h[5] = (unsigned char)(len & 0xff);
+            h[6] = 0;   /* no padding: optional in the protocol, read by length */
+            h[7] = 0;
+            iov[cnt].iov_base = h;
+            iov[cnt++].iov_len = sizeof hdr[i];
+            iov[cnt].iov_base = (void *)(buf + batch);
+            iov[cnt++].iov_len = len;
+            batch += len;
+        }
+        if (edge_writev_all(fr->ipcFd, iov, cnt) < 0)
+            return -1;
+        buf += batch;
+        n -= batch;
+    }
+    return 0;
+}
+
+static int edge_flush(struct edge_io *e)
+{
+    if (e->dropped)
+        return -1;
+    size_t n = e->pending;
+    e->pending = 0;
+    return n ? edge_write_records(e, edge_out, n) : 0;
+}
+
+/* Gathers into edge_out; a write as large as the buffer goes out as is. */
+static int edge_write_gathered(struct edge_io *e, const char *buf, size_t n)
+{
+    while (n > 0) {
+        if (e->pending == 0 && n >= EDGE_OUT_MAX)
+            return edge_write_records(e, buf, n);
+        size_t k = EDGE_OUT_MAX - e->pending;
+        if (k > n)
+            k = n;
+        memcpy(edge_out + e->pending, buf, k);
+        e->pending += k;
+        buf += k;
+        n -= k;
+        if (e->pending == EDGE_OUT_MAX && edge_flush(e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int edge_write(void *io, const char *buf, size_t n)
 {
     struct edge_io *e = io;
     if (e->dropped)
         return -1;
+    if (e->pending || n >= EDGE_DIRECT_MIN)
+        return edge_write_gathered(e, buf, n);
     while (n > 0) {
         int part = n > INT_MAX ? INT_MAX : (int)n;
         if (FCGX_PutStr(buf, part, e->fr->out) != part)
@@ -71,8 +184,9 @@ static int edge_write(void *io, const char *buf, size_t n)
  * looks complete) or, with a Content-Length, keeps the client waiting for
  * keepalive_timeout. A record with an invalid protocol version is an upstream
  * *error* to it: it drops the client connection at once (502 if no header
- * went out yet). libfcgi writes whole records, so the bogus header starts on
- * a record boundary; output still in its buffer is discarded.
+ * went out yet). libfcgi and edge_write_records write whole records, so the
+ * bogus header starts on a record boundary; output still in libfcgi's buffer
+ * or in edge_out is discarded.
  * The request's memory stays until edge_serve ends (the request still
  * borrows parameter strings from it). */
 static void edge_drop(struct edge_io *e)
@@ -80,6 +194,7 @@ static void edge_drop(struct edge_io *e)
     if (e->dropped)
         return;
     e->dropped = 1;
+    e->pending = 0;   /* never sent: the response fails as a whole */
     int fd = e->fr->ipcFd;
     if (fd >= 0) {
         static const unsigned char bogus[8] = { 0 };   /* version 0: no such protocol */
@@ -123,7 +238,7 @@ void edge_serve(FCGX_Request *fr, struct registry *reg)
 {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    struct edge_io e = { .fr = fr, .dropped = 0 };
+    struct edge_io e = { .fr = fr, .dropped = 0, .pending = 0 };
     /* The raw REQUEST_URI: SCRIPT_NAME/PATH_INFO/DOCUMENT_URI are decoded and
      * normalized by front servers, which would change names and digests. */
     const char *method = edge_param(&e, "REQUEST_METHOD");
@@ -158,6 +273,8 @@ void edge_serve(FCGX_Request *fr, struct registry *reg)
     }
 
     int failed = resp.aborted || e.dropped;
+    if (!failed && edge_flush(&e) < 0)
+        failed = 1;   /* the front server went away under the last bytes */
     if (failed)
         edge_drop(&e);
     /* HEAD counts the body it would have sent; none went out. */
