@@ -166,6 +166,8 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
     /* If the master is killed outright, stop gracefully instead of serving on
      * as an orphan nobody supervises. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
+    /* ps/top/pgrep tell the roles apart (the master keeps the binary's name) */
+    prctl(PR_SET_NAME, "orp2p-worker");
 
     if (FCGX_Init() != 0) {
         log_error("worker: libfcgi initialisation failed");

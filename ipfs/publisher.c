@@ -368,6 +368,7 @@ int publisher_run(const struct config *c, int notify_fd, pid_t master_pid)
 {
     log_set_role("publisher");
     prctl(PR_SET_PDEATHSIG, SIGTERM);
+    prctl(PR_SET_NAME, "orp2p-publisher");
     sigset_t waitmask;
     pub_signals(&waitmask);
     if (getppid() != master_pid)
@@ -511,6 +512,7 @@ int resolver_run(const struct config *c, pid_t master_pid)
 {
     log_set_role("resolver");
     prctl(PR_SET_PDEATHSIG, SIGTERM);
+    prctl(PR_SET_NAME, "orp2p-resolver");
     sigset_t waitmask;
     pub_signals(&waitmask);
     if (getppid() != master_pid)

@@ -19,7 +19,7 @@ MAX_ANSWER_SECS=${E2E_MAX_ANSWER_SECS:-5}
 bp_bytes() {
     openssl enc -aes-128-ctr -nosalt -pass pass:oci-registry-p2p-big-put -pbkdf2 -in /dev/zero 2>/dev/null | head -c "$SIZE"
 }
-bp_workers() { pgrep -P "$(e2e_registry_pid "$STACK")"; }
+bp_workers() { pgrep -x -P "$(e2e_registry_pid "$STACK")" orp2p-worker; }
 bp_peak_kib() {
     local p v max=0
     for p in $(bp_workers); do

@@ -131,7 +131,7 @@ check_metrics() {
     # A worker killed outright: the master counts a restart and refills the pool.
     local master victim
     master=$(e2e_registry_pid "$STACK")
-    victim=$(pgrep -P "$master" | head -n 1)
+    victim=$(pgrep -x -P "$master" orp2p-worker | head -n 1)   # not the publisher sidecar
     before=$(metric oci_registry_p2p_worker_restarts_total "$T/m2")
     kill -KILL "$victim"
     restarted() {

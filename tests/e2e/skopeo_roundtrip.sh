@@ -133,7 +133,7 @@ rt_roundtrip() {
 # ------------------------------------------------- memory and PUT timing
 # Worker pids: the master's children (spawn-fcgi -n execs the master, so the
 # pid file holds the master's pid).
-rt_workers() { pgrep -P "$(e2e_registry_pid "$1")"; }
+rt_workers() { pgrep -x -P "$(e2e_registry_pid "$1")" orp2p-worker; }
 
 # Peak RSS is a high-water mark since process start; writing 5 to
 # clear_refs resets it, so what we read afterwards covers the big image only.
