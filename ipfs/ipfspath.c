@@ -39,17 +39,7 @@ static int kubo_ipfs_ls_names(struct kubo *k, const char *path, const struct buf
         free(what);
     } else if (json_object_object_get_ex(json_object_array_get_idx(objs, 0), "Links", &links) &&
                json_object_is_type(links, json_type_array)) {
-        size_t len = json_object_array_length(links);
-        char **v = xcalloc(len + 1, sizeof *v);
-        size_t m = 0;
-        for (size_t i = 0; i < len; i++) {
-            json_object *name;
-            if (json_object_object_get_ex(json_object_array_get_idx(links, i), "Name", &name) &&
-                json_object_is_type(name, json_type_string))
-                v[m++] = xstrdup(json_object_get_string(name));
-        }
-        *names = v;
-        *n = m;
+        kubo_json_names(links, names, n);
     }
     json_object_put(o);
     return rc;

@@ -352,6 +352,21 @@ int kubo_rpc(struct kubo *k, const char *cmd, const char *arg, const struct kubo
     return rc;
 }
 
+void kubo_json_names(struct json_object *arr, char ***names, size_t *n)
+{
+    size_t len = json_object_array_length(arr);
+    char **v = xcalloc(len + 1, sizeof *v);
+    size_t m = 0;
+    for (size_t i = 0; i < len; i++) {
+        json_object *name;
+        if (json_object_object_get_ex(json_object_array_get_idx(arr, i), "Name", &name) &&
+            json_object_is_type(name, json_type_string))
+            v[m++] = xstrdup(json_object_get_string(name));
+    }
+    *names = v;
+    *n = m;
+}
+
 int kubo_json_cid(struct kubo *k, const char *what, const struct buf *out, const char *key,
                   int slash, char cid[KUBO_CID_MAX])
 {

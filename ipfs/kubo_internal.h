@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <curl/curl.h>
+#include <json-c/json.h>
 #include "core/buf.h"
 #include "ipfs/kubo.h"
 
@@ -66,6 +67,10 @@ int kubo_rpc(struct kubo *k, const char *cmd, const char *arg, const struct kubo
  * cid (KUBO_CID_MAX). For {"Cid":{"/":...}} pass key "Cid" and slash 1. */
 int kubo_json_cid(struct kubo *k, const char *what, const struct buf *out, const char *key,
                   int slash, char cid[KUBO_CID_MAX]);
+/* The "Name" of every object in arr (files/ls Entries, ls Links) as a new
+ * vector; entries without a string Name are skipped. Caller frees with
+ * strv_free(*names, *n). */
+void kubo_json_names(struct json_object *arr, char ***names, size_t *n);
 
 /* --- immutable /ipfs paths (ipfspath.c), for files/read and files/ls --- */
 int kubo_ipfs_is_path(const char *path);

@@ -107,17 +107,7 @@ int kubo_files_ls(struct kubo *k, const char *path, char ***names, size_t *n)
         free(what);
     } else if (json_object_is_type(entries, json_type_array)) {
         /* Entries is null, not [], for an empty directory. */
-        size_t len = json_object_array_length(entries);
-        char **v = xcalloc(len + 1, sizeof *v);
-        size_t m = 0;
-        for (size_t i = 0; i < len; i++) {
-            json_object *name;
-            if (json_object_object_get_ex(json_object_array_get_idx(entries, i), "Name", &name) &&
-                json_object_is_type(name, json_type_string))
-                v[m++] = xstrdup(json_object_get_string(name));
-        }
-        *names = v;
-        *n = m;
+        kubo_json_names(entries, names, n);
     }
     json_object_put(o);
     buf_free(&out);
