@@ -122,35 +122,36 @@ deps_kubo_build() {
     mv -f "$out.tmp" "$out"
 }
 
-# The OCI conformance suite (the 2026 rewrite), cached per version.
+# A Go tool installed into $OCI_P2P_CACHE/bin/<dir>/<bin> once per version.
+# deps_go_tool DIR BIN PACKAGE@VERSION; prints nothing, returns go's status.
+deps_go_tool() {
+    local dir="$OCI_P2P_CACHE/bin/$1"
+    [ -x "$dir/$2" ] && return 0
+    deps_go || return 1
+    deps_log "installing $3"
+    mkdir -p "$dir"
+    GOBIN="$dir" go install "$3"
+}
+
+# The OCI conformance suite (the 2026 rewrite). Sets CONFORMANCE_BIN.
 deps_conformance() {
-    local dir="$OCI_P2P_CACHE/bin/conformance-$CONFORMANCE_VERSION"
-    CONFORMANCE_BIN="$dir/conformance"
-    if [ ! -x "$CONFORMANCE_BIN" ]; then
-        deps_go || return 1
-        deps_log "installing the OCI conformance suite $CONFORMANCE_VERSION"
-        mkdir -p "$dir"
-        GOBIN="$dir" go install "github.com/opencontainers/distribution-spec/conformance@$CONFORMANCE_VERSION" || return 1
-    fi
+    CONFORMANCE_BIN="$OCI_P2P_CACHE/bin/conformance-$CONFORMANCE_VERSION/conformance"
+    deps_go_tool "conformance-$CONFORMANCE_VERSION" conformance \
+        "github.com/opencontainers/distribution-spec/conformance@$CONFORMANCE_VERSION" || return 1
     export CONFORMANCE_BIN
+}
+
+# The CNCF distribution registry, the reference the interop test and the
+# benchmarks compare against (never part of the product). Sets DISTRIBUTION_BIN.
+deps_distribution() {
+    DISTRIBUTION_BIN="$OCI_P2P_CACHE/bin/distribution-$DISTRIBUTION_VERSION/registry"
+    deps_go_tool "distribution-$DISTRIBUTION_VERSION" registry \
+        "github.com/distribution/distribution/v3/cmd/registry@$DISTRIBUTION_VERSION" || return 1
+    export DISTRIBUTION_BIN
 }
 
 # configure is generated, not committed: regenerate it when it is missing or
 # older than its inputs. This writes only gitignored files in the checkout.
-# The CNCF distribution registry, the reference the interop test and the
-# benchmarks compare against (never part of the product). Sets DISTRIBUTION_BIN.
-deps_distribution() {
-    local dir="$OCI_P2P_CACHE/bin/distribution-$DISTRIBUTION_VERSION"
-    DISTRIBUTION_BIN="$dir/registry"
-    if [ ! -x "$DISTRIBUTION_BIN" ]; then
-        deps_go || return 1
-        deps_log "installing the CNCF distribution registry $DISTRIBUTION_VERSION"
-        mkdir -p "$dir"
-        GOBIN="$dir" go install "github.com/distribution/distribution/v3/cmd/registry@$DISTRIBUTION_VERSION" || return 1
-    fi
-    export DISTRIBUTION_BIN
-}
-
 deps_autogen() {
     local f stale=0
     [ -x "$OCI_P2P_ROOT/configure" ] || stale=1

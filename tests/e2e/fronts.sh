@@ -269,11 +269,7 @@ main() {
     e2e_init_run
     FR_REPORT=$E2E_ARTIFACTS/fronts.txt
     : >"$FR_REPORT"
-    if [ ! -f "$E2E_RUN/kubo/api.port" ]; then
-        e2e_prepare || { e2e_fail "build or Kubo"; e2e_finish fronts; return; }
-        [ "$E2E_OWNER" = 1 ] && trap e2e_teardown EXIT && trap 'exit 130' INT TERM
-        e2e_start_kubo || { e2e_fail "Kubo did not start"; e2e_finish fronts; return; }
-    fi
+    e2e_need_kubo || { e2e_finish fronts; return; }
     [ -n "${CONFORMANCE_BIN:-}" ] || deps_conformance || { e2e_fail "no conformance binary"; e2e_finish fronts; return; }
     fr_big_image || { e2e_fail "big: generating the image"; e2e_finish fronts; return; }
     mkdir -p "$E2E_RUN/roundtrip"

@@ -229,6 +229,16 @@ e2e_prepare() {
     export IPFS_BIN REGISTRY_BIN
 }
 
+# A suite run alone has no Kubo yet: build what it needs, own the teardown
+# and start one. Under tests/run-all the shared node is already there.
+# Returns non-zero having recorded the failure.
+e2e_need_kubo() {
+    [ -f "$E2E_RUN/kubo/api.port" ] && return 0
+    e2e_prepare || { e2e_fail "build or Kubo"; return 1; }
+    [ "$E2E_OWNER" = 1 ] && trap e2e_teardown EXIT && trap 'exit 130' INT TERM
+    e2e_start_kubo || { e2e_fail "Kubo did not start"; return 1; }
+}
+
 # Everything started under $E2E_RUN is stopped; logs are kept in the
 # artifacts folder; the rest of the run dir (Kubo's repo) is removed.
 e2e_teardown() {

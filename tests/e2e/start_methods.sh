@@ -148,11 +148,7 @@ main() {
     e2e_init_run
     SM_REPORT=$E2E_ARTIFACTS/start_methods.txt
     : >"$SM_REPORT"
-    if [ ! -f "$E2E_RUN/kubo/api.port" ]; then
-        e2e_prepare || { e2e_fail "build or Kubo"; e2e_finish start_methods; return; }
-        [ "$E2E_OWNER" = 1 ] && trap e2e_teardown EXIT && trap 'exit 130' INT TERM
-        e2e_start_kubo || { e2e_fail "Kubo did not start"; e2e_finish start_methods; return; }
-    fi
+    e2e_need_kubo || { e2e_finish start_methods; return; }
     echo "== start methods and signals (report: $SM_REPORT)"
     if e2e_start_stack "$SM_STACK" "workers = 3;"; then
         e2e_check "spawn-fcgi: the master serves on the socket spawn-fcgi put on fd 0" \
