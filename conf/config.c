@@ -32,6 +32,11 @@
 #define CONFIG_MAX_IPNS_TTL 86400
 #define CONFIG_DEFAULT_WORKERS 16
 #define CONFIG_MAX_WORKERS 1024
+/* 32 MiB: 262,144 entries of 128 bytes, room for ~100k tags with their
+ * manifest and blob links; shared by all workers, its pages are touched
+ * only as entries land in them. */
+#define CONFIG_DEFAULT_CACHE_MB 32
+#define CONFIG_MAX_CACHE_MB 4096
 #define CONFIG_KEY_MAX 128        /* a keystore name or a key ID */
 #define CONFIG_RO_KEY_MAX 255     /* a key ID or a DNSLink domain */
 #define CONFIG_PATH_MAX 1024
@@ -51,6 +56,7 @@ static void config_defaults(struct config *c)
     c->statedir = xstrdup(CONFIG_DEFAULT_STATEDIR);
     c->max_manifest_size = CONFIG_DEFAULT_MAX_MANIFEST;
     c->upload_expiry = CONFIG_DEFAULT_EXPIRY;
+    c->metadata_cache_mb = CONFIG_DEFAULT_CACHE_MB;
     c->layout_ipns_ttl = CONFIG_DEFAULT_IPNS_TTL;
     c->workers = CONFIG_DEFAULT_WORKERS;
     c->listen_mode = 0660;
@@ -423,6 +429,13 @@ static void config_key_expiry(struct config_ctx *x, const config_setting_t *s)
         x->c->upload_expiry = (time_t)v;
 }
 
+static void config_key_cache(struct config_ctx *x, const config_setting_t *s)
+{
+    long long v;
+    if (config_get_int(x, s, 0, CONFIG_MAX_CACHE_MB, &v) == 0)
+        x->c->metadata_cache_mb = (unsigned)v;
+}
+
 static void config_key_workers(struct config_ctx *x, const config_setting_t *s)
 {
     long long v;
@@ -703,6 +716,7 @@ static const struct {
     { "max_manifest_size", config_key_max_manifest },
     { "upload_expiry", config_key_expiry },
     { "layout_ipns_ttl", config_key_layout_ipns_ttl },
+    { "metadata_cache_mb", config_key_cache },
     { "workers", config_key_workers },
     { "listen", config_key_listen },
     { "listen_mode", config_key_listen_mode },
@@ -851,6 +865,7 @@ void config_dump(const struct config *c, FILE *out)
     fprintf(out, "max_manifest_size = %llu;\n", (unsigned long long)c->max_manifest_size);
     fprintf(out, "upload_expiry = %lld;\n", (long long)c->upload_expiry);
     fprintf(out, "layout_ipns_ttl = %lld;\n", (long long)c->layout_ipns_ttl);
+    fprintf(out, "metadata_cache_mb = %u;\n", c->metadata_cache_mb);
     fprintf(out, "workers = %d;\n", c->workers);
     if (c->listen)
         config_dump_str(out, "listen", c->listen);

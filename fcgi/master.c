@@ -390,9 +390,12 @@ static void master_reload(struct master *m)
         log_warn("master: SIGHUP: listen/listen_mode changed; takes effect after a restart");
     if (!master_str_eq(nc.statedir, m->cfg.statedir))
         log_warn("master: SIGHUP: statedir changed; takes effect after a restart");
+    if (nc.metadata_cache_mb != m->cfg.metadata_cache_mb)
+        log_warn("master: SIGHUP: metadata_cache_mb changed; takes effect after a restart");
     master_swap_str(&nc.listen, &m->cfg.listen);
     master_swap_str(&nc.statedir, &m->cfg.statedir);
     nc.listen_mode = m->cfg.listen_mode;
+    nc.metadata_cache_mb = m->cfg.metadata_cache_mb;   /* the table is mapped once */
     config_free(&m->cfg);
     m->cfg = nc;
     log_set_level(m->cfg.log_level);
@@ -474,10 +477,16 @@ int master_run(struct config *c)
     log_share_generation(&metrics_live()->log_generation);
     /* The metadata cache's table and generation, shared the same way; without
      * it the workers simply ask Kubo every time (oci/store_cache.h). */
-    if (cache_shm_init(&err) < 0) {
+    size_t cache_bytes = (size_t)m.cfg.metadata_cache_mb << 20;
+    if (cache_shm_init(cache_bytes, &err) < 0) {
         log_warn("%s; metadata is not cached", err);
         free(err);
         err = NULL;
+    } else if (cache_shm_available()) {
+        log_info("master: metadata cache: %u MiB, %zu entries", m.cfg.metadata_cache_mb,
+                 cache_shm_entries_for(cache_bytes));
+    } else {
+        log_info("master: metadata cache off (metadata_cache_mb = 0)");
     }
     int lock_fd = master_lock_statedir(m.cfg.statedir, &err);
     if (lock_fd < 0) {

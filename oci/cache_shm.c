@@ -1,7 +1,8 @@
 /* cache_shm: the shared table (see cache_shm.h).
  *
- * Layout: one header word (the generation) and CACHE_SHM_SETS sets of
- * CACHE_SHM_WAYS 128-byte slots. A slot is a sequence word plus payload
+ * Layout: one header word (the generation) and as many sets of
+ * CACHE_SHM_WAYS 128-byte slots as the configured size holds
+ * (metadata_cache_mb). A slot is a sequence word plus payload
  * words, all accessed with C11 atomics (relaxed for the payload, ordered by
  * the sequence word), so the lock-free reads are well defined across
  * processes sharing the mapping. */
@@ -18,10 +19,6 @@
 #define CACHE_SHM_WORDS 15                        /* payload words per slot */
 #define CACHE_SHM_DATA_WORDS 10                   /* words 5..14: value bytes */
 #define CACHE_SHM_WAYS 4
-/* 16384 sets x 4 ways x 128 bytes = 8 MiB: room for ~65k tags and links
- * (the issue's 1,000 repositories x 50 tags), and only the pages a worker
- * touches count in its RSS. */
-#define CACHE_SHM_SETS 16384
 #define CACHE_SHM_READ_TRIES 3
 
 _Static_assert(CACHE_SHM_DATA_WORDS * 8 >= CACHE_SHM_VAL_MAX, "value words");
@@ -34,21 +31,36 @@ struct cache_shm_slot {
 struct cache_shm_table {
     _Atomic uint64_t gen;
     char pad[120];
-    struct cache_shm_slot slots[CACHE_SHM_SETS * CACHE_SHM_WAYS];
+    struct cache_shm_slot slots[];   /* cache_shm_sets * CACHE_SHM_WAYS */
 };
 
 static struct cache_shm_table *cache_shm_t;
+static size_t cache_shm_sets;    /* fixed at init, inherited by workers */
+static size_t cache_shm_bytes;   /* the mapping's length */
 
-int cache_shm_init(char **err)
+size_t cache_shm_entries_for(size_t bytes)
+{
+    size_t set = CACHE_SHM_WAYS * sizeof(struct cache_shm_slot);
+    size_t hdr = sizeof(struct cache_shm_table);
+    return bytes > hdr ? (bytes - hdr) / set * CACHE_SHM_WAYS : 0;
+}
+
+int cache_shm_init(size_t bytes, char **err)
 {
     if (cache_shm_t)
         return 0;
-    void *p = mmap(NULL, sizeof *cache_shm_t, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    size_t sets = cache_shm_entries_for(bytes) / CACHE_SHM_WAYS;
+    if (sets == 0)
+        return 0;   /* turned off: callers don't cache */
+    size_t len = sizeof(struct cache_shm_table) + sets * CACHE_SHM_WAYS * sizeof(struct cache_shm_slot);
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
-        *err = xasprintf("metadata cache: mmap of %zu bytes: %s", sizeof *cache_shm_t, strerror(errno));
+        *err = xasprintf("metadata cache: mmap of %zu bytes: %s", len, strerror(errno));
         return -1;
     }
     cache_shm_t = p;   /* zero pages: every slot empty, generation 0 */
+    cache_shm_sets = sets;
+    cache_shm_bytes = len;
     return 0;
 }
 
@@ -60,8 +72,10 @@ int cache_shm_available(void)
 void cache_shm_fini(void)
 {
     if (cache_shm_t)
-        munmap(cache_shm_t, sizeof *cache_shm_t);
+        munmap(cache_shm_t, cache_shm_bytes);
     cache_shm_t = NULL;
+    cache_shm_sets = 0;
+    cache_shm_bytes = 0;
 }
 
 uint64_t cache_shm_gen(void)
@@ -84,7 +98,7 @@ static void cache_shm_key(const char *key, uint64_t out[2])
 
 static struct cache_shm_slot *cache_shm_set(const uint64_t k[2])
 {
-    return &cache_shm_t->slots[(k[0] % CACHE_SHM_SETS) * CACHE_SHM_WAYS];
+    return &cache_shm_t->slots[(k[0] % cache_shm_sets) * CACHE_SHM_WAYS];
 }
 
 /* A consistent copy of slot's payload into w, or 0 (busy or torn). */
@@ -136,10 +150,15 @@ void cache_shm_put(const char *key, uint64_t gen, const struct cache_shm_val *v)
     cache_shm_key(key, k);
     struct cache_shm_slot *set = cache_shm_set(k);
     uint64_t now = cache_shm_gen();
-    /* the same key, else a stale or empty slot, else one picked by the key */
+    /* the same key, else a never used slot, else a stale one, else one
+     * picked by the key (an empty slot's generation is 0, which is not
+     * older than `now` before the first write: test the sequence word) */
     int way = -1;
     for (int i = 0; i < CACHE_SHM_WAYS && way < 0; i++)
         if (cache_shm_read(&set[i], w) && w[0] == k[0] && w[1] == k[1])
+            way = i;
+    for (int i = 0; i < CACHE_SHM_WAYS && way < 0; i++)
+        if (atomic_load_explicit(&set[i].seq, memory_order_relaxed) == 0)
             way = i;
     for (int i = 0; i < CACHE_SHM_WAYS && way < 0; i++)
         if (cache_shm_read(&set[i], w) && w[2] != CACHE_SHM_IMMUTABLE && w[2] < now)

@@ -28,9 +28,12 @@ struct cache_shm_val {
     char data[CACHE_SHM_VAL_MAX + 1];
 };
 
-/* Maps the table for this process and its future children. 0, or -1 with
- * *err (caller frees). Calling it again is a no-op. */
-int cache_shm_init(char **err);
+/* Maps a table of about `bytes` (rounded down to whole sets) for this
+ * process and its future children; too small to hold one set (0) leaves it
+ * off. 0, or -1 with *err (caller frees). Calling it again is a no-op. */
+int cache_shm_init(size_t bytes, char **err);
+/* How many entries a table of `bytes` holds. */
+size_t cache_shm_entries_for(size_t bytes);
 /* 1 when a table is mapped (workers of a master); 0: callers don't cache. */
 int cache_shm_available(void);
 /* Drops the mapping (tests). */

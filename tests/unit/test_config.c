@@ -75,6 +75,7 @@ START_TEST(config_defaults)
     ck_assert_int_eq(c.allow_sparse, 0);
     ck_assert_uint_eq(c.max_manifest_size, 4194304);
     ck_assert_int_eq(c.upload_expiry, 86400);
+    ck_assert_uint_eq(c.metadata_cache_mb, 32);
     ck_assert_int_eq(c.workers, 16);
     ck_assert_ptr_null(c.listen);
     ck_assert_int_eq(c.listen_mode, 0660);
@@ -103,6 +104,7 @@ START_TEST(config_every_key)
         "allow_sparse = true;\n"
         "max_manifest_size = 8388608;\n"
         "upload_expiry = 3600;\n"
+        "metadata_cache_mb = 0;\n"
         "workers = 4;\n"
         "listen = \"/run/oci.sock\";\n"
         "listen_mode = \"0600\";\n"
@@ -120,6 +122,7 @@ START_TEST(config_every_key)
     ck_assert_int_eq(c.allow_sparse, 1);
     ck_assert_uint_eq(c.max_manifest_size, 8388608);
     ck_assert_int_eq(c.upload_expiry, 3600);
+    ck_assert_uint_eq(c.metadata_cache_mb, 0);
     ck_assert_int_eq(c.workers, 4);
     ck_assert_str_eq(c.listen, "/run/oci.sock");
     ck_assert_int_eq(c.listen_mode, 0600);
@@ -166,6 +169,7 @@ START_TEST(config_errors)
     cfg_expect_error("workers = 4;\nworker = 5;\n", 2, "worker: unknown setting");
     cfg_expect_error("\n\nworkers = 0;\n", 3, "workers: must be 1..1024");
     cfg_expect_error("workers = 1025;\n", 1, "workers: must be 1..1024");
+    cfg_expect_error("metadata_cache_mb = 4097;\n", 1, "metadata_cache_mb: must be 0..4096");
     cfg_expect_error("workers = \"4\";\n", 1, "workers: must be an integer");
     cfg_expect_error("workers = 4\nreadonly = 1;\n", 2, "readonly: must be true or false");
     cfg_expect_error("allow_sparse = \"yes\";\n", 1, "allow_sparse: must be true or false");

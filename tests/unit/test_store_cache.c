@@ -77,7 +77,7 @@ static void setup(void)
     fake.base.ops = &fake_ops;
     fake.base.impl = &fake;
     digest_n(&fake.tag, 1);
-    ck_assert_int_eq(cache_shm_init(&err), 0);
+    ck_assert_int_eq(cache_shm_init((size_t)1 << 20, &err), 0);
 }
 
 static void teardown(void)
@@ -197,6 +197,48 @@ START_TEST(no_table_passes_through)
 }
 END_TEST
 
+/* metadata_cache_mb = 0: no table, the workers ask the store every time. */
+START_TEST(size_zero_is_off)
+{
+    char *err = NULL;
+    cache_shm_fini();
+    ck_assert_int_eq(cache_shm_init(0, &err), 0);
+    ck_assert_int_eq(cache_shm_available(), 0);
+    ck_assert_uint_eq(cache_shm_entries_for(0), 0);
+    ck_assert_uint_eq(cache_shm_entries_for((size_t)32 << 20), 262140);
+}
+END_TEST
+
+/* A table of one set (4 entries): a fifth key evicts one entry, it never
+ * fails, and every answer still served is the one stored under its key. */
+START_TEST(full_set_evicts_one)
+{
+    char *err = NULL, key[16];
+    cache_shm_fini();
+    ck_assert_int_eq(cache_shm_init(128 + 4 * 128, &err), 0);
+    ck_assert_uint_eq(cache_shm_entries_for(128 + 4 * 128), 4);
+    uint64_t gen = cache_shm_gen();
+    for (int i = 0; i < 5; i++) {
+        struct cache_shm_val v = { .rc = i, .size = (uint64_t)i, .len = 1, .data = { (char)('a' + i) } };
+        snprintf(key, sizeof key, "k%d", i);
+        cache_shm_put(key, gen, &v);
+    }
+    int hits = 0;
+    for (int i = 0; i < 5; i++) {
+        struct cache_shm_val v;
+        snprintf(key, sizeof key, "k%d", i);
+        if (!cache_shm_get(key, gen, &v))
+            continue;
+        hits++;
+        ck_assert_int_eq(v.rc, i);
+        ck_assert_int_eq(v.data[0], 'a' + i);
+    }
+    ck_assert_int_eq(hits, 4);
+    struct cache_shm_val v;
+    ck_assert_int_eq(cache_shm_get("k4", gen, &v), 1);   /* the newest is kept */
+}
+END_TEST
+
 Suite *suite_store_cache(void)
 {
     Suite *s = suite_create("store_cache");
@@ -208,6 +250,8 @@ Suite *suite_store_cache(void)
     tcase_add_test(tc, read_racing_a_write_is_not_served);
     tcase_add_test(tc, errors_are_not_cached);
     tcase_add_test(tc, no_table_passes_through);
+    tcase_add_test(tc, size_zero_is_off);
+    tcase_add_test(tc, full_set_evicts_one);
     suite_add_tcase(s, tc);
     return s;
 }
