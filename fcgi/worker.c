@@ -195,6 +195,16 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
         curl_global_cleanup();
         return 1;
     }
+    /* the publisher and every worker change MFS one call at a time (ipfs/mfs.c) */
+    char *lock = xasprintf("%s/mfs.lock", c->statedir);
+    if (kubo_set_mfs_lock(k, lock) < 0) {
+        log_error("worker: %s", kubo_errmsg(k));
+        free(lock);
+        kubo_free(k);
+        curl_global_cleanup();
+        return 1;
+    }
+    free(lock);
     char *uploads = worker_uploads_dir(c->mfsroot);
     struct store *mfs = store_mfs_new(k, c->mfsroot, uploads);
     /* metadata answered from memory; mfsroot is written only through it */

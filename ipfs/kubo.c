@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 #include <json-c/json.h>
 #include "core/metrics.h"
 #include "core/xalloc.h"
@@ -40,6 +41,7 @@ struct kubo *kubo_new(const char *api_maddr, const char *gateway_url, char **err
     }
     k->connect_s = 5;
     k->stall_s = 300;
+    k->mfs_lock_fd = -1;
     k->rpc = curl_easy_init();
     k->gw = curl_easy_init();
     if (!k->rpc || !k->gw) {
@@ -62,6 +64,8 @@ void kubo_free(struct kubo *k)
     free(k->unix_path);
     free(k->gw_base);
     free(k->err);
+    if (k->mfs_lock_fd >= 0)
+        close(k->mfs_lock_fd);
     free(k);
     curl_global_cleanup();
 }

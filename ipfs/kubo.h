@@ -36,6 +36,11 @@ void kubo_free(struct kubo *k);
 const char *kubo_errmsg(const struct kubo *k);
 /* Seconds to wait for a connection (default 5) and for a stalled transfer (default 300). */
 void kubo_set_timeouts(struct kubo *k, long connect_s, long stall_s);
+/* Makes every MFS change through k (files/write, cp, rm, mkdir, flush) hold
+ * an exclusive flock on path, created if missing (ipfs/mfs.c says why).
+ * Every process that changes the same MFS tree must call it with the same
+ * path, after any fork. 0, or -1 with errno and k's error set. */
+int kubo_set_mfs_lock(struct kubo *k, const char *path);
 /* Counts RPC + gateway requests made (for tests and benchmarks). */
 unsigned long kubo_request_count(const struct kubo *k);
 /* Health probe (ipfs/ping.c): the version RPC, the whole call bounded by

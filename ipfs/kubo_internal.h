@@ -29,6 +29,7 @@ struct kubo {
     long total_ms;        /* > 0: a limit on the whole call (health probes only) */
     unsigned long nreq;
     char *err;            /* last error message, owned */
+    int mfs_lock_fd;      /* serializes MFS changes across processes (mfs.c); -1: none */
 };
 
 /* A query string under construction: a capped buffer and a sticky overflow
@@ -44,6 +45,11 @@ void kubo_query_free(struct kubo_query *q);
 /* Percent-encodes s onto b, keeping RFC 3986 unreserved bytes and, if
  * keep_slash, '/'. -1 on overflow of b's cap. */
 int kubo_pct_encode(struct buf *b, const char *s, int keep_slash);
+
+/* The MFS writer lock (mfs.c): blocks until this process holds it; no-op
+ * without kubo_set_mfs_lock. Exposed for the unit tests. */
+void kubo_mfs_lock(struct kubo *k);
+void kubo_mfs_unlock(struct kubo *k);
 
 /* Records "ipfs: <what>: <message>" as k's error and returns rc. */
 int kubo_fail(struct kubo *k, int rc, const char *what, const char *fmt, ...)

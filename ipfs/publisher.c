@@ -79,7 +79,16 @@ static struct kubo *pub_kubo(const struct config *c)
     if (!k) {
         log_error("%s", err ? err : "kubo client setup failed");
         free(err);
+        return NULL;
     }
+    /* its flush of mfsroot must not run inside a worker's change (ipfs/mfs.c) */
+    char *lock = xasprintf("%s/mfs.lock", c->statedir);
+    if (kubo_set_mfs_lock(k, lock) < 0) {
+        log_error("publisher: %s", kubo_errmsg(k));
+        kubo_free(k);
+        k = NULL;
+    }
+    free(lock);
     return k;
 }
 
