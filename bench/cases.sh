@@ -336,17 +336,53 @@ function request()
   return wrk.format(nil, "/v2/big/r" .. math.random(0, repos - 1) .. "/manifests/t" .. math.random(0, tags - 1))
 end
 LUA
-    # One pass first, so both sides run warm (the caches fill on first use).
-    wrk_rps large_warmup ours "$OURS/" -H "$accept" -s "$WORK/random.lua" || ok=1
+    # Every repository and tag once first, so both sides run warm (the
+    # caches fill on first use; random requests would leave some cold).
+    large_warm || return 1
+    local rpc0 req0
     for ((r = 0; r < REPS; r++)); do
         for s in $(rotate "$r" ours ref); do
             case $s in
-                ours) wrk_rps large ours "$OURS/" -H "$accept" -s "$WORK/random.lua" ;;
+                ours)
+                    rpc0=$(ours_metric kubo_rpc_duration_seconds_count)
+                    req0=$(ours_metric 'request_duration_seconds_count{route="manifest"}')
+                    wrk_rps large ours "$OURS/" -H "$accept" -s "$WORK/random.lua" &&
+                        large_rpc_rate "$rpc0" "$req0" ;;
                 ref) wrk_rps large ref "$OURS/v2/meta/manifests/v1" -H "$accept" ;;
             esac || ok=1
         done
     done
     return $ok
+}
+
+# large_warm: one GET of every repository x tag (curl, 16 in parallel);
+# all must answer 200.
+large_warm() {
+    local i t n cfg=$WORK/large-warm.cfg
+    : >"$cfg"
+    for ((i = 0; i < REPOS; i++)); do
+        for ((t = 0; t < TAGS; t++)); do
+            printf 'url = "%s/v2/big/r%s/manifests/t%s"\noutput = "/dev/null"\n' "$OURS" "$i" "$t"
+        done
+    done >>"$cfg"
+    n=$(curl -sS --parallel --parallel-max 16 -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+        -w '%{http_code}\n' -K "$cfg" | grep -c '^200$')
+    [ "$n" = $((REPOS * TAGS)) ] || { bench_log "large: warm-up got $n of $((REPOS * TAGS)) 200s"; return 1; }
+}
+
+# ours_metric NAME: one sample of our registry's Prometheus metrics.
+ours_metric() {
+    curl -sS "$OURS/v2/_p2p/metrics" | awk -v n="oci_registry_p2p_$1" '$1 == n {print $2; f = 1} END {if (!f) print 0}'
+}
+
+# large_rpc_rate RPC0 REQ0: Kubo RPCs per 1,000 manifest requests since
+# those counts; shows whether a warm GET by tag still reaches Kubo.
+large_rpc_rate() {
+    local rpc req
+    rpc=$(ours_metric kubo_rpc_duration_seconds_count)
+    req=$(ours_metric 'request_duration_seconds_count{route="manifest"}')
+    rec large_rpc ours "$(awk -v a="$1" -v b="$2" -v c="$rpc" -v d="$req" \
+        'BEGIN {printf "%.2f", (d > b ? 1000 * (c - a) / (d - b) : 0)}')"
 }
 
 # ---- tags/list?n=100 over TLTAGS tags in one repository
