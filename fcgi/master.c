@@ -81,6 +81,7 @@ static const char *master_signame(int sig)
     case SIGTERM: return "SIGTERM";
     case SIGINT: return "SIGINT";
     case SIGHUP: return "SIGHUP";
+    case SIGUSR1: return "SIGUSR1";
     default: return "signal";
     }
 }
@@ -373,6 +374,22 @@ static void master_swap_str(char **a, char **b)
     *b = t;
 }
 
+/* Reopen (or switch) the log, and let workers busy with a long request
+ * follow before their next line (the shared log generation). SIGUSR1 does
+ * only this, for logrotate: no worker is replaced. */
+static void master_reopen_log(struct master *m, const char *why)
+{
+    char *err = NULL;
+    if (log_open(m->cfg.logfile, m->cfg.syslog, &err) < 0) {
+        log_error("master: %s: %s; logging where it did", why, err);
+        free(err);
+        return;
+    }
+    log_rotate();
+    if (strcmp(why, "SIGUSR1") == 0)
+        log_info("master: SIGUSR1: log reopened");
+}
+
 static void master_reload(struct master *m)
 {
     struct config nc;
@@ -399,14 +416,7 @@ static void master_reload(struct master *m)
     config_free(&m->cfg);
     m->cfg = nc;
     log_set_level(m->cfg.log_level);
-    /* logrotate's postrotate sends SIGHUP: reopen (or switch) the log, and
-     * let workers still busy with an old request follow at their next line. */
-    if (log_open(m->cfg.logfile, m->cfg.syslog, &err) < 0) {
-        log_error("master: SIGHUP: %s; logging where it did", err);
-        free(err);
-        err = NULL;
-    }
-    log_rotate();
+    master_reopen_log(m, "SIGHUP");   /* logfile/syslog may have changed */
     m->gen++;
     m->fast_deaths = 0;
     m->next_spawn = 0;
@@ -430,6 +440,8 @@ static void master_loop(struct master *m, const sigset_t *set)
             master_start_drain(m, sig);
         else if (sig == SIGHUP && !m->draining)
             master_reload(m);
+        else if (sig == SIGUSR1)
+            master_reopen_log(m, "SIGUSR1");
         master_reap(m);
         long long now = master_now_ms();
         if (m->draining) {
@@ -522,6 +534,7 @@ int master_run(struct config *c)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     sigaddset(&set, SIGCHLD);
     sigprocmask(SIG_BLOCK, &set, NULL);
     /* a closed log pipe must not kill the master */

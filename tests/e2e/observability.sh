@@ -11,7 +11,7 @@
 #     127.0.0.1 only (a client on 127.0.0.2 gets 403 there and 200 on /v2/);
 #   - every request leaves one access line (method, URI, route, status,
 #     bytes, duration, worker pid);
-#   - `logfile` takes the log off stderr, and SIGHUP reopens it after a
+#   - `logfile` takes the log off stderr, and SIGUSR1 (or SIGHUP) reopens it after a
 #     logrotate-style rename;
 #   - with writeipnskey set, health follows the publisher: 200 while its
 #     heartbeat is fresh, 503 once it is stuck (SIGSTOP), 200 again after.
@@ -187,7 +187,8 @@ check_access_log() {
 }
 
 # A stack of its own with `logfile`: lines go to the file, and a rename plus
-# SIGHUP (what logrotate does) starts a new file.
+# SIGUSR1 (what the logrotate entry does) starts a new file without
+# replacing workers; SIGHUP reopens it as well.
 check_logfile() {
     local name=obslog dir=$E2E_RUN/obslog lf
     lf=$dir/registry-file.log
@@ -210,10 +211,15 @@ check_logfile() {
         --data-binary "@$T/slow" "$loc" &
     slow=$!
     sleep 1
+    local master workers_before
+    master=$(e2e_registry_pid "$name")
+    workers_before=$(pgrep -x -P "$master" orp2p-worker | sort | tr '\n' ' ')
     mv "$lf" "$lf.1"
-    kill -HUP "$(e2e_registry_pid "$name")"
-    e2e_check "logfile: SIGHUP -> a new file" e2e_wait_for 10 "new $lf" test -s "$lf"
-    # the replaced workers start after the reopen; poll until one serves us
+    kill -USR1 "$master"
+    e2e_check "logfile: SIGUSR1 -> a new file" e2e_wait_for 10 "new $lf" test -s "$lf"
+    e2e_check "logfile: SIGUSR1 replaced no worker" \
+        test "$(pgrep -x -P "$master" orp2p-worker | sort | tr '\n' ' ')" = "$workers_before"
+    # idle workers reopen before their next line; poll until one serves us
     after_rotate() { curl -s -o /dev/null "$url/v2/?after-rotate" && grep -q 'after-rotate' "$lf"; }
     e2e_check "logfile: requests after the rotation go to the new file" e2e_wait_for 10 "after-rotate line" after_rotate
     e2e_check "logfile: the rotated file gets no new request lines" bash -c "! grep -q 'after-rotate' '$lf.1'"
@@ -221,6 +227,11 @@ check_logfile() {
     e2e_check "logfile: the upload in flight during the rotation logged into the new file" \
         e2e_wait_for 5 "PATCH line in $lf" grep -qE 'PATCH /v2/e2e/obslog/blobs/uploads/[^ ]+ upload 202 in 3000000 ' "$lf"
     e2e_check "logfile: ...and not into the old one" bash -c "! grep -q 'PATCH /v2/e2e/obslog' '$lf.1'"
+    # SIGHUP (a reload) reopens the log too
+    mv "$lf" "$lf.2"
+    kill -HUP "$master"
+    after_reload() { curl -s -o /dev/null "$url/v2/?after-reload" && grep -q 'after-reload' "$lf"; }
+    e2e_check "logfile: SIGHUP -> a new file too" e2e_wait_for 10 "after-reload line" after_reload
     e2e_stop_nginx "$name"
     e2e_stop_registry "$name"
 }
