@@ -105,5 +105,14 @@ typedef int (*kubo_write_cb)(void *ctx, const char *buf, size_t n);
  * through the gateway, with a Range request. KUBO_NOT_FOUND on 404. */
 int kubo_gateway_get(struct kubo *k, const char *cid, uint64_t offset, uint64_t length,
                      kubo_write_cb cb, void *ctx);
+/* The same bytes [offset, offset+length) (length > 0) as a blocking TCP
+ * socket to the gateway, read up to the first body byte: *fd then has
+ * exactly length bytes left to read (splice) before the gateway closes, and
+ * SO_RCVTIMEO/SO_SNDTIMEO set to the stall limit; the caller closes it
+ * (ipfs/gateway_fd.c). Any answer this plain reader does not expect (a
+ * status other than 200/206, no Content-Length, chunked or encoded bodies,
+ * another range, an https gateway) fails with *fd = -1: use
+ * kubo_gateway_get instead, which handles all of that. */
+int kubo_gateway_open(struct kubo *k, const char *cid, uint64_t offset, uint64_t length, int *fd);
 
 #endif

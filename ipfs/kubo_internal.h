@@ -85,6 +85,23 @@ int kubo_ipfs_cat(struct kubo *k, const char *path, struct buf *out);
 /* Link names of the directory at path; caller frees with strv_free. */
 int kubo_ipfs_ls(struct kubo *k, const char *path, char ***names, size_t *n);
 
+/* --- the gateway's response head (gateway_fd.c), pure --- */
+struct kubo_gw_head {
+    int status;
+    int64_t content_length;   /* -1: none */
+    int chunked;              /* a Transfer-Encoding (any): no Content-Length framing */
+    int encoded;              /* a Content-Encoding other than identity */
+    int has_range;            /* a Content-Range "bytes first-last/total" */
+    uint64_t range_first, range_last;
+};
+/* The length of the head in p[0..n) (through the blank line), 0 if the
+ * blank line is not there yet. */
+size_t kubo_gw_head_end(const char *p, size_t n);
+/* Parses a complete head (status line, then fields; names case-insensitive).
+ * -1 for anything malformed or odd: no blank line, bare CR or LF, folded
+ * lines, two Content-Lengths that disagree, a bad Content-Range. */
+int kubo_gw_head_parse(const char *p, size_t n, struct kubo_gw_head *h);
+
 /* --- UnixFS encoding (unixfs.c), pure --- */
 /* Encodes v as a protobuf varint into out (at least 10 bytes); returns the length. */
 size_t unixfs_varint(unsigned char *out, uint64_t v);

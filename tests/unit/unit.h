@@ -20,6 +20,7 @@ Suite *suite_paths(void);
 Suite *suite_metrics(void);
 Suite *suite_store_cache(void);
 Suite *suite_blob_offload(void);
+Suite *suite_gateway_head(void);
 Suite *suite_mfs_lock(void);
 
 #endif
