@@ -61,6 +61,14 @@ struct store_ops {
      * HEAD or a Range GET answers, so neither vouches for bytes that were
      * never checked against their digest; a whole GET verifies in blob_read. */
     int (*blob_verify)(struct store *, const struct store_blob *);
+    /* Optional (NULL: not offered). Bytes [offset, offset+length) of the
+     * blob as a socket positioned at them, for a sender that splices them
+     * on without seeing them: so only for stores that need not hash what
+     * they serve (no blob_verify). *fd is the caller's to close; exactly
+     * length bytes are left to read from it. Anything but STORE_OK is no
+     * verdict on the blob: the caller uses blob_read. */
+    int (*blob_open)(struct store *, const struct store_blob *, uint64_t offset, uint64_t length,
+                     int *fd);
 
     /* Uploads: chunk idx of session id streams from cb into the store. */
     int (*chunk_put)(struct store *, const char *upload_id, unsigned idx,

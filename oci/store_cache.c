@@ -296,6 +296,13 @@ static int store_cache_blob_verify(struct store *s, const struct store_blob *b)
     return in->ops->blob_verify(in, b);
 }
 
+static int store_cache_blob_open(struct store *s, const struct store_blob *b, uint64_t offset,
+                                 uint64_t length, int *fd)
+{
+    struct store *in = store_cache_in(s);
+    return in->ops->blob_open(in, b, offset, length, fd);
+}
+
 static int store_cache_chunk_put(struct store *s, const char *upload_id, unsigned idx,
                                  store_read_cb cb, void *ctx, struct store_chunk *out)
 {
@@ -402,6 +409,7 @@ static const struct store_ops store_cache_ops = {
     .blob_unlink = store_cache_blob_unlink,
     .blob_mount = store_cache_blob_mount,
     .blob_verify = store_cache_blob_verify,
+    .blob_open = store_cache_blob_open,
     .chunk_put = store_cache_chunk_put,
     .chunks_join = store_cache_chunks_join,
     .content_read = store_cache_content_read,
@@ -428,6 +436,8 @@ struct store *store_cache_new(struct store *inner)
     /* optional operations stay optional */
     if (!inner->ops->blob_verify)
         c->ops.blob_verify = NULL;
+    if (!inner->ops->blob_open)
+        c->ops.blob_open = NULL;
     if (!inner->ops->ping)
         c->ops.ping = NULL;
     c->base.ops = &c->ops;

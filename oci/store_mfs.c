@@ -189,6 +189,16 @@ static int store_mfs_blob_read(struct store *s, const struct store_blob *b,
     return STORE_OK;
 }
 
+static int store_mfs_blob_open(struct store *s, const struct store_blob *b, uint64_t offset,
+                               uint64_t length, int *fd)
+{
+    struct store_mfs *m = store_mfs_of(s);
+    int krc = kubo_gateway_open(m->k, b->cid, offset, length, fd);
+    if (krc != KUBO_OK)
+        return store_mfs_kfail(m, krc, "open blob %s", b->cid);
+    return STORE_OK;
+}
+
 /* Only the repository's link goes: the bytes under blobs/ may be linked by
  * other repositories, and deciding that nothing links them any more is
  * garbage collection, which is distribution's business (and not done here). */
@@ -705,6 +715,7 @@ static const char *store_mfs_errmsg(struct store *s)
 static const struct store_ops store_mfs_ops = {
     .blob_stat = store_mfs_blob_stat,
     .blob_read = store_mfs_blob_read,
+    .blob_open = store_mfs_blob_open,
     .blob_unlink = store_mfs_blob_unlink,
     .blob_mount = store_mfs_blob_mount,
     .chunk_put = store_mfs_chunk_put,

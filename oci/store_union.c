@@ -273,6 +273,17 @@ static int union_blob_read(struct store *s, const struct store_blob *b, uint64_t
     return union_rc(u, u->local, u->local->ops->blob_read(u->local, b, offset, length, cb, ctx));
 }
 
+/* Optional in local: without it, no verdict (the caller reads instead). */
+static int union_blob_open(struct store *s, const struct store_blob *b, uint64_t offset, uint64_t length,
+                           int *fd)
+{
+    struct store_union *u = union_of(s);
+    *fd = -1;
+    if (!u->local->ops->blob_open)
+        return STORE_ERROR;
+    return union_rc(u, u->local, u->local->ops->blob_open(u->local, b, offset, length, fd));
+}
+
 static int union_tag_resolve(struct store *s, const char *name, const char *tag, struct digest *out)
 {
     struct store_union *u = union_of(s);
@@ -519,6 +530,7 @@ static const char *union_errmsg(struct store *s)
 static const struct store_ops union_ops = {
     .blob_stat = union_blob_stat,
     .blob_read = union_blob_read,
+    .blob_open = union_blob_open,
     .blob_unlink = union_blob_unlink,
     .blob_mount = union_blob_mount,
     .chunk_put = union_chunk_put,
