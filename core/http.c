@@ -209,6 +209,25 @@ int resp_write(struct response *r, const void *p, size_t n)
     return resp_io_write(r, p, n);
 }
 
+int resp_can_splice(const struct response *r)
+{
+    return r->io->splice_from && !r->head_only && !r->aborted;
+}
+
+int resp_splice(struct response *r, int fd, uint64_t n)
+{
+    if (!resp_can_splice(r))
+        return 1;
+    if (resp_send_head(r) < 0)
+        return -1;
+    uint64_t sent = 0;
+    int rc = r->io->splice_from(r->io_ctx, fd, n, &sent);
+    r->body_bytes += sent;
+    if (rc < 0)
+        r->aborted = 1;
+    return rc;
+}
+
 int resp_finish(struct response *r)
 {
     return resp_send_head(r);

@@ -23,6 +23,13 @@ struct http_io {
     /* Make the edge drop the connection without ending the response cleanly
      * (so a client never mistakes a truncated body for a complete one). */
     void (*abort)(void *io);
+    /* Optional (NULL: not offered). n body bytes moved from fd (a socket
+     * with at least n bytes still to come) to the client without a copy
+     * through user space; *sent gets how many reached the front server.
+     * 0 ok; 1 failed with nothing of it sent (the output is as it was: the
+     * caller may send the bytes another way); -1 failed partway: the edge
+     * has dropped the response. */
+    int (*splice_from)(void *io, int fd, uint64_t n, uint64_t *sent);
 };
 
 struct request {
@@ -65,6 +72,12 @@ void resp_header(struct response *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Sends the head if not yet sent, then n body bytes. 0 ok, -1 client gone. */
 int resp_write(struct response *r, const void *p, size_t n);
+/* Whether resp_splice can be tried: the edge offers it and a body is due. */
+int resp_can_splice(const struct response *r);
+/* Sends the head if not yet sent, then n body bytes spliced from fd (see
+ * http_io.splice_from). 0 ok; 1 nothing of the body went out (send it with
+ * resp_write instead); -1 the response failed partway and is aborted. */
+int resp_splice(struct response *r, int fd, uint64_t n);
 /* Sends the head if not yet sent (a bodiless or fully written response). */
 int resp_finish(struct response *r);
 /* Error response with the spec's JSON body. detail may be NULL.

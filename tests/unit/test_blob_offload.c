@@ -3,11 +3,15 @@
  * blob_redirect a 307 to the template; HEAD, an unsatisfiable Range, empty
  * blobs and blobs without a CID still stream through the worker; a store
  * that does not vouch for its bytes verifies before they are handed off.
+ * The zero-copy path (store blob_open + edge splice_from): taken for GETs
+ * when both sides offer it and the store need not hash, left for the
+ * streaming path when nothing went out, never retried after a partial send.
  * A fake store stands in for Kubo (these are answers about one blob, no
  * bytes need to exist), a fake edge collects what would go to FastCGI. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "tests/unit/unit.h"
 #include "core/http.h"
 #include "core/registry.h"
@@ -23,6 +27,8 @@ struct off_store {
     const char *cid;     /* "" = a backend that cannot name the content */
     uint64_t size;
     int reads, verifies, verify_fail;
+    int opens, open_fail;
+    uint64_t open_off, open_len;
 };
 
 static int off_blob_stat(struct store *s, const char *name, const struct digest *d, struct store_blob *out)
@@ -60,6 +66,34 @@ static const char *off_errmsg(struct store *s)
     return "fake: the bytes do not hash to their name";
 }
 
+/* The zero-copy path: a pipe holding the asked bytes stands in for the
+ * gateway's socket. */
+static int off_blob_open(struct store *s, const struct store_blob *b, uint64_t off, uint64_t len,
+                         int *fd)
+{
+    struct off_store *f = s->impl;
+    int p[2];
+    (void)b;
+    f->opens++;
+    f->open_off = off;
+    f->open_len = len;
+    if (f->open_fail || pipe(p) < 0)
+        return STORE_ERROR;
+    ck_assert_int_eq(write(p[1], "foo" + off, (size_t)len), (ssize_t)len);
+    close(p[1]);
+    *fd = p[0];
+    return STORE_OK;
+}
+
+static const struct store_ops off_ops_open = {
+    .blob_stat = off_blob_stat, .blob_read = off_blob_read, .blob_open = off_blob_open,
+    .errmsg = off_errmsg,
+};
+static const struct store_ops off_ops_open_verify = {
+    .blob_stat = off_blob_stat, .blob_read = off_blob_read, .blob_open = off_blob_open,
+    .blob_verify = off_blob_verify, .errmsg = off_errmsg,
+};
+
 static const struct store_ops off_ops = {
     .blob_stat = off_blob_stat, .blob_read = off_blob_read, .errmsg = off_errmsg,
 };
@@ -96,7 +130,34 @@ static void off_abort(void *ctx)
     (void)ctx;
 }
 
-static const struct http_io off_edge = { off_param, off_read, off_write, off_abort };
+static const struct http_io off_edge = {
+    .param = off_param, .read = off_read, .write = off_write, .abort = off_abort,
+};
+
+/* What the fake splice answers: 0 sent, 1 nothing sent, -1 failed partway. */
+static int off_splice_rc;
+static int off_splices;
+
+static int off_splice_from(void *ctx, int fd, uint64_t n, uint64_t *sent)
+{
+    struct off_io *io = ctx;
+    char b[16];
+    off_splices++;
+    *sent = 0;
+    if (off_splice_rc == 1)
+        return 1;
+    ssize_t r = read(fd, b, n < sizeof b ? (size_t)n : sizeof b);
+    ck_assert_int_eq(r, (ssize_t)n);
+    buf_append(&io->out, b, (size_t)r);
+    *sent = (uint64_t)r;
+    return off_splice_rc;
+}
+
+static const struct http_io off_edge_splice = {
+    .param = off_param, .read = off_read, .write = off_write, .abort = off_abort,
+    .splice_from = off_splice_from,
+};
+static const struct http_io *off_edge_ops = &off_edge;
 
 static struct off_store fake;
 
@@ -115,8 +176,8 @@ static char *off_run(const char *method, const char *range, const char *accel, c
     fake.base.impl = &fake;
     buf_init(&io.out, 1 << 16);
     registry_init(&reg, &opts, &fake.base);
-    ck_assert_int_eq(req_init(&req, method, "/v2/repo/blobs/" OFF_DIGEST, NULL, &off_edge, &io), 0);
-    resp_init(&resp, &off_edge, &io);
+    ck_assert_int_eq(req_init(&req, method, "/v2/repo/blobs/" OFF_DIGEST, NULL, off_edge_ops, &io), 0);
+    resp_init(&resp, off_edge_ops, &io);
     registry_handle(&reg, &req, &resp);
     req_free(&req);
     resp_free(&resp);
@@ -126,6 +187,9 @@ static char *off_run(const char *method, const char *range, const char *accel, c
 
 static void setup(void)
 {
+    off_edge_ops = &off_edge;
+    off_splice_rc = 0;
+    off_splices = 0;
     memset(&fake, 0, sizeof fake);
     fake.cid = OFF_CID;
     fake.size = 3;
@@ -210,6 +274,77 @@ START_TEST(offload_verifies_untrusted)
 }
 END_TEST
 
+/* A store that can hand over a socket and an edge that can splice: the
+ * bytes take that path, the store's reader is not called. */
+START_TEST(splice_used)
+{
+    off_edge_ops = &off_edge_splice;
+    char *out = off_run("GET", NULL, NULL, NULL, &off_ops_open);
+    ck_assert_ptr_nonnull(strstr(out, "Status: 200"));
+    ck_assert_ptr_nonnull(strstr(out, "Content-Length: 3\r\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\r\n\r\nfoo"));
+    ck_assert_int_eq(fake.opens, 1);
+    ck_assert_int_eq(off_splices, 1);
+    ck_assert_int_eq(fake.reads, 0);
+    free(out);
+    /* a Range: the store is asked for exactly those bytes */
+    out = off_run("GET", "bytes=1-2", NULL, NULL, &off_ops_open);
+    ck_assert_ptr_nonnull(strstr(out, "Status: 206"));
+    ck_assert_ptr_nonnull(strstr(out, "\r\n\r\noo"));
+    ck_assert_uint_eq(fake.open_off, 1);
+    ck_assert_uint_eq(fake.open_len, 2);
+    ck_assert_int_eq(fake.reads, 0);
+    free(out);
+}
+END_TEST
+
+/* Nothing sent, or no socket: the bytes stream as before, once. */
+START_TEST(splice_falls_back)
+{
+    off_edge_ops = &off_edge_splice;
+    off_splice_rc = 1;
+    char *out = off_run("GET", NULL, NULL, NULL, &off_ops_open);
+    ck_assert_ptr_nonnull(strstr(out, "Status: 200"));
+    ck_assert_ptr_nonnull(strstr(out, "\r\n\r\nfoo"));
+    ck_assert_ptr_null(strstr(out, "foofoo"));
+    ck_assert_int_eq(fake.reads, 1);
+    free(out);
+    off_splice_rc = 0;
+    fake.open_fail = 1;
+    out = off_run("GET", NULL, NULL, NULL, &off_ops_open);
+    ck_assert_ptr_nonnull(strstr(out, "\r\n\r\nfoo"));
+    ck_assert_int_eq(fake.reads, 2);
+    free(out);
+    /* failed partway: the edge dropped the response; no second try */
+    fake.open_fail = 0;
+    fake.reads = 0;
+    off_splice_rc = -1;
+    out = off_run("GET", NULL, NULL, NULL, &off_ops_open);
+    ck_assert_int_eq(fake.reads, 0);
+    free(out);
+}
+END_TEST
+
+/* Never for a HEAD, an edge that cannot splice, or a store that must hash
+ * what it serves. */
+START_TEST(splice_not_used)
+{
+    off_edge_ops = &off_edge_splice;
+    char *out = off_run("HEAD", NULL, NULL, NULL, &off_ops_open);
+    ck_assert_int_eq(fake.opens, 0);
+    free(out);
+    out = off_run("GET", NULL, NULL, NULL, &off_ops_open_verify);
+    ck_assert_int_eq(fake.opens, 0);
+    ck_assert_int_eq(fake.reads, 1);
+    free(out);
+    off_edge_ops = &off_edge;
+    out = off_run("GET", NULL, NULL, NULL, &off_ops_open);
+    ck_assert_int_eq(fake.opens, 0);
+    ck_assert_int_eq(fake.reads, 2);
+    free(out);
+}
+END_TEST
+
 Suite *suite_blob_offload(void)
 {
     Suite *s = suite_create("blob_offload");
@@ -219,6 +354,9 @@ Suite *suite_blob_offload(void)
     tcase_add_test(tc, offload_redirect);
     tcase_add_test(tc, offload_stays_with_worker);
     tcase_add_test(tc, offload_verifies_untrusted);
+    tcase_add_test(tc, splice_used);
+    tcase_add_test(tc, splice_falls_back);
+    tcase_add_test(tc, splice_not_used);
     suite_add_tcase(s, tc);
     return s;
 }

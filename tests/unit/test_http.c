@@ -59,7 +59,9 @@ static void fake_abort(void *ctx)
     ((struct fake_io *)ctx)->aborted++;
 }
 
-static const struct http_io fake_ops = { fake_param, fake_read, fake_write, fake_abort };
+static const struct http_io fake_ops = {
+    .param = fake_param, .read = fake_read, .write = fake_write, .abort = fake_abort,
+};
 
 static void fake_init(struct fake_io *f, const char *body)
 {
