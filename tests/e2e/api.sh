@@ -205,6 +205,15 @@ kubo_503() {
     api_req GET "/v2/$REPO/blobs/sha256:$LAYER"
     api_expect "GET blob with Kubo stopped" 503
 }
+# A blob of many FastCGI records and pipe loads (the worker's zero-copy path).
+t_blob_bytes() {
+    echo "-- blob bytes through nginx (whole, Range, HEAD)"
+    head -c $((48 * 1048576 + 4321)) /dev/urandom >"$T/big.bin"
+    push_blob "$T/big.bin"
+    api_expect "POST ?digest= 48 MiB blob" 201
+    e2e_blob_bytes "$STACK" "$REPO" "sha256:$(sha256_of "$T/big.bin")" "$T/big.bin"
+}
+
 manifest_ok() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/v2/$REPO/manifests/v1")" = 200 ]; }
 
 t_kubo_down() {
@@ -231,6 +240,7 @@ main() {
     t_layout
     t_bad_manifests
     t_query
+    t_blob_bytes
     t_kubo_down
     e2e_check "every response carried Docker-Distribution-API-Version: registry/2.0 ($NO_API_VERSION without)" [ "$NO_API_VERSION" = 0 ]
     rm -rf "$T"

@@ -100,6 +100,7 @@ fr_front() {
     rt_roundtrip "big-$stack" "$FR_BIG" v1 "$stack" && ok_rt=PASS
     FR_CHUNKED=""
     fr_chunked_upload "$stack" "e2e/chunked-$stack" "$(rt_blob "$FR_BIG" "$FR_BIG_LAYER")" "$FR_BIG_LAYER" && ok_ch=PASS
+    e2e_blob_bytes "$stack" "e2e/chunked-$stack" "$FR_BIG_LAYER" "$(rt_blob "$FR_BIG" "$FR_BIG_LAYER")"
     fr_raw_uri "$stack"
     fr_note "$label"
     fr_note "  conformance 1.1: $(fr_conf_result "$stack-1.1")"

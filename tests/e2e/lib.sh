@@ -203,6 +203,32 @@ e2e_start_stack() {
     e2e_log "stack $name: $(e2e_url "$name") (registry pid $(e2e_registry_pid "$name"), mfsroot $(e2e_mfsroot "$name"))"
 }
 
+# e2e_blob_bytes STACK REPO DIGEST FILE: blob DIGEST (FILE's bytes) as
+# clients get it through STACK's front: a whole GET, a Range across many
+# FastCGI records and a 10-byte Range at an odd offset must be FILE's bytes
+# (sha256), a HEAD its size. In storage mode these GETs take the worker's
+# zero-copy path (Kubo's socket spliced into the FastCGI connection), so the
+# registry's log must not say it fell back to streaming them.
+e2e_blob_bytes() {
+    local stack=$1 repo=$2 dg=$3 file=$4 url size off len want got
+    url=$(e2e_url "$stack")/v2/$repo/blobs/$dg
+    size=$(stat -c %s "$file")
+    got=$(curl -sf "$url" | sha256sum | cut -d' ' -f1)
+    e2e_check "$stack: blob GET, $size bytes: they hash to the digest" [ "sha256:$got" = "$dg" ]
+    off=$((size / 3 + 7)) len=$((size / 3))
+    want=$(tail -c +$((off + 1)) "$file" | head -c "$len" | sha256sum | cut -d' ' -f1)
+    got=$(curl -sf -H "Range: bytes=$off-$((off + len - 1))" "$url" | sha256sum | cut -d' ' -f1)
+    e2e_check "$stack: blob Range GET, $len bytes at $off: the file's bytes (sha256)" [ "$got" = "$want" ]
+    off=$((size - 12345)) len=10
+    want=$(tail -c +$((off + 1)) "$file" | head -c "$len" | sha256sum | cut -d' ' -f1)
+    got=$(curl -sf -H "Range: bytes=$off-$((off + len - 1))" "$url" | sha256sum | cut -d' ' -f1)
+    e2e_check "$stack: blob Range GET, $len bytes at $off: the file's bytes (sha256)" [ "$got" = "$want" ]
+    got=$(curl -sfI "$url" | tr -d '\r' | sed -n 's/^[Cc]ontent-[Ll]ength: *//p')
+    e2e_check "$stack: blob HEAD says $size bytes ($got)" [ "$got" = "$size" ]
+    e2e_check "$stack: the blob GETs took the zero-copy path (no 'streaming it instead' in the log)" \
+        sh -c "! grep -h 'blob $dg: .*streaming it instead' '$E2E_RUN/$stack'/*.log"
+}
+
 # The configurations the suites share: "default" is the registry with its
 # defaults; "sparse" accepts manifests whose descriptors are missing.
 e2e_stack_config() {
