@@ -9,6 +9,7 @@
 #   deps_go                make sure a Go toolchain >= 1.24 is on PATH
 #   deps_kubo              sets IPFS_BIN to a Kubo v0.43.1 binary
 #   deps_conformance       sets CONFORMANCE_BIN to the OCI conformance binary
+#   deps_clients           sets CRANE_BIN, ORAS_BIN, REGCTL_BIN (pinned clients)
 #   deps_autogen           runs ./autogen.sh when configure is missing or stale
 #   deps_build NAME [ARGS] configure+make out of tree; sets BUILD_DIR
 
@@ -17,6 +18,9 @@ OCI_P2P_CACHE=${OCI_P2P_CACHE:-$HOME/.cache/oci-registry-p2p}
 KUBO_VERSION=0.43.1
 CONFORMANCE_VERSION=v0.0.0-20260831232431-97274622c111
 DISTRIBUTION_VERSION=${DISTRIBUTION_VERSION:-v3.1.1}
+CRANE_VERSION=v0.22.1
+ORAS_VERSION=v1.3.6
+REGCTL_VERSION=v0.11.7
 
 deps_log() { printf '[deps] %s\n' "$*" >&2; }
 deps_die() { printf '[deps] error: %s\n' "$*" >&2; return 1; }
@@ -148,6 +152,20 @@ deps_distribution() {
     deps_go_tool "distribution-$DISTRIBUTION_VERSION" registry \
         "github.com/distribution/distribution/v3/cmd/registry@$DISTRIBUTION_VERSION" || return 1
     export DISTRIBUTION_BIN
+}
+
+# The registry clients other than skopeo that users point at us (crane, oras,
+# regctl), pinned, for tests/e2e/clients.sh. Sets CRANE_BIN, ORAS_BIN, REGCTL_BIN.
+deps_clients() {
+    CRANE_BIN="$OCI_P2P_CACHE/bin/crane-$CRANE_VERSION/crane"
+    ORAS_BIN="$OCI_P2P_CACHE/bin/oras-$ORAS_VERSION/oras"
+    REGCTL_BIN="$OCI_P2P_CACHE/bin/regctl-$REGCTL_VERSION/regctl"
+    deps_go_tool "crane-$CRANE_VERSION" crane \
+        "github.com/google/go-containerregistry/cmd/crane@$CRANE_VERSION" || return 1
+    deps_go_tool "oras-$ORAS_VERSION" oras "oras.land/oras/cmd/oras@$ORAS_VERSION" || return 1
+    deps_go_tool "regctl-$REGCTL_VERSION" regctl \
+        "github.com/regclient/regclient/cmd/regctl@$REGCTL_VERSION" || return 1
+    export CRANE_BIN ORAS_BIN REGCTL_BIN
 }
 
 # configure is generated, not committed: regenerate it when it is missing or
