@@ -174,6 +174,7 @@ void h_store_fail(struct registry *reg, struct response *resp, int rc,
 
     switch (rc) {
     case STORE_NOT_FOUND:
+        log_debug("%s: not found: %s", what, msg);
         resp_error(resp, not_found, oci_err_default_message(not_found), NULL);
         return;
     case STORE_UNAVAILABLE:
