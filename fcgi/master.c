@@ -39,6 +39,11 @@
 /* Stop signals are repeated this often: cheap insurance for a worker that
  * somehow missed the first one. */
 #define MASTER_RESEND_MS 1000
+/* How long a new master waits for the processes of a master that died
+ * (SIGKILL, OOM) to finish the requests they were serving: they inherited
+ * the statedir lock, and each stops once its request is done. */
+#define MASTER_ORPHAN_WAIT_S 300
+#define MASTER_ORPHAN_POLL_MS 100
 
 struct master_child {
     pid_t pid;
@@ -130,6 +135,40 @@ static long master_lock_owner(int fd)
     return (long)v;
 }
 
+/* The master recorded in the lock file no longer exists (pid reuse makes
+ * this answer "alive" at worst, and then we refuse as before). */
+static int master_owner_gone(long owner)
+{
+    return owner > 0 && kill((pid_t)owner, 0) < 0 && errno == ESRCH;
+}
+
+/* The lock's owner is dead but its workers (or publisher), which inherited
+ * the lock, are still finishing requests: PR_SET_PDEATHSIG made them drain,
+ * so they exit on their own. Refusing would make a restart right after a
+ * crash fail for as long as the longest upload in flight; starting beside
+ * them would mean two pools (and two publishers) on one statedir. So wait,
+ * bounded. 0 once locked, -1 with errno set (EWOULDBLOCK: still held). */
+static int master_wait_orphans(int fd, long owner, const char *statedir)
+{
+    long long start = master_now_ms();
+    log_warn("master: statedir %s: its master (pid %ld) is gone, but processes it started still "
+             "hold it (requests in flight when it died); waiting up to %d s for them to finish",
+             statedir, owner, MASTER_ORPHAN_WAIT_S);
+    while (master_now_ms() - start < MASTER_ORPHAN_WAIT_S * 1000LL) {
+        struct timespec ts = { 0, MASTER_ORPHAN_POLL_MS * 1000000L };
+        nanosleep(&ts, NULL);
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            log_info("master: statedir %s: free after %.1f s", statedir,
+                     (double)(master_now_ms() - start) / 1000.0);
+            return 0;
+        }
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            return -1;
+    }
+    errno = EWOULDBLOCK;
+    return -1;
+}
+
 int master_lock_statedir(const char *statedir, char **err)
 {
     *err = NULL;
@@ -142,19 +181,24 @@ int master_lock_statedir(const char *statedir, char **err)
         free(path);
         return -1;
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        if (errno == EWOULDBLOCK) {
+    int e = flock(fd, LOCK_EX | LOCK_NB) == 0 ? 0 : errno;
+    long owner = e == EWOULDBLOCK ? master_lock_owner(fd) : -1;
+    if (e == EWOULDBLOCK && master_owner_gone(owner))
+        e = master_wait_orphans(fd, owner, statedir) == 0 ? 0 : errno;
+    if (e != 0) {
+        if (e == EWOULDBLOCK && master_owner_gone(owner))
+            *err = xasprintf("statedir %s: master pid %ld is gone, but processes it started still "
+                             "hold it after %d s (requests in flight when it died); stop them or "
+                             "start again later", statedir, owner, MASTER_ORPHAN_WAIT_S);
+        else if (e == EWOULDBLOCK && owner > 0)
             /* lighttpd bin-path (max-procs) and spawn-fcgi -F start several
              * copies: two masters would mean two publishers on one key. */
-            long owner = master_lock_owner(fd);
-            if (owner > 0)
-                *err = xasprintf("another oci-registry-p2p master (pid %ld) owns statedir %s",
-                                 owner, statedir);
-            else
-                *err = xasprintf("another oci-registry-p2p master owns statedir %s", statedir);
-        } else {
-            *err = xasprintf("statedir %s: flock %s: %s", statedir, path, strerror(errno));
-        }
+            *err = xasprintf("another oci-registry-p2p master (pid %ld) owns statedir %s",
+                             owner, statedir);
+        else if (e == EWOULDBLOCK)
+            *err = xasprintf("another oci-registry-p2p master owns statedir %s", statedir);
+        else
+            *err = xasprintf("statedir %s: flock %s: %s", statedir, path, strerror(e));
         close(fd);
         free(path);
         return -1;

@@ -9,7 +9,10 @@
  * takes an exclusive flock on it and writes our pid there. Returns the fd
  * (close-on-exec; workers inherit it across fork, so the statedir stays
  * owned until the last of our processes is gone) or -1 with *err (caller
- * frees): "another oci-registry-p2p master (pid N) owns statedir DIR". */
+ * frees): "another oci-registry-p2p master (pid N) owns statedir DIR".
+ * When the pid in the lock file is dead (the master was SIGKILLed), the
+ * holders are its workers finishing their requests: it waits for them,
+ * logging why, for at most 300 s. */
 int master_lock_statedir(const char *statedir, char **err);
 
 /* Runs the master until a drain completes. Takes c over (frees it; c->file

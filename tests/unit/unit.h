@@ -22,5 +22,6 @@ Suite *suite_store_cache(void);
 Suite *suite_blob_offload(void);
 Suite *suite_gateway_head(void);
 Suite *suite_mfs_lock(void);
+Suite *suite_master_lock(void);
 
 #endif
