@@ -1,5 +1,7 @@
 /* errors: the distribution spec's error codes, their HTTP statuses and
  * default messages (the spec's table; statuses as distribution answers them). */
+#define _GNU_SOURCE 1   /* strcasestr under -std=c11 */
+#include <string.h>
 #include "core/errors.h"
 
 static const struct {
@@ -30,6 +32,8 @@ static const struct {
     [OCI_TOO_LARGE] = { "SIZE_INVALID", 413, "content too large" },
     [OCI_NOT_FOUND] = { "NOT_FOUND", 404, "not found" },
     [OCI_METHOD] = { "UNSUPPORTED", 405, "method not allowed" },
+    /* the spec has no code for it; 507 Insufficient Storage says what to fix */
+    [OCI_NO_SPACE] = { "UNKNOWN", 507, "the registry's storage is full" },
 };
 
 const char *oci_err_code(enum oci_err e)
@@ -45,4 +49,9 @@ int oci_err_status(enum oci_err e)
 const char *oci_err_default_message(enum oci_err e)
 {
     return (unsigned)e < OCI_ERR_COUNT ? oci_errors[e].message : "unknown error";
+}
+
+int oci_msg_no_space(const char *msg)
+{
+    return msg && (strcasestr(msg, "no space left on device") || strcasestr(msg, "disk quota exceeded"));
 }

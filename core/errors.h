@@ -23,11 +23,17 @@ enum oci_err {
     OCI_TOO_LARGE,          /* 413 (code SIZE_INVALID in the body) */
     OCI_NOT_FOUND,          /* 404 for a path that is no endpoint (code NOT_FOUND) */
     OCI_METHOD,             /* 405 (code UNSUPPORTED) */
+    OCI_NO_SPACE,           /* 507: a disk the registry writes to is full (code UNKNOWN) */
     OCI_ERR_COUNT
 };
 
 const char *oci_err_code(enum oci_err e);     /* "BLOB_UNKNOWN", ... */
 int oci_err_status(enum oci_err e);           /* 404, 400, ... */
 const char *oci_err_default_message(enum oci_err e);
+
+/* Does an error message (errno text, or one passed on from the IPFS node)
+ * say that a disk is full? ENOSPC and EDQUOT, in the words strerror and Go
+ * use for them. */
+int oci_msg_no_space(const char *msg);
 
 #endif

@@ -194,7 +194,10 @@ void h_store_fail(struct registry *reg, struct response *resp, int rc,
         return;
     default:
         log_error("%s: %s", what, msg);
-        resp_error(resp, OCI_INTERNAL, "storage error", msg);
+        if (oci_msg_no_space(msg))
+            resp_error(resp, OCI_NO_SPACE, "the IPFS node behind this registry is out of disk space", msg);
+        else
+            resp_error(resp, OCI_INTERNAL, "storage error", msg);
         return;
     }
 }

@@ -23,5 +23,6 @@ Suite *suite_blob_offload(void);
 Suite *suite_gateway_head(void);
 Suite *suite_mfs_lock(void);
 Suite *suite_master_lock(void);
+Suite *suite_errors(void);
 
 #endif
