@@ -6,6 +6,7 @@
  * so completing an upload never re-reads the bytes (unless the client names a
  * digest algorithm other than the one the session hashed with). Session state
  * lives in statedir (core/upload.c), so any worker can take the next request. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -51,6 +52,17 @@ static void forget(struct registry *reg, struct upload *u)
     upload_remove(u);
 }
 
+/* A session file in statedir could not be made, read or saved (errno e):
+ * says why, 507 when the disk is full (nothing to retry until space is
+ * freed), else 500. The session on disk is as it was before the request. */
+static void state_fail(struct registry *reg, struct response *resp, const char *what,
+                       const char *id, int e)
+{
+    log_error("upload %s: %s in %s/uploads: %s", id ? id : "(new)", what, reg->opts.statedir,
+              strerror(e));
+    resp_error(resp, e == ENOSPC || e == EDQUOT ? OCI_NO_SPACE : OCI_INTERNAL, what, strerror(e));
+}
+
 static void session_headers(struct response *resp, const struct upload *u)
 {
     resp_header(resp, "Location", "/v2/%s/blobs/uploads/%s", u->name, u->id);
@@ -86,8 +98,7 @@ static int session_open(struct registry *reg, struct response *resp, const struc
         return -1;
     }
     if (rc != UPLOAD_OK) {
-        log_error("upload %s: cannot load session from %s/uploads", rt->ref, reg->opts.statedir);
-        resp_error(resp, OCI_INTERNAL, "cannot load upload session", NULL);
+        state_fail(reg, resp, "cannot load upload session", rt->ref, errno);
         return -1;
     }
     if (strcmp(u->name, rt->name) != 0) {
@@ -207,8 +218,7 @@ static int append_body(struct registry *reg, struct request *req, struct respons
     u->offset += c.size;
     upload_add_chunk(u, &c);
     if (upload_save(u) < 0) {
-        log_error("upload %s: cannot save session in %s/uploads", u->id, reg->opts.statedir);
-        resp_error(resp, OCI_INTERNAL, "cannot save upload session", NULL);
+        state_fail(reg, resp, "cannot save upload session", u->id, errno);
         return -1;
     }
     return 0;
@@ -329,8 +339,7 @@ void h_upload_post(struct registry *reg, struct request *req, struct response *r
         goto out;
     }
     if (upload_create(reg->opts.statedir, rt->name, a, &u) != UPLOAD_OK) {
-        log_error("cannot create an upload session in %s/uploads", reg->opts.statedir);
-        resp_error(resp, OCI_INTERNAL, "cannot create upload session", NULL);
+        state_fail(reg, resp, "cannot create upload session", NULL, errno);
         goto out;
     }
     metrics_upload_started();
