@@ -1,0 +1,500 @@
+#!/usr/bin/env bash
+# faults.sh: real faults against a real stack, and what the clients see.
+# The rule: bad input gets a clear error and changes nothing; every byte
+# stored is verified against its digest; a fault loses nothing that was
+# acknowledged. On a Kubo node of its own (the shared one is left alone):
+#
+#   Kubo, repository on a 40 MiB tmpfs  <-  kubo_fault_proxy.py (RPC)  <-
+#     registry (statedir on a 4 MiB tmpfs) under spawn-fcgi  <-  nginx
+#
+#   1. Kubo's disk full: a 64 MiB layer (skopeo, and a streamed chunked
+#      PATCH) gets 507 naming "no space left on device"; the session keeps
+#      its offset; the image pushed before still pulls; after `repo gc` and
+#      a bigger filesystem the same pushes succeed, bytes verified.
+#   2. statedir full: a new session and a PATCH get 507 naming the cause;
+#      the session keeps its offset; once freed the PATCH and PUT succeed.
+#   3. Kubo SIGKILLed in the middle of a PATCH (mid-body), of a final PUT
+#      (before the blob's data is in place, and between the data and the
+#      repository's link), of a manifest PUT (before the tag), and of a blob
+#      GET (mid-stream): 503 JSON (a short body for the GET), nothing
+#      half-visible, and after Kubo is back the same master serves and the
+#      retried push succeeds.
+#   4. A worker SIGKILLed in the middle of a PATCH (the session keeps the
+#      offset of its last acknowledged chunk, and completes with the right
+#      digest), of a final PUT and of a manifest PUT (held by the proxy just
+#      before the link or tag is written, and just after): the state is the
+#      old one or the new one, and the registry's answers are Kubo's.
+#   5. The master SIGKILLed with a PATCH in flight, then started again at
+#      once: it waits for the orphaned worker (which finishes its request),
+#      then serves the same data.
+#
+# The exact points in 3 and 4 come from kubo_fault_proxy.py, which kills
+# Kubo or holds the call when a given RPC request line goes by. tmpfs
+# mounts need root (CI runs as root): if mounting fails the suite FAILS.
+# Every mount is undone on exit. Numbers go to $E2E_ARTIFACTS/faults.txt.
+set -u
+E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=lib.sh
+. "$E2E_ROOT/tests/e2e/lib.sh"
+
+KUBO_FS_MB=40                  # smaller than the big layer
+BIG=$((64 * 1024 * 1024))      # the layer that does not fit
+MB=$((1024 * 1024))
+MT_OCI=application/vnd.oci.image.manifest.v1+json
+
+e2e_init_run
+F=$(mktemp -d "$E2E_RUN/faults.XXXX")
+CTL=$F/ctl
+REPORT=$E2E_ARTIFACTS/faults.txt
+: >"$REPORT"
+report() { printf '%s\n' "$*" | tee -a "$REPORT"; }
+mkdir -p "$CTL" "$F/data"
+
+# Two lib.sh namespaces: k = our Kubo node, r = the registry, whose
+# "Kubo RPC port" is the proxy's.
+k() { E2E_RUN=$F "$@"; }
+r() { E2E_RUN=$F/r "$@"; }
+STACK=faults
+ROOTDIR=$(e2e_mfsroot "$STACK")
+REPOS=$ROOTDIR/docker/registry/v2/repositories
+
+# ------------------------------------------------------------ mounts
+fmount() { # fmount DIR SIZE
+    mkdir -p "$1" && mount -t tmpfs -o "size=$2,mode=0755" tmpfs "$1" && echo "$1" >>"$F/mounts"
+}
+faults_teardown() {
+    local m
+    r e2e_stop_nginx "$STACK"
+    r e2e_stop_registry "$STACK"
+    e2e_stop_pid "$F/proxy.pid" 5
+    k e2e_stop_kubo
+    mkdir -p "$E2E_ARTIFACTS/logs/faults"
+    cp "$F"/r/"$STACK"/*.log "$F"/r/"$STACK"/nginx/*.log "$F"/kubo/*.log "$CTL"/*.log \
+        "$E2E_ARTIFACTS/logs/faults/" 2>/dev/null
+    # orphaned workers of the killed master may still be finishing
+    for m in $(tac "$F/mounts" 2>/dev/null); do
+        umount "$m" 2>/dev/null || { sleep 1; umount "$m"; } || umount -l "$m"
+    done
+    [ "${E2E_KEEP:-0}" = 1 ] || rm -rf "$F"
+    [ "$E2E_OWNER" = 1 ] && e2e_teardown
+}
+trap faults_teardown EXIT
+trap 'exit 130' INT TERM
+
+# --------------------------------------------------------------- data
+# mk_layout DIR BYTES KEY: one uncompressed tar layer of BYTES
+# incompressible bytes; prints the layer's digest.
+mk_layout() {
+    local img=$1 size=$2 key=$3 tmp=$1.tmp layer config manifest lsize csize msize
+    rm -rf "$img" "$tmp" && mkdir -p "$img/blobs/sha256" "$tmp" || return 1
+    put() { local d; d=$(sha256sum "$1" | cut -d' ' -f1) && mv "$1" "$img/blobs/sha256/$d" && echo "sha256:$d"; }
+    openssl enc -aes-128-ctr -nosalt -pass "pass:$key" -pbkdf2 -in /dev/zero 2>/dev/null | head -c "$size" >"$tmp/data.bin"
+    tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$tmp" -cf "$tmp/layer.tar" data.bin || return 1
+    lsize=$(stat -c %s "$tmp/layer.tar")
+    layer=$(put "$tmp/layer.tar") || return 1
+    printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["%s"]}}' "$layer" >"$tmp/config.json"
+    csize=$(stat -c %s "$tmp/config.json")
+    config=$(put "$tmp/config.json") || return 1
+    printf '{"schemaVersion":2,"mediaType":"%s","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%s}]}' \
+        "$MT_OCI" "$config" "$csize" "$layer" "$lsize" >"$tmp/manifest.json"
+    msize=$(stat -c %s "$tmp/manifest.json")
+    manifest=$(put "$tmp/manifest.json") || return 1
+    printf '{"schemaVersion":2,"manifests":[{"mediaType":"%s","digest":"%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"v1"}}]}' \
+        "$MT_OCI" "$manifest" "$msize" >"$img/index.json"
+    printf '{"imageLayoutVersion":"1.0.0"}' >"$img/oci-layout"
+    rm -rf "$tmp"
+    echo "$layer"
+}
+rnd() { openssl enc -aes-128-ctr -nosalt -pass "pass:$2" -pbkdf2 -in /dev/zero 2>/dev/null | head -c "$3" >"$1"; }
+sha() { echo "sha256:$(cat "$@" | sha256sum | cut -c1-64)"; }
+
+# -------------------------------------------------------------- HTTP
+URL=
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+# upload_start REPO: prints the session's path
+upload_start() {
+    curl -s -D - -o /dev/null -X POST "$URL/v2/$1/blobs/uploads/" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p'
+}
+# upload_range LOC: the Range a GET on the session reports ("-" if none)
+upload_range() {
+    local h
+    h=$(curl -s -D - -o /dev/null "$URL$1" | tr -d '\r')
+    printf '%s' "$h" | head -n1 | grep -q ' 204' || { echo "-"; return; }
+    printf '%s\n' "$h" | sed -n 's/^[Rr]ange: //p'
+}
+range_of() { echo "0-$(($1 - 1))"; }   # range_of BYTES
+# patch LOC FILE [CURL OPTS...]: a chunked PATCH (as docker sends); the
+# answer's body goes to $F/answer, its status to stdout
+patch() {
+    local loc=$1 file=$2
+    shift 2
+    curl -s -o "$F/answer" -w '%{http_code}' -X PATCH -H 'Transfer-Encoding: chunked' \
+        -H 'Content-Type: application/octet-stream' --data-binary "@$file" "$@" "$URL$loc"
+}
+put_done() { curl -s -o "$F/answer" -w '%{http_code}' -X PUT "$URL$1?digest=$2"; }
+answer_code() { jq -r '.errors[0].code' "$F/answer" 2>/dev/null; }
+answer_detail() { jq -r '.errors[0].detail // ""' "$F/answer" 2>/dev/null; }
+# blob_is REPO DIGEST: GET returns exactly the bytes of DIGEST
+blob_is() {
+    [ "$(curl -sf "$URL/v2/$1/blobs/$2" | sha256sum | cut -c1-64)" = "${2#sha256:}" ]
+}
+tag_digest() {
+    curl -s -o /dev/null -D - -H "Accept: $MT_OCI" "$URL/v2/$1/manifests/$2" | tr -d '\r' \
+        | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: *//p'
+}
+# kubo_tag REPO TAG: the digest the tag's link holds in Kubo itself
+kubo_tag() { k e2e_ipfs files read "$REPOS/$1/_manifests/tags/$2/current/link" 2>/dev/null; }
+# image_whole REPO REF: the manifest and every blob it names serve their digests
+image_whole() {
+    local m d
+    m=$(curl -sf -H "Accept: $MT_OCI" "$URL/v2/$1/manifests/$2") || return 1
+    for d in $(printf '%s' "$m" | jq -r '.config.digest, .layers[].digest'); do
+        blob_is "$1" "$d" || return 1
+    done
+}
+put_manifest() { # put_manifest REPO REF FILE
+    curl -s -o "$F/answer" -w '%{http_code}' -X PUT -H "Content-Type: $MT_OCI" --data-binary "@$3" "$URL/v2/$1/manifests/$2"
+}
+skopeo_push() { # skopeo_push LAYOUT REPO:TAG LOG
+    timeout 180 skopeo copy --dest-tls-verify=false "oci:$1:v1" "docker://${URL#http://}/$2" >"$3" 2>&1
+}
+
+# -------------------------------------------------------------- Kubo
+kubo_kill() {
+    local pid
+    pid=$(cat "$F/kubo/pid")
+    kill -KILL "$pid" 2>/dev/null
+    e2e_wait_for 10 "Kubo pid $pid to die" sh -c "! kill -0 $pid"
+}
+kubo_start() { k e2e_kubo_daemon >/dev/null 2>&1 && cp "$F/kubo/pid" "$CTL/kubo.pid"; }
+# arm ACTION SUBSTRING: the proxy's next matching RPC call fires ACTION
+arm() {
+    rm -f "$CTL/fired" "$CTL/held" "$CTL/release"
+    echo "$1 $2" >"$CTL/rule.tmp" && mv "$CTL/rule.tmp" "$CTL/rule"
+}
+fired() { [ -f "$CTL/fired" ]; }
+disarm() { rm -f "$CTL/rule"; }
+# held_worker: the pid of the worker whose call the proxy holds
+held_worker() {
+    e2e_wait_for 20 "the proxy to hold a call" test -s "$CTL/held" || return 1
+    ss -tnpH "sport = :$(cat "$CTL/held")" | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2
+}
+release() { echo "$1" >"$CTL/release"; }
+# worker_of_upload LOC: the worker holding that session's lock (mid-request)
+worker_of_upload() {
+    local id=${1##*/} p
+    for p in $(pgrep -x orp2p-worker); do
+        ls -l "/proc/$p/fd" 2>/dev/null | grep -q "uploads/$id.lock" && { echo "$p"; return 0; }
+    done
+    return 1
+}
+master_pid() { r e2e_registry_pid "$STACK"; }
+contains() { case $1 in *"$2"*) return 0 ;; *) return 1 ;; esac; }
+now_ms() { date +%s%3N; }
+
+# --------------------------------------------------------------- setup
+setup() {
+    local api pp
+    e2e_prepare || { e2e_fail "build or Kubo"; return 1; }
+    if ! fmount "$F/kubo/repo" "${KUBO_FS_MB}m" || ! fmount "$F/r/$STACK/state" 4m; then
+        e2e_fail "cannot mount a tmpfs (root and CAP_SYS_ADMIN are needed): the full-disk checks cannot run"
+        return 1
+    fi
+    k e2e_start_kubo >/dev/null 2>&1 || { e2e_fail "Kubo did not start on a tmpfs repository"; tail -n 20 "$F/kubo/daemon.log"; return 1; }
+    cp "$F/kubo/pid" "$CTL/kubo.pid"
+    api=$(k e2e_kubo_api_port) && pp=$(e2e_free_port) || return 1
+    mkdir -p "$F/r/kubo"
+    echo "$pp" >"$F/r/kubo/api.port"
+    k e2e_kubo_gw_port >"$F/r/kubo/gw.port"
+    python3 "$E2E_ROOT/tests/e2e/kubo_fault_proxy.py" "$pp" "$api" "$CTL" >"$CTL/proxy.log" 2>&1 &
+    echo $! >"$F/proxy.pid"
+    e2e_wait_for 10 "the fault proxy" curl -sf -X POST "http://127.0.0.1:$pp/api/v0/version" \
+        || { e2e_fail "the fault proxy did not start"; cat "$CTL/proxy.log"; return 1; }
+    r e2e_start_stack "$STACK" >/dev/null 2>&1 || { e2e_fail "registry stack did not start"; return 1; }
+    URL=$(r e2e_url "$STACK")
+    SMALL_LAYER=$(mk_layout "$F/data/small" "$MB" small) && BIG_LAYER=$(mk_layout "$F/data/big" "$BIG" big) \
+        || { e2e_fail "building the test images"; return 1; }
+    rnd "$F/data/c1" c1 "$MB" && rnd "$F/data/c8" c8 $((8 * MB)) && cp "$F/data/big/blobs/sha256/${BIG_LAYER#sha256:}" "$F/data/bigbody" || return 1
+    e2e_log "faults: Kubo repo on ${KUBO_FS_MB} MiB tmpfs, statedir on 4 MiB tmpfs, registry $URL (master $(master_pid))"
+}
+
+# --------------------------------------------------------------- 1
+kubo_disk_full() {
+    local loc d t0
+    report "== 1. Kubo's disk full (repository on a ${KUBO_FS_MB} MiB tmpfs, a 64 MiB layer)"
+    e2e_check "1: skopeo pushes a small image while there is room" skopeo_push "$F/data/small" f/small:v1 "$F/skopeo-small.log"
+    loc=$(upload_start f/patch)
+    e2e_check "1: a first 1 MiB chunk is acknowledged" [ "$(patch "$loc" "$F/data/c1")" = 202 ]
+    if skopeo_push "$F/data/big" f/big:v1 "$F/skopeo-big-full.log"; then
+        e2e_fail "1: skopeo push of 64 MiB onto a 40 MiB disk succeeded?"
+    else
+        e2e_check "1: skopeo's push fails with 507 Insufficient Storage" grep -q 507 "$F/skopeo-big-full.log"
+        report "   skopeo: $(grep -o 'received unexpected HTTP status.*' "$F/skopeo-big-full.log" | head -n1)"
+    fi
+    d=$(patch "$loc" "$F/data/bigbody")
+    report "   streamed PATCH: $d $(answer_code): $(jq -r '.errors[0].message' "$F/answer" 2>/dev/null); $(answer_detail | grep -o 'no space left on device' | head -n1)"
+    e2e_check "1: the streamed PATCH gets 507 (was 500) with an OCI error naming 'no space left on device'" \
+        eval '[ "$d" = 507 ] && answer_detail | grep -q "no space left on device"'
+    e2e_check "1: the session still reports only the acknowledged 1 MiB" [ "$(upload_range "$loc")" = "$(range_of "$MB")" ]
+    e2e_check "1: the image that did not fit is unknown (manifest 404)" [ "$(code -H "Accept: $MT_OCI" "$URL/v2/f/big/manifests/v1")" = 404 ]
+    e2e_check "1: the image pushed before still serves every blob by digest" image_whole f/small v1
+    # Free space the way an operator would: drop the failed add's orphan
+    # blocks, and give the node a bigger disk.
+    k e2e_ipfs repo gc >/dev/null 2>&1
+    mount -o remount,size=256m "$F/kubo/repo" || e2e_fail "1: growing the tmpfs"
+    e2e_check "1: after repo gc, the image pushed before still serves every blob" image_whole f/small v1
+    t0=$(now_ms)
+    e2e_check "1: the same skopeo push succeeds once there is room" skopeo_push "$F/data/big" f/big:v1 "$F/skopeo-big.log"
+    report "   skopeo push of 64 MiB after freeing space: $(($(now_ms) - t0)) ms"
+    e2e_check "1: the pushed image serves every blob by digest" image_whole f/big v1
+    e2e_check "1: the same PATCH on the same session is acknowledged" [ "$(patch "$loc" "$F/data/bigbody")" = 202 ]
+    e2e_check "1: the session covers both chunks" \
+        [ "$(upload_range "$loc")" = "$(range_of $((MB + $(stat -c %s "$F/data/bigbody"))))" ]
+    d=$(sha "$F/data/c1" "$F/data/bigbody")
+    e2e_check "1: PUT ?digest= of both chunks completes (201)" [ "$(put_done "$loc" "$d")" = 201 ]
+    e2e_check "1: the blob serves exactly its digest's bytes" blob_is f/patch "$d"
+}
+
+# --------------------------------------------------------------- 2
+statedir_full() {
+    local loc state=$F/r/$STACK/state d
+    report "== 2. statedir full (4 MiB tmpfs)"
+    loc=$(upload_start f/state)
+    e2e_check "2: a first chunk is acknowledged" [ "$(patch "$loc" "$F/data/c1")" = 202 ]
+    dd if=/dev/zero of="$state/filler" bs=64k >/dev/null 2>&1
+    d=$(curl -s -o "$F/answer" -w '%{http_code}' -X POST "$URL/v2/f/state/blobs/uploads/")
+    report "   POST: $d $(answer_code) $(jq -r '.errors[0].message' "$F/answer"): $(answer_detail)"
+    e2e_check "2: a new session gets 507 naming 'No space left on device'" \
+        eval '[ "$d" = 507 ] && [ "$(answer_detail)" = "No space left on device" ]'
+    d=$(patch "$loc" "$F/data/c1")
+    report "   PATCH: $d $(jq -r '.errors[0].message' "$F/answer"): $(answer_detail)"
+    e2e_check "2: a PATCH gets 507 'cannot save upload session: No space left on device'" \
+        eval '[ "$d" = 507 ] && [ "$(answer_detail)" = "No space left on device" ]'
+    e2e_check "2: the session still reports only the acknowledged chunk" [ "$(upload_range "$loc")" = "$(range_of "$MB")" ]
+    rm -f "$state/filler"
+    e2e_check "2: once freed, the same PATCH is acknowledged" [ "$(patch "$loc" "$F/data/c1")" = 202 ]
+    d=$(sha "$F/data/c1" "$F/data/c1")
+    e2e_check "2: and PUT ?digest= completes with the right bytes" eval '[ "$(put_done "$loc" "$d")" = 201 ] && blob_is f/state "$d"'
+}
+
+# --------------------------------------------------------------- 3
+kubo_killed() {
+    local master loc d pid got t0 new old layer size
+    report "== 3. Kubo SIGKILLed mid-request, then started again (the registry is not restarted)"
+    master=$(master_pid)
+
+    # a. mid-PATCH, while the body streams
+    loc=$(upload_start f/k)
+    patch "$loc" "$F/data/c1" >/dev/null
+    patch "$loc" "$F/data/c8" --limit-rate 4M >"$F/bg.code" &
+    pid=$!
+    sleep 0.8
+    kubo_kill
+    wait "$pid"
+    report "   mid-PATCH: $(cat "$F/bg.code") $(answer_code): $(answer_detail | cut -c1-120)"
+    e2e_check "3a: a PATCH that loses Kubo mid-body gets 503 UNAVAILABLE (JSON)" \
+        eval '[ "$(cat "$F/bg.code")" = 503 ] && [ "$(answer_code)" = UNAVAILABLE ]'
+    e2e_check "3a: the session still reports only the acknowledged chunk" [ "$(upload_range "$loc")" = "$(range_of "$MB")" ]
+    kubo_start || e2e_fail "3: Kubo restart"
+    e2e_check "3a: the retried PATCH is acknowledged" [ "$(patch "$loc" "$F/data/c8")" = 202 ]
+    d=$(sha "$F/data/c1" "$F/data/c8")
+    e2e_check "3a: PUT completes and the blob is its digest's bytes" eval '[ "$(put_done "$loc" "$d")" = 201 ] && blob_is f/k "$d"'
+
+    # b. final PUT: Kubo dies before the data is in place, then between
+    # the data and the repository's link
+    for point in data link; do
+        loc=$(upload_start f/k)
+        rnd "$F/data/p-$point" "p-$point" "$MB"
+        d=$(sha "$F/data/p-$point")
+        patch "$loc" "$F/data/p-$point" >/dev/null
+        if [ $point = data ]; then
+            arm kill "${d#sha256:}/data&parents=true"
+        else
+            arm kill "files/write?arg=$REPOS/f/k/_layers/sha256/${d#sha256:}/link"
+        fi
+        got=$(put_done "$loc" "$d")
+        report "   final PUT, Kubo killed before the $point: $got $(answer_code)"
+        e2e_check "3b: final PUT with Kubo killed before the $point: 503 UNAVAILABLE" \
+            eval 'fired && [ "$got" = 503 ] && [ "$(answer_code)" = UNAVAILABLE ]'
+        disarm
+        kubo_start || e2e_fail "3: Kubo restart"
+        e2e_check "3b ($point): nothing visible: HEAD of the blob is 404" [ "$(code -I "$URL/v2/f/k/blobs/$d")" = 404 ]
+        e2e_check "3b ($point): the session survived with its offset" [ "$(upload_range "$loc")" = "$(range_of "$MB")" ]
+        e2e_check "3b ($point): the retried PUT completes with the right bytes" \
+            eval '[ "$(put_done "$loc" "$d")" = 201 ] && blob_is f/k "$d"'
+    done
+
+    # c. manifest PUT: Kubo dies before the tag is written
+    old=$(tag_digest f/small v1)
+    curl -s -H "Accept: $MT_OCI" "$URL/v2/f/small/manifests/v1" | jq -c '. + {annotations: {"faults": "3c"}}' >"$F/m3c.json"
+    new=$(sha "$F/m3c.json")
+    arm kill "files/write?arg=$REPOS/f/small/_manifests/tags/v1/current/link"
+    got=$(put_manifest f/small v1 "$F/m3c.json")
+    report "   manifest PUT, Kubo killed before the tag: $got $(answer_code)"
+    e2e_check "3c: manifest PUT with Kubo killed before the tag: 503 UNAVAILABLE" \
+        eval 'fired && [ "$got" = 503 ] && [ "$(answer_code)" = UNAVAILABLE ]'
+    disarm
+    kubo_start || e2e_fail "3: Kubo restart"
+    e2e_check "3c: the tag still names the old manifest, in the registry and in Kubo" \
+        eval '[ "$(tag_digest f/small v1)" = "$old" ] && [ "$(kubo_tag f/small v1)" = "$old" ]'
+    e2e_check "3c: the old image is whole" image_whole f/small v1
+    e2e_check "3c: the retried manifest PUT completes and the tag moves" \
+        eval '[ "$(put_manifest f/small v1 "$F/m3c.json")" = 201 ] && [ "$(tag_digest f/small v1)" = "$new" ]'
+
+    # d. blob GET, mid-stream (skopeo gzipped the layer: ask the manifest)
+    layer=$(curl -s -H "Accept: $MT_OCI" "$URL/v2/f/big/manifests/v1" | jq -r '.layers[0].digest')
+    size=$(curl -s -H "Accept: $MT_OCI" "$URL/v2/f/big/manifests/v1" | jq -r '.layers[0].size')
+    # Bounded: behind nginx with fastcgi_buffering off, a response the
+    # worker drops mid-body is not closed to the client until nginx's
+    # keepalive_timeout (75 s): nginx cannot tell it from a complete one.
+    t0=$(now_ms)
+    curl -s -m 10 --limit-rate 8M -o "$F/got" "$URL/v2/f/big/blobs/$layer" &
+    pid=$!
+    sleep 1
+    kubo_kill
+    wait "$pid"
+    got=$?
+    report "   blob GET, Kubo killed mid-stream: curl exit $got after $(stat -c %s "$F/got") of $size bytes, $(($(now_ms) - t0)) ms (exit 28: still waiting for the rest at 10 s)"
+    e2e_check "3d: a GET that loses Kubo mid-stream ends short (curl fails), never complete" \
+        eval '[ "$got" != 0 ] && [ "$(stat -c %s "$F/got")" -lt "$size" ]'
+    t0=$(now_ms)
+    kubo_start || e2e_fail "3: Kubo restart"
+    e2e_check "3d: once Kubo is back the blob serves its digest's bytes" blob_is f/big "$layer"
+    report "   back to serving $(($(now_ms) - t0)) ms after the Kubo restart began"
+    e2e_check "3: the same master served throughout (pid $master), and /v2/_p2p/health is 200" \
+        eval '[ "$(master_pid)" = "$master" ] && e2e_alive "$master" && [ "$(code "$URL/v2/_p2p/health")" = 200 ]'
+}
+
+# --------------------------------------------------------------- 4
+worker_killed() {
+    local loc d pid w got old new when
+    report "== 4. a worker SIGKILLed mid-request"
+
+    # a. mid-PATCH
+    loc=$(upload_start f/w)
+    patch "$loc" "$F/data/c1" >/dev/null
+    patch "$loc" "$F/data/c8" --limit-rate 4M >"$F/bg.code" &
+    pid=$!
+    e2e_wait_for 5 "a worker on the PATCH" worker_of_upload "$loc"
+    sleep 0.5
+    w=$(worker_of_upload "$loc")
+    kill -KILL "$w"
+    wait "$pid"
+    report "   mid-PATCH: worker $w killed; the client got $(cat "$F/bg.code")"
+    e2e_check "4a: the client's PATCH fails (not 202)" [ "$(cat "$F/bg.code")" != 202 ]
+    e2e_check "4a: the session resumes at its last acknowledged chunk" [ "$(upload_range "$loc")" = "$(range_of "$MB")" ]
+    e2e_check "4a: the retried PATCH is acknowledged (the chunk left by the dead worker is replaced)" \
+        eval '[ "$(patch "$loc" "$F/data/c8")" = 202 ] && [ "$(upload_range "$loc")" = "$(range_of $((9 * MB)))" ]'
+    d=$(sha "$F/data/c1" "$F/data/c8")
+    e2e_check "4a: PUT with the digest of exactly the acknowledged bytes completes, and they serve" \
+        eval '[ "$(put_done "$loc" "$d")" = 201 ] && blob_is f/w "$d"'
+
+    # b. final PUT: the worker dies while its link write is held (before),
+    # or while the flush after it is held (after)
+    for when in before after; do
+        loc=$(upload_start f/w)
+        rnd "$F/data/w-$when" "w-$when" "$MB"
+        d=$(sha "$F/data/w-$when")
+        patch "$loc" "$F/data/w-$when" >/dev/null
+        if [ $when = before ]; then
+            arm hold "files/write?arg=$REPOS/f/w/_layers/sha256/${d#sha256:}/link"
+        else
+            arm hold "files/flush?arg=$ROOTDIR HTTP"
+        fi
+        put_done "$loc" "$d" >"$F/bg.code" &
+        pid=$!
+        w=$(held_worker)
+        [ -n "$w" ] && kill -KILL "$w"
+        release drop
+        wait "$pid"
+        disarm
+        got=$(code -I "$URL/v2/f/w/blobs/$d")
+        report "   final PUT, worker killed $when the link: client $(cat "$F/bg.code"), then HEAD $got"
+        if [ $when = before ]; then
+            e2e_check "4b: killed before the link: fully old (HEAD 404)" [ "$got" = 404 ]
+        else
+            e2e_check "4b: killed after the link: fully new (the blob serves its bytes)" \
+                eval '[ "$got" = 200 ] && blob_is f/w "$d"'
+        fi
+        e2e_check "4b ($when): the session is not stuck: the retried PUT completes" \
+            eval '[ "$(put_done "$loc" "$d")" = 201 ] && blob_is f/w "$d"'
+    done
+
+    # c. manifest PUT: before the tag is written, and after
+    for when in before after; do
+        old=$(tag_digest f/small v1)
+        curl -s -H "Accept: $MT_OCI" "$URL/v2/f/small/manifests/v1" | jq -c ". + {annotations: {\"faults\": \"4c-$when\"}}" >"$F/m4c.json"
+        new=$(sha "$F/m4c.json")
+        if [ $when = before ]; then
+            arm hold "files/write?arg=$REPOS/f/small/_manifests/tags/v1/current/link"
+        else
+            arm hold "files/flush?arg=$ROOTDIR HTTP"
+        fi
+        put_manifest f/small v1 "$F/m4c.json" >"$F/bg.code" &
+        pid=$!
+        w=$(held_worker)
+        [ -n "$w" ] && kill -KILL "$w"
+        release drop
+        wait "$pid"
+        disarm
+        got=$(tag_digest f/small v1)
+        report "   manifest PUT, worker killed $when the tag: client $(cat "$F/bg.code"), tag -> $([ "$got" = "$new" ] && echo new || { [ "$got" = "$old" ] && echo old || echo "?$got"; })"
+        if [ $when = before ]; then
+            e2e_check "4c: killed before the tag: v1 is the old manifest" [ "$got" = "$old" ]
+        else
+            e2e_check "4c: killed after the tag: v1 is the new manifest" [ "$got" = "$new" ]
+        fi
+        e2e_check "4c ($when): the registry answers what Kubo holds, and the image is whole" \
+            eval '[ "$(kubo_tag f/small v1)" = "$got" ] && image_whole f/small v1'
+    done
+}
+
+# --------------------------------------------------------------- 5
+master_killed() {
+    local loc pid old t0 t1= d
+    report "== 5. the master SIGKILLed with a PATCH in flight, started again at once"
+    loc=$(upload_start f/m)
+    patch "$loc" "$F/data/c1" >/dev/null
+    patch "$loc" "$F/data/c8" --limit-rate 2M >"$F/bg.code" &
+    pid=$!
+    e2e_wait_for 5 "a worker on the PATCH" worker_of_upload "$loc"
+    sleep 0.5
+    old=$(master_pid)
+    kill -KILL "$old"
+    t0=$(now_ms)
+    r e2e_start_registry "$STACK" >/dev/null 2>&1
+    if e2e_wait_for 30 "the new master to serve" sh -c "[ \"\$(curl -m 2 -s -o /dev/null -w '%{http_code}' $URL/v2/)\" = 200 ]"; then
+        t1=$(now_ms)
+        e2e_ok "5: a master started right after the SIGKILL serves (in $((t1 - t0)) ms)"
+    else
+        e2e_fail "5: a master started right after the SIGKILL serves: $(grep 'error master' "$F/r/$STACK/registry.log" | tail -n 1)"
+    fi
+    wait "$pid"
+    if [ -n "$t1" ]; then
+        report "   new master pid $(master_pid) serving after $((t1 - t0)) ms; the orphaned PATCH answered $(cat "$F/bg.code")"
+    else
+        report "   no master serving after 30 s; the orphaned PATCH answered $(cat "$F/bg.code")"
+    fi
+    e2e_check "5: it waited for the old master's worker, and said so" \
+        grep -q "is gone, but processes it started still hold it" "$F/r/$STACK/registry.log"
+    e2e_check "5: the orphaned worker finished the PATCH it had (202)" [ "$(cat "$F/bg.code")" = 202 ]
+    e2e_check "5: the session carries every acknowledged byte" [ "$(upload_range "$loc")" = "$(range_of $((9 * MB)))" ]
+    d=$(sha "$F/data/c1" "$F/data/c8")
+    e2e_check "5: and completes with the right digest" eval '[ "$(put_done "$loc" "$d")" = 201 ] && blob_is f/m "$d"'
+    e2e_check "5: the new master serves the same data" eval 'image_whole f/small v1 && image_whole f/big v1'
+}
+
+main() {
+    local t0
+    t0=$(date +%s)
+    setup || return
+    kubo_disk_full
+    statedir_full
+    kubo_killed
+    worker_killed
+    master_killed
+    report "faults: $(($(date +%s) - t0)) s"
+}
+
+main
+e2e_finish faults
