@@ -181,15 +181,48 @@ static int edge_write(void *io, const char *buf, size_t n)
     return 0;
 }
 
+/* The bogus header must arrive: when the front server is slow to read (a
+ * slow client behind it), the socket can be full, and a header not sent
+ * leaves a plain EOF. Wait for room, but not beyond EDGE_DROP_WAIT_MS. */
+#define EDGE_DROP_WAIT_MS 10000
+
+static long long edge_now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void edge_send_bogus(int fd)
+{
+    static const unsigned char bogus[8] = { 0 };   /* version 0: no such protocol */
+    size_t off = 0;
+    long long deadline = edge_now_ms() + EDGE_DROP_WAIT_MS;
+    while (off < sizeof bogus) {
+        ssize_t w = send(fd, bogus + off, sizeof bogus - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w > 0) {
+            off += (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno == EINTR)
+            continue;
+        long long left = deadline - edge_now_ms();
+        if (w == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) || left <= 0)
+            return;   /* the front server is gone or stuck: closing is all there is to do */
+        struct pollfd p = { .fd = fd, .events = POLLOUT };
+        (void)poll(&p, 1, (int)left);
+    }
+}
+
 /* Fail the response on the wire. Closing without FCGI_END_REQUEST is not
  * enough: nginx (1.22, measured) takes an upstream EOF as the end of the
  * response, sends the last chunk of a chunked body (a truncated body that
  * looks complete) or, with a Content-Length, keeps the client waiting for
  * keepalive_timeout. A record with an invalid protocol version is an upstream
  * *error* to it: it drops the client connection at once (502 if no header
- * went out yet). libfcgi and edge_write_records write whole records, so the
- * bogus header starts on a record boundary; output still in libfcgi's buffer
- * or in edge_out is discarded.
+ * went out yet). libfcgi, edge_write_records and the splice path write whole
+ * records, so the bogus header starts on a record boundary; output still in
+ * libfcgi's buffer or in edge_out is discarded.
  * The request's memory stays until edge_serve ends (the request still
  * borrows parameter strings from it). */
 static void edge_drop(struct edge_io *e)
@@ -200,9 +233,7 @@ static void edge_drop(struct edge_io *e)
     e->pending = 0;   /* never sent: the response fails as a whole */
     int fd = e->fr->ipcFd;
     if (fd >= 0) {
-        static const unsigned char bogus[8] = { 0 };   /* version 0: no such protocol */
-        ssize_t w = send(fd, bogus, sizeof bogus, MSG_NOSIGNAL | MSG_DONTWAIT);
-        (void)w;   /* if the front server is gone, closing is all there is to do */
+        edge_send_bogus(fd);
         close(fd);
     }
     e->fr->ipcFd = -1;
@@ -271,14 +302,18 @@ static int edge_splice_wait(const struct edge_splice *s)
 }
 
 /* The raw pipe into the framed one, headers ahead of each record's bytes.
- * *rec_left: bytes of the current record still to come; *framed: body
- * bytes framed so far, of n. */
+ * A record is only begun for bytes already in the raw pipe, so whatever
+ * happens to the source, what reaches the front server ends on a record
+ * boundary (edge_drop's bogus header must start one). *rec_left: bytes of
+ * the current record still to move; *framed: body bytes framed so far, of n. */
 static int edge_splice_frame(struct edge_splice *s, uint16_t request_id, uint64_t n,
                              size_t *rec_left, uint64_t *framed)
 {
     while (s->in_raw > 0) {
         if (*rec_left == 0) {
             size_t len = n - *framed > EDGE_REC_MAX ? EDGE_REC_MAX : (size_t)(n - *framed);
+            if (len > s->in_raw)
+                len = s->in_raw;   /* a short record rather than one the source may not finish */
             unsigned char h[8] = { FCGI_VERSION_1, FCGI_STDOUT,
                                    (unsigned char)(request_id >> 8), (unsigned char)request_id,
                                    (unsigned char)(len >> 8), (unsigned char)len, 0, 0 };
