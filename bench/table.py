@@ -10,6 +10,7 @@ MB = 1e6
 CASES = [
     ("pull", "pull one 1 GiB blob through nginx -> worker", "bps", "Kubo gateway curl", ">= 0.90x", 0.90),
     ("pull_offload", "same, X-Accel-Redirect offload on", "bps", "Kubo gateway curl", ">= 0.97x", 0.97),
+    ("pull_redirect", "same, blob_redirect (307 to the gateway)", "bps", "Kubo gateway curl", "report", None),
     ("push", "push one 1 GiB blob (POST, streamed PATCH, PUT)", "bps", "ipfs add --cid-version 1 --raw-leaves (RPC)", ">= 0.80x", 0.80),
     ("skopeo_push", "skopeo copy, 5-layer image, push", "bps", "distribution", "report", None),
     ("skopeo_pull", "skopeo copy, 5-layer image, pull", "bps", "distribution", ">= 0.80x", 0.80),
