@@ -398,7 +398,7 @@ large_warm() {
             printf 'url = "%s/v2/big/r%s/manifests/t%s"\noutput = "/dev/null"\n' "$OURS" "$i" "$t"
         done
     done >>"$cfg"
-    n=$(curl -sS --parallel --parallel-max 16 -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    n=$(curl -sS --no-progress-meter --parallel --parallel-max 16 -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
         -w '%{http_code}\n' -K "$cfg" | grep -c '^200$')
     [ "$n" = $((REPOS * TAGS)) ] || { bench_log "large: warm-up got $n of $((REPOS * TAGS)) 200s"; return 1; }
 }

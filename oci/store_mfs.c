@@ -248,35 +248,34 @@ static int store_mfs_blob_mount(struct store *s, const char *name, const char *f
 /* ---- uploads ---- */
 
 /* Chunks are staged in MFS (not just added) so Kubo's GC, which keeps what
- * MFS references, never takes an upload in progress. No flush: the staging
- * area is outside root, never published, and GC sees MFS's current state. */
+ * MFS references, never takes an upload in progress. The bytes stream into
+ * a plain add, and the link is made by a files/cp under the MFS lock like
+ * every other MFS change (ipfs/mfs.c): `add --to-files` would change MFS
+ * outside the lock, at the end of an upload of any length, and could write
+ * a stale copy of the staging directory over a concurrent change (dropping
+ * another upload's chunk, or bringing back a removed one). The few
+ * milliseconds between the add and the cp are not covered against a
+ * concurrent `repo gc`; if it struck then, the cp fails and so does the
+ * PATCH, which the client retries. No flush: the staging area is outside
+ * root, never published, and GC sees MFS's current state. */
 static int store_mfs_chunk_put(struct store *s, const char *upload_id, unsigned idx,
                                store_read_cb cb, void *ctx, struct store_chunk *out)
 {
     struct store_mfs *m = store_mfs_of(s);
-    int krc;
-    /* add --to-files needs the parent. A session records chunk idx only
-     * after it is stored, so for idx > 0 the directory exists unless the
-     * upload was discarded, and then failing is the right answer. */
-    if (idx == 0) {
-        char *dir = path_upload_dir(m->uploads, upload_id);
-        krc = kubo_files_mkdir(m->k, dir);
-        free(dir);
-        if (krc != KUBO_OK)
-            return store_mfs_kfail(m, krc, "upload %s", upload_id);
-    }
+    int krc = kubo_add_stream(m->k, cb, ctx, NULL, out->cid, &out->size);
+    if (krc != KUBO_OK)
+        return store_mfs_kfail(m, krc, "upload %s chunk %u", upload_id, idx);
     char *p = path_upload_chunk(m->uploads, upload_id, idx);
-    krc = kubo_add_stream(m->k, cb, ctx, p, out->cid, &out->size);
+    char *src = xasprintf("/ipfs/%s", out->cid);
+    krc = kubo_files_cp(m->k, src, p);
     if (krc == KUBO_EXISTS) {
         /* A chunk left at this index by an attempt the session never
-         * recorded (the request failed after the add). Kubo added the new
-         * bytes anyway and gave their CID: put them in its place. */
-        char *src = xasprintf("/ipfs/%s", out->cid);
+         * recorded (the request failed after the link): put ours there. */
         krc = kubo_files_rm(m->k, p, 1);
         if (krc == KUBO_OK || krc == KUBO_NOT_FOUND)
             krc = kubo_files_cp(m->k, src, p);
-        free(src);
     }
+    free(src);
     free(p);
     if (krc != KUBO_OK)
         return store_mfs_kfail(m, krc, "upload %s chunk %u", upload_id, idx);
