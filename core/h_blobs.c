@@ -54,15 +54,24 @@ static int blob_offload(struct registry *reg, struct response *resp, const char 
  * docs/benchmarks.md). Only for stores that need not hash what they serve:
  * one that verifies on read keeps the streaming path. Returns 0 when the
  * body went out, -1 when it failed partway (the response is aborted), 1
- * when nothing of it went out: the caller streams it instead. */
+ * when nothing of it went out: the caller streams it instead, and 2 with
+ * *fail when the node answered that it cannot serve the bytes (down, or its
+ * gateway gave up retrieving them: a 5xx after its RetrievalTimeout, 30 s
+ * by default): asking again by the streaming path would only wait as long
+ * once more. */
 static int blob_splice(struct store *st, struct response *resp, const struct store_blob *b,
-                       const char *ds, uint64_t start, uint64_t len)
+                       const char *ds, uint64_t start, uint64_t len, int *fail)
 {
     static int told;   /* the first refusal per process is worth an info line */
     int fd;
     if (!st->ops->blob_open || st->ops->blob_verify || !resp_can_splice(resp))
         return 1;
-    if (st->ops->blob_open(st, b, start, len, &fd) != STORE_OK) {
+    int orc = st->ops->blob_open(st, b, start, len, &fd);
+    if (orc == STORE_UNAVAILABLE || orc == STORE_NOT_FOUND) {
+        *fail = orc;
+        return 2;
+    }
+    if (orc != STORE_OK) {
         if (told)
             log_debug("blob %s: %s; streaming it instead", ds, st->ops->errmsg(st));
         else
@@ -144,13 +153,17 @@ void h_blob_get(struct registry *reg, struct request *req, struct response *resp
         resp_finish(resp);
         return;
     }
-    int sr = blob_splice(st, resp, &b, ds, start, end - start + 1);
+    int sr = blob_splice(st, resp, &b, ds, start, end - start + 1, &rc);
     if (sr == 0) {
         resp_finish(resp);
         return;
     }
     if (sr < 0)
         return;   /* aborted: the edge has dropped the response */
+    if (sr == 2) {
+        h_store_fail(reg, resp, rc, OCI_BLOB_UNKNOWN, "blob read");
+        return;
+    }
     rc = st->ops->blob_read(st, &b, start, end - start + 1, to_response, resp);
     if (rc != STORE_OK) {
         h_store_fail(reg, resp, rc, OCI_BLOB_UNKNOWN, "blob read");

@@ -129,8 +129,7 @@ int kubo_gateway_get(struct kubo *k, const char *cid, uint64_t offset, uint64_t 
         const char *b = buf_cstr(&c.errbody);
         while (n && (b[n - 1] == '\n' || b[n - 1] == '\r'))
             n--;
-        int nf = c.status == 404 || c.status == 410;
-        rc = kubo_fail(k, nf ? KUBO_NOT_FOUND : KUBO_ERROR, what, "HTTP %ld: %.*s", c.status,
+        rc = kubo_fail(k, kubo_gateway_status_rc((int)c.status), what, "HTTP %ld: %.*s", c.status,
                        (int)(n > 300 ? 300 : n), b);
     } else if (length && c.sent != length) {
         rc = kubo_fail(k, KUBO_ERROR, what, "got %" PRIu64 " of %" PRIu64 " bytes at offset %" PRIu64,
@@ -142,4 +141,15 @@ int kubo_gateway_get(struct kubo *k, const char *cid, uint64_t offset, uint64_t 
     buf_free(&url);
     free(what);
     return rc;
+}
+
+int kubo_gateway_status_rc(int status)
+{
+    if (status == 404 || status == 410)
+        return KUBO_NOT_FOUND;
+    /* 502/503/504: the node could not get the bytes (no provider answered
+     * within its Gateway.RetrievalTimeout), or is overloaded: retry later */
+    if (status >= 500)
+        return KUBO_UNAVAILABLE;
+    return KUBO_ERROR;
 }

@@ -343,8 +343,7 @@ int kubo_gateway_open(struct kubo *k, const char *cid, uint64_t offset, uint64_t
     else if (kubo_gw_head_parse(head, (size_t)hl, &h) < 0)
         rc = kubo_fail(k, KUBO_ERROR, what, "a head this reader does not parse");
     else if (!gwfd_head_fits(&h, offset, length, &why))
-        rc = kubo_fail(k, h.status == 404 || h.status == 410 ? KUBO_NOT_FOUND : KUBO_ERROR, what,
-                       "HTTP %d: unexpected %s", h.status, why);
+        rc = kubo_fail(k, kubo_gateway_status_rc(h.status), what, "HTTP %d: unexpected %s", h.status, why);
     else
         rc = KUBO_OK;
 out:

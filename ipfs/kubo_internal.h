@@ -101,6 +101,9 @@ size_t kubo_gw_head_end(const char *p, size_t n);
  * -1 for anything malformed or odd: no blank line, bare CR or LF, folded
  * lines, two Content-Lengths that disagree, a bad Content-Range. */
 int kubo_gw_head_parse(const char *p, size_t n, struct kubo_gw_head *h);
+/* What a gateway answer other than 200/206 means (gateway.c): 404/410 is
+ * KUBO_NOT_FOUND, 5xx KUBO_UNAVAILABLE (retry later), the rest KUBO_ERROR. */
+int kubo_gateway_status_rc(int status);
 
 /* --- UnixFS encoding (unixfs.c), pure --- */
 /* Encodes v as a protobuf varint into out (at least 10 bytes); returns the length. */

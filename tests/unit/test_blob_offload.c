@@ -77,7 +77,9 @@ static int off_blob_open(struct store *s, const struct store_blob *b, uint64_t o
     f->opens++;
     f->open_off = off;
     f->open_len = len;
-    if (f->open_fail || pipe(p) < 0)
+    if (f->open_fail)
+        return f->open_fail;   /* a store_rc */
+    if (pipe(p) < 0)
         return STORE_ERROR;
     ck_assert_int_eq(write(p[1], "foo" + off, (size_t)len), (ssize_t)len);
     close(p[1]);
@@ -310,9 +312,17 @@ START_TEST(splice_falls_back)
     ck_assert_int_eq(fake.reads, 1);
     free(out);
     off_splice_rc = 0;
-    fake.open_fail = 1;
+    fake.open_fail = STORE_ERROR;   /* e.g. an answer the raw reader does not take */
     out = off_run("GET", NULL, NULL, NULL, &off_ops_open);
     ck_assert_ptr_nonnull(strstr(out, "\r\n\r\nfoo"));
+    ck_assert_int_eq(fake.reads, 2);
+    free(out);
+    /* the node itself cannot serve the bytes (down; its gateway gave up with
+     * a 5xx): that is the answer, not a reason to ask again and wait twice */
+    fake.open_fail = STORE_UNAVAILABLE;
+    out = off_run("GET", NULL, NULL, NULL, &off_ops_open);
+    ck_assert_ptr_nonnull(strstr(out, "Status: 503"));
+    ck_assert_ptr_null(strstr(out, "foo"));
     ck_assert_int_eq(fake.reads, 2);
     free(out);
     /* failed partway: the edge dropped the response; no second try */
