@@ -120,9 +120,9 @@ ab_head() {
     rec "$case" "$side" "$rps" "$p99"
 }
 
-blob_path() { # mfs path of blob DIGEST in our stack
+blob_path() { # DIGEST [STACK]: mfs path of the blob in our stack (or STACK)
     local hex=${1#sha256:}
-    printf '%s/docker/registry/v2/blobs/sha256/%s/%s/data' "$(e2e_mfsroot ours)" "${hex:0:2}" "$hex"
+    printf '%s/docker/registry/v2/blobs/sha256/%s/%s/data' "$(e2e_mfsroot "${2:-ours}")" "${hex:0:2}" "$hex"
 }
 
 # Peak RSS (VmHWM, KiB) of the worker that used the most, among the
@@ -137,14 +137,22 @@ worker_peak_kib() {
     echo "$max"
 }
 
-# ---- 1 GiB blob pull: ours (nginx -> worker -> gateway) vs the gateway
-case_pull() {
-    local f=$WORK/pull.bin dg cid r s ok=0
+# pull_blob_on STACK: pushes the pull case's bytes (the same seed each
+# time, so Kubo stores them once) to bench/pull on STACK; sets the caller's
+# dg and cid.
+pull_blob_on() {
+    local f=$WORK/pull.bin
     mkrandom "$f" pull "$BLOB" || return 1
     dg=sha256:$(sha256sum "$f" | cut -d' ' -f1)
-    reg_push_blob "$OURS" bench/pull "$f" "$dg" || return 1
+    reg_push_blob "$(e2e_url "$1")" bench/pull "$f" "$dg" || return 1
     rm -f "$f"
-    cid=$(e2e_ipfs files stat --hash "$(blob_path "$dg")") || return 1
+    cid=$(e2e_ipfs files stat --hash "$(blob_path "$dg" "$1")")
+}
+
+# ---- 1 GiB blob pull: ours (nginx -> worker -> gateway) vs the gateway
+case_pull() {
+    local dg cid r s ok=0
+    pull_blob_on ours || return 1
     for ((r = 0; r < REPS; r++)); do
         for s in $(rotate "$r" ours ref ceil); do
             case $s in
@@ -162,7 +170,7 @@ case_pull() {
 # Skipped, with the reason in the table, where the registry has no such
 # option or the shipped nginx config no offload location.
 case_offload() {
-    local f=$WORK/pull.bin dg cid r s ok=0 url
+    local dg cid r s ok=0 url
     if ! grep -q '_oci_p2p_blob' "$NGINX_SHIPPED_CONF" \
         || ! printf 'accel_redirect = "/_oci_p2p_blob/";\n' >"$WORK/accel.conf" \
         || ! "$REGISTRY_BIN" --check-config -c "$WORK/accel.conf" >/dev/null 2>&1; then
@@ -171,11 +179,7 @@ case_offload() {
     fi
     e2e_start_stack offload 'accel_redirect = "/_oci_p2p_blob/";' || return 1
     url=$(e2e_url offload)
-    mkrandom "$f" pull "$BLOB" || return 1   # the pull case's bytes: Kubo has them
-    dg=sha256:$(sha256sum "$f" | cut -d' ' -f1)
-    reg_push_blob "$url" bench/pull "$f" "$dg" || return 1
-    rm -f "$f"
-    cid=$(e2e_ipfs files stat --hash "$(e2e_mfsroot offload)/docker/registry/v2/blobs/sha256/${dg:7:2}/${dg#sha256:}/data") || return 1
+    pull_blob_on offload || return 1
     for ((r = 0; r < REPS; r++)); do
         for s in $(rotate "$r" ours ref); do
             case $s in
@@ -191,14 +195,10 @@ case_offload() {
 # client follows. Not a target of the issue: it shows what taking the bytes
 # out of the registry's path gives (one more round trip, then Kubo alone).
 case_redirect() {
-    local f=$WORK/pull.bin dg cid r s ok=0 url out got secs n
+    local dg cid r s ok=0 url out got secs n
     e2e_start_stack redirect "blob_redirect = \"$GW/ipfs/{cid}\";" || return 1
     url=$(e2e_url redirect)
-    mkrandom "$f" pull "$BLOB" || return 1   # the pull case's bytes: Kubo has them
-    dg=sha256:$(sha256sum "$f" | cut -d' ' -f1)
-    reg_push_blob "$url" bench/pull "$f" "$dg" || return 1
-    rm -f "$f"
-    cid=$(e2e_ipfs files stat --hash "$(e2e_mfsroot redirect)/docker/registry/v2/blobs/sha256/${dg:7:2}/${dg#sha256:}/data") || return 1
+    pull_blob_on redirect || return 1
     for ((r = 0; r < REPS; r++)); do
         for s in $(rotate "$r" ours ref); do
             case $s in
