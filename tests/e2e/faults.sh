@@ -115,6 +115,14 @@ code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 upload_start() {
     curl -s -D - -o /dev/null -X POST "$URL/v2/$1/blobs/uploads/" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p'
 }
+# staged_upload REPO NAME: an upload session in REPO holding one fresh MiB
+# ($F/data/NAME) in one PATCH; sets loc (the session) and d (its digest).
+staged_upload() {
+    loc=$(upload_start "$1")
+    rnd "$F/data/$2" "$2" "$MB"
+    d=$(sha "$F/data/$2")
+    patch "$loc" "$F/data/$2" >/dev/null
+}
 # upload_range LOC: the Range a GET on the session reports ("-" if none)
 upload_range() {
     local h
@@ -303,10 +311,7 @@ kubo_killed() {
     # b. final PUT: Kubo dies before the data is in place, then between
     # the data and the repository's link
     for point in data link; do
-        loc=$(upload_start f/k)
-        rnd "$F/data/p-$point" "p-$point" "$MB"
-        d=$(sha "$F/data/p-$point")
-        patch "$loc" "$F/data/p-$point" >/dev/null
+        staged_upload f/k "p-$point"
         if [ $point = data ]; then
             arm kill "${d#sha256:}/data&parents=true"
         else
@@ -398,10 +403,7 @@ worker_killed() {
     # b. final PUT: the worker dies while its link write is held (before),
     # or while the flush after it is held (after)
     for when in before after; do
-        loc=$(upload_start f/w)
-        rnd "$F/data/w-$when" "w-$when" "$MB"
-        d=$(sha "$F/data/w-$when")
-        patch "$loc" "$F/data/w-$when" >/dev/null
+        staged_upload f/w "w-$when"
         if [ $when = before ]; then
             arm hold "files/write?arg=$REPOS/f/w/_layers/sha256/${d#sha256:}/link"
         else

@@ -217,8 +217,8 @@ check_logfile() {
     mv "$lf" "$lf.1"
     kill -USR1 "$master"
     e2e_check "logfile: SIGUSR1 -> a new file" e2e_wait_for 10 "new $lf" test -s "$lf"
-    e2e_check "logfile: SIGUSR1 replaced no worker" \
-        test "$(pgrep -x -P "$master" orp2p-worker | sort | tr '\n' ' ')" = "$workers_before"
+    e2e_check "logfile: SIGUSR1 replaced no worker ($workers_before)" \
+        test -n "$workers_before" -a "$(pgrep -x -P "$master" orp2p-worker | sort | tr '\n' ' ')" = "$workers_before"
     # idle workers reopen before their next line; poll until one serves us
     after_rotate() { curl -s -o /dev/null "$url/v2/?after-rotate" && grep -q 'after-rotate' "$lf"; }
     e2e_check "logfile: requests after the rotation go to the new file" e2e_wait_for 10 "after-rotate line" after_rotate
