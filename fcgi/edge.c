@@ -26,7 +26,7 @@
 #include <unistd.h>
 #include "core/log.h"
 #include "core/metrics.h"
-#include "core/router.h"
+#include "core/registry/router.h"
 #include "fcgi/edge.h"
 
 struct edge_io {

@@ -5,7 +5,7 @@
 #ifndef FCGI_EDGE_H
 #define FCGI_EDGE_H
 #include <fcgiapp.h>
-#include "core/registry.h"
+#include "core/registry/registry.h"
 
 /* Serves the request FCGX_Accept_r just accepted on fr through reg and ends
  * it: FCGX_Finish_r when the response is whole, or, when it was aborted, the

@@ -28,7 +28,7 @@
 #include <curl/curl.h>
 #include <fcgiapp.h>
 #include "core/log.h"
-#include "core/registry.h"
+#include "core/registry/registry.h"
 #include "core/xalloc.h"
 #include "fcgi/edge.h"
 #include "fcgi/worker.h"

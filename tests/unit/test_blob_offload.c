@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include "tests/unit/unit.h"
 #include "core/http.h"
-#include "core/registry.h"
+#include "core/registry/registry.h"
 #include "core/xalloc.h"
 
 #define OFF_HEX "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae" /* sha256("foo") */

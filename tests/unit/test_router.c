@@ -1,7 +1,7 @@
 /* router: endpoints recognised from the end of the raw path. */
 #include <string.h>
 #include "tests/unit/unit.h"
-#include "core/router.h"
+#include "core/registry/router.h"
 
 #define D "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 #define ID "0123456789abcdef0123456789abcdef"

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "tests/unit/unit.h"
-#include "core/upload.h"
+#include "core/registry/upload.h"
 #include "core/names.h"
 #include "core/xalloc.h"
 

@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 #include <openssl/rand.h>
-#include "core/upload.h"
+#include "core/registry/upload.h"
 #include "core/buf.h"
 #include "core/names.h"
 #include "core/xalloc.h"

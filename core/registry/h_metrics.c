@@ -5,11 +5,12 @@
  * healthy the registry is. */
 #include <stdlib.h>
 #include <string.h>
-#include "core/handlers.h"
+#include "core/registry/handlers.h"
+#include "core/registry/h_common.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/p2pstate.h"
-#include "core/router.h"
+#include "core/registry/router.h"
 #include "core/xalloc.h"
 
 /* The page is a few hundred lines at most (routes x methods x classes). */
@@ -30,9 +31,10 @@ static void h_metrics_publisher(const char *statedir, struct metrics_publisher *
     mp->heartbeat = ps.heartbeat > 0 ? (uint64_t)ps.heartbeat : 0;
 }
 
-void h_metrics(struct registry *reg, struct request *req, struct response *resp)
+void h_metrics(struct registry *reg, struct request *req, struct response *resp, const struct route *rt)
 {
     (void)req;
+    (void)rt;
     const char *names[METRICS_ROUTES];
     for (unsigned i = 0; i < METRICS_ROUTES; i++)
         names[i] = route_kind_name((enum route_kind)i);

@@ -5,8 +5,8 @@
  * chunk list, creation time) and is replaced atomically (write + rename);
  * <id>.lock is flock()ed while a request works on the session, so two PATCHes
  * to one session never interleave. */
-#ifndef CORE_UPLOAD_H
-#define CORE_UPLOAD_H
+#ifndef CORE_REGISTRY_UPLOAD_H
+#define CORE_REGISTRY_UPLOAD_H
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>

@@ -11,7 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
-#include "core/handlers.h"
+#include "core/registry/handlers.h"
+#include "core/registry/h_common.h"
 #include "core/log.h"
 #include "core/p2pstate.h"
 #include "core/xalloc.h"
@@ -101,9 +102,10 @@ static int h_health_publisher(struct registry *reg, json_object *o, const char *
     return ok;
 }
 
-void h_health(struct registry *reg, struct request *req, struct response *resp)
+void h_health(struct registry *reg, struct request *req, struct response *resp, const struct route *rt)
 {
     (void)req;
+    (void)rt;
     json_object *o = json_object_new_object();
     const char *why = NULL;
     int ok = h_health_kubo(reg, o, &why);

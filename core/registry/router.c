@@ -5,7 +5,7 @@
  * "a/blobs/b"). */
 #include <string.h>
 #include <stdlib.h>
-#include "core/router.h"
+#include "core/registry/router.h"
 #include "core/names.h"
 #include "core/xalloc.h"
 

@@ -10,13 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "core/handlers.h"
+#include "core/registry/handlers.h"
+#include "core/registry/h_common.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/names.h"
 #include "core/query.h"
 #include "core/range.h"
-#include "core/upload.h"
+#include "core/registry/upload.h"
 #include "core/xalloc.h"
 
 #define SWEEP_INTERVAL 600   /* seconds between sweeps of expired sessions, per worker */

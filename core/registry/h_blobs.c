@@ -2,7 +2,8 @@
  * from the store straight into the response; nothing is held whole. */
 #include <string.h>
 #include <unistd.h>
-#include "core/handlers.h"
+#include "core/registry/handlers.h"
+#include "core/registry/h_common.h"
 #include "core/log.h"
 #include "core/range.h"
 

@@ -9,7 +9,8 @@
 #include <string.h>
 #include <time.h>
 #include <json-c/json.h>
-#include "core/handlers.h"
+#include "core/registry/handlers.h"
+#include "core/registry/h_common.h"
 #include "core/p2pstate.h"
 
 /* Three missed heartbeats and the publisher counts as gone. */
@@ -59,9 +60,10 @@ static json_object *h_status_roots(const char *statedir)
     return a;
 }
 
-void h_status(struct registry *reg, struct request *req, struct response *resp)
+void h_status(struct registry *reg, struct request *req, struct response *resp, const struct route *rt)
 {
     (void)req;
+    (void)rt;
     json_object *o = json_object_new_object();
     json_object *pub = h_status_publisher(reg->opts.statedir);
     json_object_object_add(o, "publisher", pub ? pub : json_object_new_null());

@@ -1,7 +1,8 @@
 /* h_tags: GET /v2/<name>/tags/list and GET /v2/_catalog, both sorted and
  * paginated with ?n= and ?last= (h_paginate). */
 #include <stdlib.h>
-#include "core/handlers.h"
+#include "core/registry/handlers.h"
+#include "core/registry/h_common.h"
 #include "core/xalloc.h"
 
 void h_tags_list(struct registry *reg, struct request *req, struct response *resp,
@@ -24,9 +25,10 @@ void h_tags_list(struct registry *reg, struct request *req, struct response *res
     strv_free(tags, n);
 }
 
-void h_catalog(struct registry *reg, struct request *req, struct response *resp)
+void h_catalog(struct registry *reg, struct request *req, struct response *resp, const struct route *rt)
 {
     struct store *st = reg->store;
+    (void)rt;
     char **names = NULL;
     size_t n = 0;
     int rc;

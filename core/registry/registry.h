@@ -1,7 +1,7 @@
 /* registry: the distribution API. registry_handle() routes one request to its
  * handler (core/h_*.c), which speaks to storage only through struct store. */
-#ifndef CORE_REGISTRY_H
-#define CORE_REGISTRY_H
+#ifndef CORE_REGISTRY_REGISTRY_H
+#define CORE_REGISTRY_REGISTRY_H
 #include <stdint.h>
 #include <time.h>
 #include "core/http.h"

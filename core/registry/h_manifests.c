@@ -3,7 +3,8 @@
  * validated and its references checked before anything is stored. */
 #include <stdlib.h>
 #include <string.h>
-#include "core/handlers.h"
+#include "core/registry/handlers.h"
+#include "core/registry/h_common.h"
 #include "core/log.h"
 #include "core/names.h"
 #include "core/query.h"

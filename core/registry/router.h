@@ -2,8 +2,8 @@
  * the distribution API endpoints. Digests, tags and upload ids contain no '/',
  * so the endpoint is recognised from the end of the path and the name is
  * everything between "/v2/" and it. */
-#ifndef CORE_ROUTER_H
-#define CORE_ROUTER_H
+#ifndef CORE_REGISTRY_ROUTER_H
+#define CORE_REGISTRY_ROUTER_H
 
 enum route_kind {
     ROUTE_NOT_FOUND = 0,  /* not an API path: 404 */

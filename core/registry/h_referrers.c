@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
-#include "core/handlers.h"
+#include "core/registry/handlers.h"
+#include "core/registry/h_common.h"
 #include "core/log.h"
 #include "core/query.h"
 #include "oci/manifest.h"

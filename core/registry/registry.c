@@ -1,0 +1,190 @@
+/* registry: the entry of the distribution API. registry_handle() finds the
+ * route, applies the rules every repository route shares (name grammar,
+ * OCI layouts on IPFS, read-only mode) and calls the handler the dispatch
+ * table names for the route and method; the table also answers 405 with
+ * an Allow header derived from its rows. Handlers never call back here. */
+#include <stdio.h>
+#include <string.h>
+#include "core/registry/registry.h"
+#include "core/registry/handlers.h"
+#include "core/registry/h_common.h"
+#include "oci/layout.h"
+
+enum reg_method {
+    RM_GET = 1 << 0,
+    RM_HEAD = 1 << 1,
+    RM_POST = 1 << 2,
+    RM_PATCH = 1 << 3,
+    RM_PUT = 1 << 4,
+    RM_DELETE = 1 << 5,
+};
+#define RM_READ (RM_GET | RM_HEAD)
+
+/* In the order Allow lists them. */
+static const struct {
+    enum reg_method bit;
+    const char *name;
+} reg_methods[] = {
+    { RM_GET, "GET" }, { RM_HEAD, "HEAD" }, { RM_POST, "POST" },
+    { RM_PATCH, "PATCH" }, { RM_PUT, "PUT" }, { RM_DELETE, "DELETE" },
+};
+
+struct reg_route {
+    enum route_kind kind;
+    unsigned methods;     /* enum reg_method bits */
+    h_fn *handler;
+};
+
+static const struct reg_route reg_routes[] = {
+    { ROUTE_BASE, RM_READ, h_base },
+    { ROUTE_CATALOG, RM_READ, h_catalog },
+    { ROUTE_P2P, RM_READ, h_p2p },
+    { ROUTE_BLOB, RM_READ, h_blob_get },
+    { ROUTE_BLOB, RM_DELETE, h_blob_delete },
+    { ROUTE_UPLOAD_START, RM_POST, h_upload_post },
+    { ROUTE_UPLOAD, RM_READ, h_upload_status },
+    { ROUTE_UPLOAD, RM_PATCH, h_upload_patch },
+    { ROUTE_UPLOAD, RM_PUT, h_upload_put },
+    { ROUTE_UPLOAD, RM_DELETE, h_upload_delete },
+    { ROUTE_MANIFEST, RM_READ, h_manifest_get },
+    { ROUTE_MANIFEST, RM_PUT, h_manifest_put },
+    { ROUTE_MANIFEST, RM_DELETE, h_manifest_delete },
+    { ROUTE_TAGS, RM_READ, h_tags_list },
+    { ROUTE_REFERRERS, RM_READ, h_referrers },
+};
+
+/* metrics_path, when set, is one more read-only endpoint. */
+static const struct reg_route reg_metrics_route = { ROUTE_P2P, RM_READ, h_metrics };
+
+void registry_init(struct registry *reg, const struct registry_opts *opts, struct store *store)
+{
+    memset(reg, 0, sizeof *reg);
+    reg->opts = *opts;
+    reg->store = store;
+}
+
+static unsigned reg_method_bit(const char *method)
+{
+    for (size_t i = 0; i < sizeof reg_methods / sizeof reg_methods[0]; i++)
+        if (strcmp(method, reg_methods[i].name) == 0)
+            return reg_methods[i].bit;
+    return 0;
+}
+
+static int reg_is_read(const char *method)
+{
+    return (reg_method_bit(method) & RM_READ) != 0;
+}
+
+/* 405 with Allow: every method some row of routes offers for kind. */
+static void reg_method_not_allowed(struct response *resp, unsigned allowed)
+{
+    char allow[64];   /* all six methods take 38 bytes */
+    size_t len = 0;
+    allow[0] = '\0';
+    for (size_t i = 0; i < sizeof reg_methods / sizeof reg_methods[0]; i++)
+        if (allowed & reg_methods[i].bit)
+            len += (size_t)snprintf(allow + len, sizeof allow - len, "%s%s", len ? ", " : "",
+                                    reg_methods[i].name);
+    resp_header(resp, "Allow", "%s", allow);
+    resp_error(resp, OCI_METHOD, "method not allowed on this endpoint", NULL);
+}
+
+/* The handler of rt->kind and the request's method among routes[0..n). */
+static void reg_dispatch(const struct reg_route *routes, size_t n, struct registry *reg,
+                         struct request *req, struct response *resp, const struct route *rt)
+{
+    unsigned m = reg_method_bit(req->method), allowed = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (routes[i].kind != rt->kind)
+            continue;
+        if (routes[i].methods & m) {
+            routes[i].handler(reg, req, resp, rt);
+            return;
+        }
+        allowed |= routes[i].methods;
+    }
+    if (allowed)
+        reg_method_not_allowed(resp, allowed);
+    else
+        resp_error(resp, OCI_NOT_FOUND, "no such API endpoint", NULL);
+}
+
+void h_base(struct registry *reg, struct request *req, struct response *resp, const struct route *rt)
+{
+    (void)reg;
+    (void)req;
+    (void)rt;
+    h_json(resp, 200, "application/json", "{}");
+}
+
+/* Writes are refused as a whole when readonly is set (as distribution
+ * does in its read-only mode). Returns 1 when the request was refused. */
+static int reg_refuse_write(struct registry *reg, struct request *req, struct response *resp)
+{
+    if (!reg->opts.readonly || reg_is_read(req->method))
+        return 0;
+    resp_error(resp, OCI_UNSUPPORTED, "this registry is read-only", NULL);
+    return 1;
+}
+
+static void reg_name_invalid(struct response *resp, const struct route *rt)
+{
+    /* "ipfs/Qm..." fails the grammar for its upper case: say what works */
+    if (layout_name_is_cidv0(rt->name))
+        resp_error(resp, OCI_NAME_INVALID, "CIDv0 (Qm...) is not a valid repository name: use the CIDv1 base32 form of the CID (ipfs cid base32 <cid>)",
+                   rt->name);
+    else
+        resp_error(resp, OCI_NAME_INVALID, "invalid repository name",
+                   "names are lower-case components [a-z0-9] separated by '.', '_', '__', '-' or '/', at most 255 characters");
+}
+
+/* ipfs/<cid>... and ipns/<name>... are OCI image layouts on IPFS: served by
+ * the layout store, read-only. The handlers use reg->store, so they get a
+ * view of the registry whose store is the layout store. Returns 1 if rt
+ * named a layout (and the request was answered). */
+static int reg_layout_dispatch(struct registry *reg, struct request *req, struct response *resp,
+                               const struct route *rt)
+{
+    struct layout_name ln;
+    if (!layout_name_parse(rt->name, &ln))
+        return 0;
+    layout_name_free(&ln);
+    if (!reg->layout_store) {
+        resp_error(resp, OCI_NAME_UNKNOWN, "this registry does not serve ipfs/ and ipns/ names", rt->name);
+    } else if (!reg_is_read(req->method)) {
+        resp_error(resp, OCI_UNSUPPORTED, "OCI image layouts on IPFS are read-only", rt->name);
+    } else {
+        struct registry view = *reg;
+        view.store = reg->layout_store;
+        reg_dispatch(reg_routes, sizeof reg_routes / sizeof reg_routes[0], &view, req, resp, rt);
+    }
+    return 1;
+}
+
+void registry_handle(struct registry *reg, struct request *req, struct response *resp)
+{
+    struct route rt;
+
+    resp->head_only = strcmp(req->method, "HEAD") == 0;
+    resp_header(resp, "Docker-Distribution-API-Version", "registry/2.0");
+    if (reg->opts.metrics_path && *reg->opts.metrics_path &&
+        strcmp(req->path, reg->opts.metrics_path) == 0) {
+        memset(&rt, 0, sizeof rt);
+        rt.kind = ROUTE_P2P;
+        req->route = rt.kind;
+        reg_dispatch(&reg_metrics_route, 1, reg, req, resp, &rt);
+        return;
+    }
+    route_parse(req->path, &rt);
+    req->route = rt.kind;
+    /* a route that names a repository: its name's rules come first */
+    if (rt.name && !rt.name_valid)
+        reg_name_invalid(resp, &rt);
+    else if (rt.name && reg_layout_dispatch(reg, req, resp, &rt))
+        ;
+    else if (!(rt.name && reg_refuse_write(reg, req, resp)))
+        reg_dispatch(reg_routes, sizeof reg_routes / sizeof reg_routes[0], reg, req, resp, &rt);
+    route_free(&rt);
+}
