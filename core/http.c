@@ -214,18 +214,19 @@ int resp_can_splice(const struct response *r)
     return r->io->splice_from && !r->head_only && !r->aborted;
 }
 
-int resp_splice(struct response *r, int fd, uint64_t n)
+enum http_try resp_splice(struct response *r, int fd, uint64_t n)
 {
     if (!resp_can_splice(r))
-        return 1;
+        return HTTP_DECLINED;
     if (resp_send_head(r) < 0)
-        return -1;
+        return HTTP_FAILED;
     uint64_t sent = 0;
     int rc = r->io->splice_from(r->io_ctx, fd, n, &sent);
     r->body_bytes += sent;
-    if (rc < 0)
-        r->aborted = 1;
-    return rc;
+    if (rc == HTTP_DONE || rc == HTTP_DECLINED)
+        return rc;
+    r->aborted = 1;
+    return HTTP_FAILED;
 }
 
 int resp_finish(struct response *r)

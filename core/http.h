@@ -13,6 +13,14 @@
 #include "core/buf.h"
 #include "core/errors.h"
 
+/* What a try that may step aside answers (nginx's NGX_OK, NGX_DECLINED,
+ * NGX_ERROR): the zero-copy send, a blob handed to someone else. */
+enum http_try {
+    HTTP_DONE = 0,        /* it went out */
+    HTTP_DECLINED = 1,    /* nothing went out and nothing changed: do it another way */
+    HTTP_FAILED = -1,     /* it failed partway: the response is aborted */
+};
+
 struct http_io {
     /* CGI/FastCGI parameter (e.g. "HTTP_RANGE", "CONTENT_TYPE"); NULL if absent. */
     const char *(*param)(void *io, const char *name);
@@ -26,9 +34,9 @@ struct http_io {
     /* Optional (NULL: not offered). n body bytes moved from fd (a socket
      * with at least n bytes still to come) to the client without a copy
      * through user space; *sent gets how many reached the front server.
-     * 0 ok; 1 failed with nothing of it sent (the output is as it was: the
-     * caller may send the bytes another way); -1 failed partway: the edge
-     * has dropped the response. */
+     * An enum http_try: HTTP_DECLINED when nothing of it was sent (the
+     * output is as it was: the caller may send the bytes another way);
+     * HTTP_FAILED when it failed partway (the edge has dropped the response). */
     int (*splice_from)(void *io, int fd, uint64_t n, uint64_t *sent);
 };
 
@@ -75,9 +83,10 @@ int resp_write(struct response *r, const void *p, size_t n);
 /* Whether resp_splice can be tried: the edge offers it and a body is due. */
 int resp_can_splice(const struct response *r);
 /* Sends the head if not yet sent, then n body bytes spliced from fd (see
- * http_io.splice_from). 0 ok; 1 nothing of the body went out (send it with
- * resp_write instead); -1 the response failed partway and is aborted. */
-int resp_splice(struct response *r, int fd, uint64_t n);
+ * http_io.splice_from): HTTP_DONE; HTTP_DECLINED when nothing of the body
+ * went out (send it with resp_write instead); HTTP_FAILED when the response
+ * failed partway and is aborted. */
+enum http_try resp_splice(struct response *r, int fd, uint64_t n);
 /* Sends the head if not yet sent (a bodiless or fully written response). */
 int resp_finish(struct response *r);
 /* Error response with the spec's JSON body. detail may be NULL.

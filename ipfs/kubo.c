@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
+#include "core/errmsg.h"
 #include "core/metrics.h"
 #include "core/xalloc.h"
 #include "ipfs/kubo_internal.h"
@@ -128,13 +129,12 @@ void kubo_query_add(struct kubo_query *q, const char *key, const char *val)
 
 int kubo_fail(struct kubo *k, int rc, const char *what, const char *fmt, ...)
 {
+    char *prefix = xasprintf("ipfs: %s", what);
     va_list ap;
     va_start(ap, fmt);
-    char *msg = xvasprintf(fmt, ap);
+    errmsg_vset(&k->err, rc, prefix, NULL, fmt, ap);
     va_end(ap);
-    free(k->err);
-    k->err = xasprintf("ipfs: %s: %s", what, msg);
-    free(msg);
+    free(prefix);
     return rc;
 }
 

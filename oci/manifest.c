@@ -33,11 +33,11 @@
  *   carry it. */
 #include <ctype.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "oci/manifest.h"
+#include "core/errmsg.h"
 #include "core/xalloc.h"
 
 /* descriptor layers that are never pushed to a registry, so never checked */
@@ -47,20 +47,9 @@
 /* a path like "manifests[12].platform" or "layers[3]" fits with room to spare */
 #define MANIFEST_WHERE_MAX 64
 
-static int manifest_fail(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Sets *err to a new message and returns -1, so callers can `return manifest_fail(...)`. */
-static int manifest_fail(char **err, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (err)
-        *err = xstrdup(msg);
-    return -1;
-}
+/* Sets *err (when err is not NULL) to a new message and returns -1, so
+ * callers can `return manifest_fail(...)`. */
+#define manifest_fail(err, ...) errmsg_set((err), -1, NULL, NULL, __VA_ARGS__)
 
 /* The field, or NULL when absent or JSON null. */
 static json_object *manifest_field(json_object *obj, const char *key)

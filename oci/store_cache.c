@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/errmsg.h"
 #include "core/xalloc.h"
 #include "oci/cache_shm.h"
 #include "oci/store_cache.h"
@@ -69,10 +70,9 @@ static int store_cache_key(char out[STORE_CACHE_KEY_MAX], char kind, const char 
 /* A NOT_FOUND answered from the cache needs a message like the inner's. */
 static int store_cache_notfound(struct store_cache *c, const char *what, const char *name, const char *ref)
 {
-    free(c->err);
-    c->err = xasprintf("store: %s %s%s%s: not found", what, name, ref ? "@" : "", ref ? ref : "");
     c->own_err = 1;
-    return STORE_NOT_FOUND;
+    return errmsg_set(&c->err, STORE_NOT_FOUND, "store", NULL, "%s %s%s%s: not found", what, name,
+                      ref ? "@" : "", ref ? ref : "");
 }
 
 static int store_cache_cacheable(int rc)

@@ -9,11 +9,12 @@
  *   blob HEAD or Range, never verified: one whole read through the gateway
  *                 first (then the Range read)      / 0 or the Range read
  * so a second pull costs one gateway read per blob and nothing else. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "oci/store_layout.h"
+#include "oci/store_kubo.h"
+#include "core/errmsg.h"
 #include "oci/layout.h"
 #include "oci/layout_cache.h"
 #include "oci/manifest.h"
@@ -50,36 +51,17 @@ static struct store_layout *sl_of(struct store *s)
 
 /* ---- errors ---- */
 
-static int sl_fail(struct store_layout *l, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int sl_fail(struct store_layout *l, int rc, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    free(l->err);
-    l->err = xasprintf("layout: %s", msg);
-    return rc;
-}
+#define sl_fail(l, rc, ...) errmsg_set(&(l)->err, (rc), "layout", NULL, __VA_ARGS__)
 
 /* A Kubo failure while reading what: "not found" and bad paths mean the
  * layout lacks something (STORE_INVALID, with Kubo's words). */
 static int sl_kfail(struct store_layout *l, int krc, const char *what)
 {
     const char *km = kubo_errmsg(l->k);
-    int rc;
-    switch (krc) {
-    case KUBO_UNAVAILABLE: rc = STORE_UNAVAILABLE; break;
-    case KUBO_ABORTED: rc = STORE_ABORTED; break;
-    case KUBO_TOO_LARGE: rc = STORE_TOO_LARGE; break;
-    case KUBO_NOT_FOUND: rc = STORE_INVALID; break;
-    default:
-        rc = strstr(km, "invalid cid") || strstr(km, "invalid path") ? STORE_INVALID : STORE_ERROR;
-        break;
-    }
-    return sl_fail(l, rc, "%s: %s", what, km);
+    int rc = store_kubo_fail(&l->err, "layout", l->k, krc, "%s", what);
+    if (rc == STORE_NOT_FOUND || (rc == STORE_ERROR && (strstr(km, "invalid cid") || strstr(km, "invalid path"))))
+        rc = STORE_INVALID;
+    return rc;
 }
 
 /* ---- cache helpers ---- */

@@ -6,13 +6,14 @@
  * call that needs doing anyway (rm's "not found", cp's "exists"); writes are
  * made without checks and persisted with one files/flush of the root at the
  * end, which is what pins them through MFS and what the publisher reads. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "oci/store_mfs.h"
 #include "oci/paths.h"
+#include "oci/store_kubo.h"
+#include "core/errmsg.h"
 #include "core/xalloc.h"
 
 /* A link file holds one digest string; anything longer is not ours. */
@@ -36,49 +37,10 @@ static struct store_mfs *store_mfs_of(struct store *s)
 
 /* ---- errors ---- */
 
-static int store_mfs_map(int krc)
-{
-    switch (krc) {
-    case KUBO_OK: return STORE_OK;
-    case KUBO_NOT_FOUND: return STORE_NOT_FOUND;
-    case KUBO_UNAVAILABLE: return STORE_UNAVAILABLE;
-    case KUBO_ABORTED: return STORE_ABORTED;
-    case KUBO_TOO_LARGE: return STORE_TOO_LARGE;
-    default: return STORE_ERROR;
-    }
-}
-
-static void store_mfs_vseterr(struct store_mfs *m, const char *suffix, const char *fmt, va_list ap)
-{
-    char ctx[768];
-    vsnprintf(ctx, sizeof ctx, fmt, ap);
-    free(m->err);
-    m->err = suffix ? xasprintf("store: %s: %s", ctx, suffix) : xasprintf("store: %s", ctx);
-}
-
 /* Records "store: <context>: <Kubo's message>" and maps krc to a store_rc. */
-static int store_mfs_kfail(struct store_mfs *m, int krc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int store_mfs_kfail(struct store_mfs *m, int krc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    store_mfs_vseterr(m, kubo_errmsg(m->k), fmt, ap);
-    va_end(ap);
-    return store_mfs_map(krc);
-}
-
+#define store_mfs_kfail(m, krc, ...) store_kubo_fail(&(m)->err, "store", (m)->k, (krc), __VA_ARGS__)
 /* Records an error of our own (no Kubo message) and returns rc. */
-static int store_mfs_fail(struct store_mfs *m, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int store_mfs_fail(struct store_mfs *m, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    store_mfs_vseterr(m, NULL, fmt, ap);
-    va_end(ap);
-    return rc;
-}
+#define store_mfs_fail(m, rc, ...) errmsg_set(&(m)->err, (rc), "store", NULL, __VA_ARGS__)
 
 /* ---- small helpers ---- */
 
@@ -106,24 +68,25 @@ static int store_mfs_write_link(struct store_mfs *m, const char *path, const str
     return krc;
 }
 
-/* A link file that holds no digest (store_mfs_read_link's own rc beside KUBO_*). */
-#define STORE_MFS_BAD_LINK 100
-
-/* Reads a link file into *out. KUBO_* rc, or STORE_MFS_BAD_LINK. */
-static int store_mfs_read_link(struct store_mfs *m, const char *path, struct digest *out)
+/* Reads a link file into *out. A store_rc, with what (the link's meaning,
+ * "tag a:b") naming it in the message. */
+static int store_mfs_read_link(struct store_mfs *m, const char *path, struct digest *out, const char *what)
 {
     struct buf b;
     buf_init(&b, STORE_MFS_LINK_MAX);
     int krc = kubo_files_read(m->k, path, &b);
-    if (krc == KUBO_OK) {
+    int rc = STORE_OK;
+    if (krc != KUBO_OK) {
+        rc = store_mfs_kfail(m, krc, "%s", what);
+    } else {
         /* tolerate a trailing newline from hand-written links */
         while (b.len > 0 && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
             b.data[--b.len] = '\0';
         if (digest_parse(buf_cstr(&b), out) != DIGEST_PARSE_OK)
-            krc = STORE_MFS_BAD_LINK;
+            rc = store_mfs_fail(m, STORE_ERROR, "%s: current link holds no digest", what);
     }
     buf_free(&b);
-    return krc;
+    return rc;
 }
 
 /* ---- blobs ---- */
@@ -366,13 +329,11 @@ static int store_mfs_tag_resolve(struct store *s, const char *name, const char *
 {
     struct store_mfs *m = store_mfs_of(s);
     char *p = path_tag_current_link(m->root, name, tag);
-    int krc = store_mfs_read_link(m, p, out);
+    char *what = xasprintf("tag %s:%s", name, tag);
+    int rc = store_mfs_read_link(m, p, out, what);
+    free(what);
     free(p);
-    if (krc == STORE_MFS_BAD_LINK)
-        return store_mfs_fail(m, STORE_ERROR, "tag %s:%s: current link holds no digest", name, tag);
-    if (krc != KUBO_OK)
-        return store_mfs_kfail(m, krc, "tag %s:%s", name, tag);
-    return STORE_OK;
+    return rc;
 }
 
 static int store_mfs_manifest_exists(struct store *s, const char *name, const struct digest *d)
@@ -479,9 +440,9 @@ static int store_mfs_untag_all(struct store_mfs *m, const char *name, const stru
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         struct digest cur;
         char *p = path_tag_current_link(m->root, name, tags[i]);
-        krc = store_mfs_read_link(m, p, &cur);
+        int lrc = store_mfs_read_link(m, p, &cur, tags[i]);
         free(p);
-        if (krc != KUBO_OK || !digest_equal(&cur, d))
+        if (lrc != STORE_OK || !digest_equal(&cur, d))
             continue;   /* a broken or other tag is not ours to remove */
         p = path_tag_dir(m->root, name, tags[i]);
         krc = kubo_files_rm(m->k, p, 1);

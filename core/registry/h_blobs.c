@@ -21,56 +21,57 @@ static int to_response(void *ctx, const char *p, size_t n)
  * almost none of our headers across its internal redirect, so the digest
  * and type ride in the URI and the location adds them back (a digest is
  * [a-z0-9+._-]+:[a-zA-Z0-9=_-]+: nothing in it needs escaping in a query).
- * Returns 1 when it answered, 0 when the caller should stream. */
-static int blob_offload(struct registry *reg, struct response *resp, const char *cid,
+ * HTTP_DONE when it answered, HTTP_DECLINED when the caller should stream. */
+static enum http_try blob_offload(struct registry *reg, struct response *resp, const char *cid,
                         const char *ds)
 {
     const char *accel = reg->opts.accel_redirect, *tmpl = reg->opts.blob_redirect;
     if (!cid[0])
-        return 0;   /* a backend that cannot name the content: stream it */
+        return HTTP_DECLINED;   /* a backend that cannot name the content: stream it */
     if (accel && *accel) {
         resp_status(resp, 200);
         resp_header(resp, "X-Accel-Redirect", "%s%s?digest=%s&type=" BLOB_TYPE, accel, cid, ds);
         resp_header(resp, "Content-Type", BLOB_TYPE);
         resp_header(resp, "Content-Length", "0");
         resp_finish(resp);
-        return 1;
+        return HTTP_DONE;
     }
     if (tmpl && *tmpl) {
         const char *at = strstr(tmpl, "{cid}");
         if (!at)
-            return 0;   /* conf/ refuses such a template; never redirect to a wrong URL */
+            return HTTP_DECLINED;   /* conf/ refuses such a template; never redirect to a wrong URL */
         resp_status(resp, 307);
         resp_header(resp, "Location", "%.*s%s%s", (int)(at - tmpl), tmpl, cid, at + 5);
         resp_header(resp, "Content-Length", "0");
         resp_finish(resp);
-        return 1;
+        return HTTP_DONE;
     }
-    return 0;
+    return HTTP_DECLINED;
 }
 
 /* The zero-copy path: the store hands over a socket positioned at the
  * bytes and the edge splices them into the FastCGI connection, so the
  * worker never copies them (per GiB its CPU drops by more than half; see
  * docs/benchmarks.md). Only for stores that need not hash what they serve:
- * one that verifies on read keeps the streaming path. Returns 0 when the
- * body went out, -1 when it failed partway (the response is aborted), 1
- * when nothing of it went out: the caller streams it instead, and 2 with
- * *fail when the node answered that it cannot serve the bytes (down, or its
- * gateway gave up retrieving them: a 5xx after its RetrievalTimeout, 30 s
- * by default): asking again by the streaming path would only wait as long
- * once more. */
-static int blob_splice(struct store *st, struct response *resp, const struct store_blob *b,
-                       const char *ds, uint64_t start, uint64_t len, int *fail)
+ * one that verifies on read keeps the streaming path. HTTP_DONE when the
+ * body went out; HTTP_DECLINED when nothing of it went out: the caller
+ * streams it instead; HTTP_FAILED when the response is answered otherwise:
+ * aborted partway, or an error when the node answered that it cannot serve
+ * the bytes (down, or its gateway gave up retrieving them: a 5xx after its
+ * RetrievalTimeout, 30 s by default): asking again by the streaming path
+ * would only wait as long once more. */
+static enum http_try blob_splice(struct registry *reg, struct response *resp, const struct store_blob *b,
+                                 const char *ds, uint64_t start, uint64_t len)
 {
     static int told;   /* the first refusal per process is worth an info line */
+    struct store *st = reg->store;
     int fd;
     if (!st->ops->blob_open || st->ops->blob_verify || !resp_can_splice(resp))
-        return 1;
+        return HTTP_DECLINED;
     int orc = st->ops->blob_open(st, b, start, len, &fd);
     if (orc == STORE_UNAVAILABLE || orc == STORE_NOT_FOUND) {
-        *fail = orc;
-        return 2;
+        h_store_fail(reg, resp, orc, OCI_BLOB_UNKNOWN, "blob read");
+        return HTTP_FAILED;
     }
     if (orc != STORE_OK) {
         if (told)
@@ -79,11 +80,11 @@ static int blob_splice(struct store *st, struct response *resp, const struct sto
             log_info("blob %s: %s; streaming it instead (further cases at debug level)", ds,
                      st->ops->errmsg(st));
         told = 1;
-        return 1;
+        return HTTP_DECLINED;
     }
-    int rc = resp_splice(resp, fd, len);
+    enum http_try rc = resp_splice(resp, fd, len);
     close(fd);
-    if (rc == 1)
+    if (rc == HTTP_DECLINED)
         log_info("blob %s: the zero-copy send failed before its first byte; streaming it instead", ds);
     return rc;
 }
@@ -119,7 +120,7 @@ void h_blob_get(struct registry *reg, struct request *req, struct response *resp
             h_store_fail(reg, resp, rc, OCI_BLOB_UNKNOWN, "blob verify");
             return;
         }
-        if (blob_offload(reg, resp, b.cid, ds))
+        if (blob_offload(reg, resp, b.cid, ds) == HTTP_DONE)
             return;
     }
     resp_header(resp, "ETag", "\"%s\"", ds);
@@ -154,16 +155,14 @@ void h_blob_get(struct registry *reg, struct request *req, struct response *resp
         resp_finish(resp);
         return;
     }
-    int sr = blob_splice(st, resp, &b, ds, start, end - start + 1, &rc);
-    if (sr == 0) {
+    switch (blob_splice(reg, resp, &b, ds, start, end - start + 1)) {
+    case HTTP_DONE:
         resp_finish(resp);
         return;
-    }
-    if (sr < 0)
-        return;   /* aborted: the edge has dropped the response */
-    if (sr == 2) {
-        h_store_fail(reg, resp, rc, OCI_BLOB_UNKNOWN, "blob read");
-        return;
+    case HTTP_FAILED:
+        return;   /* answered: aborted, or the node's refusal */
+    case HTTP_DECLINED:
+        break;    /* stream it */
     }
     rc = st->ops->blob_read(st, &b, start, end - start + 1, to_response, resp);
     if (rc != STORE_OK) {
