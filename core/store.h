@@ -1,4 +1,4 @@
-/* store: the storage interface the registry handlers (core/h_*.c) call.
+/* store: the storage interface the registry handlers (core/registry/h_*.c) call.
  * core/ never speaks to Kubo; a backend (oci/store_mfs.c: the CNCF
  * distribution layout in Kubo's MFS) implements these operations. Later
  * backends (read-only IPNS roots, OCI layouts on IPFS) plug in the same way.
@@ -70,6 +70,18 @@ struct store_ops {
     int (*blob_open)(struct store *, const struct store_blob *, uint64_t offset, uint64_t length,
                      int *fd);
 
+    /* Optional (NULL: not offered). Copy repository name whole from store
+     * from, a store of the same kind (its links, tags and revisions, and
+     * every blob it links, each by reference: no bytes are copied), so that
+     * this store owns it; what this store has already of it stays. */
+    int (*repo_import)(struct store *, const char *name, struct store *from);
+    /* Optional (NULL: not offered). Make blob d of store from (of the same
+     * kind) part of this store's blobs, by reference, without linking it
+     * into any repository: from from_name's links if from_name is not NULL,
+     * else from from's blobs. STORE_NOT_FOUND if from does not have it. */
+    int (*blob_import)(struct store *, struct store *from, const char *from_name,
+                       const struct digest *d);
+
     /* Uploads: chunk idx of session id streams from cb into the store. */
     int (*chunk_put)(struct store *, const char *upload_id, unsigned idx,
                      store_read_cb cb, void *ctx, struct store_chunk *out);
@@ -116,6 +128,14 @@ struct store_ops {
 struct store {
     const struct store_ops *ops;
     void *impl;
+};
+
+/* Told after every write that changed what a store publishes (the one
+ * callback every writer calls; a worker's tells the publisher). changed
+ * must not block. */
+struct store_notify {
+    void (*changed)(void *ctx);
+    void *ctx;
 };
 
 #endif

@@ -96,6 +96,31 @@ static char *worker_uploads_dir(const char *mfsroot)
     return xasprintf("%.*s-uploads", (int)n, mfsroot);
 }
 
+/* store_notify: a byte down the publisher's pipe (non-blocking; a full
+ * pipe already says "changed"). */
+static void worker_notify(void *ctx)
+{
+    (void)ctx;
+    if (worker_notify_fd < 0)
+        return;
+    ssize_t w;
+    do
+        w = write(worker_notify_fd, "c", 1);
+    while (w < 0 && errno == EINTR);
+}
+
+/* store_union_roots: a read-only root is the distribution layout at /ipfs/<cid>. */
+static struct store *worker_root_open(void *ctx, const char *cid)
+{
+    return store_mfs_new_root(ctx, cid);
+}
+
+static void worker_root_close(void *ctx, struct store *s)
+{
+    (void)ctx;
+    store_mfs_free(s);
+}
+
 /* accept() failures worth a pause and a retry rather than an exit. */
 static int worker_accept_transient(int err)
 {
@@ -206,12 +231,14 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
     }
     free(lock);
     char *uploads = worker_uploads_dir(c->mfsroot);
-    struct store *mfs = store_mfs_new(k, c->mfsroot, uploads);
+    /* every committed change tells the publisher */
+    const struct store_notify notify = { .changed = worker_notify, .ctx = NULL };
+    struct store *mfs = store_mfs_new(k, c->mfsroot, uploads, &notify);
     /* metadata answered from memory; mfsroot is written only through it */
     struct store *local = store_cache_new(mfs);
-    /* mirrors (read-only roots) and the publisher's notification */
-    struct store *store = store_union_new(k, local, c->mfsroot,
-                                          c->n_readonlyipnskeys ? c->statedir : NULL, worker_notify_fd);
+    /* mirrors: the read-only roots other registries published */
+    const struct store_union_roots roots = { .open = worker_root_open, .close = worker_root_close, .ctx = k };
+    struct store *store = store_union_new(local, c->n_readonlyipnskeys ? c->statedir : NULL, &roots);
     struct registry_opts opts = {
         .statedir = c->statedir,
         .readonly = c->readonly,

@@ -369,6 +369,19 @@ static int store_cache_blob_mount(struct store *s, const char *name, const char 
     return store_cache_wrote(in->ops->blob_mount(in, name, from, d));
 }
 
+static int store_cache_repo_import(struct store *s, const char *name, struct store *from)
+{
+    struct store *in = store_cache_in(s);
+    return store_cache_wrote(in->ops->repo_import(in, name, from));
+}
+
+static int store_cache_blob_import(struct store *s, struct store *from, const char *from_name,
+                                   const struct digest *d)
+{
+    struct store *in = store_cache_in(s);
+    return store_cache_wrote(in->ops->blob_import(in, from, from_name, d));
+}
+
 static int store_cache_blob_commit(struct store *s, const char *name, const struct digest *d,
                                    const struct store_chunk *content)
 {
@@ -408,6 +421,8 @@ static const struct store_ops store_cache_ops = {
     .blob_read = store_cache_blob_read,
     .blob_unlink = store_cache_blob_unlink,
     .blob_mount = store_cache_blob_mount,
+    .repo_import = store_cache_repo_import,
+    .blob_import = store_cache_blob_import,
     .blob_verify = store_cache_blob_verify,
     .blob_open = store_cache_blob_open,
     .chunk_put = store_cache_chunk_put,
@@ -440,6 +455,10 @@ struct store *store_cache_new(struct store *inner)
         c->ops.blob_open = NULL;
     if (!inner->ops->ping)
         c->ops.ping = NULL;
+    if (!inner->ops->repo_import)
+        c->ops.repo_import = NULL;
+    if (!inner->ops->blob_import)
+        c->ops.blob_import = NULL;
     c->base.ops = &c->ops;
     c->base.impl = c;
     c->inner = inner;

@@ -28,7 +28,10 @@ struct store_mfs {
     char *root;
     char *uploads;
     char *err;               /* last error, for store_errmsg */
+    struct store_notify notify;   /* changed == NULL: nobody to tell */
 };
+
+static const struct store_ops store_mfs_ops;
 
 static struct store_mfs *store_mfs_of(struct store *s)
 {
@@ -57,6 +60,9 @@ static int store_mfs_flush(struct store_mfs *m, const char *what)
     int krc = kubo_files_flush(m->k, m->root, NULL);
     if (krc != KUBO_OK)
         return store_mfs_kfail(m, krc, "%s: flush", what);
+    /* every write ends here: the one place that tells the publisher */
+    if (m->notify.changed)
+        m->notify.changed(m->notify.ctx);
     return STORE_OK;
 }
 
@@ -206,6 +212,121 @@ static int store_mfs_blob_mount(struct store *s, const char *name, const char *f
     if (krc != KUBO_OK)
         return store_mfs_kfail(m, krc, "mount %s into %s", ds, name);
     return store_mfs_flush(m, "mount");
+}
+
+/* ---- imports from another tree of the same layout (a read-only root) ---- */
+
+/* from as a store_mfs, or NULL (with the error recorded) if it is another kind. */
+static struct store_mfs *store_mfs_peer(struct store_mfs *m, struct store *from, const char *what)
+{
+    if (from->ops == &store_mfs_ops)
+        return store_mfs_of(from);
+    store_mfs_fail(m, STORE_ERROR, "%s: the source is not an MFS-layout store", what);
+    return NULL;
+}
+
+/* Links the bytes at CID cid as blob d of m (a no-op if m has d). */
+static int store_mfs_link_blob(struct store_mfs *m, const char *cid, const struct digest *d, const char *what)
+{
+    char *src = xasprintf("/ipfs/%s", cid);
+    char *dst = path_blob_data(m->root, d);
+    int krc = kubo_files_cp(m->k, src, dst);
+    free(src);
+    free(dst);
+    if (krc != KUBO_OK && krc != KUBO_EXISTS)
+        return store_mfs_kfail(m, krc, "%s", what);
+    return STORE_OK;
+}
+
+static int store_mfs_blob_import(struct store *s, struct store *from, const char *from_name,
+                                 const struct digest *d)
+{
+    struct store_mfs *m = store_mfs_of(s);
+    char ds[DIGEST_STR_MAX], what[DIGEST_STR_MAX + 16];
+    digest_str(d, ds);
+    snprintf(what, sizeof what, "import %s", ds);
+    struct store_mfs *f = store_mfs_peer(m, from, what);
+    if (!f)
+        return STORE_ERROR;
+    struct store_blob b;
+    if (from_name) {
+        int rc = from->ops->blob_stat(from, from_name, d, &b);
+        if (rc != STORE_OK)
+            return store_mfs_fail(m, rc, "%s: %s", what, from->ops->errmsg(from));
+    } else {
+        struct kubo_stat st;
+        char *p = path_blob_data(f->root, d);
+        int krc = kubo_files_stat(m->k, p, &st);
+        free(p);
+        if (krc != KUBO_OK)
+            return store_mfs_kfail(m, krc, "%s", what);
+        memcpy(b.cid, st.cid, sizeof b.cid);
+    }
+    return store_mfs_link_blob(m, b.cid, d, what);
+}
+
+/* Each blob linked under from's <repo>/<sub>/<alg>/<hex>, into m's blobs. */
+static int store_mfs_import_linked(struct store_mfs *m, struct store_mfs *f, const char *repo_src,
+                                   const char *sub, const char *name)
+{
+    char *dir = xasprintf("%s/%s", repo_src, sub);
+    char **algs = NULL;
+    size_t na = 0;
+    int rc = STORE_OK;
+    kubo_files_ls(m->k, dir, &algs, &na);   /* none: nothing of this kind to import */
+    for (size_t a = 0; a < na && rc == STORE_OK; a++) {
+        char *adir = xasprintf("%s/%s", dir, algs[a]);
+        char **hexes = NULL;
+        size_t nh = 0;
+        kubo_files_ls(m->k, adir, &hexes, &nh);
+        for (size_t h = 0; h < nh && rc == STORE_OK; h++) {
+            struct digest d;
+            struct kubo_stat st;
+            char *ds = xasprintf("%s:%s", algs[a], hexes[h]);
+            if (digest_parse(ds, &d) == DIGEST_PARSE_OK) {
+                char *src = path_blob_data(f->root, &d);
+                int krc = kubo_files_stat(m->k, src, &st);
+                free(src);
+                /* a link whose blob the root lacks is imported as it is: broken */
+                if (krc == KUBO_OK) {
+                    char *what = xasprintf("adopt %s: blob %s", name, ds);
+                    rc = store_mfs_link_blob(m, st.cid, &d, what);
+                    free(what);
+                } else if (krc != KUBO_NOT_FOUND) {
+                    rc = store_mfs_kfail(m, krc, "adopt %s: blob %s", name, ds);
+                }
+            }
+            free(ds);
+        }
+        strv_free(hexes, nh);
+        free(adir);
+    }
+    strv_free(algs, na);
+    free(dir);
+    return rc;
+}
+
+static int store_mfs_repo_import(struct store *s, const char *name, struct store *from)
+{
+    struct store_mfs *m = store_mfs_of(s);
+    char *what = xasprintf("adopt %s", name);
+    struct store_mfs *f = store_mfs_peer(m, from, what);
+    free(what);
+    if (!f)
+        return STORE_ERROR;
+    char *repo_src = path_repo(f->root, name);
+    char *repo_dst = path_repo(m->root, name);
+    int krc = kubo_files_cp(m->k, repo_src, repo_dst);
+    int rc = STORE_OK;
+    if (krc != KUBO_OK && krc != KUBO_EXISTS)
+        rc = store_mfs_kfail(m, krc, "adopt %s from %s", name, f->root);
+    if (rc == STORE_OK)
+        rc = store_mfs_import_linked(m, f, repo_src, "_layers", name);
+    if (rc == STORE_OK)
+        rc = store_mfs_import_linked(m, f, repo_src, "_manifests/revisions", name);
+    free(repo_src);
+    free(repo_dst);
+    return rc == STORE_OK ? store_mfs_flush(m, "adopt") : rc;
 }
 
 /* ---- uploads ---- */
@@ -678,6 +799,8 @@ static const struct store_ops store_mfs_ops = {
     .blob_open = store_mfs_blob_open,
     .blob_unlink = store_mfs_blob_unlink,
     .blob_mount = store_mfs_blob_mount,
+    .repo_import = store_mfs_repo_import,
+    .blob_import = store_mfs_blob_import,
     .chunk_put = store_mfs_chunk_put,
     .chunks_join = store_mfs_chunks_join,
     .content_read = store_mfs_content_read,
@@ -697,7 +820,8 @@ static const struct store_ops store_mfs_ops = {
     .errmsg = store_mfs_errmsg,
 };
 
-struct store *store_mfs_new(struct kubo *k, const char *root, const char *uploads)
+struct store *store_mfs_new(struct kubo *k, const char *root, const char *uploads,
+                            const struct store_notify *notify)
 {
     struct store_mfs *m = xcalloc(1, sizeof *m);
     m->base.ops = &store_mfs_ops;
@@ -705,7 +829,18 @@ struct store *store_mfs_new(struct kubo *k, const char *root, const char *upload
     m->k = k;
     m->root = xstrdup(root);
     m->uploads = xstrdup(uploads);
+    if (notify)
+        m->notify = *notify;
     return &m->base;
+}
+
+struct store *store_mfs_new_root(struct kubo *k, const char *cid)
+{
+    char *root = xasprintf("/ipfs/%s", cid);
+    /* uploads never happen on a read-only root: no staging area */
+    struct store *s = store_mfs_new(k, root, "/nonexistent-read-only", NULL);
+    free(root);
+    return s;
 }
 
 void store_mfs_free(struct store *s)

@@ -10,9 +10,14 @@
 #include "core/store.h"
 #include "ipfs/kubo.h"
 
-/* root: mfsroot; uploads: MFS directory for staged chunks (outside root).
+/* root: mfsroot; uploads: MFS directory for staged chunks (outside root);
+ * notify (copied; NULL: none) is told after each write, once it is flushed.
  * k is borrowed (must outlive the store). Returns a store owned by the caller. */
-struct store *store_mfs_new(struct kubo *k, const char *root, const char *uploads);
+struct store *store_mfs_new(struct kubo *k, const char *root, const char *uploads,
+                            const struct store_notify *notify);
+/* The same layout read from /ipfs/<cid> (a root another registry published):
+ * reads, and a source for repo_import/blob_import; its writes fail. */
+struct store *store_mfs_new_root(struct kubo *k, const char *cid);
 void store_mfs_free(struct store *s);
 
 #endif

@@ -5,34 +5,26 @@
  * leads to the ownership check and the read-only roots. roots.json is
  * re-read only when stat() says it changed; the per-root stores are kept
  * as long as their CID is, since content under /ipfs/<cid> never changes. */
-#include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
+#include "core/errmsg.h"
 #include "core/log.h"
 #include "core/p2pstate.h"
 #include "core/xalloc.h"
-#include "oci/paths.h"
-#include "oci/store_mfs.h"
 #include "oci/store_union.h"
 
 struct union_root {
     char key[P2P_KEY_MAX];
     char cid[P2P_CID_MAX];
-    char *path;              /* "/ipfs/<cid>" */
-    struct store *s;         /* store_mfs over path, read only */
+    struct store *s;         /* opened by roots.open, read only */
 };
 
 struct store_union {
     struct store base;
-    struct kubo *k;            /* borrowed */
     struct store *local;       /* borrowed */
-    char *mfsroot;
     char *statedir;            /* NULL: no read-only roots */
-    int notify_fd;
+    struct store_union_roots ro;
     struct union_root *roots;
     size_t nroots;
     struct stat roots_st;      /* roots.json as last read (st_ino 0: never) */
@@ -45,19 +37,8 @@ static struct store_union *union_of(struct store *s)
     return s->impl;
 }
 
-static int union_fail(struct store_union *u, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int union_fail(struct store_union *u, int rc, const char *fmt, ...)
-{
-    char msg[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    free(u->err);
-    u->err = xasprintf("store: %s", msg);
-    u->last = NULL;
-    return rc;
-}
+/* An error of the union's own: errmsg tells it, not a member's. */
+#define union_fail(u, rc, ...) ((u)->last = NULL, errmsg_set(&(u)->err, (rc), "store", NULL, __VA_ARGS__))
 
 /* rc from store s: remembered so errmsg tells s's message. */
 static int union_rc(struct store_union *u, struct store *s, int rc)
@@ -67,21 +48,9 @@ static int union_rc(struct store_union *u, struct store *s, int rc)
     return rc;
 }
 
-static void union_notify(struct store_union *u)
-{
-    if (u->notify_fd < 0)
-        return;
-    ssize_t w;
-    do
-        w = write(u->notify_fd, "c", 1);
-    while (w < 0 && errno == EINTR);
-    /* EAGAIN: the pipe is full of unread notices, which say the same */
-}
-
+/* Writes go to the local store, which tells the publisher itself. */
 static int union_wrote(struct store_union *u, int rc)
 {
-    if (rc == STORE_OK)
-        union_notify(u);
     return union_rc(u, u->local, rc);
 }
 
@@ -89,10 +58,9 @@ static int union_wrote(struct store_union *u, int rc)
 
 static void union_roots_clear(struct store_union *u)
 {
-    for (size_t i = 0; i < u->nroots; i++) {
-        store_mfs_free(u->roots[i].s);
-        free(u->roots[i].path);
-    }
+    for (size_t i = 0; i < u->nroots; i++)
+        if (u->roots[i].s)
+            u->ro.close(u->ro.ctx, u->roots[i].s);
     free(u->roots);
     u->roots = NULL;
     u->nroots = 0;
@@ -131,16 +99,11 @@ static void union_refresh(struct store_union *u)
         for (size_t j = 0; j < u->nroots; j++)
             if (u->roots[j].s && strcmp(u->roots[j].cid, e->cid) == 0) {
                 e->s = u->roots[j].s;   /* same immutable content: keep it */
-                e->path = u->roots[j].path;
                 u->roots[j].s = NULL;
-                u->roots[j].path = NULL;
                 break;
             }
-        if (!e->s) {
-            e->path = xasprintf("/ipfs/%s", e->cid);
-            /* uploads never happen on a read-only root: no staging area */
-            e->s = store_mfs_new(u->k, e->path, "/nonexistent-read-only");
-        }
+        if (!e->s)
+            e->s = u->ro.open(u->ro.ctx, e->cid);
     }
     free(pr);
     union_roots_clear(u);
@@ -197,7 +160,8 @@ static struct store *union_fallback(struct store_union *u, const char *name, int
 
 /* Copies repository name from its read-only owner into mfsroot before a
  * write, so the repository stays whole when ownership moves here: its
- * directory (links, tags, revisions) and every blob it links, each by CID. */
+ * directory (links, tags, revisions) and every blob it links, each by
+ * reference (the local store's repo_import). */
 static int union_adopt(struct store_union *u, const char *name)
 {
     struct union_root *ro;
@@ -206,52 +170,12 @@ static int union_adopt(struct store_union *u, const char *name)
         return STORE_OK;   /* ours already, or new */
     if (rc != STORE_OK)
         return rc;
-    static const char *const dirs[] = { "_layers", "_manifests/revisions" };
-    char *repo_src = path_repo(ro->path, name);
-    char *repo_dst = path_repo(u->mfsroot, name);
-    int krc = kubo_files_cp(u->k, repo_src, repo_dst);
-    rc = STORE_OK;
-    if (krc != KUBO_OK && krc != KUBO_EXISTS)
-        rc = union_fail(u, krc == KUBO_UNAVAILABLE ? STORE_UNAVAILABLE : STORE_ERROR,
-                        "adopt %s from %s: %s", name, ro->key, kubo_errmsg(u->k));
-    for (size_t di = 0; di < 2 && rc == STORE_OK; di++) {
-        char *dir = xasprintf("%s/%s", repo_src, dirs[di]);
-        char **algs = NULL;
-        size_t na = 0;
-        krc = kubo_files_ls(u->k, dir, &algs, &na);
-        for (size_t a = 0; a < na && rc == STORE_OK; a++) {
-            char *adir = xasprintf("%s/%s", dir, algs[a]);
-            char **hexes = NULL;
-            size_t nh = 0;
-            kubo_files_ls(u->k, adir, &hexes, &nh);
-            for (size_t h = 0; h < nh && rc == STORE_OK; h++) {
-                struct digest d;
-                char *ds = xasprintf("%s:%s", algs[a], hexes[h]);
-                if (digest_parse(ds, &d) == DIGEST_PARSE_OK) {
-                    char *src = path_blob_data(ro->path, &d);
-                    char *dst = path_blob_data(u->mfsroot, &d);
-                    krc = kubo_files_cp(u->k, src, dst);
-                    if (krc != KUBO_OK && krc != KUBO_EXISTS && krc != KUBO_NOT_FOUND)
-                        rc = union_fail(u, krc == KUBO_UNAVAILABLE ? STORE_UNAVAILABLE : STORE_ERROR,
-                                        "adopt %s: blob %s: %s", name, ds, kubo_errmsg(u->k));
-                    free(src);
-                    free(dst);
-                }
-                free(ds);
-            }
-            strv_free(hexes, nh);
-            free(adir);
-        }
-        strv_free(algs, na);
-        free(dir);
-    }
-    free(repo_src);
-    free(repo_dst);
-    if (rc == STORE_OK) {
+    if (!u->local->ops->repo_import)
+        return union_fail(u, STORE_ERROR, "this store cannot take over a mirrored repository");
+    rc = union_rc(u, u->local, u->local->ops->repo_import(u->local, name, ro->s));
+    if (rc == STORE_OK)
         log_info("store: repository %s taken over from read-only root %s (%s) for a write", name, ro->cid,
                  ro->key);
-        union_notify(u);
-    }
     return rc;
 }
 
@@ -396,37 +320,23 @@ static int union_blob_unlink(struct store *s, const char *name, const struct dig
     return union_wrote(u, u->local->ops->blob_unlink(u->local, name, d));
 }
 
-/* Links blob d of a read-only root into mfsroot's blob store (by CID). */
+/* Makes blob d of the first read-only root that has it (in repository
+ * from, when from is not NULL) one of the local store's blobs. */
 static int union_import_blob(struct store_union *u, const char *from, const struct digest *d)
 {
-    char ds[DIGEST_STR_MAX];
-    digest_str(d, ds);
+    if (!u->local->ops->blob_import)
+        return union_fail(u, STORE_ERROR, "this store cannot import a mirrored blob");
     union_refresh(u);
     for (size_t i = 0; i < u->nroots; i++) {
         struct store *r = u->roots[i].s;
-        struct store_blob b;
-        if (from) {
-            if (r->ops->repo_exists(r, from) != 1 || r->ops->blob_stat(r, from, d, &b) != STORE_OK)
-                continue;
-        } else {
-            struct kubo_stat st;
-            char *p = path_blob_data(u->roots[i].path, d);
-            int krc = kubo_files_stat(u->k, p, &st);
-            free(p);
-            if (krc != KUBO_OK)
-                continue;
-            memcpy(b.cid, st.cid, sizeof b.cid);
-        }
-        char *src = xasprintf("/ipfs/%s", b.cid);
-        char *dst = path_blob_data(u->mfsroot, d);
-        int krc = kubo_files_cp(u->k, src, dst);
-        free(src);
-        free(dst);
-        if (krc != KUBO_OK && krc != KUBO_EXISTS)
-            return union_fail(u, krc == KUBO_UNAVAILABLE ? STORE_UNAVAILABLE : STORE_ERROR, "mount %s from %s: %s",
-                              ds, u->roots[i].key, kubo_errmsg(u->k));
-        return STORE_OK;
+        if (from && r->ops->repo_exists(r, from) != 1)
+            continue;
+        int rc = u->local->ops->blob_import(u->local, r, from, d);
+        if (rc != STORE_NOT_FOUND)
+            return union_rc(u, u->local, rc);
     }
+    char ds[DIGEST_STR_MAX];
+    digest_str(d, ds);
     return union_fail(u, STORE_NOT_FOUND, "mount %s: not in any root", ds);
 }
 
@@ -552,17 +462,16 @@ static const struct store_ops union_ops = {
     .errmsg = union_errmsg,
 };
 
-struct store *store_union_new(struct kubo *k, struct store *local, const char *mfsroot, const char *statedir,
-                              int notify_fd)
+struct store *store_union_new(struct store *local, const char *statedir,
+                              const struct store_union_roots *roots)
 {
     struct store_union *u = xcalloc(1, sizeof *u);
     u->base.ops = &union_ops;
     u->base.impl = u;
-    u->k = k;
     u->local = local;
-    u->mfsroot = xstrdup(mfsroot);
-    u->statedir = statedir ? xstrdup(statedir) : NULL;
-    u->notify_fd = notify_fd;
+    u->statedir = statedir && roots ? xstrdup(statedir) : NULL;
+    if (roots)
+        u->ro = *roots;
     return &u->base;
 }
 
@@ -572,7 +481,6 @@ void store_union_free(struct store *s)
         return;
     struct store_union *u = union_of(s);
     union_roots_clear(u);
-    free(u->mfsroot);
     free(u->statedir);
     free(u->err);
     free(u);

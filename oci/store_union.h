@@ -12,19 +12,27 @@
  *   - a write to a repository only a read-only root has first copies that
  *     repository (its links, and its blobs by CID: no data is copied) into
  *     mfsroot, which then owns it.
- * After each local write that returned STORE_OK, one byte goes to
- * notify_fd (non-blocking; a full pipe already means "changed"), which
- * tells the publisher. */
+ * The union is a pure composite: it calls only store operations (the local
+ * store's repo_import/blob_import take a repository or a blob over), and
+ * the local store tells the publisher about its own writes
+ * (struct store_notify). */
 #ifndef OCI_STORE_UNION_H
 #define OCI_STORE_UNION_H
 #include "core/store.h"
-#include "ipfs/kubo.h"
 
-/* local: the MFS store of mfsroot (borrowed, must outlive the union); k
- * borrowed; statedir: where roots.json is (NULL: no read-only roots);
- * notify_fd: -1 for none. Returns a store owned by the caller. */
-struct store *store_union_new(struct kubo *k, struct store *local, const char *mfsroot,
-                              const char *statedir, int notify_fd);
+/* How the union opens the store of a read-only root, the tree another
+ * registry published at /ipfs/<cid>, and frees it. */
+struct store_union_roots {
+    struct store *(*open)(void *ctx, const char *cid);
+    void (*close)(void *ctx, struct store *s);
+    void *ctx;
+};
+
+/* local: this registry's own store (borrowed, must outlive the union);
+ * statedir: where roots.json is; roots (copied): NULL, or statedir NULL,
+ * for no read-only roots. Returns a store owned by the caller. */
+struct store *store_union_new(struct store *local, const char *statedir,
+                              const struct store_union_roots *roots);
 void store_union_free(struct store *s);
 
 #endif
