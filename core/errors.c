@@ -1,6 +1,5 @@
 /* errors: the distribution spec's error codes, their HTTP statuses and
  * default messages (the spec's table; statuses as distribution answers them). */
-#define _GNU_SOURCE 1   /* strcasestr under -std=c11 */
 #include <string.h>
 #include "core/errors.h"
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <json-c/json.h>
+#include "core/xjson.h"
 #include "core/http.h"
 #include "core/xalloc.h"
 
@@ -263,16 +264,16 @@ void resp_error(struct response *r, enum oci_err e, const char *message, const c
         resp_abort(r);
         return;
     }
-    json_object *err = json_object_new_object();
-    json_object_object_add(err, "code", json_object_new_string(oci_err_code(e)));
-    json_object_object_add(err, "message",
-                           json_object_new_string(message ? message : oci_err_default_message(e)));
+    json_object *err = xjson_object();
+    xjson_set(err, "code", xjson_string(oci_err_code(e)));
+    xjson_set(err, "message",
+                           xjson_string(message ? message : oci_err_default_message(e)));
     if (detail)
-        json_object_object_add(err, "detail", json_object_new_string(detail));
-    json_object *arr = json_object_new_array();
-    json_object_array_add(arr, err);
-    json_object *root = json_object_new_object();
-    json_object_object_add(root, "errors", arr);
+        xjson_set(err, "detail", xjson_string(detail));
+    json_object *arr = xjson_array();
+    xjson_push(arr, err);
+    json_object *root = xjson_object();
+    xjson_set(root, "errors", arr);
     const char *body = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
                                                              JSON_C_TO_STRING_NOSLASHESCAPE);
     size_t blen = strlen(body);

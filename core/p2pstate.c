@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <json-c/json.h>
+#include "core/xjson.h"
 #include "core/p2pstate.h"
 #include "core/xalloc.h"
 
@@ -83,20 +84,20 @@ static long long p2pstate_int(json_object *o, const char *key)
 
 int p2pstate_write_pub(const char *dir, const struct p2p_pubstate *s)
 {
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "pid", json_object_new_int64(s->pid));
-    json_object_object_add(o, "heartbeat", json_object_new_int64((int64_t)s->heartbeat));
-    json_object_object_add(o, "state", json_object_new_string(s->state));
-    json_object_object_add(o, "key", json_object_new_string(s->key));
-    json_object_object_add(o, "key_id", json_object_new_string(s->key_id));
-    json_object_object_add(o, "last_published_cid", json_object_new_string(s->last_published_cid));
-    json_object_object_add(o, "last_published_at", json_object_new_int64((int64_t)s->last_published_at));
-    json_object_object_add(o, "sequence", json_object_new_uint64(s->sequence));
-    json_object_object_add(o, "pending", json_object_new_boolean(s->pending));
-    json_object_object_add(o, "last_error", json_object_new_string(s->last_error));
-    json_object_object_add(o, "other_writer_cid", json_object_new_string(s->other_writer_cid));
-    json_object_object_add(o, "publishes_total", json_object_new_uint64(s->publishes_total));
-    json_object_object_add(o, "publish_failures_total", json_object_new_uint64(s->publish_failures_total));
+    json_object *o = xjson_object();
+    xjson_set(o, "pid", xjson_int64(s->pid));
+    xjson_set(o, "heartbeat", xjson_int64((int64_t)s->heartbeat));
+    xjson_set(o, "state", xjson_string(s->state));
+    xjson_set(o, "key", xjson_string(s->key));
+    xjson_set(o, "key_id", xjson_string(s->key_id));
+    xjson_set(o, "last_published_cid", xjson_string(s->last_published_cid));
+    xjson_set(o, "last_published_at", xjson_int64((int64_t)s->last_published_at));
+    xjson_set(o, "sequence", xjson_uint64(s->sequence));
+    xjson_set(o, "pending", xjson_bool(s->pending));
+    xjson_set(o, "last_error", xjson_string(s->last_error));
+    xjson_set(o, "other_writer_cid", xjson_string(s->other_writer_cid));
+    xjson_set(o, "publishes_total", xjson_uint64(s->publishes_total));
+    xjson_set(o, "publish_failures_total", xjson_uint64(s->publish_failures_total));
     int rc = p2pstate_replace(dir, P2P_STATE_FILE, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
     json_object_put(o);
     return rc;
@@ -134,17 +135,17 @@ int p2pstate_read_pub(const char *dir, struct p2p_pubstate *s)
 
 int p2pstate_write_roots(const char *dir, const struct p2p_root *roots, size_t n)
 {
-    json_object *o = json_object_new_object();
-    json_object *a = json_object_new_array();
+    json_object *o = xjson_object();
+    json_object *a = xjson_array();
     for (size_t i = 0; i < n; i++) {
-        json_object *e = json_object_new_object();
-        json_object_object_add(e, "key", json_object_new_string(roots[i].key));
-        json_object_object_add(e, "cid", json_object_new_string(roots[i].cid));
-        json_object_object_add(e, "resolved_at", json_object_new_int64((int64_t)roots[i].resolved_at));
-        json_object_object_add(e, "error", json_object_new_string(roots[i].error));
-        json_object_array_add(a, e);
+        json_object *e = xjson_object();
+        xjson_set(e, "key", xjson_string(roots[i].key));
+        xjson_set(e, "cid", xjson_string(roots[i].cid));
+        xjson_set(e, "resolved_at", xjson_int64((int64_t)roots[i].resolved_at));
+        xjson_set(e, "error", xjson_string(roots[i].error));
+        xjson_push(a, e);
     }
-    json_object_object_add(o, "roots", a);
+    xjson_set(o, "roots", a);
     int rc = p2pstate_replace(dir, P2P_ROOTS_FILE, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
     json_object_put(o);
     return rc;

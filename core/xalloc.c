@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include "core/xalloc.h"
 
-static void xalloc_die(const char *what, size_t n)
+void xalloc_die(const char *what, size_t n)
 {
     /* no allocation and no stdio buffering here: memory is what we lack */
     char msg[96];

@@ -5,6 +5,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+/* Says on stderr that an allocation of what (n bytes) failed, and aborts.
+ * For the x-wrappers of other allocators (core/xjson.h). */
+void xalloc_die(const char *what, size_t n) __attribute__((noreturn));
 void *xmalloc(size_t n);                 /* never NULL */
 void *xcalloc(size_t n, size_t size);    /* never NULL, zeroed */
 void *xrealloc(void *p, size_t n);       /* never NULL */

@@ -1,5 +1,4 @@
 /* listen: discovery of an inherited listening socket, or binding our own. */
-#define _GNU_SOURCE 1   /* getaddrinfo, SOCK_CLOEXEC under -std=c11 */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>

@@ -15,7 +15,6 @@
  * FCGX_Init (OS_LibInit) installs handlers for SIGPIPE and SIGUSR1, and for
  * SIGTERM when it has the default disposition, all without SA_RESTART; ours
  * are installed after it so they win. */
-#define _GNU_SOURCE 1   /* ppoll, sigaction, prctl under -std=c11 */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

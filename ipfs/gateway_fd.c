@@ -10,7 +10,6 @@
  * encoded bodies, a status or a range other than the one asked for, an
  * https or odd gateway URL) is a failure the caller answers by taking the
  * libcurl path (kubo_gateway_get), which handles all of it. */
-#define _GNU_SOURCE 1   /* getaddrinfo, strncasecmp, MSG_NOSIGNAL under -std=c11 */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

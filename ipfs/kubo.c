@@ -1,6 +1,5 @@
 /* kubo: the client object and the one RPC call path every command goes
  * through, with Kubo's two ways of reporting errors (see kubo.h). */
-#define _GNU_SOURCE 1   /* strcasestr, strncasecmp under -std=c11 */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

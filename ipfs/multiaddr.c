@@ -1,6 +1,5 @@
 /* multiaddr: turn the API address forms Kubo writes into its config and
  * api file into a base URL for libcurl (see multiaddr.h). */
-#define _GNU_SOURCE 1   /* inet_pton under -std=c11 */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>

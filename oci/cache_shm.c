@@ -6,7 +6,6 @@
  * words, all accessed with C11 atomics (relaxed for the payload, ordered by
  * the sequence word), so the lock-free reads are well defined across
  * processes sharing the mapping. */
-#define _GNU_SOURCE 1   /* MAP_ANONYMOUS under -std=c11 */
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>

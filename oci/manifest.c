@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/xjson.h"
 #include "oci/manifest.h"
 #include "core/errmsg.h"
 #include "core/xalloc.h"
@@ -723,17 +724,17 @@ char *manifest_sniff_media_type(const char *data, size_t len)
 json_object *manifest_referrer_descriptor(const struct manifest *m, const struct digest *d, size_t size)
 {
     char ds[DIGEST_STR_MAX];
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "mediaType", json_object_new_string(m->media_type ? m->media_type : MT_OCI_MANIFEST));
-    json_object_object_add(o, "digest", json_object_new_string(digest_str(d, ds)));
-    json_object_object_add(o, "size", json_object_new_int64((int64_t)size));
+    json_object *o = xjson_object();
+    xjson_set(o, "mediaType", xjson_string(m->media_type ? m->media_type : MT_OCI_MANIFEST));
+    xjson_set(o, "digest", xjson_string(digest_str(d, ds)));
+    xjson_set(o, "size", xjson_int64((int64_t)size));
     if (m->artifact_type && *m->artifact_type)
-        json_object_object_add(o, "artifactType", json_object_new_string(m->artifact_type));
+        xjson_set(o, "artifactType", xjson_string(m->artifact_type));
     json_object *ann = m->root ? manifest_field(m->root, "annotations") : NULL;
     if (ann && json_object_is_type(ann, json_type_object)) {
         json_object *copy = NULL;
         if (json_object_deep_copy(ann, &copy, NULL) == 0)
-            json_object_object_add(o, "annotations", copy);
+            xjson_set(o, "annotations", copy);
     }
     return o;
 }

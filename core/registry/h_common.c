@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
+#include "core/xjson.h"
 #include "core/registry/h_common.h"
 #include "core/log.h"
 #include "core/query.h"
@@ -101,7 +102,7 @@ void h_paginate(struct request *req, struct response *resp, char **names, size_t
     char *last = query_get(req->query, "last");
     size_t limit = 0, first = 0, count;
     int limited = page_size(req->query, &limit);
-    json_object *o = json_object_new_object(), *arr = json_object_new_array();
+    json_object *o = xjson_object(), *arr = xjson_array();
 
     if (n > 1)
         qsort(names, n, sizeof *names, cmp_str);
@@ -112,10 +113,10 @@ void h_paginate(struct request *req, struct response *resp, char **names, size_t
     if (limited && limit < count)
         count = limit;
     for (size_t i = first; i < first + count; i++)
-        json_object_array_add(arr, json_object_new_string(names[i]));
+        xjson_push(arr, xjson_string(names[i]));
     if (name)
-        json_object_object_add(o, "name", json_object_new_string(name));
-    json_object_object_add(o, key, arr);
+        xjson_set(o, "name", xjson_string(name));
+    xjson_set(o, key, arr);
     if (limited && count > 0 && first + count < n) {
         char *enc = pct_encode(names[first + count - 1]);
         resp_header(resp, "Link", "<%s?last=%s&n=%zu>; rel=\"next\"", base, enc, limit);

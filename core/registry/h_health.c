@@ -3,7 +3,6 @@
  * H_HEALTH_TIMEOUT_MS and, when a write key is configured, the publisher is
  * alive (its pid exists and its heartbeat in <statedir>/publisher.json is
  * fresh). Otherwise 503. The body is JSON either way, with the reason. */
-#define _GNU_SOURCE 1   /* kill under -std=c11 */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
+#include "core/xjson.h"
 #include "core/registry/handlers.h"
 #include "core/registry/h_common.h"
 #include "core/log.h"
@@ -30,23 +30,23 @@ static int h_health_pid_alive(long pid)
 /* Adds the "kubo" member; returns 1 when Kubo answered. */
 static int h_health_kubo(struct registry *reg, json_object *o, const char **why)
 {
-    json_object *k = json_object_new_object();
+    json_object *k = xjson_object();
     int ok = 1;
     if (reg->store->ops->ping) {
         char version[64];
         int rc = reg->store->ops->ping(reg->store, H_HEALTH_TIMEOUT_MS, version, sizeof version);
         ok = rc == STORE_OK;
         if (ok) {
-            json_object_object_add(k, "version", json_object_new_string(version));
+            xjson_set(k, "version", xjson_string(version));
         } else {
             const char *msg = reg->store->ops->errmsg(reg->store);
-            json_object_object_add(k, "error", json_object_new_string(msg));
+            xjson_set(k, "error", xjson_string(msg));
             log_warn("health: Kubo does not answer: %s", msg);
             *why = "the IPFS node does not answer";
         }
     }
-    json_object_object_add(k, "ok", json_object_new_boolean(ok));
-    json_object_object_add(o, "kubo", k);
+    xjson_set(k, "ok", xjson_bool(ok));
+    xjson_set(o, "kubo", k);
     return ok;
 }
 
@@ -60,12 +60,12 @@ static int h_health_publisher(struct registry *reg, json_object *o, const char *
     int exists = access(path, F_OK) == 0;
     free(path);
     int required = reg->opts.writeipnskey && *reg->opts.writeipnskey;
-    json_object *p = json_object_new_object();
-    json_object_object_add(p, "required", json_object_new_boolean(required));
+    json_object *p = xjson_object();
+    xjson_set(p, "required", xjson_bool(required));
     const char *dead = NULL;
     if (!exists && !required) {
-        json_object_object_add(p, "ok", json_object_new_boolean(1));
-        json_object_object_add(o, "publisher", p);
+        xjson_set(p, "ok", xjson_bool(1));
+        xjson_set(o, "publisher", p);
         return 1;
     }
     time_t now = time(NULL);
@@ -78,23 +78,23 @@ static int h_health_publisher(struct registry *reg, json_object *o, const char *
             dead = "the publisher process is not running";
         else if (ps.heartbeat <= 0 || now - ps.heartbeat > H_HEALTH_STALE_S)
             dead = "the publisher's heartbeat is stale";
-        json_object_object_add(p, "pid", json_object_new_int64(ps.pid));
-        json_object_object_add(p, "state", json_object_new_string(ps.state));
-        json_object_object_add(p, "heartbeat_age_seconds",
-                               json_object_new_int64(ps.heartbeat > 0 ? (int64_t)(now - ps.heartbeat) : -1));
-        json_object_object_add(p, "last_published_cid", json_object_new_string(ps.last_published_cid));
-        json_object_object_add(p, "last_published_at", json_object_new_int64((int64_t)ps.last_published_at));
-        json_object_object_add(p, "pending", json_object_new_boolean(ps.pending));
+        xjson_set(p, "pid", xjson_int64(ps.pid));
+        xjson_set(p, "state", xjson_string(ps.state));
+        xjson_set(p, "heartbeat_age_seconds",
+                               xjson_int64(ps.heartbeat > 0 ? (int64_t)(now - ps.heartbeat) : -1));
+        xjson_set(p, "last_published_cid", xjson_string(ps.last_published_cid));
+        xjson_set(p, "last_published_at", xjson_int64((int64_t)ps.last_published_at));
+        xjson_set(p, "pending", xjson_bool(ps.pending));
         if (ps.last_error[0])
-            json_object_object_add(p, "last_error", json_object_new_string(ps.last_error));
+            xjson_set(p, "last_error", xjson_string(ps.last_error));
     }
     /* A stale file left by an earlier run with a write key says nothing
      * about a registry that no longer publishes. */
     int ok = !dead || !required;
-    json_object_object_add(p, "ok", json_object_new_boolean(ok));
+    xjson_set(p, "ok", xjson_bool(ok));
     if (dead)
-        json_object_object_add(p, "problem", json_object_new_string(dead));
-    json_object_object_add(o, "publisher", p);
+        xjson_set(p, "problem", xjson_string(dead));
+    xjson_set(o, "publisher", p);
     if (!ok) {
         log_warn("health: %s", dead);
         *why = dead;
@@ -106,13 +106,13 @@ void h_health(struct registry *reg, struct request *req, struct response *resp, 
 {
     (void)req;
     (void)rt;
-    json_object *o = json_object_new_object();
+    json_object *o = xjson_object();
     const char *why = NULL;
     int ok = h_health_kubo(reg, o, &why);
     ok = h_health_publisher(reg, o, &why) && ok;
-    json_object_object_add(o, "status", json_object_new_string(ok ? "ok" : "unavailable"));
+    xjson_set(o, "status", xjson_string(ok ? "ok" : "unavailable"));
     if (why)
-        json_object_object_add(o, "reason", json_object_new_string(why));
+        xjson_set(o, "reason", xjson_string(why));
     resp_header(resp, "Cache-Control", "no-store");
     h_json(resp, ok ? 200 : 503, "application/json",
            json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));

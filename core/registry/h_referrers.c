@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
+#include "core/xjson.h"
 #include "core/registry/handlers.h"
 #include "core/registry/h_common.h"
 #include "core/log.h"
@@ -23,7 +24,7 @@ static int add_referrer(struct registry *reg, const char *name, const struct dig
     rc = st->ops->manifest_get(st, name, d, &b);
     if (rc == STORE_OK && manifest_parse(buf_cstr(&b), b.len, NULL, &m, &err) == 0) {
         if (!filter || (m.artifact_type && strcmp(m.artifact_type, filter) == 0))
-            json_object_array_add(arr, manifest_referrer_descriptor(&m, d, b.len));
+            xjson_push(arr, manifest_referrer_descriptor(&m, d, b.len));
         manifest_free(&m);
     }
     free(err);
@@ -53,11 +54,11 @@ void h_referrers(struct registry *reg, struct request *req, struct response *res
         free(filter);
         filter = NULL;
     }
-    idx = json_object_new_object();
-    arr = json_object_new_array();
-    json_object_object_add(idx, "schemaVersion", json_object_new_int(2));
-    json_object_object_add(idx, "mediaType", json_object_new_string(MT_OCI_INDEX));
-    json_object_object_add(idx, "manifests", arr);
+    idx = xjson_object();
+    arr = xjson_array();
+    xjson_set(idx, "schemaVersion", xjson_int(2));
+    xjson_set(idx, "mediaType", xjson_string(MT_OCI_INDEX));
+    xjson_set(idx, "manifests", arr);
     for (size_t i = 0; i < n; i++) {
         rc = add_referrer(reg, rt->name, &refs[i], filter, arr);
         if (rc != STORE_OK) {

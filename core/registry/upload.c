@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 #include <openssl/rand.h>
+#include "core/xjson.h"
 #include "core/registry/upload.h"
 #include "core/buf.h"
 #include "core/names.h"
@@ -262,23 +263,23 @@ void upload_add_chunk(struct upload *u, const struct store_chunk *c)
 
 static char *upload_to_json(const struct upload *u)
 {
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "id", json_object_new_string(u->id));
-    json_object_object_add(o, "name", json_object_new_string(u->name ? u->name : ""));
-    json_object_object_add(o, "alg", json_object_new_string(digest_alg_name(u->hash.alg)));
-    json_object_object_add(o, "offset", json_object_new_int64((int64_t)u->offset));
-    json_object_object_add(o, "created", json_object_new_int64((int64_t)u->created));
+    json_object *o = xjson_object();
+    xjson_set(o, "id", xjson_string(u->id));
+    xjson_set(o, "name", xjson_string(u->name ? u->name : ""));
+    xjson_set(o, "alg", xjson_string(digest_alg_name(u->hash.alg)));
+    xjson_set(o, "offset", xjson_int64((int64_t)u->offset));
+    xjson_set(o, "created", xjson_int64((int64_t)u->created));
     char *hash = hasher_save(&u->hash);
-    json_object_object_add(o, "hash", json_object_new_string(hash));
+    xjson_set(o, "hash", xjson_string(hash));
     free(hash);
-    json_object *arr = json_object_new_array();
+    json_object *arr = xjson_array();
     for (size_t i = 0; i < u->nchunks; i++) {
-        json_object *c = json_object_new_object();
-        json_object_object_add(c, "cid", json_object_new_string(u->chunks[i].cid));
-        json_object_object_add(c, "size", json_object_new_int64((int64_t)u->chunks[i].size));
-        json_object_array_add(arr, c);
+        json_object *c = xjson_object();
+        xjson_set(c, "cid", xjson_string(u->chunks[i].cid));
+        xjson_set(c, "size", xjson_int64((int64_t)u->chunks[i].size));
+        xjson_push(arr, c);
     }
-    json_object_object_add(o, "chunks", arr);
+    xjson_set(o, "chunks", arr);
     char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(o);
