@@ -1,0 +1,40 @@
+#!/bin/sh
+# tests/layers.sh: the folders' dependency order (README, "Source layout"),
+# checked on every #include "..." of the product's sources:
+#
+#   core (base) <- ipfs <- oci <- core/registry <- conf <- fcgi
+#
+# A file may include headers of its own layer and of layers to its left,
+# never to its right. Run by `make check`; exits 1 naming each upward include.
+srcdir=${srcdir:-$(dirname "$0")/..}
+cd "$srcdir" || exit 2
+
+layer() { # layer PATH -> rank
+    case $1 in
+    core/registry/*) echo 3 ;;
+    core/*) echo 0 ;;
+    ipfs/*) echo 1 ;;
+    oci/*) echo 2 ;;
+    conf/*) echo 4 ;;
+    fcgi/*) echo 5 ;;
+    *) echo -1 ;;
+    esac
+}
+
+bad=0 n=0
+for f in core/*.[ch] core/registry/*.[ch] ipfs/*.[ch] oci/*.[ch] conf/*.[ch] fcgi/*.[ch]; do
+    [ -f "$f" ] || continue
+    from=$(layer "$f")
+    for inc in $(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f"); do
+        to=$(layer "$inc")
+        [ "$to" -ge 0 ] || continue   # autoconf's config.h
+        n=$((n + 1))
+        if [ "$to" -gt "$from" ]; then
+            echo "layers: $f includes $inc, a layer above its own"
+            bad=1
+        fi
+    done
+done
+[ "$n" -gt 100 ] || { echo "layers: only $n includes seen: is srcdir right?"; exit 1; }
+[ "$bad" = 0 ] && echo "layers: $n includes, none upward"
+exit "$bad"
