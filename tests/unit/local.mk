@@ -4,6 +4,7 @@ if HAVE_CHECK
 check_PROGRAMS += tests/unit/unit_tests
 TESTS += tests/unit/unit_tests
 tests_unit_unit_tests_SOURCES = tests/unit/unit_main.c tests/unit/unit.h \
+	tests/unit/fake_edge.c tests/unit/fake_edge.h \
 	tests/unit/test_buf.c tests/unit/test_digest.c tests/unit/test_names.c \
 	tests/unit/test_range.c tests/unit/test_query.c tests/unit/test_router.c \
 	tests/unit/test_http.c tests/unit/test_upload.c tests/unit/test_config.c \
