@@ -114,6 +114,17 @@ char *fake_resp_header(const char *out, const char *name)
     return NULL;
 }
 
+void fake_resp_header_is(const char *out, const char *name, const char *value)
+{
+    char *v = fake_resp_header(out, name);
+    if (value)
+        ck_assert_msg(v && strcmp(v, value) == 0, "%s: want \"%s\", got \"%s\" in\n%s", name, value,
+                      v ? v : "(none)", out);
+    else
+        ck_assert_msg(!v, "%s: want none, got \"%s\"", name, v);
+    free(v);
+}
+
 const char *fake_resp_body(const char *out)
 {
     const char *end = strstr(out, "\r\n\r\n");

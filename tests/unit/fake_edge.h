@@ -49,6 +49,9 @@ char *fake_edge_run(struct registry *reg, struct fake_edge *e, const struct http
 int fake_resp_status(const char *out);
 /* The value of header name in a collected response's head, or NULL; caller frees. */
 char *fake_resp_header(const char *out, const char *name);
+/* Asserts the response carries header name with exactly value (NULL: that
+ * it has no such header). */
+void fake_resp_header_is(const char *out, const char *name, const char *value);
 /* The body of a collected response (after the blank line); "" if none. */
 const char *fake_resp_body(const char *out);
 
