@@ -12,23 +12,25 @@
 #define HANDLER_ENV_EXPIRY 3600             /* no session expires during a test */
 #define HANDLER_ENV_MANIFEST_MAX (4u << 20) /* the spec's minimum */
 
-void handler_env_init(struct handler_env *env)
+struct handler_env henv;
+
+void handler_env_setup(void)
 {
     struct registry_opts opts = { .upload_expiry = HANDLER_ENV_EXPIRY,
                                   .max_manifest_size = HANDLER_ENV_MANIFEST_MAX };
-    memset(env, 0, sizeof *env);
-    snprintf(env->statedir, sizeof env->statedir, "/tmp/test-handlers-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(env->statedir));
-    opts.statedir = env->statedir;
-    fake_store_init(&env->store);
-    registry_init(&env->reg, &opts, &env->store.base);
-    fake_edge_init(&env->edge);
+    memset(&henv, 0, sizeof henv);
+    snprintf(henv.statedir, sizeof henv.statedir, "/tmp/test-handlers-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(henv.statedir));
+    opts.statedir = henv.statedir;
+    fake_store_init(&henv.store);
+    registry_init(&henv.reg, &opts, &henv.store.base);
+    fake_edge_init(&henv.edge);
 }
 
 /* Calls fn on the path of every file in <statedir>/uploads; returns how many. */
-static int handler_env_each_session_file(const struct handler_env *env, int (*fn)(const char *))
+static int handler_env_each_session_file(int (*fn)(const char *))
 {
-    char *dir = xasprintf("%s/uploads", env->statedir);
+    char *dir = xasprintf("%s/uploads", henv.statedir);
     DIR *d = opendir(dir);
     struct dirent *de;
     int n = 0;
@@ -47,24 +49,24 @@ static int handler_env_each_session_file(const struct handler_env *env, int (*fn
     return n;
 }
 
-void handler_env_free(struct handler_env *env)
+void handler_env_teardown(void)
 {
-    char *dir = xasprintf("%s/uploads", env->statedir);
-    handler_env_each_session_file(env, unlink);
+    char *dir = xasprintf("%s/uploads", henv.statedir);
+    handler_env_each_session_file(unlink);
     rmdir(dir);
     free(dir);
-    ck_assert_int_eq(rmdir(env->statedir), 0);
-    fake_store_free(&env->store);
-    buf_free(&env->edge.out);
+    ck_assert_int_eq(rmdir(henv.statedir), 0);
+    fake_store_free(&henv.store);
+    buf_free(&henv.edge.out);
 }
 
-char *handler_env_send(struct handler_env *env, const char *method, const char *uri,
-                       const char *body, size_t len, const char *content_length)
+char *handler_env_send(const char *method, const char *uri, const char *body, size_t len,
+                       const char *content_length)
 {
-    env->edge.body = body;
-    env->edge.body_len = len;
-    env->edge.body_off = 0;
-    char *out = fake_edge_run(&env->reg, &env->edge, NULL, method, uri, content_length);
+    henv.edge.body = body;
+    henv.edge.body_len = len;
+    henv.edge.body_off = 0;
+    char *out = fake_edge_run(&henv.reg, &henv.edge, NULL, method, uri, content_length);
     char *v = fake_resp_header(out, "Docker-Distribution-API-Version");
     ck_assert_msg(v && strcmp(v, "registry/2.0") == 0, "%s %s: no API version header in\n%s",
                   method, uri, out);
@@ -72,18 +74,18 @@ char *handler_env_send(struct handler_env *env, const char *method, const char *
     return out;
 }
 
-char *handler_env_run(struct handler_env *env, const char *method, const char *uri, const char *body)
+char *handler_env_run(const char *method, const char *uri, const char *body)
 {
     char cl[32];
     size_t len = body ? strlen(body) : 0;
     snprintf(cl, sizeof cl, "%zu", len);
-    return handler_env_send(env, method, uri, body, len, body ? cl : NULL);
+    return handler_env_send(method, uri, body, len, body ? cl : NULL);
 }
 
-char *handler_env_expect(struct handler_env *env, const char *method, const char *uri,
-                         const char *body, int status, const char *code)
+char *handler_env_expect(const char *method, const char *uri, const char *body, int status,
+                         const char *code)
 {
-    char *out = handler_env_run(env, method, uri, body);
+    char *out = handler_env_run(method, uri, body);
     ck_assert_msg(fake_resp_status(out) == status, "%s %s: want %d, got\n%s", method, uri, status, out);
     if (code && strcmp(method, "HEAD") == 0) {
         ck_assert_str_eq(fake_resp_body(out), "");
@@ -96,7 +98,13 @@ char *handler_env_expect(struct handler_env *env, const char *method, const char
     return out;
 }
 
-int handler_env_session_files(const struct handler_env *env)
+void handler_env_check(const char *method, const char *uri, const char *body, int status,
+                       const char *code)
 {
-    return handler_env_each_session_file(env, NULL);
+    free(handler_env_expect(method, uri, body, status, code));
+}
+
+int handler_env_session_files(void)
+{
+    return handler_env_each_session_file(NULL);
 }

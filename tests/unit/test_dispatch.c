@@ -20,35 +20,16 @@
 #define EMPTY_INDEX "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[]}"
 #define NO_CALL (-1)   /* the handler answers without asking the store */
 
-static struct handler_env env;
-
 static void setup(void)
 {
-    handler_env_init(&env);
-    fake_store_add_blob(&env.store, "repo", "foo", NULL);
-}
-
-static void teardown(void)
-{
-    handler_env_free(&env);
-}
-
-/* handler_env_expect on this suite's registry. */
-static char *dsp_run(const char *method, const char *uri, const char *body, int status, const char *code)
-{
-    return handler_env_expect(&env, method, uri, body, status, code);
-}
-
-/* dsp_run for a request whose status (and code) is all there is to check. */
-static void dsp_expect(const char *method, const char *uri, const char *body, int status, const char *code)
-{
-    free(dsp_run(method, uri, body, status, code));
+    handler_env_setup();
+    fake_store_add_blob(&henv.store, "repo", "foo", NULL);
 }
 
 /* A new upload session in "repo"; returns its id (caller frees). */
 static char *dsp_session(void)
 {
-    char *out = dsp_run("POST", "/v2/repo/blobs/uploads/", NULL, 202, NULL);
+    char *out = handler_env_expect("POST", "/v2/repo/blobs/uploads/", NULL, 202, NULL);
     char *id = fake_resp_header(out, "Docker-Upload-UUID");
     ck_assert_ptr_nonnull(id);
     free(out);
@@ -122,13 +103,13 @@ START_TEST(dispatch_route_method_matrix)
             if (strcmp(r->ok[k].method, method) != 0)
                 continue;
             char *uri = dsp_uri(r, r->ok[k].query);
-            memset(env.store.calls, 0, sizeof env.store.calls);
-            char *out = dsp_run(method, uri, r->ok[k].body, r->ok[k].status, NULL);
+            memset(henv.store.calls, 0, sizeof henv.store.calls);
+            char *out = handler_env_expect(method, uri, r->ok[k].body, r->ok[k].status, NULL);
             fake_resp_header_is(out, "Allow", NULL);
             if (r->ok[k].op == NO_CALL)
-                ck_assert_int_eq(fake_store_total_calls(&env.store), 0);
+                ck_assert_int_eq(fake_store_total_calls(&henv.store), 0);
             else
-                ck_assert_msg(env.store.calls[r->ok[k].op] >= 1, "%s %s: store operation %d not called",
+                ck_assert_msg(henv.store.calls[r->ok[k].op] >= 1, "%s %s: store operation %d not called",
                               method, uri, r->ok[k].op);
             free(out);
             free(uri);
@@ -142,10 +123,10 @@ START_TEST(dispatch_route_method_matrix)
         if (allowed)
             continue;
         char *uri = dsp_uri(r, "");
-        memset(env.store.calls, 0, sizeof env.store.calls);
-        char *out = dsp_run(method, uri, NULL, 405, "UNSUPPORTED");
+        memset(henv.store.calls, 0, sizeof henv.store.calls);
+        char *out = handler_env_expect(method, uri, NULL, 405, "UNSUPPORTED");
         fake_resp_header_is(out, "Allow", r->allow);
-        ck_assert_int_eq(fake_store_total_calls(&env.store), 0);
+        ck_assert_int_eq(fake_store_total_calls(&henv.store), 0);
         free(out);
         free(uri);
     }
@@ -155,10 +136,10 @@ END_TEST
 /* A method no row names (OPTIONS) is refused with the route's Allow too. */
 START_TEST(dispatch_unknown_method)
 {
-    char *out = dsp_run("OPTIONS", "/v2/repo/blobs/" FOO_DIGEST, NULL, 405, "UNSUPPORTED");
+    char *out = handler_env_expect("OPTIONS", "/v2/repo/blobs/" FOO_DIGEST, NULL, 405, "UNSUPPORTED");
     fake_resp_header_is(out, "Allow", "GET, HEAD, DELETE");
     ck_assert_ptr_nonnull(strstr(fake_resp_body(out), "method not allowed on this endpoint"));
-    ck_assert_int_eq(fake_store_total_calls(&env.store), 0);
+    ck_assert_int_eq(fake_store_total_calls(&henv.store), 0);
     free(out);
 }
 END_TEST
@@ -173,14 +154,14 @@ START_TEST(dispatch_unknown_paths)
     };
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         for (size_t m = 0; m < DSP_METHODS; m++) {
-            char *out = dsp_run(dsp_methods[m], paths[i], NULL, 404, "NOT_FOUND");
+            char *out = handler_env_expect(dsp_methods[m], paths[i], NULL, 404, "NOT_FOUND");
             fake_resp_header_is(out, "Allow", NULL);
             free(out);
         }
     }
     /* a /v2/_p2p/ word this registry has no endpoint for */
-    dsp_expect("GET", "/v2/_p2p/nope", NULL, 404, "NOT_FOUND");
-    ck_assert_int_eq(fake_store_total_calls(&env.store), 0);
+    handler_env_check("GET", "/v2/_p2p/nope", NULL, 404, "NOT_FOUND");
+    ck_assert_int_eq(fake_store_total_calls(&henv.store), 0);
 }
 END_TEST
 
@@ -191,21 +172,21 @@ START_TEST(dispatch_name_invalid)
         "/v2/repo./blobs/uploads/",
     };
     for (size_t i = 0; i < sizeof uris / sizeof uris[0]; i++) {
-        char *out = dsp_run("GET", uris[i], NULL, 400, "NAME_INVALID");
+        char *out = handler_env_expect("GET", uris[i], NULL, 400, "NAME_INVALID");
         ck_assert_ptr_nonnull(strstr(fake_resp_body(out), "\"message\":\"invalid repository name\""));
         free(out);
     }
     /* before the method: a POST that no table row takes is still a bad name */
-    char *out = dsp_run("POST", "/v2/Repo/manifests/latest", NULL, 400, "NAME_INVALID");
+    char *out = handler_env_expect("POST", "/v2/Repo/manifests/latest", NULL, 400, "NAME_INVALID");
     fake_resp_header_is(out, "Allow", NULL);
     free(out);
     /* a CIDv0 says what to use instead */
-    out = dsp_run("GET", "/v2/" CIDV0_NAME "/manifests/latest", NULL, 400, "NAME_INVALID");
+    out = handler_env_expect("GET", "/v2/" CIDV0_NAME "/manifests/latest", NULL, 400, "NAME_INVALID");
     ck_assert_ptr_nonnull(strstr(fake_resp_body(out), "CIDv0 (Qm...) is not a valid repository name"));
     ck_assert_ptr_nonnull(strstr(fake_resp_body(out), "ipfs cid base32"));
     ck_assert_ptr_nonnull(strstr(fake_resp_body(out), "\"detail\":\"" CIDV0_NAME "\""));
     free(out);
-    ck_assert_int_eq(fake_store_total_calls(&env.store), 0);
+    ck_assert_int_eq(fake_store_total_calls(&henv.store), 0);
 }
 END_TEST
 
@@ -227,29 +208,29 @@ START_TEST(dispatch_readonly)
         { "DELETE", "/v2/repo/manifests/latest", NULL },
         { "POST", "/v2/repo/tags/list", NULL },   /* not even a method of the route */
     };
-    env.reg.opts.readonly = 1;
-    memset(env.store.calls, 0, sizeof env.store.calls);
+    henv.reg.opts.readonly = 1;
+    memset(henv.store.calls, 0, sizeof henv.store.calls);
     for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
-        char *out = dsp_run(writes[i].method, writes[i].uri, writes[i].body, 405, "UNSUPPORTED");
+        char *out = handler_env_expect(writes[i].method, writes[i].uri, writes[i].body, 405, "UNSUPPORTED");
         ck_assert_ptr_nonnull(strstr(fake_resp_body(out), "this registry is read-only"));
         fake_resp_header_is(out, "Allow", NULL);
         free(out);
     }
-    ck_assert_int_eq(fake_store_total_calls(&env.store), 0);
-    ck_assert_int_eq(handler_env_session_files(&env), 2);   /* the session is untouched */
+    ck_assert_int_eq(fake_store_total_calls(&henv.store), 0);
+    ck_assert_int_eq(handler_env_session_files(), 2);   /* the session is untouched */
 
-    char *out = dsp_run("GET", "/v2/repo/blobs/" FOO_DIGEST, NULL, 200, NULL);
+    char *out = handler_env_expect("GET", "/v2/repo/blobs/" FOO_DIGEST, NULL, 200, NULL);
     ck_assert_str_eq(fake_resp_body(out), "foo");
     free(out);
-    dsp_expect("HEAD", "/v2/repo/blobs/" FOO_DIGEST, NULL, 200, NULL);
-    dsp_expect("GET", up, NULL, 204, NULL);
-    dsp_expect("GET", "/v2/", NULL, 200, NULL);
+    handler_env_check("HEAD", "/v2/repo/blobs/" FOO_DIGEST, NULL, 200, NULL);
+    handler_env_check("GET", up, NULL, 204, NULL);
+    handler_env_check("GET", "/v2/", NULL, 200, NULL);
     /* /v2/ names no repository: the table answers, not the read-only rule */
-    out = dsp_run("POST", "/v2/", NULL, 405, "UNSUPPORTED");
+    out = handler_env_expect("POST", "/v2/", NULL, 405, "UNSUPPORTED");
     fake_resp_header_is(out, "Allow", "GET, HEAD");
     ck_assert_ptr_nonnull(strstr(fake_resp_body(out), "method not allowed on this endpoint"));
     free(out);
-    out = dsp_run("DELETE", "/v2/_catalog", NULL, 405, "UNSUPPORTED");
+    out = handler_env_expect("DELETE", "/v2/_catalog", NULL, 405, "UNSUPPORTED");
     fake_resp_header_is(out, "Allow", "GET, HEAD");
     free(out);
     free(up);
@@ -264,12 +245,12 @@ START_TEST(dispatch_layout_without_store)
         "/v2/ipns/example.com/blobs/" FOO_DIGEST,
     };
     for (size_t i = 0; i < sizeof uris / sizeof uris[0]; i++) {
-        char *out = dsp_run("GET", uris[i], NULL, 404, "NAME_UNKNOWN");
+        char *out = handler_env_expect("GET", uris[i], NULL, 404, "NAME_UNKNOWN");
         ck_assert_ptr_nonnull(strstr(fake_resp_body(out), "does not serve ipfs/ and ipns/ names"));
         free(out);
     }
-    dsp_expect("PUT", "/v2/" LAYOUT_NAME "/manifests/latest", EMPTY_INDEX, 404, "NAME_UNKNOWN");
-    ck_assert_int_eq(fake_store_total_calls(&env.store), 0);
+    handler_env_check("PUT", "/v2/" LAYOUT_NAME "/manifests/latest", EMPTY_INDEX, 404, "NAME_UNKNOWN");
+    ck_assert_int_eq(fake_store_total_calls(&henv.store), 0);
 }
 END_TEST
 
@@ -280,19 +261,19 @@ START_TEST(dispatch_layout_store)
     struct fake_store layout;
     fake_store_init(&layout);
     fake_store_add_blob(&layout, LAYOUT_NAME, "foo", NULL);
-    env.reg.layout_store = &layout.base;
+    henv.reg.layout_store = &layout.base;
 
-    char *out = dsp_run("GET", "/v2/" LAYOUT_NAME "/tags/list", NULL, 200, NULL);
+    char *out = handler_env_expect("GET", "/v2/" LAYOUT_NAME "/tags/list", NULL, 200, NULL);
     ck_assert_str_eq(fake_resp_body(out), "{\"name\":\"" LAYOUT_NAME "\",\"tags\":[]}");
     ck_assert_int_eq(layout.calls[FAKE_TAGS_LIST], 1);
     free(out);
-    out = dsp_run("GET", "/v2/" LAYOUT_NAME "/blobs/" FOO_DIGEST, NULL, 200, NULL);
+    out = handler_env_expect("GET", "/v2/" LAYOUT_NAME "/blobs/" FOO_DIGEST, NULL, 200, NULL);
     ck_assert_str_eq(fake_resp_body(out), "foo");
     free(out);
-    dsp_expect("HEAD", "/v2/" LAYOUT_NAME "/manifests/latest", NULL, 404, "MANIFEST_UNKNOWN");
+    handler_env_check("HEAD", "/v2/" LAYOUT_NAME "/manifests/latest", NULL, 404, "MANIFEST_UNKNOWN");
     ck_assert_int_eq(layout.calls[FAKE_TAG_RESOLVE], 1);
     /* a read the route does not take is the table's 405 */
-    out = dsp_run("GET", "/v2/" LAYOUT_NAME "/blobs/uploads/", NULL, 405, "UNSUPPORTED");
+    out = handler_env_expect("GET", "/v2/" LAYOUT_NAME "/blobs/uploads/", NULL, 405, "UNSUPPORTED");
     fake_resp_header_is(out, "Allow", "POST");
     free(out);
 
@@ -304,14 +285,14 @@ START_TEST(dispatch_layout_store)
         { "POST", "/v2/" LAYOUT_NAME "/blobs/uploads/", NULL },
     };
     for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
-        out = dsp_run(writes[i].method, writes[i].uri, writes[i].body, 405, "UNSUPPORTED");
+        out = handler_env_expect(writes[i].method, writes[i].uri, writes[i].body, 405, "UNSUPPORTED");
         ck_assert_ptr_nonnull(strstr(fake_resp_body(out), "OCI image layouts on IPFS are read-only"));
         fake_resp_header_is(out, "Allow", NULL);
         free(out);
     }
     ck_assert_int_eq(fake_store_total_calls(&layout), before);
-    ck_assert_int_eq(handler_env_session_files(&env), 0);
-    ck_assert_int_eq(fake_store_total_calls(&env.store), 0);
+    ck_assert_int_eq(handler_env_session_files(), 0);
+    ck_assert_int_eq(fake_store_total_calls(&henv.store), 0);
     fake_store_free(&layout);
 }
 END_TEST
@@ -319,50 +300,50 @@ END_TEST
 START_TEST(dispatch_metrics_path)
 {
     /* no metrics_path: no metrics anywhere */
-    dsp_expect("GET", "/metrics", NULL, 404, "NOT_FOUND");
-    dsp_expect("GET", "/v2/_p2p/metrics", NULL, 404, "NOT_FOUND");
+    handler_env_check("GET", "/metrics", NULL, 404, "NOT_FOUND");
+    handler_env_check("GET", "/v2/_p2p/metrics", NULL, 404, "NOT_FOUND");
 
-    env.reg.opts.metrics_path = "/metrics";
-    char *out = dsp_run("GET", "/metrics", NULL, 200, NULL);
+    henv.reg.opts.metrics_path = "/metrics";
+    char *out = handler_env_expect("GET", "/metrics", NULL, 200, NULL);
     fake_resp_header_is(out, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     fake_resp_header_is(out, "Cache-Control", "no-store");
     ck_assert_ptr_nonnull(strstr(fake_resp_body(out), "# TYPE oci_registry_p2p_"));
     free(out);
-    out = dsp_run("HEAD", "/metrics", NULL, 200, NULL);
+    out = handler_env_expect("HEAD", "/metrics", NULL, 200, NULL);
     ck_assert_str_eq(fake_resp_body(out), "");
     free(out);
-    out = dsp_run("POST", "/metrics", NULL, 405, "UNSUPPORTED");
+    out = handler_env_expect("POST", "/metrics", NULL, 405, "UNSUPPORTED");
     fake_resp_header_is(out, "Allow", "GET, HEAD");
     free(out);
-    dsp_expect("GET", "/metrics/", NULL, 404, "NOT_FOUND");   /* the exact path only */
+    handler_env_check("GET", "/metrics/", NULL, 404, "NOT_FOUND");   /* the exact path only */
 
-    env.reg.opts.metrics_path = "/v2/_p2p/metrics";
-    out = dsp_run("GET", "/v2/_p2p/metrics", NULL, 200, NULL);
+    henv.reg.opts.metrics_path = "/v2/_p2p/metrics";
+    out = handler_env_expect("GET", "/v2/_p2p/metrics", NULL, 200, NULL);
     ck_assert_ptr_nonnull(strstr(fake_resp_body(out), "# TYPE oci_registry_p2p_"));
     free(out);
-    ck_assert_int_eq(fake_store_total_calls(&env.store), 0);
+    ck_assert_int_eq(fake_store_total_calls(&henv.store), 0);
 }
 END_TEST
 
 /* HEAD answers with GET's head (its Content-Length too) and no body. */
 START_TEST(dispatch_head_no_body)
 {
-    char *get = dsp_run("GET", "/v2/", NULL, 200, NULL);
-    char *head = dsp_run("HEAD", "/v2/", NULL, 200, NULL);
+    char *get = handler_env_expect("GET", "/v2/", NULL, 200, NULL);
+    char *head = handler_env_expect("HEAD", "/v2/", NULL, 200, NULL);
     ck_assert_str_eq(fake_resp_body(get), "{}");
     ck_assert_str_eq(fake_resp_body(head), "");
     fake_resp_header_is(head, "Content-Length", "2");
     fake_resp_header_is(head, "Content-Type", "application/json");
     free(get);
     free(head);
-    head = dsp_run("HEAD", "/v2/repo/blobs/" FOO_DIGEST, NULL, 200, NULL);
+    head = handler_env_expect("HEAD", "/v2/repo/blobs/" FOO_DIGEST, NULL, 200, NULL);
     fake_resp_header_is(head, "Content-Length", "3");
     fake_resp_header_is(head, "Docker-Content-Digest", FOO_DIGEST);
     ck_assert_str_eq(fake_resp_body(head), "");
-    ck_assert_int_eq(env.store.calls[FAKE_BLOB_READ], 0);
+    ck_assert_int_eq(henv.store.calls[FAKE_BLOB_READ], 0);
     free(head);
     /* an error's JSON is left out as well */
-    head = dsp_run("HEAD", "/v2/nobody/blobs/" FOO_DIGEST, NULL, 404, NULL);
+    head = handler_env_expect("HEAD", "/v2/nobody/blobs/" FOO_DIGEST, NULL, 404, NULL);
     ck_assert_str_eq(fake_resp_body(head), "");
     fake_resp_header_is(head, "Content-Type", "application/json");
     free(head);
@@ -373,7 +354,7 @@ Suite *suite_dispatch(void)
 {
     Suite *s = suite_create("dispatch");
     TCase *tc = tcase_create("dispatch");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, handler_env_teardown);
     tcase_add_loop_test(tc, dispatch_route_method_matrix, 0, DSP_ROUTES);
     tcase_add_test(tc, dispatch_unknown_method);
     tcase_add_test(tc, dispatch_unknown_paths);
