@@ -16,7 +16,7 @@
 struct fake_edge {
     const char *param_names[FAKE_EDGE_PARAMS];   /* CGI names ("HTTP_RANGE"), borrowed */
     const char *param_values[FAKE_EDGE_PARAMS];
-    size_t nparams;
+    size_t nparams;          /* set to 0 to drop them all */
     const char *body;      /* borrowed; NULL is an empty body */
     size_t body_len;
     size_t body_off;       /* bytes handed to the handler so far */

@@ -25,5 +25,6 @@ Suite *suite_mfs_lock(void);
 Suite *suite_master_lock(void);
 Suite *suite_errors(void);
 Suite *suite_dispatch(void);
+Suite *suite_h_uploads(void);
 
 #endif
