@@ -4,6 +4,8 @@ if HAVE_CHECK
 check_PROGRAMS += tests/unit/unit_tests
 TESTS += tests/unit/unit_tests
 tests_unit_unit_tests_SOURCES = tests/unit/unit_main.c tests/unit/unit.h \
+	tests/unit/fake_edge.c tests/unit/fake_edge.h \
+	tests/unit/fake_store.c tests/unit/fake_store.h tests/unit/handler_env.c tests/unit/handler_env.h \
 	tests/unit/test_buf.c tests/unit/test_digest.c tests/unit/test_names.c \
 	tests/unit/test_range.c tests/unit/test_query.c tests/unit/test_router.c \
 	tests/unit/test_http.c tests/unit/test_upload.c tests/unit/test_config.c \
@@ -12,7 +14,8 @@ tests_unit_unit_tests_SOURCES = tests/unit/unit_main.c tests/unit/unit.h \
 	tests/unit/test_metrics.c tests/unit/test_store_cache.c tests/unit/test_blob_offload.c tests/unit/test_layout.c \
 	tests/unit/test_gateway_head.c \
 	tests/unit/test_mfs_lock.c tests/unit/test_master_lock.c tests/unit/test_errors.c \
-	tests/unit/test_store_union.c
+	tests/unit/test_store_union.c \
+	tests/unit/test_dispatch.c tests/unit/test_h_uploads.c
 tests_unit_unit_tests_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_unit_tests_LDADD = libregistry.la $(DEPS_LIBS) $(CHECK_LIBS)
 endif

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "tests/unit/unit.h"
+#include "tests/unit/fake_edge.h"
 #include "core/http.h"
 #include "core/registry/registry.h"
 #include "core/xalloc.h"
@@ -104,37 +105,7 @@ static const struct store_ops off_ops_verify = {
     .errmsg = off_errmsg,
 };
 
-/* --- fake edge --- */
-struct off_io {
-    const char *range;
-    struct buf out;
-};
-
-static const char *off_param(void *ctx, const char *name)
-{
-    struct off_io *io = ctx;
-    return strcmp(name, "HTTP_RANGE") == 0 ? io->range : NULL;
-}
-
-static ssize_t off_read(void *ctx, char *p, size_t n)
-{
-    (void)ctx; (void)p; (void)n;
-    return 0;
-}
-
-static int off_write(void *ctx, const char *p, size_t n)
-{
-    return buf_append(&((struct off_io *)ctx)->out, p, n);
-}
-
-static void off_abort(void *ctx)
-{
-    (void)ctx;
-}
-
-static const struct http_io off_edge = {
-    .param = off_param, .read = off_read, .write = off_write, .abort = off_abort,
-};
+/* --- the fake edge (tests/unit/fake_edge.h), here with a splice of its own --- */
 
 /* What the fake splice answers: 0 sent, 1 nothing sent, -1 failed partway. */
 static int off_splice_rc;
@@ -142,7 +113,7 @@ static int off_splices;
 
 static int off_splice_from(void *ctx, int fd, uint64_t n, uint64_t *sent)
 {
-    struct off_io *io = ctx;
+    struct fake_edge *io = ctx;
     char b[16];
     off_splices++;
     *sent = 0;
@@ -156,10 +127,10 @@ static int off_splice_from(void *ctx, int fd, uint64_t n, uint64_t *sent)
 }
 
 static const struct http_io off_edge_splice = {
-    .param = off_param, .read = off_read, .write = off_write, .abort = off_abort,
-    .splice_from = off_splice_from,
+    .param = fake_edge_get_param, .read = fake_edge_read, .write = fake_edge_write,
+    .abort = fake_edge_abort, .splice_from = off_splice_from,
 };
-static const struct http_io *off_edge_ops = &off_edge;
+static const struct http_io *off_edge_ops = &fake_edge_io;
 
 static struct off_store fake;
 
@@ -171,25 +142,20 @@ static char *off_run(const char *method, const char *range, const char *accel, c
     struct registry_opts opts = { .statedir = "/nonexistent", .max_manifest_size = 4096,
                                   .accel_redirect = accel, .blob_redirect = redirect };
     struct registry reg;
-    struct off_io io = { .range = range };
-    struct request req;
-    struct response resp;
+    struct fake_edge io;
     fake.base.ops = ops;
     fake.base.impl = &fake;
-    buf_init(&io.out, 1 << 16);
+    fake_edge_init(&io);
+    fake_edge_param(&io, "HTTP_RANGE", range);
     registry_init(&reg, &opts, &fake.base);
-    ck_assert_int_eq(req_init(&req, method, "/v2/repo/blobs/" OFF_DIGEST, NULL, off_edge_ops, &io), 0);
-    resp_init(&resp, off_edge_ops, &io);
-    registry_handle(&reg, &req, &resp);
-    req_free(&req);
-    resp_free(&resp);
-    buf_append(&io.out, "", 1);
-    return io.out.data;
+    char *out = fake_edge_run(&reg, &io, off_edge_ops, method, "/v2/repo/blobs/" OFF_DIGEST, NULL);
+    buf_free(&io.out);
+    return out;
 }
 
 static void setup(void)
 {
-    off_edge_ops = &off_edge;
+    off_edge_ops = &fake_edge_io;
     off_splice_rc = 0;
     off_splices = 0;
     memset(&fake, 0, sizeof fake);
@@ -347,7 +313,7 @@ START_TEST(splice_not_used)
     ck_assert_int_eq(fake.opens, 0);
     ck_assert_int_eq(fake.reads, 1);
     free(out);
-    off_edge_ops = &off_edge;
+    off_edge_ops = &fake_edge_io;
     out = off_run("GET", NULL, NULL, NULL, &off_ops_open);
     ck_assert_int_eq(fake.opens, 0);
     ck_assert_int_eq(fake.reads, 2);

@@ -25,5 +25,7 @@ Suite *suite_mfs_lock(void);
 Suite *suite_master_lock(void);
 Suite *suite_errors(void);
 Suite *suite_store_union(void);
+Suite *suite_dispatch(void);
+Suite *suite_h_uploads(void);
 
 #endif
