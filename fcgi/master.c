@@ -559,7 +559,9 @@ int master_run(struct config *c)
         config_free(&m.cfg);
         return 1;
     }
-    if (publisher_check_key(&m.cfg, &err) < 0 || sidecar_init(&m.side, &err) < 0) {
+    struct publisher_opts po;
+    sidecar_publisher_opts(&m.cfg, &po);
+    if (publisher_check_key(&po, &err) < 0 || sidecar_init(&m.side, &err) < 0) {
         log_error("%s", err);
         free(err);
         close(m.listen_fd);
