@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include "conf/config.h"
+#include "conf/conf.h"
 #include "core/log.h"
 #include "fcgi/master.h"
 

@@ -5,7 +5,7 @@
 #ifndef FCGI_SIDECAR_H
 #define FCGI_SIDECAR_H
 #include <sys/types.h>
-#include "conf/config.h"
+#include "conf/conf.h"
 #include "ipfs/publisher.h"
 
 enum sidecar_kind { SIDECAR_PUBLISHER = 0, SIDECAR_RESOLVER, SIDECAR_N };
