@@ -20,13 +20,12 @@
 #include "core/xalloc.h"
 #include "ipfs/kubo.h"
 #include "ipfs/name.h"
+#include "ipfs/pub_timing.h"
 #include "ipfs/publisher.h"
 
 /* How often publisher.json is rewritten while nothing happens (the health
  * check wants a heartbeat at most P2P_HEARTBEAT_S old). */
 #define PUB_STATE_EVERY_MS 2000
-#define PUB_BACKOFF_MIN_S 1
-#define PUB_BACKOFF_MAX_S 60
 /* A routing lookup must not hold the loop for ever. */
 #define PUB_RESOLVE_TIMEOUT_S 30
 /* While another writer holds the key, look again this often. */
@@ -100,12 +99,8 @@ struct pub {
     struct p2p_pubstate st;
     int notify_fd;
     int ready;                   /* start-up checks passed: may publish */
-    long long next_startup_ms;   /* when to try the start-up checks again */
-    long long first_change_ms;   /* first unpublished change (0: none) */
-    long long last_change_ms;
+    struct pub_timing tm;        /* change period, start-up retry, publish back-off */
     unsigned long changes;       /* notifications since the last publish */
-    long long next_try_ms;       /* publish backoff after a failure */
-    unsigned backoff_s;
     long long last_write_ms;
     char logged[P2P_ERR_MAX];    /* the last error logged: log each state change once */
 };
@@ -147,7 +142,7 @@ static void pub_clear_error(struct pub *p, const char *what)
 
 static void pub_retry_startup(struct pub *p, unsigned secs)
 {
-    p->next_startup_ms = pub_now_ms() + (long long)secs * 1000;
+    pub_timing_retry_startup(&p->tm, pub_now_ms(), secs);
 }
 
 /* The node must have someone to ask before "no record" means "nothing
@@ -246,9 +241,9 @@ static void pub_startup(struct pub *p)
     p->ready = 1;
     log_info("publisher: ready: key %s (%s), published root %s, mfsroot %s", o->writeipnskey, p->st.key_id,
              res == KUBO_RESOLVED ? published : "none yet", cur[0] ? cur : "not created yet");
-    if (cur[0] && strcmp(cur, p->st.last_published_cid) != 0 && !p->first_change_ms) {
+    if (cur[0] && strcmp(cur, p->st.last_published_cid) != 0 && !p->tm.first_change_ms) {
         /* changed while no publisher ran (a crash, a restart): publish it */
-        p->first_change_ms = p->last_change_ms = pub_now_ms();
+        pub_timing_notice(&p->tm, pub_now_ms());
         p->st.pending = 1;
     }
 }
@@ -262,12 +257,12 @@ static void pub_publish(struct pub *p)
     int krc = kubo_files_flush(p->k, o->mfsroot, cid);
     if (krc == KUBO_NOT_FOUND) {
         p->st.pending = 0;   /* nothing written yet */
-        p->first_change_ms = 0;
+        p->tm.first_change_ms = 0;
         return;
     }
     if (krc == KUBO_OK && strcmp(cid, p->st.last_published_cid) == 0) {
         p->st.pending = 0;   /* the changes cancelled out, or were published already */
-        p->first_change_ms = 0;
+        p->tm.first_change_ms = 0;
         p->changes = 0;
         return;
     }
@@ -280,10 +275,7 @@ static void pub_publish(struct pub *p)
     }
     if (krc != KUBO_OK) {
         p->st.publish_failures_total++;
-        p->backoff_s = p->backoff_s ? p->backoff_s * 2 : PUB_BACKOFF_MIN_S;
-        if (p->backoff_s > PUB_BACKOFF_MAX_S)
-            p->backoff_s = PUB_BACKOFF_MAX_S;
-        p->next_try_ms = pub_now_ms() + (long long)p->backoff_s * 1000;
+        pub_timing_failed(&p->tm, pub_now_ms());
         pub_error(p, "publish of %s failed (retrying, backoff up to %d s): %s", o->mfsroot,
                   PUB_BACKOFF_MAX_S, kubo_errmsg(p->k));
         return;
@@ -293,10 +285,10 @@ static void pub_publish(struct pub *p)
     p->st.sequence++;
     p->st.publishes_total++;
     p->st.pending = 0;
-    p->first_change_ms = 0;
+    p->tm.first_change_ms = 0;
     p->changes -= changes;
-    p->backoff_s = 0;
-    p->next_try_ms = 0;
+    p->tm.backoff_s = 0;
+    p->tm.next_try_ms = 0;
     pub_clear_error(p, "publish");
     log_info("publisher: published %s under %s (%lu change notices, %lld ms)", cid, o->writeipnskey,
              changes, pub_now_ms() - t0);
@@ -321,21 +313,20 @@ static int pub_drain(struct pub *p)
     }
 }
 
+static enum pub_timing_phase pub_phase(const struct pub *p)
+{
+    if (p->ready)
+        return p->st.pending ? PUB_TIMING_PENDING : PUB_TIMING_IDLE;
+    return p->o->writeipnskey ? PUB_TIMING_STARTING : PUB_TIMING_IDLE;
+}
+
+/* When the loop wakes next: the heartbeat of publisher.json, or sooner if
+ * the start-up retry or a publish is due. */
 static long long pub_deadline(const struct pub *p)
 {
     long long d = p->last_write_ms + PUB_STATE_EVERY_MS;
-    if (!p->ready && p->o->writeipnskey && p->next_startup_ms < d)
-        d = p->next_startup_ms;
-    if (p->ready && p->st.pending) {
-        long long quiet = p->last_change_ms + p->o->publish_quiet_ms;
-        long long cap = p->first_change_ms + p->o->publish_max_interval_ms;
-        long long when = quiet < cap ? quiet : cap;
-        if (when < p->next_try_ms)
-            when = p->next_try_ms;
-        if (when < d)
-            d = when;
-    }
-    return d;
+    long long due = pub_timing_due(&p->tm, pub_phase(p));
+    return due < d ? due : d;
 }
 
 static void pub_loop(struct pub *p, pid_t master_pid, const sigset_t *waitmask)
@@ -354,9 +345,7 @@ static void pub_loop(struct pub *p, pid_t master_pid, const sigset_t *waitmask)
         }
         now = pub_now_ms();
         if (pr > 0 && pub_drain(p) && p->o->writeipnskey) {
-            if (!p->first_change_ms)
-                p->first_change_ms = now;
-            p->last_change_ms = now;
+            pub_timing_notice(&p->tm, now);
             if (!p->st.pending) {
                 p->st.pending = 1;
                 pub_save(p);   /* the status shows a change waiting at once */
@@ -364,7 +353,7 @@ static void pub_loop(struct pub *p, pid_t master_pid, const sigset_t *waitmask)
         }
         if (pub_stop)
             break;
-        if (p->o->writeipnskey && !p->ready && now >= p->next_startup_ms)
+        if (p->o->writeipnskey && !p->ready && now >= p->tm.next_startup_ms)
             pub_startup(p);
         if (p->ready && p->st.pending && now >= pub_deadline(p))
             pub_publish(p);
@@ -390,6 +379,8 @@ int publisher_run(const struct publisher_opts *o, int notify_fd, pid_t master_pi
     memset(&p, 0, sizeof p);
     p.o = o;
     p.notify_fd = notify_fd;
+    p.tm.quiet_ms = o->publish_quiet_ms;
+    p.tm.max_interval_ms = o->publish_max_interval_ms;
     p.k = pub_kubo(o);
     if (!p.k) {
         curl_global_cleanup();
@@ -416,12 +407,12 @@ int publisher_run(const struct publisher_opts *o, int notify_fd, pid_t master_pi
     /* SIGTERM: what was written must not be lost with us */
     if (pub_drain(&p) && o->writeipnskey) {
         p.st.pending = 1;
-        if (!p.first_change_ms)
-            p.first_change_ms = pub_now_ms();
+        if (!p.tm.first_change_ms)
+            p.tm.first_change_ms = pub_now_ms();
     }
     if (p.ready && p.st.pending) {
         log_info("publisher: stopping: publishing the pending change first");
-        p.next_try_ms = 0;
+        p.tm.next_try_ms = 0;
         pub_publish(&p);
     }
     pub_set_state(&p, "stopped");

@@ -4,8 +4,9 @@
  *
  * Publisher: workers write a byte to notify_fd's other end after each
  * committed change (store_union); the publisher coalesces them (quiet
- * period, maximum interval), then files/flush of mfsroot -> name/publish.
- * It keeps <statedir>/publisher.json (core/p2pstate.h) current.
+ * period, maximum interval; the rules are in ipfs/pub_timing.h), then
+ * files/flush of mfsroot -> name/publish. It keeps
+ * <statedir>/publisher.json (core/p2pstate.h) current.
  *
  * Resolver: every ipnsrefresh seconds, name/resolve with nocache of each
  * readonlyipnskeys entry -> <statedir>/roots.json; with pinreadonly, the
