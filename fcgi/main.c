@@ -1,10 +1,9 @@
 /* main: command line, configuration, then the master. */
-#include "config.h"       /* autoconf's: PACKAGE_VERSION, _GNU_SOURCE */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include "conf/config.h"
+#include "conf/conf.h"
 #include "core/log.h"
 #include "fcgi/master.h"
 

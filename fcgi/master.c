@@ -8,7 +8,6 @@
  * the generation; the pool is then brought to `workers` processes of the
  * current generation by forking a new worker *before* retiring (SIGTERM) an
  * old one, so capacity never drops while a reload rolls through. */
-#define _GNU_SOURCE 1   /* fork, sigtimedwait, flock, strsignal under -std=c11 */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -559,7 +558,9 @@ int master_run(struct config *c)
         config_free(&m.cfg);
         return 1;
     }
-    if (publisher_check_key(&m.cfg, &err) < 0 || sidecar_init(&m.side, &err) < 0) {
+    struct publisher_opts po;
+    sidecar_publisher_opts(&m.cfg, &po);
+    if (publisher_check_key(&po, &err) < 0 || sidecar_init(&m.side, &err) < 0) {
         log_error("%s", err);
         free(err);
         close(m.listen_fd);

@@ -3,7 +3,7 @@
  * (SIGTERM, SIGINT) or a reload (SIGHUP). It does no request work. */
 #ifndef FCGI_MASTER_H
 #define FCGI_MASTER_H
-#include "conf/config.h"
+#include "conf/conf.h"
 
 /* Opens <statedir>/master.lock (creating statedir, mode 0750, as needed),
  * takes an exclusive flock on it and writes our pid there. Returns the fd

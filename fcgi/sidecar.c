@@ -1,5 +1,4 @@
 /* sidecar: publisher and resolver processes (see sidecar.h). */
-#define _GNU_SOURCE 1   /* pipe2, strsignal under -std=c11 */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -10,7 +9,6 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "fcgi/sidecar.h"
-#include "ipfs/publisher.h"
 
 /* As for workers: a sidecar dying this soon after start counts as a failed
  * start, and failed starts back off 1 s, 2 s, 4 s ... up to the maximum. */
@@ -24,6 +22,26 @@ static long long sidecar_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void sidecar_publisher_opts(const struct config *c, struct publisher_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->ipfsapiaddress = c->ipfsapiaddress;
+    o->ipfsgatewayaddress = c->ipfsgatewayaddress;
+    o->statedir = c->statedir;
+    o->mfsroot = c->mfsroot;
+    o->writeipnskey = c->writeipnskey;
+    o->ipns_lifetime = c->ipns_lifetime;
+    o->ipns_ttl = c->ipns_ttl;
+    o->publish_allow_offline = c->publish_allow_offline;
+    o->publish_quiet_ms = c->publish_quiet_ms;
+    o->publish_max_interval_ms = c->publish_max_interval_ms;
+    o->other_writer_overwrite = c->other_writer_overwrite;
+    o->readonlyipnskeys = c->readonlyipnskeys;
+    o->n_readonlyipnskeys = c->n_readonlyipnskeys;
+    o->ipnsrefresh = c->ipnsrefresh;
+    o->pinreadonly = c->pinreadonly;
 }
 
 int sidecar_init(struct sidecars *s, char **err)
@@ -59,11 +77,13 @@ static void sidecar_start(struct sidecars *s, enum sidecar_kind kind, const stru
         return;
     }
     if (pid == 0) {
+        struct publisher_opts po;
+        sidecar_publisher_opts(c, &po);
         close(s->notify_wr);
         if (kind == SIDECAR_PUBLISHER)
-            _exit(publisher_run(c, s->notify_rd, master));
+            _exit(publisher_run(&po, s->notify_rd, master));
         close(s->notify_rd);
-        _exit(resolver_run(c, master));
+        _exit(resolver_run(&po, master));
     }
     o->pid = pid;
     o->started_ms = sidecar_now_ms();

@@ -5,7 +5,8 @@
 #ifndef FCGI_SIDECAR_H
 #define FCGI_SIDECAR_H
 #include <sys/types.h>
-#include "conf/config.h"
+#include "conf/conf.h"
+#include "ipfs/publisher.h"
 
 enum sidecar_kind { SIDECAR_PUBLISHER = 0, SIDECAR_RESOLVER, SIDECAR_N };
 
@@ -37,5 +38,8 @@ void sidecar_restart(struct sidecars *s);
 /* Drain: SIGTERM once, SIGKILL after timeout_s. 1 while any still runs. */
 int sidecar_stop_tick(struct sidecars *s, int timeout_s);
 void sidecar_close(struct sidecars *s);
+/* Fills *o with the publisher's and resolver's settings from c. The strings
+ * in *o are c's (borrowed): c must outlive every use of *o. */
+void sidecar_publisher_opts(const struct config *c, struct publisher_opts *o);
 
 #endif

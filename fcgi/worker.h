@@ -3,7 +3,7 @@
 #ifndef FCGI_WORKER_H
 #define FCGI_WORKER_H
 #include <sys/types.h>
-#include "conf/config.h"
+#include "conf/conf.h"
 
 /* Runs in the child right after fork(). Sets up its own Kubo client, store and
  * registry from c, then accepts and serves requests until SIGTERM/SIGINT (or

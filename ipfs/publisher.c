@@ -3,7 +3,6 @@
  * Signals as in the workers: SIGTERM/SIGINT stay blocked and are only taken
  * inside ppoll(), so a stop never interrupts an RPC half way; a pending
  * change is then published before the process exits. */
-#define _GNU_SOURCE 1   /* ppoll under -std=c11 */
 #include <errno.h>
 #include <stdarg.h>
 #include <poll.h>
@@ -20,13 +19,12 @@
 #include "core/xalloc.h"
 #include "ipfs/kubo.h"
 #include "ipfs/name.h"
+#include "ipfs/pub_timing.h"
 #include "ipfs/publisher.h"
 
 /* How often publisher.json is rewritten while nothing happens (the health
  * check wants a heartbeat at most P2P_HEARTBEAT_S old). */
 #define PUB_STATE_EVERY_MS 2000
-#define PUB_BACKOFF_MIN_S 1
-#define PUB_BACKOFF_MAX_S 60
 /* A routing lookup must not hold the loop for ever. */
 #define PUB_RESOLVE_TIMEOUT_S 30
 /* While another writer holds the key, look again this often. */
@@ -72,17 +70,17 @@ static void pub_signals(sigset_t *waitmask)
     sigemptyset(waitmask);
 }
 
-static struct kubo *pub_kubo(const struct config *c)
+static struct kubo *pub_kubo(const struct publisher_opts *o)
 {
     char *err = NULL;
-    struct kubo *k = kubo_new(c->ipfsapiaddress, c->ipfsgatewayaddress, &err);
+    struct kubo *k = kubo_new(o->ipfsapiaddress, o->ipfsgatewayaddress, &err);
     if (!k) {
         log_error("%s", err ? err : "kubo client setup failed");
         free(err);
         return NULL;
     }
     /* its flush of mfsroot must not run inside a worker's change (ipfs/mfs.c) */
-    char *lock = xasprintf("%s/mfs.lock", c->statedir);
+    char *lock = xasprintf("%s/mfs.lock", o->statedir);
     if (kubo_set_mfs_lock(k, lock) < 0) {
         log_error("publisher: %s", kubo_errmsg(k));
         kubo_free(k);
@@ -95,17 +93,13 @@ static struct kubo *pub_kubo(const struct config *c)
 /* ------------------------------------------------------------ publisher */
 
 struct pub {
-    const struct config *c;
+    const struct publisher_opts *o;
     struct kubo *k;
     struct p2p_pubstate st;
     int notify_fd;
     int ready;                   /* start-up checks passed: may publish */
-    long long next_startup_ms;   /* when to try the start-up checks again */
-    long long first_change_ms;   /* first unpublished change (0: none) */
-    long long last_change_ms;
+    struct pub_timing tm;        /* change period, start-up retry, publish back-off */
     unsigned long changes;       /* notifications since the last publish */
-    long long next_try_ms;       /* publish backoff after a failure */
-    unsigned backoff_s;
     long long last_write_ms;
     char logged[P2P_ERR_MAX];    /* the last error logged: log each state change once */
 };
@@ -113,8 +107,8 @@ struct pub {
 static void pub_save(struct pub *p)
 {
     p->st.heartbeat = time(NULL);
-    if (p2pstate_write_pub(p->c->statedir, &p->st) < 0)
-        log_warn("publisher: cannot write %s/%s: %s", p->c->statedir, P2P_STATE_FILE, strerror(errno));
+    if (p2pstate_write_pub(p->o->statedir, &p->st) < 0)
+        log_warn("publisher: cannot write %s/%s: %s", p->o->statedir, P2P_STATE_FILE, strerror(errno));
     p->last_write_ms = pub_now_ms();
 }
 
@@ -147,7 +141,7 @@ static void pub_clear_error(struct pub *p, const char *what)
 
 static void pub_retry_startup(struct pub *p, unsigned secs)
 {
-    p->next_startup_ms = pub_now_ms() + (long long)secs * 1000;
+    pub_timing_retry_startup(&p->tm, pub_now_ms(), secs);
 }
 
 /* The node must have someone to ask before "no record" means "nothing
@@ -155,7 +149,7 @@ static void pub_retry_startup(struct pub *p, unsigned secs)
  * for a key that is in fact published elsewhere. */
 static int pub_has_peers(struct pub *p)
 {
-    if (p->c->publish_allow_offline)
+    if (p->o->publish_allow_offline)
         return 1;   /* a lone node by configuration: its own answer is the answer */
     return kubo_swarm_peer_count(p->k) > 0;
 }
@@ -165,17 +159,17 @@ static int pub_has_peers(struct pub *p)
  * root unless told to. Sets p->ready when publishing may start. */
 static void pub_startup(struct pub *p)
 {
-    const struct config *c = p->c;
-    int krc = kubo_key_find(p->k, c->writeipnskey, p->st.key_id);
+    const struct publisher_opts *o = p->o;
+    int krc = kubo_key_find(p->k, o->writeipnskey, p->st.key_id);
     if (krc == KUBO_NOT_FOUND) {
         pub_set_state(p, "no_key");
-        pub_error(p, "writeipnskey %s: %s", c->writeipnskey, kubo_errmsg(p->k));
+        pub_error(p, "writeipnskey %s: %s", o->writeipnskey, kubo_errmsg(p->k));
         pub_retry_startup(p, 10);
         return;
     }
     if (krc != KUBO_OK) {
         pub_set_state(p, "starting");
-        pub_error(p, "writeipnskey %s: %s", c->writeipnskey, kubo_errmsg(p->k));
+        pub_error(p, "writeipnskey %s: %s", o->writeipnskey, kubo_errmsg(p->k));
         pub_retry_startup(p, 2);
         return;
     }
@@ -196,11 +190,11 @@ static void pub_startup(struct pub *p)
         return;
     }
     char cur[KUBO_CID_MAX] = "";
-    krc = kubo_files_flush(p->k, c->mfsroot, cur);
+    krc = kubo_files_flush(p->k, o->mfsroot, cur);
     if (krc == KUBO_NOT_FOUND) {
         cur[0] = '\0';
     } else if (krc != KUBO_OK) {
-        pub_error(p, "mfsroot %s: %s", c->mfsroot, kubo_errmsg(p->k));
+        pub_error(p, "mfsroot %s: %s", o->mfsroot, kubo_errmsg(p->k));
         pub_retry_startup(p, 2);
         return;
     }
@@ -208,15 +202,15 @@ static void pub_startup(struct pub *p)
         if (!cur[0]) {
             /* a new machine with the same key continues the same registry */
             char *src = xasprintf("/ipfs/%s", published);
-            krc = kubo_files_cp(p->k, src, c->mfsroot);
+            krc = kubo_files_cp(p->k, src, o->mfsroot);
             free(src);
             if (krc != KUBO_OK && krc != KUBO_EXISTS) {
                 pub_error(p, "importing %s (what %s points at) into %s: %s", published, p->st.key_id,
-                          c->mfsroot, kubo_errmsg(p->k));
+                          o->mfsroot, kubo_errmsg(p->k));
                 pub_retry_startup(p, 2);
                 return;
             }
-            log_info("publisher: %s did not exist: imported %s, the root %s points at", c->mfsroot,
+            log_info("publisher: %s did not exist: imported %s, the root %s points at", o->mfsroot,
                      published, p->st.key_id);
             snprintf(cur, sizeof cur, "%s", published);
             snprintf(p->st.last_published_cid, sizeof p->st.last_published_cid, "%s", published);
@@ -224,7 +218,7 @@ static void pub_startup(struct pub *p)
             /* ours: what we published (mfsroot may have moved on since) */
             if (!p->st.last_published_cid[0] || strcmp(published, cur) == 0)
                 snprintf(p->st.last_published_cid, sizeof p->st.last_published_cid, "%s", published);
-        } else if (!c->other_writer_overwrite) {
+        } else if (!o->other_writer_overwrite) {
             pub_set_state(p, "other_writer");
             snprintf(p->st.other_writer_cid, sizeof p->st.other_writer_cid, "%s", published);
             pub_error(p, "ANOTHER WRITER: key %s points at %s, which this registry did not publish "
@@ -244,47 +238,44 @@ static void pub_startup(struct pub *p)
     pub_set_state(p, "ready");
     pub_clear_error(p, "start-up");
     p->ready = 1;
-    log_info("publisher: ready: key %s (%s), published root %s, mfsroot %s", c->writeipnskey, p->st.key_id,
+    log_info("publisher: ready: key %s (%s), published root %s, mfsroot %s", o->writeipnskey, p->st.key_id,
              res == KUBO_RESOLVED ? published : "none yet", cur[0] ? cur : "not created yet");
-    if (cur[0] && strcmp(cur, p->st.last_published_cid) != 0 && !p->first_change_ms) {
+    if (cur[0] && strcmp(cur, p->st.last_published_cid) != 0 && !p->tm.first_change_ms) {
         /* changed while no publisher ran (a crash, a restart): publish it */
-        p->first_change_ms = p->last_change_ms = pub_now_ms();
+        pub_timing_notice(&p->tm, pub_now_ms());
         p->st.pending = 1;
     }
 }
 
 static void pub_publish(struct pub *p)
 {
-    const struct config *c = p->c;
+    const struct publisher_opts *o = p->o;
     char cid[KUBO_CID_MAX];
     long long t0 = pub_now_ms();
     unsigned long changes = p->changes;
-    int krc = kubo_files_flush(p->k, c->mfsroot, cid);
+    int krc = kubo_files_flush(p->k, o->mfsroot, cid);
     if (krc == KUBO_NOT_FOUND) {
         p->st.pending = 0;   /* nothing written yet */
-        p->first_change_ms = 0;
+        p->tm.first_change_ms = 0;
         return;
     }
     if (krc == KUBO_OK && strcmp(cid, p->st.last_published_cid) == 0) {
         p->st.pending = 0;   /* the changes cancelled out, or were published already */
-        p->first_change_ms = 0;
+        p->tm.first_change_ms = 0;
         p->changes = 0;
         return;
     }
     if (krc == KUBO_OK) {
-        struct kubo_publish_opts o = {
-            .key = c->writeipnskey, .lifetime = c->ipns_lifetime, .ttl = c->ipns_ttl,
-            .allow_offline = c->publish_allow_offline,
+        struct kubo_publish_opts po = {
+            .key = o->writeipnskey, .lifetime = o->ipns_lifetime, .ttl = o->ipns_ttl,
+            .allow_offline = o->publish_allow_offline,
         };
-        krc = kubo_name_publish(p->k, cid, &o);
+        krc = kubo_name_publish(p->k, cid, &po);
     }
     if (krc != KUBO_OK) {
         p->st.publish_failures_total++;
-        p->backoff_s = p->backoff_s ? p->backoff_s * 2 : PUB_BACKOFF_MIN_S;
-        if (p->backoff_s > PUB_BACKOFF_MAX_S)
-            p->backoff_s = PUB_BACKOFF_MAX_S;
-        p->next_try_ms = pub_now_ms() + (long long)p->backoff_s * 1000;
-        pub_error(p, "publish of %s failed (retrying, backoff up to %d s): %s", c->mfsroot,
+        pub_timing_failed(&p->tm, pub_now_ms());
+        pub_error(p, "publish of %s failed (retrying, backoff up to %d s): %s", o->mfsroot,
                   PUB_BACKOFF_MAX_S, kubo_errmsg(p->k));
         return;
     }
@@ -293,12 +284,12 @@ static void pub_publish(struct pub *p)
     p->st.sequence++;
     p->st.publishes_total++;
     p->st.pending = 0;
-    p->first_change_ms = 0;
+    p->tm.first_change_ms = 0;
     p->changes -= changes;
-    p->backoff_s = 0;
-    p->next_try_ms = 0;
+    p->tm.backoff_s = 0;
+    p->tm.next_try_ms = 0;
     pub_clear_error(p, "publish");
-    log_info("publisher: published %s under %s (%lu change notices, %lld ms)", cid, c->writeipnskey,
+    log_info("publisher: published %s under %s (%lu change notices, %lld ms)", cid, o->writeipnskey,
              changes, pub_now_ms() - t0);
     pub_save(p);
 }
@@ -321,21 +312,20 @@ static int pub_drain(struct pub *p)
     }
 }
 
+static enum pub_timing_phase pub_phase(const struct pub *p)
+{
+    if (p->ready)
+        return p->st.pending ? PUB_TIMING_PENDING : PUB_TIMING_IDLE;
+    return p->o->writeipnskey ? PUB_TIMING_STARTING : PUB_TIMING_IDLE;
+}
+
+/* When the loop wakes next: the heartbeat of publisher.json, or sooner if
+ * the start-up retry or a publish is due. */
 static long long pub_deadline(const struct pub *p)
 {
     long long d = p->last_write_ms + PUB_STATE_EVERY_MS;
-    if (!p->ready && p->c->writeipnskey && p->next_startup_ms < d)
-        d = p->next_startup_ms;
-    if (p->ready && p->st.pending) {
-        long long quiet = p->last_change_ms + p->c->publish_quiet_ms;
-        long long cap = p->first_change_ms + p->c->publish_max_interval_ms;
-        long long when = quiet < cap ? quiet : cap;
-        if (when < p->next_try_ms)
-            when = p->next_try_ms;
-        if (when < d)
-            d = when;
-    }
-    return d;
+    long long due = pub_timing_due(&p->tm, pub_phase(p));
+    return due < d ? due : d;
 }
 
 static void pub_loop(struct pub *p, pid_t master_pid, const sigset_t *waitmask)
@@ -353,10 +343,8 @@ static void pub_loop(struct pub *p, pid_t master_pid, const sigset_t *waitmask)
             return;
         }
         now = pub_now_ms();
-        if (pr > 0 && pub_drain(p) && p->c->writeipnskey) {
-            if (!p->first_change_ms)
-                p->first_change_ms = now;
-            p->last_change_ms = now;
+        if (pr > 0 && pub_drain(p) && p->o->writeipnskey) {
+            pub_timing_notice(&p->tm, now);
             if (!p->st.pending) {
                 p->st.pending = 1;
                 pub_save(p);   /* the status shows a change waiting at once */
@@ -364,7 +352,7 @@ static void pub_loop(struct pub *p, pid_t master_pid, const sigset_t *waitmask)
         }
         if (pub_stop)
             break;
-        if (p->c->writeipnskey && !p->ready && now >= p->next_startup_ms)
+        if (p->o->writeipnskey && !p->ready && now >= p->tm.next_startup_ms)
             pub_startup(p);
         if (p->ready && p->st.pending && now >= pub_deadline(p))
             pub_publish(p);
@@ -373,7 +361,7 @@ static void pub_loop(struct pub *p, pid_t master_pid, const sigset_t *waitmask)
     }
 }
 
-int publisher_run(const struct config *c, int notify_fd, pid_t master_pid)
+int publisher_run(const struct publisher_opts *o, int notify_fd, pid_t master_pid)
 {
     log_set_role("publisher");
     prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -388,16 +376,18 @@ int publisher_run(const struct config *c, int notify_fd, pid_t master_pid)
     }
     struct pub p;
     memset(&p, 0, sizeof p);
-    p.c = c;
+    p.o = o;
     p.notify_fd = notify_fd;
-    p.k = pub_kubo(c);
+    p.tm.quiet_ms = o->publish_quiet_ms;
+    p.tm.max_interval_ms = o->publish_max_interval_ms;
+    p.k = pub_kubo(o);
     if (!p.k) {
         curl_global_cleanup();
         return 1;
     }
     /* what an earlier publisher of this statedir published: ours, not another writer's */
     struct p2p_pubstate prev;
-    if (p2pstate_read_pub(c->statedir, &prev) == 0 && strcmp(prev.key, c->writeipnskey ? c->writeipnskey : "") == 0) {
+    if (p2pstate_read_pub(o->statedir, &prev) == 0 && strcmp(prev.key, o->writeipnskey ? o->writeipnskey : "") == 0) {
         memcpy(p.st.last_published_cid, prev.last_published_cid, sizeof p.st.last_published_cid);
         p.st.last_published_at = prev.last_published_at;
         p.st.sequence = prev.sequence;
@@ -405,23 +395,23 @@ int publisher_run(const struct config *c, int notify_fd, pid_t master_pid)
         p.st.publish_failures_total = prev.publish_failures_total;
     }
     p.st.pid = (long)getpid();
-    snprintf(p.st.key, sizeof p.st.key, "%s", c->writeipnskey ? c->writeipnskey : "");
-    pub_set_state(&p, c->writeipnskey ? "starting" : "disabled");
-    if (!c->writeipnskey)
+    snprintf(p.st.key, sizeof p.st.key, "%s", o->writeipnskey ? o->writeipnskey : "");
+    pub_set_state(&p, o->writeipnskey ? "starting" : "disabled");
+    if (!o->writeipnskey)
         log_info("publisher: no writeipnskey: nothing will be published");
     pub_save(&p);
 
     pub_loop(&p, master_pid, &waitmask);
 
     /* SIGTERM: what was written must not be lost with us */
-    if (pub_drain(&p) && c->writeipnskey) {
+    if (pub_drain(&p) && o->writeipnskey) {
         p.st.pending = 1;
-        if (!p.first_change_ms)
-            p.first_change_ms = pub_now_ms();
+        if (!p.tm.first_change_ms)
+            p.tm.first_change_ms = pub_now_ms();
     }
     if (p.ready && p.st.pending) {
         log_info("publisher: stopping: publishing the pending change first");
-        p.next_try_ms = 0;
+        p.tm.next_try_ms = 0;
         pub_publish(&p);
     }
     pub_set_state(&p, "stopped");
@@ -431,19 +421,19 @@ int publisher_run(const struct config *c, int notify_fd, pid_t master_pid)
     return 0;
 }
 
-int publisher_check_key(const struct config *c, char **err)
+int publisher_check_key(const struct publisher_opts *o, char **err)
 {
     *err = NULL;
-    if (!c->writeipnskey)
+    if (!o->writeipnskey)
         return 0;
-    struct kubo *k = pub_kubo(c);
+    struct kubo *k = pub_kubo(o);
     if (!k)
         return 0;
     char id[KUBO_CID_MAX];
-    int krc = kubo_key_find(k, c->writeipnskey, id);
+    int krc = kubo_key_find(k, o->writeipnskey, id);
     int rc = 0;
     if (krc == KUBO_NOT_FOUND) {
-        *err = xasprintf("writeipnskey \"%s\": %s", c->writeipnskey, kubo_errmsg(k));
+        *err = xasprintf("writeipnskey \"%s\": %s", o->writeipnskey, kubo_errmsg(k));
         rc = -1;
     } else if (krc != KUBO_OK) {
         log_warn("master: cannot check writeipnskey now (%s); the publisher will keep trying", kubo_errmsg(k));
@@ -455,7 +445,7 @@ int publisher_check_key(const struct config *c, char **err)
 /* ------------------------------------------------------------- resolver */
 
 struct resolver {
-    const struct config *c;
+    const struct publisher_opts *o;
     struct kubo *k;
     struct p2p_root *roots;    /* one per readonlyipnskeys entry, in order */
     char (*pinned)[P2P_CID_MAX];
@@ -485,9 +475,9 @@ static void resolver_pin(struct resolver *r, size_t i)
 /* One round over every key; 1 if roots.json needs rewriting. */
 static int resolver_round(struct resolver *r)
 {
-    const struct config *c = r->c;
+    const struct publisher_opts *o = r->o;
     int changed = 0;
-    for (size_t i = 0; i < c->n_readonlyipnskeys && !pub_stop; i++) {
+    for (size_t i = 0; i < o->n_readonlyipnskeys && !pub_stop; i++) {
         struct p2p_root *ro = &r->roots[i];
         char cid[KUBO_CID_MAX];
         char err[P2P_ERR_MAX] = "";
@@ -517,7 +507,7 @@ static int resolver_round(struct resolver *r)
     return changed;
 }
 
-int resolver_run(const struct config *c, pid_t master_pid)
+int resolver_run(const struct publisher_opts *o, pid_t master_pid)
 {
     log_set_role("resolver");
     prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -530,42 +520,42 @@ int resolver_run(const struct config *c, pid_t master_pid)
         return 1;
     struct resolver r;
     memset(&r, 0, sizeof r);
-    r.c = c;
-    r.k = pub_kubo(c);
+    r.o = o;
+    r.k = pub_kubo(o);
     if (!r.k) {
         curl_global_cleanup();
         return 1;
     }
-    size_t n = c->n_readonlyipnskeys;
+    size_t n = o->n_readonlyipnskeys;
     r.roots = xcalloc(n + 1, sizeof *r.roots);
     r.pinned = xcalloc(n + 1, sizeof *r.pinned);
     /* start from what was known: a restarted resolver keeps serving (and
      * moves the pins it made) instead of starting blind */
     struct p2p_root *old = NULL;
     size_t nold = 0;
-    p2pstate_read_roots(c->statedir, &old, &nold);
+    p2pstate_read_roots(o->statedir, &old, &nold);
     for (size_t i = 0; i < n; i++) {
-        snprintf(r.roots[i].key, sizeof r.roots[i].key, "%s", c->readonlyipnskeys[i]);
+        snprintf(r.roots[i].key, sizeof r.roots[i].key, "%s", o->readonlyipnskeys[i]);
         for (size_t j = 0; j < nold; j++)
             if (strcmp(old[j].key, r.roots[i].key) == 0) {
                 r.roots[i] = old[j];
-                if (c->pinreadonly)
+                if (o->pinreadonly)
                     memcpy(r.pinned[i], old[j].cid, P2P_CID_MAX);
             }
     }
     free(old);
-    p2pstate_write_roots(c->statedir, r.roots, n);
-    log_info("resolver: %zu read-only key(s), every %d s%s", n, c->ipnsrefresh,
-             c->pinreadonly ? ", pinning each root" : "");
+    p2pstate_write_roots(o->statedir, r.roots, n);
+    log_info("resolver: %zu read-only key(s), every %d s%s", n, o->ipnsrefresh,
+             o->pinreadonly ? ", pinning each root" : "");
     while (!pub_stop && getppid() == master_pid) {
         long long t0 = pub_now_ms();
-        if (resolver_round(&r) && p2pstate_write_roots(c->statedir, r.roots, n) < 0)
-            log_warn("resolver: cannot write %s/%s: %s", c->statedir, P2P_ROOTS_FILE, strerror(errno));
-        if (c->pinreadonly)
+        if (resolver_round(&r) && p2pstate_write_roots(o->statedir, r.roots, n) < 0)
+            log_warn("resolver: cannot write %s/%s: %s", o->statedir, P2P_ROOTS_FILE, strerror(errno));
+        if (o->pinreadonly)
             for (size_t i = 0; i < n && !pub_stop; i++)
                 if (r.roots[i].cid[0])
                     resolver_pin(&r, i);
-        long long wait = (long long)c->ipnsrefresh * 1000 - (pub_now_ms() - t0);
+        long long wait = (long long)o->ipnsrefresh * 1000 - (pub_now_ms() - t0);
         if (wait < 0)
             wait = 0;
         struct timespec ts = { wait / 1000, (wait % 1000) * 1000000L };

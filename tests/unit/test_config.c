@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "tests/unit/unit.h"
-#include "conf/config.h"
+#include "conf/conf.h"
 #include "core/xalloc.h"
 
 static char cfg_path[64];

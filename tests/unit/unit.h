@@ -27,5 +27,6 @@ Suite *suite_errors(void);
 Suite *suite_store_union(void);
 Suite *suite_dispatch(void);
 Suite *suite_h_uploads(void);
+Suite *suite_pub_timing(void);
 
 #endif

@@ -11,6 +11,7 @@ int main(void)
         suite_blob_offload, suite_gateway_head, suite_mfs_lock, suite_master_lock, suite_errors,
         suite_store_union,
         suite_dispatch, suite_h_uploads,
+        suite_pub_timing,
     };
     SRunner *sr = srunner_create(NULL);
     for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)

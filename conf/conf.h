@@ -1,8 +1,9 @@
-/* config: the libconfig file, its defaults, environment overrides and
- * validation. A bad setting stops start-up with one line naming the file,
- * the line and the key: "/etc/oci-registry-p2p.conf:12: workers: must be 1..1024". */
-#ifndef CONF_CONFIG_H
-#define CONF_CONFIG_H
+/* conf: the configuration (struct config, config_*): the libconfig file,
+ * its defaults, environment overrides and validation. A bad setting stops
+ * start-up with one line naming the file, the line and the key:
+ * "/etc/oci-registry-p2p.conf:12: workers: must be 1..1024". */
+#ifndef CONF_CONF_H
+#define CONF_CONF_H
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
-/* config: defaults, then the libconfig file, then the environment, each
- * setting validated where it is read so an error names its file and line
- * (or its environment variable). Unknown keys are errors: a typo must not
- * silently leave a default in force. */
+/* conf: the configuration (see conf.h): defaults, then the libconfig file,
+ * then the environment, each setting validated where it is read so an error
+ * names its file and line (or its environment variable). Unknown keys are
+ * errors: a typo must not silently leave a default in force. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <libconfig.h>
-#include "conf/config.h"
+#include "conf/conf.h"
 #include "core/xalloc.h"
 #include "ipfs/multiaddr.h"
 
