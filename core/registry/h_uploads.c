@@ -231,12 +231,41 @@ static int to_hasher(void *ctx, const char *p, size_t n)
     return 0;
 }
 
+/* The session as it was before a PUT appended its body: a PUT that fails
+ * for the store's sake leaves the session as it found it, so the client's
+ * retry of the same PUT (body included) finds the offset it expects. */
+struct upload_mark {
+    uint64_t offset;
+    struct hasher hash;
+    size_t nchunks;
+};
+
+static void upload_mark(const struct upload *u, struct upload_mark *m)
+{
+    m->offset = u->offset;
+    m->hash = u->hash;
+    m->nchunks = u->nchunks;
+}
+
+static void upload_rewind(struct upload *u, const struct upload_mark *m)
+{
+    if (u->nchunks == m->nchunks)
+        return;
+    u->offset = m->offset;
+    u->hash = m->hash;
+    u->nchunks = m->nchunks;   /* the staged chunk past it is replaced by the retry's */
+    if (upload_save(u) < 0)
+        log_error("upload %s: cannot save the session rewound after a failed PUT: %s", u->id,
+                  strerror(errno));
+}
+
 /* Verifies the session's content against want and makes it the blob. Always
  * answers; the session is gone afterwards unless a store failure makes a
- * retry of the PUT worthwhile (never for a one-shot POST ?digest=, which no
- * client can retry by session). */
+ * retry of the PUT worthwhile: then it is rewound to before (NULL: kept as
+ * it is). A one-shot POST ?digest= (oneshot) is never kept: no client can
+ * retry it by session. */
 static void complete(struct registry *reg, struct response *resp, struct upload *u,
-                     const struct digest *want, int oneshot)
+                     const struct digest *want, int oneshot, const struct upload_mark *before)
 {
     struct store *st = reg->store;
     struct store_chunk content;
@@ -285,6 +314,8 @@ static void complete(struct registry *reg, struct response *resp, struct upload 
 failed:
     if (oneshot)
         forget(reg, u);
+    else if (before)
+        upload_rewind(u, before);
 }
 
 /* ?mount=&from=: 1 when answered (mounted, or a store failure), 0 to fall
@@ -347,7 +378,7 @@ void h_upload_post(struct registry *reg, struct request *req, struct response *r
     if (dig) {
         /* Monolithic upload: the whole blob is this request's body. */
         if (append_body(reg, req, resp, &u) == 0)
-            complete(reg, resp, &u, &want, 1);
+            complete(reg, resp, &u, &want, 1, NULL);
         else
             forget(reg, &u);
     } else {
@@ -399,8 +430,10 @@ void h_upload_put(struct registry *reg, struct request *req, struct response *re
         return;
     }
     if (h_digest(resp, dig, &want) == 0 && session_open(reg, resp, rt, &u) == 0) {
+        struct upload_mark before;
+        upload_mark(&u, &before);
         if (check_content_range(req, resp, &u) == 0 && append_body(reg, req, resp, &u) == 0)
-            complete(reg, resp, &u, &want, 0);
+            complete(reg, resp, &u, &want, 0, &before);
         upload_close(&u);
     }
     free(dig);

@@ -186,6 +186,22 @@ START_TEST(upload_put_with_last_chunk)
 }
 END_TEST
 
+/* A PUT with the last chunk that the store fails leaves the session as it
+ * was: the client's retry of the same PUT, body and all, completes it. */
+START_TEST(upload_put_retry_with_chunk)
+{
+    char uri[UP_URI_MAX], *id = up_start("fo", uri);
+    up_uri(uri, id, "?digest=" FOO_DIGEST);
+    henv.store.fail[FAKE_BLOB_COMMIT] = STORE_UNAVAILABLE;
+    handler_env_check("PUT", uri, "o", 503, "UNAVAILABLE");
+    up_status_is(id, 2);
+    henv.store.fail[FAKE_BLOB_COMMIT] = 0;
+    handler_env_check("PUT", uri, "o", 201, NULL);
+    up_blob_is("repo", FOO_DIGEST, "foo");
+    free(id);
+}
+END_TEST
+
 START_TEST(upload_put_wrong_digest)
 {
     char uri[UP_URI_MAX], *id = up_start("foo", uri);
@@ -458,6 +474,7 @@ Suite *suite_h_uploads(void)
     tcase_add_test(tc, upload_patch_bad_content_range);
     tcase_add_test(tc, upload_put_completes);
     tcase_add_test(tc, upload_put_with_last_chunk);
+    tcase_add_test(tc, upload_put_retry_with_chunk);
     tcase_add_test(tc, upload_put_wrong_digest);
     tcase_add_test(tc, upload_monolithic);
     tcase_add_test(tc, upload_unknown_length);
