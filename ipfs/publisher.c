@@ -354,7 +354,9 @@ static void pub_loop(struct pub *p, pid_t master_pid, const sigset_t *waitmask)
             break;
         if (p->o->writeipnskey && !p->ready && now >= p->tm.next_startup_ms)
             pub_startup(p);
-        if (p->ready && p->st.pending && now >= pub_deadline(p))
+        /* the publish's own time, not the loop's wake-up: a heartbeat due
+         * first must not cut the quiet period short */
+        if (p->ready && p->st.pending && now >= pub_timing_due(&p->tm, pub_phase(p)))
             pub_publish(p);
         if (pub_now_ms() - p->last_write_ms >= PUB_STATE_EVERY_MS)
             pub_save(p);
