@@ -1,7 +1,10 @@
 /* conf: the configuration (see conf.h): defaults, then the libconfig file,
  * then the environment, each setting validated where it is read so an error
  * names its file and line (or its environment variable). Unknown keys are
- * errors: a typo must not silently leave a default in force. */
+ * errors: a typo must not silently leave a default in force. Validation goes
+ * on past a bad setting and reports every one, one line each, so a file is
+ * fixed in one pass; only a syntax error stops libconfig's parse, and then
+ * it is the one line. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -199,21 +202,71 @@ static int config_set_rokeys_csv(struct config *c, const char *v, char **problem
     return 0;
 }
 
+/* ---- the errors of one load ---- */
+
+/* Enough for any real file; a file of garbage must not fill the terminal. */
+#define CONFIG_MAX_ERRORS 50
+
+/* Every error found, in the order found (file order, then the environment). */
+struct config_errs {
+    char *line[CONFIG_MAX_ERRORS];   /* owned, one line each, no '\n' */
+    size_t n;
+    size_t dropped;                  /* errors beyond CONFIG_MAX_ERRORS */
+};
+
+/* Takes ownership of line. */
+static void config_errs_add(struct config_errs *e, char *line)
+{
+    if (e->n == CONFIG_MAX_ERRORS) {
+        e->dropped++;
+        free(line);
+        return;
+    }
+    e->line[e->n++] = line;
+}
+
+/* The errors joined with '\n' (no trailing one), or NULL when there were
+ * none; the caller frees. Empties e. */
+static char *config_errs_take(struct config_errs *e)
+{
+    if (e->n == 0)
+        return NULL;
+    size_t len = 0;
+    for (size_t i = 0; i < e->n; i++)
+        len += strlen(e->line[i]) + 1;
+    char *all = xmalloc(len);
+    char *p = all;
+    for (size_t i = 0; i < e->n; i++) {
+        size_t n = strlen(e->line[i]);
+        memcpy(p, e->line[i], n);
+        p += n;
+        *p++ = i + 1 < e->n ? '\n' : '\0';
+        free(e->line[i]);
+    }
+    if (e->dropped) {
+        char *more = xasprintf("%s\n... and %zu more errors", all, e->dropped);
+        free(all);
+        all = more;
+    }
+    memset(e, 0, sizeof *e);
+    return all;
+}
+
 /* ---- the file ---- */
 
 struct config_ctx {
     struct config *c;
     const char *file;
-    char *err;   /* the first error, one line */
+    struct config_errs *errs;
 };
 
 static void config_fail(struct config_ctx *x, const config_setting_t *s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Records one error naming the file, the line and the key; the caller
+ * leaves the setting at its previous value and validation goes on. */
 static void config_fail(struct config_ctx *x, const config_setting_t *s, const char *fmt, ...)
 {
-    if (x->err)
-        return;
     char problem[512];
     va_list ap;
     va_start(ap, fmt);
@@ -224,7 +277,7 @@ static void config_fail(struct config_ctx *x, const config_setting_t *s, const c
     while (named && !config_setting_name(named) && config_setting_parent(named))
         named = config_setting_parent(named);
     const char *key = named && config_setting_name(named) ? config_setting_name(named) : "?";
-    x->err = xasprintf("%s:%u: %s: %s", x->file, config_setting_source_line(s), key, problem);
+    config_errs_add(x->errs, xasprintf("%s:%u: %s: %s", x->file, config_setting_source_line(s), key, problem));
 }
 
 static void config_fail_problem(struct config_ctx *x, const config_setting_t *s, char *problem)
@@ -729,26 +782,29 @@ static const struct {
     { "blob_redirect", config_key_blob_redirect },
 };
 
-static int config_read_file_into(const char *file, struct config *c, char **err)
+/* Reads file into c, adding every error to errs. A file that cannot be
+ * opened or parsed (libconfig stops at the first syntax error) is one error;
+ * past that, every setting is validated and each bad one is reported. */
+static void config_read_file_into(const char *file, struct config *c, struct config_errs *errs)
 {
     FILE *f = fopen(file, "r");
     if (!f) {
-        *err = xasprintf("%s: cannot open: %s", file, strerror(errno));
-        return -1;
+        config_errs_add(errs, xasprintf("%s: cannot open: %s", file, strerror(errno)));
+        return;
     }
     config_t cfg;
     config_init(&cfg);
     int ok = config_read(&cfg, f);
     fclose(f);
     if (!ok) {
-        *err = xasprintf("%s:%d: %s", config_error_file(&cfg) ? config_error_file(&cfg) : file,
-                         config_error_line(&cfg), config_error_text(&cfg));
+        config_errs_add(errs, xasprintf("%s:%d: %s", config_error_file(&cfg) ? config_error_file(&cfg) : file,
+                                        config_error_line(&cfg), config_error_text(&cfg)));
         config_destroy(&cfg);
-        return -1;
+        return;
     }
-    struct config_ctx x = { .c = c, .file = file, .err = NULL };
+    struct config_ctx x = { .c = c, .file = file, .errs = errs };
     config_setting_t *root = config_root_setting(&cfg);
-    for (int i = 0; i < config_setting_length(root) && !x.err; i++) {
+    for (int i = 0; i < config_setting_length(root); i++) {
         config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
         const char *name = config_setting_name(s);
         size_t k;
@@ -761,16 +817,11 @@ static int config_read_file_into(const char *file, struct config *c, char **err)
             config_keys[k].set(&x, s);
     }
     config_destroy(&cfg);
-    if (x.err) {
-        *err = x.err;
-        return -1;
-    }
-    return 0;
 }
 
 /* ---- the environment: the names distribution's storage driver used ---- */
 
-static int config_env(struct config *c, char **err)
+static void config_env(struct config *c, struct config_errs *errs)
 {
     static const struct {
         const char *var;
@@ -784,24 +835,23 @@ static int config_env(struct config *c, char **err)
         const char *v = getenv(vars[i].var);
         char *problem;
         if (v && vars[i].set(c, v, &problem) < 0) {
-            *err = xasprintf("environment: %s: %s", vars[i].var, problem);
+            config_errs_add(errs, xasprintf("environment: %s: %s", vars[i].var, problem));
             free(problem);
-            return -1;
         }
     }
-    return 0;
 }
 
 int config_load(const char *file, struct config *c, char **err)
 {
-    *err = NULL;
+    struct config_errs errs = { .n = 0 };
     config_defaults(c);
     if (file) {
         c->file = xstrdup(file);
-        if (config_read_file_into(file, c, err) < 0)
-            return -1;
+        config_read_file_into(file, c, &errs);
     }
-    return config_env(c, err);
+    config_env(c, &errs);
+    *err = config_errs_take(&errs);
+    return *err ? -1 : 0;
 }
 
 void config_free(struct config *c)

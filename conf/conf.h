@@ -1,6 +1,6 @@
 /* conf: the configuration (struct config, config_*): the libconfig file,
- * its defaults, environment overrides and validation. A bad setting stops
- * start-up with one line naming the file, the line and the key:
+ * its defaults, environment overrides and validation. Bad settings stop
+ * start-up with one line each naming the file, the line and the key:
  * "/etc/oci-registry-p2p.conf:12: workers: must be 1..1024". */
 #ifndef CONF_CONF_H
 #define CONF_CONF_H
@@ -52,7 +52,8 @@ struct config {
 };
 
 /* Fills c with defaults, then the file (if file != NULL), then the
- * environment; validates. 0 ok; -1 with *err (caller frees) set to one line. */
+ * environment; validates. 0 ok; -1 with *err (caller frees) set to one
+ * line per error found ('\n'-separated, every bad setting, not only the first). */
 int config_load(const char *file, struct config *c, char **err);
 void config_free(struct config *c);
 /* Writes the effective configuration, one "key = value" per line (for --check-config -v and logs). */

@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include "conf/conf.h"
 #include "core/log.h"
@@ -71,8 +72,15 @@ int main(int argc, char **argv)
     struct config cfg;
     char *err = NULL;
     if (config_load(file, &cfg, &err) < 0) {
-        fprintf(stderr, "oci-registry-p2p: %s\n", err ? err : "invalid configuration");
+        /* every error found, one line each */
+        for (const char *p = err; p && *p;) {
+            size_t n = strcspn(p, "\n");
+            fprintf(stderr, "oci-registry-p2p: %.*s\n", (int)n, p);
+            p += n + (p[n] == '\n');
+        }
+        fprintf(stderr, "oci-registry-p2p: configuration %s is invalid\n", file ? file : "(built-in defaults)");
         free(err);
+        config_free(&cfg);
         return 1;
     }
     if (check) {

@@ -439,8 +439,15 @@ static void master_reload(struct master *m)
     char *err = NULL;
     const char *file = m->cfg.file ? m->cfg.file : "(built-in defaults)";
     if (config_load(m->cfg.file, &nc, &err) < 0) {
-        log_error("master: SIGHUP: %s; keeping the running configuration", err ? err : file);
+        /* one log line per error: a log line never spans lines */
+        for (const char *p = err; p && *p;) {
+            size_t n = strcspn(p, "\n");
+            log_error("master: SIGHUP: %.*s", (int)n, p);
+            p += n + (p[n] == '\n');
+        }
+        log_error("master: SIGHUP: %s is invalid; keeping the running configuration", file);
         free(err);
+        config_free(&nc);
         return;
     }
     /* The socket and the statedir lock are held by this process: changing

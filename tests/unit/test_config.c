@@ -1,5 +1,5 @@
 /* config: defaults, every key, list and string forms, environment overrides
- * and one-line error messages with file and line. */
+ * and error messages with file and line, one line per error, every error. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +205,77 @@ START_TEST(config_errors)
 }
 END_TEST
 
+/* Validation goes on past a bad setting: an unknown key, a wrong type, an
+ * out-of-range value and two exclusive settings are all reported, in file
+ * order, one line each with its line number, in the usual wording. */
+START_TEST(config_every_error)
+{
+    struct config c;
+    char *err = cfg_load_text("workers = 4;\n"
+                              "worker = 5;\n"
+                              "readonly = \"yes\";\n"
+                              "mfsroot = \"/ok\";\n"
+                              "upload_expiry = 59;\n"
+                              "accel_redirect = \"/_b/\";\n"
+                              "blob_redirect = \"https://gw/{cid}\";\n", &c);
+    ck_assert_ptr_nonnull(err);
+    char *want = xasprintf("%1$s:2: worker: unknown setting\n"
+                           "%1$s:3: readonly: must be true or false, not a string\n"
+                           "%1$s:5: upload_expiry: must be at least 60 (got 59)\n"
+                           "%1$s:7: blob_redirect: accel_redirect and blob_redirect are exclusive; set one",
+                           cfg_path);
+    ck_assert_str_eq(err, want);
+    /* the good settings around the bad ones were still read */
+    ck_assert_int_eq(c.workers, 4);
+    ck_assert_str_eq(c.mfsroot, "/ok");
+    free(want);
+    free(err);
+    config_free(&c);
+
+    /* a syntax error stops libconfig: it is the one error, with its line */
+    err = cfg_load_text("worker = 5;\nreadonly = ;\nworkers = 0;\n", &c);
+    want = xasprintf("%s:2: syntax error", cfg_path);
+    ck_assert_str_eq(err, want);
+    free(want);
+    free(err);
+    config_free(&c);
+
+    /* the environment's errors come after the file's */
+    setenv("REGISTRY_STORAGE_IPFS_WRITEIPNSKEY", "not a key", 1);
+    err = cfg_load_text("workers = 0;\n", &c);
+    want = xasprintf("%s:1: workers: must be 1..1024 (got 0)\n"
+                     "environment: REGISTRY_STORAGE_IPFS_WRITEIPNSKEY: \"not a key\" is not a key name", cfg_path);
+    ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "got \"%s\"", err);
+    unsetenv("REGISTRY_STORAGE_IPFS_WRITEIPNSKEY");
+    free(want);
+    free(err);
+    config_free(&c);
+}
+END_TEST
+
+/* A file of nothing but errors gives a bounded report. */
+START_TEST(config_error_cap)
+{
+    struct config c;
+    char *text = xstrdup("");
+    for (int i = 0; i < 60; i++) {
+        char *more = xasprintf("%sbad%d = 1;\n", text, i);
+        free(text);
+        text = more;
+    }
+    char *err = cfg_load_text(text, &c);
+    size_t lines = 1;
+    for (const char *p = err; *p; p++)
+        lines += *p == '\n';
+    ck_assert_uint_eq(lines, 51);   /* 50 errors and a count of the rest */
+    ck_assert_ptr_nonnull(strstr(err, ":50: bad49: unknown setting\n... and 10 more errors"));
+    ck_assert_ptr_null(strstr(err, "bad50"));
+    free(err);
+    free(text);
+    config_free(&c);
+}
+END_TEST
+
 START_TEST(config_missing_file)
 {
     struct config c;
@@ -388,6 +459,8 @@ Suite *suite_config(void)
     tcase_add_test(tc, config_every_key);
     tcase_add_test(tc, config_forms);
     tcase_add_test(tc, config_errors);
+    tcase_add_test(tc, config_every_error);
+    tcase_add_test(tc, config_error_cap);
     tcase_add_test(tc, config_missing_file);
     tcase_add_test(tc, config_env_overrides);
     tcase_add_test(tc, config_dump_roundtrip);
