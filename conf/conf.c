@@ -71,6 +71,7 @@ static void config_defaults(struct config *c)
     c->ipns_lifetime = xstrdup("48h");
     c->ipns_ttl = xstrdup("1m");
     c->ipnsrefresh = 5;
+    c->owner_lease = 30;
 }
 
 static void config_replace(char **slot, const char *v)
@@ -696,6 +697,13 @@ static void config_key_ipnsrefresh(struct config_ctx *x, const config_setting_t 
         x->c->ipnsrefresh = (int)v;
 }
 
+static void config_key_owner_lease(struct config_ctx *x, const config_setting_t *s)
+{
+    long long v;
+    if (config_get_int(x, s, 3, 3600, &v) == 0)
+        x->c->owner_lease = (int)v;
+}
+
 static void config_key_pinreadonly(struct config_ctx *x, const config_setting_t *s)
 {
     config_get_bool(x, s, &x->c->pinreadonly);
@@ -763,6 +771,7 @@ static const struct {
     { "ipns_ttl", config_key_ttl },
     { "publish_allow_offline", config_key_allow_offline },
     { "ipnsrefresh", config_key_ipnsrefresh },
+    { "owner_lease", config_key_owner_lease },
     { "pinreadonly", config_key_pinreadonly },
     { "other_writer", config_key_other_writer },
     { "allow_sparse", config_key_allow_sparse },
@@ -906,6 +915,7 @@ void config_dump(const struct config *c, FILE *out)
     config_dump_str(out, "ipns_ttl", c->ipns_ttl);
     fprintf(out, "publish_allow_offline = %s;\n", c->publish_allow_offline ? "true" : "false");
     fprintf(out, "ipnsrefresh = %d;\n", c->ipnsrefresh);
+    fprintf(out, "owner_lease = %d;\n", c->owner_lease);
     fprintf(out, "pinreadonly = %s;\n", c->pinreadonly ? "true" : "false");
     fprintf(out, "other_writer = \"%s\";\n", c->other_writer_overwrite ? "overwrite" : "refuse");
     config_dump_str(out, "mfsroot", c->mfsroot);

@@ -26,6 +26,7 @@ struct config {
     char *ipns_ttl;              /* name/publish ttl (Kubo duration), default 1m */
     int publish_allow_offline;   /* name/publish allow-offline, default false */
     int ipnsrefresh;             /* seconds between resolves of readonlyipnskeys, default 5 */
+    int owner_lease;             /* seconds a tree's owner record lives without a heartbeat (ipfs/owner.h), default 30 */
     int pinreadonly;             /* pin each resolved read-only root (full replica) */
     int other_writer_overwrite;  /* other_writer = "overwrite": publish over a root we did not publish */
     /* storage */

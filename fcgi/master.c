@@ -567,7 +567,8 @@ int master_run(struct config *c)
     }
     struct publisher_opts po;
     sidecar_publisher_opts(&m.cfg, &po);
-    if (publisher_check_key(&po, &err) < 0 || sidecar_init(&m.side, &err) < 0) {
+    if (publisher_check_key(&po, &err) < 0 || publisher_claim(&po, getpid(), &err) < 0 ||
+        sidecar_init(&m.side, &err) < 0) {
         log_error("%s", err);
         free(err);
         close(m.listen_fd);

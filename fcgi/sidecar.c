@@ -42,6 +42,7 @@ void sidecar_publisher_opts(const struct config *c, struct publisher_opts *o)
     o->n_readonlyipnskeys = c->n_readonlyipnskeys;
     o->ipnsrefresh = c->ipnsrefresh;
     o->pinreadonly = c->pinreadonly;
+    o->owner_lease = c->owner_lease;
 }
 
 int sidecar_init(struct sidecars *s, char **err)

@@ -19,6 +19,7 @@
 #include "core/xalloc.h"
 #include "ipfs/kubo.h"
 #include "ipfs/name.h"
+#include "ipfs/owner.h"
 #include "ipfs/pub_timing.h"
 #include "ipfs/publisher.h"
 
@@ -102,6 +103,8 @@ struct pub {
     unsigned long changes;       /* notifications since the last publish */
     long long last_write_ms;
     char logged[P2P_ERR_MAX];    /* the last error logged: log each state change once */
+    struct owner_hold own;       /* mfsroot's and the key's owner records, renewed here */
+    pid_t master_pid;
 };
 
 static void pub_save(struct pub *p)
@@ -325,7 +328,25 @@ static long long pub_deadline(const struct pub *p)
 {
     long long d = p->last_write_ms + PUB_STATE_EVERY_MS;
     long long due = pub_timing_due(&p->tm, pub_phase(p));
+    if (p->own.next_ms < d)
+        d = p->own.next_ms;
     return due < d ? due : d;
+}
+
+/* Claims or renews the owner records when due. Another registry holding
+ * one means two writers on one tree or key: this registry stops (the
+ * master drains and exits), loudly, rather than overwrite the other. */
+static void pub_own(struct pub *p, long long now)
+{
+    char *err = NULL;
+    if (owner_hold_tick(&p->own, p->k, now, &err) == 0)
+        return;
+    pub_set_state(p, "not_owner");
+    pub_error(p, "%s; stopping this registry", err);
+    free(err);
+    pub_save(p);
+    kill(p->master_pid, SIGTERM);
+    p->own.next_ms = now + 1000LL * p->own.lease_s;   /* the master is stopping: ask no more */
 }
 
 static void pub_loop(struct pub *p, pid_t master_pid, const sigset_t *waitmask)
@@ -352,6 +373,7 @@ static void pub_loop(struct pub *p, pid_t master_pid, const sigset_t *waitmask)
         }
         if (pub_stop)
             break;
+        pub_own(p, now);
         if (p->o->writeipnskey && !p->ready && now >= p->tm.next_startup_ms)
             pub_startup(p);
         /* the publish's own time, not the loop's wake-up: a heartbeat due
@@ -382,11 +404,13 @@ int publisher_run(const struct publisher_opts *o, int notify_fd, pid_t master_pi
     p.notify_fd = notify_fd;
     p.tm.quiet_ms = o->publish_quiet_ms;
     p.tm.max_interval_ms = o->publish_max_interval_ms;
+    p.master_pid = master_pid;
     p.k = pub_kubo(o);
     if (!p.k) {
         curl_global_cleanup();
         return 1;
     }
+    owner_hold_init(&p.own, o->mfsroot, o->writeipnskey, o->statedir, master_pid, o->owner_lease);
     /* what an earlier publisher of this statedir published: ours, not another writer's */
     struct p2p_pubstate prev;
     if (p2pstate_read_pub(o->statedir, &prev) == 0 && strcmp(prev.key, o->writeipnskey ? o->writeipnskey : "") == 0) {
@@ -418,6 +442,8 @@ int publisher_run(const struct publisher_opts *o, int notify_fd, pid_t master_pi
     }
     pub_set_state(&p, "stopped");
     pub_save(&p);
+    owner_hold_release(&p.own, p.k);
+    owner_hold_free(&p.own);
     kubo_free(p.k);
     curl_global_cleanup();
     return 0;
@@ -440,6 +466,22 @@ int publisher_check_key(const struct publisher_opts *o, char **err)
     } else if (krc != KUBO_OK) {
         log_warn("master: cannot check writeipnskey now (%s); the publisher will keep trying", kubo_errmsg(k));
     }
+    kubo_free(k);
+    return rc;
+}
+
+int publisher_claim(const struct publisher_opts *o, pid_t master_pid, char **err)
+{
+    *err = NULL;
+    struct kubo *k = pub_kubo(o);
+    if (!k)
+        return 0;
+    struct owner_hold h;
+    owner_hold_init(&h, o->mfsroot, o->writeipnskey, o->statedir, master_pid, o->owner_lease);
+    int rc = owner_hold_tick(&h, k, 0, err);
+    if (rc == 0 && !h.held)
+        log_warn("master: cannot claim %s now; the publisher keeps trying", o->mfsroot);
+    owner_hold_free(&h);
     kubo_free(k);
     return rc;
 }

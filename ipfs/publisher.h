@@ -37,6 +37,7 @@ struct publisher_opts {
     size_t n_readonlyipnskeys;
     int ipnsrefresh;                /* seconds between resolver rounds */
     int pinreadonly;                /* pin each resolved read-only root */
+    int owner_lease;                /* seconds: owner records (ipfs/owner.h) without a heartbeat go stale */
 };
 
 /* Runs until SIGTERM (publishing a pending change first) or until the
@@ -48,5 +49,11 @@ int resolver_run(const struct publisher_opts *o, pid_t master_pid);
  * Kubo answering, the key must be in the node's keystore. 0 fine (or Kubo
  * unreachable: the publisher keeps trying), -1 with *err (caller frees). */
 int publisher_check_key(const struct publisher_opts *o, char **err);
+
+/* Start-up claim the master makes before serving: this registry becomes the
+ * owner of mfsroot and of writeipnskey (ipfs/owner.h). 0 claimed (or Kubo
+ * unreachable: the publisher claims them once it answers), -1 with *err
+ * (caller frees) naming the live owner and what to change. */
+int publisher_claim(const struct publisher_opts *o, pid_t master_pid, char **err);
 
 #endif
