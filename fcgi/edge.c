@@ -15,19 +15,18 @@
 #define _GNU_SOURCE 1   /* clock_gettime, close under -std=c11 */
 #include <errno.h>
 #include <fcntl.h>     /* splice, F_SETPIPE_SZ */
-#include <fastcgi.h>   /* FCGI_STDOUT, FCGI_VERSION_1, FCGI_MAX_LENGTH */
 #include <limits.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/router.h"
 #include "fcgi/edge.h"
+#include "fcgi/fcgi_record.h"
 
 struct edge_io {
     FCGX_Request *fr;
@@ -69,36 +68,9 @@ static ssize_t edge_read(void *io, char *buf, size_t n)
  * Small answers (manifests, errors) never take this path. */
 #define EDGE_DIRECT_MIN (16 * 1024)
 #define EDGE_OUT_MAX (256 * 1024)
-#define EDGE_REC_MAX (FCGI_MAX_LENGTH & ~7)   /* 65528: whole records stay 8-aligned */
-#define EDGE_IOV_RECS 8
 
 /* One response at a time per worker: one buffer per process. */
 static char edge_out[EDGE_OUT_MAX];
-
-/* writev all of iov[0..cnt) to a blocking fd (libfcgi's accept() leaves
- * the connection blocking; it fails on EAGAIN too, and so do we). */
-static int edge_writev_all(int fd, struct iovec *iov, int cnt)
-{
-    while (cnt > 0) {
-        ssize_t w = writev(fd, iov, cnt);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;   /* EPIPE: the front server is gone (SIGPIPE is ignored) */
-        }
-        size_t left = (size_t)w;
-        while (cnt > 0 && left >= iov->iov_len) {
-            left -= iov->iov_len;
-            iov++;
-            cnt--;
-        }
-        if (cnt > 0) {
-            iov->iov_base = (char *)iov->iov_base + left;
-            iov->iov_len -= left;
-        }
-    }
-    return 0;
-}
 
 /* buf[0..n) as FCGI_STDOUT records, after whatever libfcgi holds. */
 static int edge_write_records(struct edge_io *e, const char *buf, size_t n)
@@ -106,34 +78,8 @@ static int edge_write_records(struct edge_io *e, const char *buf, size_t n)
     FCGX_Request *fr = e->fr;
     if (FCGX_FFlush(fr->out) != 0 || FCGX_GetError(fr->out) != 0 || fr->ipcFd < 0)
         return -1;
-    unsigned char hdr[EDGE_IOV_RECS][8];
-    struct iovec iov[2 * EDGE_IOV_RECS];
-    while (n > 0) {
-        int cnt = 0;
-        size_t batch = 0;
-        for (int i = 0; i < EDGE_IOV_RECS && batch < n; i++) {
-            size_t len = n - batch > EDGE_REC_MAX ? EDGE_REC_MAX : n - batch;
-            unsigned char *h = hdr[i];
-            h[0] = FCGI_VERSION_1;
-            h[1] = FCGI_STDOUT;
-            h[2] = (unsigned char)((fr->requestId >> 8) & 0xff);
-            h[3] = (unsigned char)(fr->requestId & 0xff);
-            h[4] = (unsigned char)(len >> 8);
-            h[5] = (unsigned char)(len & 0xff);
-            h[6] = 0;   /* no padding: optional in the protocol, read by length */
-            h[7] = 0;
-            iov[cnt].iov_base = h;
-            iov[cnt++].iov_len = sizeof hdr[i];
-            iov[cnt].iov_base = (void *)(buf + batch);
-            iov[cnt++].iov_len = len;
-            batch += len;
-        }
-        if (edge_writev_all(fr->ipcFd, iov, cnt) < 0)
-            return -1;
-        buf += batch;
-        n -= batch;
-    }
-    return 0;
+    /* EPIPE: the front server is gone (SIGPIPE is ignored) */
+    return fcgi_record_write(fr->ipcFd, FCGI_STDOUT, (uint16_t)fr->requestId, buf, n);
 }
 
 static int edge_flush(struct edge_io *e)
@@ -186,34 +132,6 @@ static int edge_write(void *io, const char *buf, size_t n)
  * leaves a plain EOF. Wait for room, but not beyond EDGE_DROP_WAIT_MS. */
 #define EDGE_DROP_WAIT_MS 10000
 
-static long long edge_now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static void edge_send_bogus(int fd)
-{
-    static const unsigned char bogus[8] = { 0 };   /* version 0: no such protocol */
-    size_t off = 0;
-    long long deadline = edge_now_ms() + EDGE_DROP_WAIT_MS;
-    while (off < sizeof bogus) {
-        ssize_t w = send(fd, bogus + off, sizeof bogus - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w > 0) {
-            off += (size_t)w;
-            continue;
-        }
-        if (w < 0 && errno == EINTR)
-            continue;
-        long long left = deadline - edge_now_ms();
-        if (w == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) || left <= 0)
-            return;   /* the front server is gone or stuck: closing is all there is to do */
-        struct pollfd p = { .fd = fd, .events = POLLOUT };
-        (void)poll(&p, 1, (int)left);
-    }
-}
-
 /* Fail the response on the wire. Closing without FCGI_END_REQUEST is not
  * enough: nginx (1.22, measured) takes an upstream EOF as the end of the
  * response, sends the last chunk of a chunked body (a truncated body that
@@ -233,7 +151,7 @@ static void edge_drop(struct edge_io *e)
     e->pending = 0;   /* never sent: the response fails as a whole */
     int fd = e->fr->ipcFd;
     if (fd >= 0) {
-        edge_send_bogus(fd);
+        (void)fcgi_record_abort(fd, EDGE_DROP_WAIT_MS);
         close(fd);
     }
     e->fr->ipcFd = -1;
@@ -254,7 +172,7 @@ static void edge_abort(void *io)
  * or the stream ended): splicing a record at a time made eight times the
  * calls, each ending in a window update whose softirq work (Kubo's next
  * segments) then landed on the worker, and saved nothing (measured; see
- * docs/benchmarks.md). Records are EDGE_REC_MAX bytes (the last one
+ * docs/benchmarks.md). Records are FCGI_RECORD_MAX bytes (the last one
  * shorter). A pipe counts slots, not bytes
  * (one per page piece of the socket's buffers), so one may fill early:
  * then the framed pipe goes out first; a record cut anywhere is fine, the
@@ -311,15 +229,14 @@ static int edge_splice_frame(struct edge_splice *s, uint16_t request_id, uint64_
 {
     while (s->in_raw > 0) {
         if (*rec_left == 0) {
-            size_t len = n - *framed > EDGE_REC_MAX ? EDGE_REC_MAX : (size_t)(n - *framed);
+            size_t len = n - *framed > FCGI_RECORD_MAX ? FCGI_RECORD_MAX : (size_t)(n - *framed);
             if (len > s->in_raw)
                 len = s->in_raw;   /* a short record rather than one the source may not finish */
-            unsigned char h[8] = { FCGI_VERSION_1, FCGI_STDOUT,
-                                   (unsigned char)(request_id >> 8), (unsigned char)request_id,
-                                   (unsigned char)(len >> 8), (unsigned char)len, 0, 0 };
+            unsigned char h[FCGI_HEADER_LEN];
+            fcgi_record_header(h, FCGI_STDOUT, request_id, (uint16_t)len, 0);
             /* a full record's header is a reference to the one in hdr's
              * page: no page to allocate and charge per record */
-            ssize_t w = len == EDGE_REC_MAX && s->hdr[0] >= 0
+            ssize_t w = len == FCGI_RECORD_MAX && s->hdr[0] >= 0
                             ? tee(s->hdr[0], s->framed[1], sizeof h, SPLICE_F_NONBLOCK)
                             : write(s->framed[1], h, sizeof h);
             if (w < 0 && errno == EINTR)
@@ -440,10 +357,9 @@ static int edge_splice_from(void *io, int fd, uint64_t n, uint64_t *sent)
      * the default (16 slots) still works, in smaller bites. */
     (void)fcntl(s.raw[1], F_SETPIPE_SZ, EDGE_PIPE_SIZE);
     (void)fcntl(s.framed[1], F_SETPIPE_SZ, EDGE_PIPE_SIZE);
-    if (n >= EDGE_REC_MAX && pipe2(s.hdr, O_CLOEXEC | O_NONBLOCK) == 0) {
-        unsigned char h[8] = { FCGI_VERSION_1, FCGI_STDOUT, (unsigned char)(fr->requestId >> 8),
-                               (unsigned char)fr->requestId, EDGE_REC_MAX >> 8, EDGE_REC_MAX & 0xff,
-                               0, 0 };
+    if (n >= FCGI_RECORD_MAX && pipe2(s.hdr, O_CLOEXEC | O_NONBLOCK) == 0) {
+        unsigned char h[FCGI_HEADER_LEN];
+        fcgi_record_header(h, FCGI_STDOUT, (uint16_t)fr->requestId, FCGI_RECORD_MAX, 0);
         if (write(s.hdr[1], h, sizeof h) != (ssize_t)sizeof h) {
             close(s.hdr[0]);
             close(s.hdr[1]);
