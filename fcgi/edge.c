@@ -21,14 +21,9 @@
 #include "core/metrics.h"
 #include "core/router.h"
 #include "fcgi/edge.h"
+#include "fcgi/edge_internal.h"
 #include "fcgi/edge_splice.h"
 #include "fcgi/fcgi_record.h"
-
-struct edge_io {
-    FCGX_Request *fr;
-    int dropped;     /* the connection is closed: no more reads or writes */
-    size_t pending;  /* body bytes waiting in edge_out */
-};
 
 static const char *edge_param(void *io, const char *name)
 {
@@ -61,9 +56,8 @@ static ssize_t edge_read(void *io, char *buf, size_t n)
  * 64 KiB FCGI_STDOUT records, several per writev. libfcgi's buffer (the
  * header lines) is flushed first; edge_serve flushes the rest before
  * FCGX_Finish_r appends the empty record and FCGI_END_REQUEST as usual.
- * Small answers (manifests, errors) never take this path. */
-#define EDGE_DIRECT_MIN (16 * 1024)
-#define EDGE_OUT_MAX (256 * 1024)
+ * Small answers (manifests, errors) never take this path. EDGE_DIRECT_MIN
+ * and EDGE_OUT_MAX are in edge_internal.h, for the tests. */
 
 /* One response at a time per worker: one buffer per process. */
 static char edge_out[EDGE_OUT_MAX];
@@ -177,7 +171,7 @@ static int edge_splice_from(void *io, int fd, uint64_t n, uint64_t *sent)
     return rc;
 }
 
-static const struct http_io edge_ops = {
+const struct http_io edge_ops = {
     .param = edge_param,
     .read = edge_read,
     .write = edge_write,
@@ -200,6 +194,24 @@ static void edge_release_dropped(FCGX_Request *fr)
     fr->ipcFd = -1;
     FCGX_Free(fr, 0);
     FCGX_InitRequest(fr, listen_sock, flags);
+}
+
+int edge_settle(struct edge_io *e, int aborted)
+{
+    int failed = aborted || e->dropped;
+    if (!failed && edge_flush(e) < 0)
+        failed = 1;   /* the front server went away under the last bytes */
+    if (failed)
+        edge_drop(e);
+    return failed;
+}
+
+void edge_end(struct edge_io *e)
+{
+    if (e->dropped)
+        edge_release_dropped(e->fr);
+    else
+        FCGX_Finish_r(e->fr);
 }
 
 void edge_serve(FCGX_Request *fr, struct registry *reg)
@@ -240,11 +252,7 @@ void edge_serve(FCGX_Request *fr, struct registry *reg)
         }
     }
 
-    int failed = resp.aborted || e.dropped;
-    if (!failed && edge_flush(&e) < 0)
-        failed = 1;   /* the front server went away under the last bytes */
-    if (failed)
-        edge_drop(&e);
+    int failed = edge_settle(&e, resp.aborted);
     /* HEAD counts the body it would have sent; none went out. */
     uint64_t out = resp.head_only ? 0 : resp.body_bytes;
     double ms = edge_ms_since(&t0);
@@ -257,8 +265,5 @@ void edge_serve(FCGX_Request *fr, struct registry *reg)
              (unsigned long long)out, ms);
     req_free(&req);
     resp_free(&resp);
-    if (failed)
-        edge_release_dropped(fr);
-    else
-        FCGX_Finish_r(fr);
+    edge_end(&e);
 }
