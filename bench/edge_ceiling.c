@@ -6,22 +6,22 @@
  *                          a manifest) from a static buffer, written like
  *                          the registry's fcgi/edge.c does: small writes
  *                          through libfcgi's stream, 64 KiB chunks as 64 KiB
- *                          FCGI_STDOUT records by writev (no copy)
+ *                          FCGI_STDOUT records by writev (no copy), framed
+ *                          by the registry's own fcgi/fcgi_record.c
  *   POST                   202 with a Location (the start of a blob upload)
  *   PATCH/PUT              reads the body to EOF and throws it away; 202/201
  *
- * Built by bench/run: cc -O2 edge_ceiling.c -lfcgi. Started under spawn-fcgi
+ * Built by bench/run (bench_start_ceiling in bench/lib.sh):
+ * cc -O2 -I.. edge_ceiling.c ../fcgi/fcgi_record.c -lfcgi. Started under spawn-fcgi
  * (-F N processes on one socket), like the registry's worker pool. */
-#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
-#include <fastcgi.h>
 #include <fcgiapp.h>
+#include "fcgi/fcgi_record.h"
 
 /* One write's worth, about what a Kubo gateway read hands the registry. */
-#define CEIL_CHUNK (FCGI_MAX_LENGTH & ~7)
+#define CEIL_CHUNK FCGI_RECORD_MAX
 /* Below this many bytes a response is "metadata" and goes out in one write. */
 #define CEIL_DEFAULT_BODY 512
 
@@ -35,34 +35,6 @@ static unsigned long long ceil_size(const char *query)
     char *end = NULL;
     unsigned long long n = strtoull(p + 2, &end, 10);
     return end == p + 2 ? CEIL_DEFAULT_BODY : n;
-}
-
-/* One chunk as one FCGI_STDOUT record (len < 64 KiB), written whole. */
-static int ceil_record(FCGX_Request *r, const char *p, size_t len)
-{
-    unsigned char h[8] = { FCGI_VERSION_1, FCGI_STDOUT, (unsigned char)(r->requestId >> 8),
-                           (unsigned char)r->requestId, (unsigned char)(len >> 8),
-                           (unsigned char)len, 0, 0 };
-    struct iovec iov[2] = { { h, sizeof h }, { (void *)p, len } };
-    int cnt = 2;
-    struct iovec *v = iov;
-    while (cnt > 0) {
-        ssize_t w = writev(r->ipcFd, v, cnt);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        while (cnt > 0 && (size_t)w >= v->iov_len) {
-            w -= (ssize_t)v->iov_len;
-            v++;
-            cnt--;
-        }
-        if (cnt > 0) {
-            v->iov_base = (char *)v->iov_base + w;
-            v->iov_len -= (size_t)w;
-        }
-    }
-    return 0;
 }
 
 static void ceil_get(FCGX_Request *r, int head)
@@ -80,7 +52,8 @@ static void ceil_get(FCGX_Request *r, int head)
         return;
     while (n > 0) {
         size_t part = n > CEIL_CHUNK ? CEIL_CHUNK : (size_t)n;
-        if (ceil_record(r, ceil_buf, part) != 0)
+        /* one record per writev, as it comes (the registry gathers more) */
+        if (fcgi_record_write(r->ipcFd, FCGI_STDOUT, (uint16_t)r->requestId, ceil_buf, part) != 0)
             return;   /* client gone */
         n -= part;
     }

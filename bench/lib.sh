@@ -103,7 +103,9 @@ CONF
 bench_start_ceiling() {
     local dir=$E2E_RUN/ceiling n=${1:-16}
     mkdir -p "$dir"
-    cc -O2 -Wall -o "$dir/edge_ceiling" "$BENCH_DIR/edge_ceiling.c" -lfcgi \
+    # the records are framed by the registry's own fcgi/fcgi_record.c
+    cc -O2 -Wall -D_GNU_SOURCE -I"$BENCH_DIR/.." -o "$dir/edge_ceiling" "$BENCH_DIR/edge_ceiling.c" \
+        "$BENCH_DIR/../fcgi/fcgi_record.c" -lfcgi \
         || { bench_log "building edge_ceiling failed (libfcgi-dev installed?)"; return 1; }
     rm -f "$dir/fcgi.sock"
     spawn-fcgi -s "$dir/fcgi.sock" -F "$n" -P "$dir/spawn.pid" -- "$dir/edge_ceiling" >>"$dir/registry.log" 2>&1 \

@@ -12,28 +12,17 @@
  *   the front server still sends, waiting up to 2 s per read: after an
  *   aborted upload that could mean swallowing the rest of a large body. So we
  *   close the fd ourselves and only let FCGX_Free release the memory. */
-#define _GNU_SOURCE 1   /* clock_gettime, close under -std=c11 */
-#include <errno.h>
-#include <fcntl.h>     /* splice, F_SETPIPE_SZ */
-#include <fastcgi.h>   /* FCGI_STDOUT, FCGI_VERSION_1, FCGI_MAX_LENGTH */
 #include <limits.h>
-#include <poll.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/registry/router.h"
 #include "fcgi/edge.h"
-
-struct edge_io {
-    FCGX_Request *fr;
-    int dropped;     /* the connection is closed: no more reads or writes */
-    size_t pending;  /* body bytes waiting in edge_out */
-};
+#include "fcgi/edge_internal.h"
+#include "fcgi/edge_splice.h"
+#include "fcgi/fcgi_record.h"
 
 static const char *edge_param(void *io, const char *name)
 {
@@ -66,39 +55,11 @@ static ssize_t edge_read(void *io, char *buf, size_t n)
  * 64 KiB FCGI_STDOUT records, several per writev. libfcgi's buffer (the
  * header lines) is flushed first; edge_serve flushes the rest before
  * FCGX_Finish_r appends the empty record and FCGI_END_REQUEST as usual.
- * Small answers (manifests, errors) never take this path. */
-#define EDGE_DIRECT_MIN (16 * 1024)
-#define EDGE_OUT_MAX (256 * 1024)
-#define EDGE_REC_MAX (FCGI_MAX_LENGTH & ~7)   /* 65528: whole records stay 8-aligned */
-#define EDGE_IOV_RECS 8
+ * Small answers (manifests, errors) never take this path. EDGE_DIRECT_MIN
+ * and EDGE_OUT_MAX are in edge_internal.h, for the tests. */
 
 /* One response at a time per worker: one buffer per process. */
 static char edge_out[EDGE_OUT_MAX];
-
-/* writev all of iov[0..cnt) to a blocking fd (libfcgi's accept() leaves
- * the connection blocking; it fails on EAGAIN too, and so do we). */
-static int edge_writev_all(int fd, struct iovec *iov, int cnt)
-{
-    while (cnt > 0) {
-        ssize_t w = writev(fd, iov, cnt);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;   /* EPIPE: the front server is gone (SIGPIPE is ignored) */
-        }
-        size_t left = (size_t)w;
-        while (cnt > 0 && left >= iov->iov_len) {
-            left -= iov->iov_len;
-            iov++;
-            cnt--;
-        }
-        if (cnt > 0) {
-            iov->iov_base = (char *)iov->iov_base + left;
-            iov->iov_len -= left;
-        }
-    }
-    return 0;
-}
 
 /* buf[0..n) as FCGI_STDOUT records, after whatever libfcgi holds. */
 static int edge_write_records(struct edge_io *e, const char *buf, size_t n)
@@ -106,34 +67,8 @@ static int edge_write_records(struct edge_io *e, const char *buf, size_t n)
     FCGX_Request *fr = e->fr;
     if (FCGX_FFlush(fr->out) != 0 || FCGX_GetError(fr->out) != 0 || fr->ipcFd < 0)
         return -1;
-    unsigned char hdr[EDGE_IOV_RECS][8];
-    struct iovec iov[2 * EDGE_IOV_RECS];
-    while (n > 0) {
-        int cnt = 0;
-        size_t batch = 0;
-        for (int i = 0; i < EDGE_IOV_RECS && batch < n; i++) {
-            size_t len = n - batch > EDGE_REC_MAX ? EDGE_REC_MAX : n - batch;
-            unsigned char *h = hdr[i];
-            h[0] = FCGI_VERSION_1;
-            h[1] = FCGI_STDOUT;
-            h[2] = (unsigned char)((fr->requestId >> 8) & 0xff);
-            h[3] = (unsigned char)(fr->requestId & 0xff);
-            h[4] = (unsigned char)(len >> 8);
-            h[5] = (unsigned char)(len & 0xff);
-            h[6] = 0;   /* no padding: optional in the protocol, read by length */
-            h[7] = 0;
-            iov[cnt].iov_base = h;
-            iov[cnt++].iov_len = sizeof hdr[i];
-            iov[cnt].iov_base = (void *)(buf + batch);
-            iov[cnt++].iov_len = len;
-            batch += len;
-        }
-        if (edge_writev_all(fr->ipcFd, iov, cnt) < 0)
-            return -1;
-        buf += batch;
-        n -= batch;
-    }
-    return 0;
+    /* EPIPE: the front server is gone (SIGPIPE is ignored) */
+    return fcgi_record_write(fr->ipcFd, FCGI_STDOUT, (uint16_t)fr->requestId, buf, n);
 }
 
 static int edge_flush(struct edge_io *e)
@@ -186,34 +121,6 @@ static int edge_write(void *io, const char *buf, size_t n)
  * leaves a plain EOF. Wait for room, but not beyond EDGE_DROP_WAIT_MS. */
 #define EDGE_DROP_WAIT_MS 10000
 
-static long long edge_now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static void edge_send_bogus(int fd)
-{
-    static const unsigned char bogus[8] = { 0 };   /* version 0: no such protocol */
-    size_t off = 0;
-    long long deadline = edge_now_ms() + EDGE_DROP_WAIT_MS;
-    while (off < sizeof bogus) {
-        ssize_t w = send(fd, bogus + off, sizeof bogus - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w > 0) {
-            off += (size_t)w;
-            continue;
-        }
-        if (w < 0 && errno == EINTR)
-            continue;
-        long long left = deadline - edge_now_ms();
-        if (w == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) || left <= 0)
-            return;   /* the front server is gone or stuck: closing is all there is to do */
-        struct pollfd p = { .fd = fd, .events = POLLOUT };
-        (void)poll(&p, 1, (int)left);
-    }
-}
-
 /* Fail the response on the wire. Closing without FCGI_END_REQUEST is not
  * enough: nginx (1.22, measured) takes an upstream EOF as the end of the
  * response, sends the last chunk of a chunked body (a truncated body that
@@ -233,7 +140,7 @@ static void edge_drop(struct edge_io *e)
     e->pending = 0;   /* never sent: the response fails as a whole */
     int fd = e->fr->ipcFd;
     if (fd >= 0) {
-        edge_send_bogus(fd);
+        (void)fcgi_record_abort(fd, EDGE_DROP_WAIT_MS);
         close(fd);
     }
     e->fr->ipcFd = -1;
@@ -244,230 +151,26 @@ static void edge_abort(void *io)
     edge_drop(io);
 }
 
-/* The zero-copy body (http_io.splice_from): the bytes go from the source
- * socket into a pipe, from there into a second pipe behind each record's
- * 8-byte header, and from that into the FastCGI connection, all with
- * splice(2): the kernel passes page references and the worker copies
- * nothing (a full record's header is a tee of one header page). The source
- * is read like a recv() with a big buffer (whatever has arrived, up to
- * EDGE_SPLICE_IN per call, waking up only once EDGE_LOWAT bytes are queued
- * or the stream ended): splicing a record at a time made eight times the
- * calls, each ending in a window update whose softirq work (Kubo's next
- * segments) then landed on the worker, and saved nothing (measured; see
- * docs/benchmarks.md). Records are EDGE_REC_MAX bytes (the last one
- * shorter). A pipe counts slots, not bytes
- * (one per page piece of the socket's buffers), so one may fill early:
- * then the framed pipe goes out first; a record cut anywhere is fine, the
- * front server reads records by their length. The source's SO_RCVTIMEO is
- * its stall limit. */
-#define EDGE_PIPE_SIZE (1024 * 1024)
-#define EDGE_SPLICE_IN (512 * 1024)
-#define EDGE_LOWAT (256 * 1024)
-
-struct edge_splice {
-    int src, dst;
-    int raw[2];        /* body bytes as read */
-    int framed[2];     /* records: header, bytes, header, ... */
-    int hdr[2];        /* a full record's header, tee'd ahead of each (-1: none) */
-    size_t in_raw, in_framed;
-    int wrote;         /* something went into dst: no going back */
-    int stall_ms;      /* from the source's SO_RCVTIMEO; -1: none */
-    int lowat;         /* the source's SO_RCVLOWAT as set here */
-};
-
-/* Everything in the framed pipe into the FastCGI connection (blocking). */
-static int edge_splice_drain(struct edge_splice *s)
-{
-    while (s->in_framed > 0) {
-        ssize_t w = splice(s->framed[0], NULL, s->dst, NULL, s->in_framed, SPLICE_F_MOVE);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;   /* EPIPE: the front server is gone */
-        s->wrote = 1;
-        s->in_framed -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Waits for the source to have bytes (SO_RCVLOWAT of them, or its end). */
-static int edge_splice_wait(const struct edge_splice *s)
-{
-    struct pollfd p = { .fd = s->src, .events = POLLIN };
-    int r;
-    do
-        r = poll(&p, 1, s->stall_ms);
-    while (r < 0 && errno == EINTR);
-    return r > 0 ? 0 : -1;
-}
-
-/* The raw pipe into the framed one, headers ahead of each record's bytes.
- * A record is only begun for bytes already in the raw pipe, so whatever
- * happens to the source, what reaches the front server ends on a record
- * boundary (edge_drop's bogus header must start one). *rec_left: bytes of
- * the current record still to move; *framed: body bytes framed so far, of n. */
-static int edge_splice_frame(struct edge_splice *s, uint16_t request_id, uint64_t n,
-                             size_t *rec_left, uint64_t *framed)
-{
-    while (s->in_raw > 0) {
-        if (*rec_left == 0) {
-            size_t len = n - *framed > EDGE_REC_MAX ? EDGE_REC_MAX : (size_t)(n - *framed);
-            if (len > s->in_raw)
-                len = s->in_raw;   /* a short record rather than one the source may not finish */
-            unsigned char h[8] = { FCGI_VERSION_1, FCGI_STDOUT,
-                                   (unsigned char)(request_id >> 8), (unsigned char)request_id,
-                                   (unsigned char)(len >> 8), (unsigned char)len, 0, 0 };
-            /* a full record's header is a reference to the one in hdr's
-             * page: no page to allocate and charge per record */
-            ssize_t w = len == EDGE_REC_MAX && s->hdr[0] >= 0
-                            ? tee(s->hdr[0], s->framed[1], sizeof h, SPLICE_F_NONBLOCK)
-                            : write(s->framed[1], h, sizeof h);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0 && errno == EAGAIN) {
-                if (edge_splice_drain(s) < 0)
-                    return -1;
-                continue;
-            }
-            if (w != (ssize_t)sizeof h)
-                return -1;   /* 8 bytes into a pipe go in whole or not at all */
-            s->in_framed += sizeof h;
-            *rec_left = len;
-        }
-        size_t want = *rec_left < s->in_raw ? *rec_left : s->in_raw;
-        ssize_t m = splice(s->raw[0], NULL, s->framed[1], NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-        if (m < 0 && errno == EINTR)
-            continue;
-        if (m < 0 && errno == EAGAIN) {
-            if (edge_splice_drain(s) < 0)   /* the framed pipe is out of slots */
-                return -1;
-            continue;
-        }
-        if (m <= 0)
-            return -1;
-        *rec_left -= (size_t)m;
-        *framed += (uint64_t)m;
-        s->in_raw -= (size_t)m;
-        s->in_framed += (size_t)m;
-    }
-    return 0;
-}
-
-/* n bytes from src into the FastCGI connection as FCGI_STDOUT records. */
-static int edge_splice_records(struct edge_splice *s, uint16_t request_id, uint64_t n,
-                               uint64_t *sent)
-{
-    uint64_t in = 0, framed = 0;   /* body bytes read from src; framed */
-    size_t rec_left = 0;
-    while (framed < n) {
-        if (in < n) {
-            size_t want = n - in > EDGE_SPLICE_IN ? EDGE_SPLICE_IN : (size_t)(n - in);
-            ssize_t r = splice(s->src, NULL, s->raw[1], NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-            if (r == 0) {
-                log_error("edge: the source ended %llu bytes short of %llu",
-                          (unsigned long long)(n - in), (unsigned long long)n);
-                return -1;
-            }
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r < 0 && errno != EAGAIN) {
-                log_error("edge: splice from the source: %s", strerror(errno));
-                return -1;
-            }
-            if (r < 0 && s->in_raw == 0) {   /* an empty pipe is never full: no bytes yet */
-                if (n - in < (uint64_t)s->lowat) {
-                    /* the last bytes: a sender that keeps the connection open
-                     * must not leave us waiting for more than will come */
-                    int lw = (int)(n - in);
-                    if (setsockopt(s->src, SOL_SOCKET, SO_RCVLOWAT, &lw, sizeof lw) == 0)
-                        s->lowat = lw;
-                }
-                if (edge_splice_wait(s) < 0) {
-                    log_error("edge: the source stalled with %llu of %llu bytes to go",
-                              (unsigned long long)(n - in), (unsigned long long)n);
-                    return -1;
-                }
-                continue;
-            }
-            if (r > 0) {
-                in += (uint64_t)r;
-                s->in_raw += (size_t)r;
-            }
-        }
-        if (edge_splice_frame(s, request_id, n, &rec_left, &framed) < 0 || edge_splice_drain(s) < 0)
-            return -1;
-        *sent = framed;
-    }
-    return 0;
-}
-
 static int edge_splice_from(void *io, int fd, uint64_t n, uint64_t *sent)
 {
     struct edge_io *e = io;
     FCGX_Request *fr = e->fr;
     *sent = 0;
     if (e->dropped)
-        return -1;
+        return HTTP_FAILED;
     /* whatever is buffered goes first, as whole records */
     if (edge_flush(e) < 0 || FCGX_FFlush(fr->out) != 0 || FCGX_GetError(fr->out) != 0 ||
         fr->ipcFd < 0) {
         edge_drop(e);
-        return -1;
+        return HTTP_FAILED;
     }
-    struct edge_splice s = { .src = fd, .dst = fr->ipcFd, .raw = { -1, -1 }, .framed = { -1, -1 },
-                             .hdr = { -1, -1 },
-                             .stall_ms = -1 };
-    struct timeval tv = { 0, 0 };
-    socklen_t sl = sizeof tv;
-    if (getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &sl) == 0 && (tv.tv_sec || tv.tv_usec))
-        s.stall_ms = tv.tv_sec >= INT_MAX / 1000 ? INT_MAX : (int)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
-    /* Wake up for EDGE_LOWAT bytes, not for every segment (the end of the
-     * stream wakes up too); read what has come without waiting for more. */
-    int lowat = n < EDGE_LOWAT ? (int)n : EDGE_LOWAT;
-    s.lowat = lowat;
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat) < 0 ||
-        pipe2(s.raw, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(s.framed, O_CLOEXEC | O_NONBLOCK) < 0) {
-        log_error("edge: setting up the zero-copy send: %s", strerror(errno));
-        for (int i = 0; i < 2; i++) {
-            if (s.raw[i] >= 0)
-                close(s.raw[i]);
-        }
-        return 1;
-    }
-    /* Room for a read in page pieces; at the limit for unprivileged pipes
-     * the default (16 slots) still works, in smaller bites. */
-    (void)fcntl(s.raw[1], F_SETPIPE_SZ, EDGE_PIPE_SIZE);
-    (void)fcntl(s.framed[1], F_SETPIPE_SZ, EDGE_PIPE_SIZE);
-    if (n >= EDGE_REC_MAX && pipe2(s.hdr, O_CLOEXEC | O_NONBLOCK) == 0) {
-        unsigned char h[8] = { FCGI_VERSION_1, FCGI_STDOUT, (unsigned char)(fr->requestId >> 8),
-                               (unsigned char)fr->requestId, EDGE_REC_MAX >> 8, EDGE_REC_MAX & 0xff,
-                               0, 0 };
-        if (write(s.hdr[1], h, sizeof h) != (ssize_t)sizeof h) {
-            close(s.hdr[0]);
-            close(s.hdr[1]);
-            s.hdr[0] = s.hdr[1] = -1;   /* write() each header instead */
-        }
-    }
-    int rc = edge_splice_records(&s, (uint16_t)fr->requestId, n, sent);
-    for (int i = 0; i < 2; i++) {
-        close(s.raw[i]);
-        close(s.framed[i]);
-        if (s.hdr[i] >= 0)
-            close(s.hdr[i]);
-    }
-    if (rc == 0)
-        return 0;
-    if (!s.wrote) {
-        *sent = 0;
-        return 1;   /* nothing left the worker: the stream is at a record boundary */
-    }
-    edge_drop(e);
-    return -1;
+    enum http_try rc = edge_splice_send(fd, fr->ipcFd, (uint16_t)fr->requestId, n, sent);
+    if (rc == HTTP_FAILED)
+        edge_drop(e);   /* what went out ends on a record boundary */
+    return rc;
 }
 
-static const struct http_io edge_ops = {
+const struct http_io edge_ops = {
     .param = edge_param,
     .read = edge_read,
     .write = edge_write,
@@ -490,6 +193,24 @@ static void edge_release_dropped(FCGX_Request *fr)
     fr->ipcFd = -1;
     FCGX_Free(fr, 0);
     FCGX_InitRequest(fr, listen_sock, flags);
+}
+
+int edge_settle(struct edge_io *e, int aborted)
+{
+    int failed = aborted || e->dropped;
+    if (!failed && edge_flush(e) < 0)
+        failed = 1;   /* the front server went away under the last bytes */
+    if (failed)
+        edge_drop(e);
+    return failed;
+}
+
+void edge_end(struct edge_io *e)
+{
+    if (e->dropped)
+        edge_release_dropped(e->fr);
+    else
+        FCGX_Finish_r(e->fr);
 }
 
 void edge_serve(FCGX_Request *fr, struct registry *reg)
@@ -530,11 +251,7 @@ void edge_serve(FCGX_Request *fr, struct registry *reg)
         }
     }
 
-    int failed = resp.aborted || e.dropped;
-    if (!failed && edge_flush(&e) < 0)
-        failed = 1;   /* the front server went away under the last bytes */
-    if (failed)
-        edge_drop(&e);
+    int failed = edge_settle(&e, resp.aborted);
     /* HEAD counts the body it would have sent; none went out. */
     uint64_t out = resp.head_only ? 0 : resp.body_bytes;
     double ms = edge_ms_since(&t0);
@@ -547,8 +264,5 @@ void edge_serve(FCGX_Request *fr, struct registry *reg)
              (unsigned long long)out, ms);
     req_free(&req);
     resp_free(&resp);
-    if (failed)
-        edge_release_dropped(fr);
-    else
-        FCGX_Finish_r(fr);
+    edge_end(&e);
 }

@@ -1,7 +1,8 @@
 /* edge: one FastCGI request (libfcgi) turned into a struct request and a
  * struct response for core/registry, and finished so the client can tell a
  * complete response from a failed one. The only module besides worker.c that
- * sees libfcgi types; nothing outside fcgi/ includes fcgiapp.h. */
+ * sees libfcgi types; nothing outside fcgi/ (but the unit tests, through
+ * fcgi/edge_internal.h) includes fcgiapp.h. */
 #ifndef FCGI_EDGE_H
 #define FCGI_EDGE_H
 #include <fcgiapp.h>

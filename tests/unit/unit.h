@@ -28,5 +28,6 @@ Suite *suite_store_union(void);
 Suite *suite_dispatch(void);
 Suite *suite_h_uploads(void);
 Suite *suite_pub_timing(void);
+Suite *suite_fcgi_framing(void);
 
 #endif

@@ -12,6 +12,7 @@ int main(void)
         suite_store_union,
         suite_dispatch, suite_h_uploads,
         suite_pub_timing,
+        suite_fcgi_framing,
     };
     SRunner *sr = srunner_create(NULL);
     for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)
