@@ -3,7 +3,7 @@
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/unit_tests
 TESTS += tests/unit/unit_tests
-tests_unit_unit_tests_SOURCES = tests/unit/unit_main.c tests/unit/unit.h \
+tests_unit_unit_tests_SOURCES = tests/unit/unit_main.c tests/unit/unit_run.c tests/unit/unit.h \
 	tests/unit/test_buf.c tests/unit/test_digest.c tests/unit/test_names.c \
 	tests/unit/test_range.c tests/unit/test_query.c tests/unit/test_router.c \
 	tests/unit/test_http.c tests/unit/test_upload.c tests/unit/test_config.c \
@@ -14,4 +14,18 @@ tests_unit_unit_tests_SOURCES = tests/unit/unit_main.c tests/unit/unit.h \
 	tests/unit/test_mfs_lock.c tests/unit/test_master_lock.c tests/unit/test_errors.c
 tests_unit_unit_tests_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_unit_tests_LDADD = libregistry.la $(DEPS_LIBS) $(CHECK_LIBS)
+endif
+
+# The storage backends over a fake Kubo of our own (tests/unit/fake_kubo.c):
+# a program of its own, built from the product sources it needs and never
+# the real client in ipfs/, whose functions the fake defines.
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/store_tests
+TESTS += tests/unit/store_tests
+tests_unit_store_tests_SOURCES = tests/unit/store_main.c tests/unit/unit_run.c tests/unit/unit.h \
+	tests/unit/store_fixture.c tests/unit/store_fixture.h \
+	tests/unit/fake_kubo.c tests/unit/fake_kubo.h tests/unit/test_fake_kubo.c \
+	core/xalloc.c core/buf.c core/digest.c core/errmsg.c
+tests_unit_store_tests_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_store_tests_LDADD = $(JSONC_LIBS) $(CRYPTO_LIBS) $(CHECK_LIBS)
 endif
