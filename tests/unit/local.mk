@@ -25,7 +25,9 @@ TESTS += tests/unit/store_tests
 tests_unit_store_tests_SOURCES = tests/unit/store_main.c tests/unit/unit_run.c tests/unit/unit.h \
 	tests/unit/store_fixture.c tests/unit/store_fixture.h \
 	tests/unit/fake_kubo.c tests/unit/fake_kubo.h tests/unit/test_fake_kubo.c \
-	core/xalloc.c core/buf.c core/digest.c core/errmsg.c
+	tests/unit/test_store_mfs.c \
+	core/xalloc.c core/buf.c core/digest.c core/errmsg.c \
+	oci/paths.c oci/store_kubo.c oci/store_mfs.c
 tests_unit_store_tests_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_store_tests_LDADD = $(JSONC_LIBS) $(CRYPTO_LIBS) $(CHECK_LIBS)
 endif

@@ -13,6 +13,7 @@
 #include "ipfs/kubo.h"
 
 Suite *suite_fake_kubo(void);
+Suite *suite_store_mfs(void);
 
 /* d := the sha256 digest of s (len bytes). */
 void fx_digest(const void *s, size_t len, struct digest *d);

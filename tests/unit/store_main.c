@@ -6,6 +6,6 @@
 
 int main(void)
 {
-    Suite *(*suites[])(void) = { suite_fake_kubo };
+    Suite *(*suites[])(void) = { suite_fake_kubo, suite_store_mfs };
     return unit_run(suites, sizeof suites / sizeof suites[0]);
 }
