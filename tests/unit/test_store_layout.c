@@ -363,6 +363,13 @@ START_TEST(layout_ipns)
 
     fx_assert_err(s, s->ops->tag_resolve(s, "ipns/k51qzinone", "v1", &got), STORE_INVALID,
                   "layout: ipns/k51qzinone: the name resolves to nothing: ipfs: name/resolve k51qzinone: could not resolve name");
+    /* a DNSLink domain is an IPNS name too (README, "Names") */
+    fake_kubo_name_set(k, "images.example-dns.org", name + 5);
+    ck_assert_int_eq(s->ops->tag_resolve(s, "ipns/images.example-dns.org", "v1", &got), STORE_OK);
+    ck_assert(digest_equal(&got, &man));
+    /* but an ipfs/ root is a CID: nothing else goes into an /ipfs path */
+    fx_assert_err(s, s->ops->tag_resolve(s, "ipfs/a.b", "v1", &got), STORE_INVALID,
+                  "layout: ipfs/a.b: not a CID or IPNS name");
 
     /* The node down: an error naming the cause. (It is STORE_ERROR, a 500,
      * where an ipfs/ name gets STORE_UNAVAILABLE, a 503: kubo_name_resolve
