@@ -87,7 +87,11 @@ static void sl_cache_put(struct store_layout *l, const char *kind, const char *k
 /* "/ipfs/<cid>" for the root of name (resolving IPNS, cached for ipns_ttl). */
 static int sl_root(struct store_layout *l, const struct layout_name *n, char **out)
 {
-    if (strspn(n->root, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(n->root))
+    /* a CID is base32 (CIDv1, lower case); an IPNS name may also be a
+     * DNSLink domain, with dots and hyphens */
+    const char *chars = n->ns == LAYOUT_IPFS ? "abcdefghijklmnopqrstuvwxyz0123456789"
+                                             : "abcdefghijklmnopqrstuvwxyz0123456789.-";
+    if (strspn(n->root, chars) != strlen(n->root))
         return sl_fail(l, STORE_INVALID, "%s/%s: not a CID or IPNS name",
                        n->ns == LAYOUT_IPFS ? "ipfs" : "ipns", n->root);
     if (n->ns == LAYOUT_IPFS) {

@@ -3,7 +3,7 @@
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/unit_tests
 TESTS += tests/unit/unit_tests
-tests_unit_unit_tests_SOURCES = tests/unit/unit_main.c tests/unit/unit.h \
+tests_unit_unit_tests_SOURCES = tests/unit/unit_main.c tests/unit/unit_run.c tests/unit/unit.h \
 	tests/unit/fake_edge.c tests/unit/fake_edge.h \
 	tests/unit/fake_store.c tests/unit/fake_store.h tests/unit/handler_env.c tests/unit/handler_env.h \
 	tests/unit/test_buf.c tests/unit/test_digest.c tests/unit/test_names.c \
@@ -20,4 +20,21 @@ tests_unit_unit_tests_SOURCES = tests/unit/unit_main.c tests/unit/unit.h \
 	tests/unit/test_fcgi_framing.c tests/unit/fcgi_peer.c tests/unit/fcgi_peer.h
 tests_unit_unit_tests_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_unit_tests_LDADD = libregistry.la $(DEPS_LIBS) $(CHECK_LIBS)
+endif
+
+# The storage backends over a fake Kubo of our own (tests/unit/fake_kubo.c):
+# a program of its own, built from the product sources it needs and never
+# the real client in ipfs/, whose functions the fake defines.
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/store_tests
+TESTS += tests/unit/store_tests
+tests_unit_store_tests_SOURCES = tests/unit/store_main.c tests/unit/unit_run.c tests/unit/unit.h \
+	tests/unit/store_fixture.c tests/unit/store_fixture.h \
+	tests/unit/fake_kubo.c tests/unit/fake_kubo.h tests/unit/test_fake_kubo.c \
+	tests/unit/test_store_mfs.c tests/unit/test_store_layout.c \
+	core/xalloc.c core/xjson.c core/buf.c core/log.c core/digest.c core/names.c core/errmsg.c \
+	oci/manifest.c oci/paths.c oci/store_kubo.c oci/store_mfs.c \
+	oci/layout.c oci/layout_cache.c oci/store_layout.c
+tests_unit_store_tests_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_store_tests_LDADD = $(JSONC_LIBS) $(CRYPTO_LIBS) $(CHECK_LIBS)
 endif

@@ -2,6 +2,10 @@
 #ifndef TESTS_UNIT_H
 #define TESTS_UNIT_H
 #include <check.h>
+#include <stddef.h>
+
+/* Runs the n suites (unit_run.c); EXIT_SUCCESS if no test failed, for main. */
+int unit_run(Suite *(*const suites[])(void), size_t n);
 
 Suite *suite_buf(void);
 Suite *suite_digest(void);

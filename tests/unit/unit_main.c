@@ -1,5 +1,4 @@
-/* Runs every unit-test suite; exit status is the number of failures (capped). */
-#include <stdlib.h>
+/* Runs every unit-test suite; exit status: failure if any test failed. */
 #include "tests/unit/unit.h"
 
 int main(void)
@@ -14,11 +13,5 @@ int main(void)
         suite_pub_timing,
         suite_fcgi_framing,
     };
-    SRunner *sr = srunner_create(NULL);
-    for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)
-        srunner_add_suite(sr, suites[i]());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(suites, sizeof suites / sizeof suites[0]);
 }
