@@ -1,5 +1,6 @@
 /* http: request splitting, body reading and response framing, driven by an
  * in-memory fake of the FastCGI edge. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tests/unit/unit.h"
