@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <curl/curl.h>
 #include <fcgiapp.h>
+#include "core/childsig.h"
 #include "core/log.h"
 #include "core/registry/registry.h"
 #include "core/xalloc.h"
@@ -52,37 +53,6 @@ static void worker_on_stop(int sig)
 {
     (void)sig;
     worker_stop = 1;
-}
-
-static void worker_set_handler(int sig, void (*fn)(int))
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = fn;
-    sa.sa_flags = SA_RESTART;
-    sigaction(sig, &sa, NULL);
-}
-
-/* Returns the mask to wait with (the current one minus TERM and INT). */
-static void worker_signals(sigset_t *waitmask)
-{
-    worker_set_handler(SIGTERM, worker_on_stop);
-    worker_set_handler(SIGINT, worker_on_stop);
-    /* A vanished front server shows up as EPIPE from write(), not a signal. */
-    worker_set_handler(SIGPIPE, SIG_IGN);
-    /* libfcgi's SIGUSR1 handler would break reads with EINTR; HUP is for the
-     * master (a terminal's HUP to the whole group must not kill requests). */
-    worker_set_handler(SIGUSR1, SIG_IGN);
-    worker_set_handler(SIGHUP, SIG_IGN);
-    worker_set_handler(SIGCHLD, SIG_DFL);
-
-    sigset_t block;
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    sigprocmask(SIG_SETMASK, &block, NULL);
-    sigemptyset(waitmask);
 }
 
 /* MFS directory for staged upload chunks: beside the root, not inside it, so
@@ -198,7 +168,7 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
         return 1;
     }
     sigset_t waitmask;
-    worker_signals(&waitmask);
+    childsig_setup(worker_on_stop, &waitmask);
     if (getppid() != master_pid)
         return 0;   /* the master died before PDEATHSIG was armed */
 

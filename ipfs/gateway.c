@@ -105,14 +105,8 @@ int kubo_gateway_get(struct kubo *k, const char *cid, uint64_t offset, uint64_t 
 
     CURL *h = k->gw;
     char errbuf[CURL_ERROR_SIZE] = "";
-    kubo_curl_prepare(k, h, 0);
-    curl_easy_setopt(h, CURLOPT_URL, buf_cstr(&url));
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    kubo_curl_prepare(k, h, 0, buf_cstr(&url), errbuf, gw_header, gw_write, &c);
     curl_easy_setopt(h, CURLOPT_BUFFERSIZE, GW_BUFSIZE);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, gw_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &c);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, gw_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &c);
     if (c.ranged)
         curl_easy_setopt(h, CURLOPT_RANGE, range);
     k->nreq++;

@@ -175,7 +175,8 @@ int kubo_curl_fail(struct kubo *k, CURLcode cc, const char *what, const char *de
                      detail && *detail ? ": " : "", detail ? detail : "");
 }
 
-void kubo_curl_prepare(struct kubo *k, CURL *h, int rpc)
+void kubo_curl_prepare(struct kubo *k, CURL *h, int rpc, const char *url, char *errbuf,
+                       curl_write_callback on_header, curl_write_callback on_body, void *ctx)
 {
     /* curl_easy_reset keeps the connection cache, so keep-alive survives;
      * starting from defaults means no option leaks from the previous call. */
@@ -193,6 +194,12 @@ void kubo_curl_prepare(struct kubo *k, CURL *h, int rpc)
     curl_easy_setopt(h, CURLOPT_PROXY, "");
     if (rpc && k->unix_path)
         curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, k->unix_path);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, ctx);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, ctx);
 }
 
 /* --- the RPC call --- */
@@ -290,13 +297,7 @@ int kubo_rpc(struct kubo *k, const char *cmd, const char *arg, const struct kubo
 
     CURL *h = k->rpc;
     char errbuf[CURL_ERROR_SIZE] = "";
-    kubo_curl_prepare(k, h, 1);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, kubo_rpc_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &c);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, kubo_rpc_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &c);
+    kubo_curl_prepare(k, h, 1, url, errbuf, kubo_rpc_header, kubo_rpc_write, &c);
     /* Without Expect: curl would wait up to a second for a 100 Continue
      * before sending a body of unknown size. */
     struct curl_slist *hdrs = curl_slist_append(NULL, "Expect:");

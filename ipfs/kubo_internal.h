@@ -59,9 +59,11 @@ int kubo_classify(const char *msg);
 /* Maps a transport failure: UNAVAILABLE for refused/reset/timeouts/empty
  * replies, else ERROR; the message gets curl's detail. */
 int kubo_curl_fail(struct kubo *k, CURLcode cc, const char *what, const char *detail);
-/* Resets h and sets what every request needs: timeouts, no signals,
- * the Unix socket if any (for the RPC handle). */
-void kubo_curl_prepare(struct kubo *k, CURL *h, int rpc);
+/* Resets h and sets what every request needs: timeouts, no signals, the
+ * Unix socket if any (for the RPC handle), the URL, the error buffer, and
+ * the two callbacks, both given ctx. */
+void kubo_curl_prepare(struct kubo *k, CURL *h, int rpc, const char *url, char *errbuf,
+                       curl_write_callback on_header, curl_write_callback on_body, void *ctx);
 
 /* One RPC call: POST <api>/api/v0/<cmd><query> with mime as body (NULL for
  * none). A 200 body goes to out (NULL: discarded; its cap applies:

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <curl/curl.h>
+#include "core/childsig.h"
 #include "core/log.h"
 #include "core/p2pstate.h"
 #include "core/xalloc.h"
@@ -44,31 +45,6 @@ static long long pub_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Same arrangement as the workers (fcgi/worker.c): stop signals blocked,
- * unblocked only while waiting in ppoll with *waitmask. */
-static void pub_signals(sigset_t *waitmask)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = pub_on_stop;
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
-    sa.sa_handler = SIG_DFL;
-    sigaction(SIGCHLD, &sa, NULL);
-    sigset_t block;
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    sigprocmask(SIG_SETMASK, &block, NULL);
-    sigemptyset(waitmask);
 }
 
 static struct kubo *pub_kubo(const struct publisher_opts *o)
@@ -391,7 +367,7 @@ int publisher_run(const struct publisher_opts *o, int notify_fd, pid_t master_pi
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     prctl(PR_SET_NAME, "orp2p-publisher");
     sigset_t waitmask;
-    pub_signals(&waitmask);
+    childsig_setup(pub_on_stop, &waitmask);
     if (getppid() != master_pid)
         return 0;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -557,7 +533,7 @@ int resolver_run(const struct publisher_opts *o, pid_t master_pid)
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     prctl(PR_SET_NAME, "orp2p-resolver");
     sigset_t waitmask;
-    pub_signals(&waitmask);
+    childsig_setup(pub_on_stop, &waitmask);
     if (getppid() != master_pid)
         return 0;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
