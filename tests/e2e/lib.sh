@@ -158,7 +158,10 @@ e2e_start_registry() {
     "$REGISTRY_BIN" --check-config -c "$dir/registry.conf" >"$dir/check-config.log" 2>&1 \
         || { e2e_log "registry rejected its config:"; cat "$dir/check-config.log" >&2; return 1; }
     rm -f "$dir/fcgi.sock"
-    spawn-fcgi -s "$dir/fcgi.sock" -n -- "$REGISTRY_BIN" -c "$dir/registry.conf" >>"$dir/registry.log" 2>&1 &
+    # E2E_REGISTRY_WRAP: a command the registry runs under (tests/e2e/valgrind.sh)
+    # shellcheck disable=SC2086 # words of a command line
+    spawn-fcgi -s "$dir/fcgi.sock" -n -- ${E2E_REGISTRY_WRAP:-} "$REGISTRY_BIN" -c "$dir/registry.conf" \
+        >>"$dir/registry.log" 2>&1 &
     echo $! >"$dir/registry.pid"
     e2e_wait_for 10 "registry socket $dir/fcgi.sock" test -S "$dir/fcgi.sock" \
         || { tail -n 20 "$dir/registry.log" >&2; return 1; }

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# valgrind.sh: the registry's processes under valgrind's memcheck during a
+# short real run, on a stack of its own (one worker, so every request goes
+# through the same process; the shared Kubo node): skopeo pushes and pulls
+# the buildah-made seed image, then a few hundred requests of every kind
+# (manifest and blob GET/HEAD, chunked and monolithic uploads, mounts,
+# tags/list, _catalog, referrers, deletes, errors). After a clean stop each
+# process's report must say: no memcheck errors, and nothing definitely or
+# indirectly lost; a leak per request would show as bytes lost in
+# proportion to the requests. Reports: $E2E_ARTIFACTS/valgrind/.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+STACK=vg
+SEED=$E2E_ROOT/tests/e2e/data/seed-hello-layout
+MT=application/vnd.oci.image.manifest.v1+json
+VG_OUT=""
+
+vg_url() { e2e_url "$STACK"; }
+
+# vg_upload REPO BYTES: a blob in a PATCH and a PUT carrying the rest;
+# prints its digest
+vg_upload() {
+    local repo=$1 bytes=$2 loc dg
+    dg=sha256:$(printf '%s' "$bytes" | sha256sum | cut -d' ' -f1)
+    loc=$(curl -s -D - -o /dev/null -X POST "$(vg_url)/v2/$repo/blobs/uploads/" | tr -d '\r' |
+        sed -n 's/^[Ll]ocation: *//p')
+    [ -n "$loc" ] || return 1
+    case $loc in http*) ;; *) loc=$(vg_url)$loc ;; esac
+    curl -sf -o /dev/null -X PATCH -H 'Content-Type: application/octet-stream' \
+        --data-binary "${bytes:0:3}" "$loc" || return 1
+    curl -sf -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' \
+        --data-binary "${bytes:3}" "$loc?digest=$dg" || return 1
+    printf '%s' "$dg"
+}
+
+# The load: each kind of request, ROUNDS times.
+vg_load() {
+    local rounds=$1 i dg man u
+    u=$(vg_url)
+    man=$(curl -sf -H "Accept: $MT" "$u/v2/vg/seed/manifests/v1" | sha256sum | cut -d' ' -f1)
+    for ((i = 0; i < rounds; i++)); do
+        curl -s -o /dev/null -H "Accept: $MT" "$u/v2/vg/seed/manifests/v1"
+        curl -s -o /dev/null -I -H "Accept: $MT" "$u/v2/vg/seed/manifests/sha256:$man"
+        curl -s -o /dev/null "$u/v2/vg/seed/tags/list?n=1"
+        curl -s -o /dev/null "$u/v2/_catalog"
+        curl -s -o /dev/null "$u/v2/vg/seed/referrers/sha256:$man"
+        curl -s -o /dev/null "$u/v2/vg/seed/manifests/nope"
+        curl -s -o /dev/null "$u/v2/vg/NOPE/tags/list"
+        dg=$(vg_upload vg/up "round $i of the valgrind load") || { e2e_log "upload $i failed"; return 1; }
+        curl -s -o /dev/null -H 'Range: bytes=2-9' "$u/v2/vg/up/blobs/$dg"
+        curl -s -o /dev/null -X POST "$u/v2/vg/mounted/blobs/uploads/?mount=$dg&from=vg/up"
+        curl -s -o /dev/null -X DELETE "$u/v2/vg/mounted/blobs/$dg"
+        curl -s -o /dev/null "$u/v2/_p2p/status"
+    done
+}
+
+# vg_clean FILE: one process's report says no errors and nothing lost.
+vg_clean() {
+    local f=$1
+    grep -q 'ERROR SUMMARY: 0 errors' "$f" || return 1
+    # "All heap blocks were freed" or a summary with 0 definitely/indirectly lost
+    grep -q 'All heap blocks were freed' "$f" && return 0
+    grep -q 'definitely lost: 0 bytes' "$f" && grep -q 'indirectly lost: 0 bytes' "$f"
+}
+
+main() {
+    e2e_init_run
+    e2e_need_kubo || { e2e_finish valgrind; return; }
+    command -v valgrind >/dev/null || { e2e_fail "valgrind is not installed"; e2e_finish valgrind; return; }
+    VG_OUT=$E2E_ARTIFACTS/valgrind
+    rm -rf "$VG_OUT" && mkdir -p "$VG_OUT"
+    # every process the master forks stays under valgrind (--trace-children)
+    E2E_REGISTRY_WRAP="$(command -v valgrind) --tool=memcheck --trace-children=yes --leak-check=full \
+--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --track-fds=no \
+--log-file=$VG_OUT/vg.%p.log" \
+        e2e_start_stack "$STACK" "workers = 1;" || { e2e_fail "stack under valgrind"; e2e_finish valgrind; return; }
+    e2e_check "skopeo pushes the seed image through the valgrind'ed registry" \
+        skopeo copy -q --dest-tls-verify=false "oci:$SEED:v1" "docker://127.0.0.1:$(e2e_port "$STACK")/vg/seed:v1"
+    e2e_check "skopeo pulls it back" skopeo copy -q --src-tls-verify=false \
+        "docker://127.0.0.1:$(e2e_port "$STACK")/vg/seed:v1" "oci:$E2E_RUN/$STACK/pulled:v1"
+    local t0=$SECONDS
+    e2e_check "100 rounds of every kind of request" vg_load 100
+    e2e_log "load took $((SECONDS - t0)) s under valgrind"
+    e2e_stop_nginx "$STACK"
+    e2e_stop_registry "$STACK"
+    local f n=0 bad=0 roles=""
+    for f in "$VG_OUT"/vg.*.log; do
+        [ -s "$f" ] || continue
+        # only the registry's processes (valgrind also logs the short-lived execs, if any)
+        grep -q 'oci-registry-p2p' "$f" || continue
+        n=$((n + 1))
+        roles="$roles $(sed -n 's/^==[0-9]*== Command: //p' "$f" | head -n 1 | awk '{print $1}' | xargs basename)"
+        if ! vg_clean "$f"; then
+            bad=$((bad + 1))
+            e2e_log "valgrind report $f:"
+            grep -E 'ERROR SUMMARY|definitely lost|indirectly lost|Invalid|uninitialised' "$f" | head -n 20 >&2
+        fi
+    done
+    e2e_check "valgrind reports from the master, the worker and the sidecars ($n)" [ "$n" -ge 3 ]
+    e2e_check "every one: 0 errors, 0 bytes definitely or indirectly lost" [ "$bad" = 0 ]
+    grep -h -E 'ERROR SUMMARY|definitely lost|indirectly lost|in use at exit' "$VG_OUT"/vg.*.log |
+        sort | uniq -c | sed 's/^/  /' >"$E2E_ARTIFACTS/valgrind.txt"
+    e2e_finish valgrind
+}
+
+main
