@@ -20,27 +20,9 @@ E2E_ROOT=${E2E_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 # shellcheck source=../../scripts/nginx-conf.sh
 . "$E2E_ROOT/scripts/nginx-conf.sh"
 
-E2E_FAILS=${E2E_FAILS:-0}
 E2E_OWNER=${E2E_OWNER:-0}
-
-e2e_log() { printf '[e2e] %s\n' "$*" >&2; }
-e2e_ok() { printf '  ok    %s\n' "$*"; }
-e2e_fail() { printf '  FAIL  %s\n' "$*"; E2E_FAILS=$((E2E_FAILS + 1)); }
-# e2e_check DESCRIPTION COMMAND...: runs COMMAND, records ok/FAIL.
-e2e_check() {
-    local desc=$1
-    shift
-    if "$@"; then e2e_ok "$desc"; else e2e_fail "$desc"; fi
-}
-# A suite ends with `e2e_finish NAME`: its exit status is its verdict.
-e2e_finish() {
-    if [ "$E2E_FAILS" -eq 0 ]; then
-        printf '%s: all checks passed\n' "$1"
-        return 0
-    fi
-    printf '%s: %d check(s) FAILED\n' "$1" "$E2E_FAILS"
-    return 1
-}
+# shellcheck source=words.sh
+. "$E2E_ROOT/tests/e2e/words.sh"
 
 # A free TCP port on 127.0.0.1 (the kernel picks; the tiny race until we
 # bind it is covered by the start-up checks, which fail loudly).
@@ -48,32 +30,14 @@ e2e_free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# e2e_wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.2 s.
-e2e_wait_for() {
-    local secs=$1 desc=$2 i
-    shift 2
-    for ((i = 0; i < secs * 5; i++)); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.2
-    done
-    e2e_log "timed out after ${secs}s waiting for $desc"
-    return 1
-}
-
-e2e_alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
-
 # e2e_stop_pid PIDFILE [SECONDS]: TERM, wait (bounded), then KILL.
 e2e_stop_pid() {
-    local pidfile=$1 secs=${2:-15} pid i
+    local pidfile=$1 secs=${2:-15} pid
     [ -f "$pidfile" ] || return 0
     pid=$(cat "$pidfile")
     if e2e_alive "$pid"; then
         kill -TERM "$pid" 2>/dev/null
-        for ((i = 0; i < secs * 5; i++)); do
-            e2e_alive "$pid" || break
-            sleep 0.2
-        done
-        if e2e_alive "$pid"; then
+        if ! e2e_wait_gone "$secs" "$pid"; then
             e2e_log "pid $pid ($pidfile) ignored SIGTERM for ${secs}s: killing"
             kill -KILL "$pid" 2>/dev/null
         fi
@@ -91,7 +55,11 @@ e2e_init_run() {
     # Standalone runs keep theirs in the checkout's (gitignored) _artifacts.
     E2E_ARTIFACTS=${E2E_ARTIFACTS:-$E2E_ROOT/_artifacts/e2e-$(date +%Y%m%d-%H%M%S)}
     mkdir -p "$E2E_ARTIFACTS"
-    export E2E_RUN E2E_ARTIFACTS
+    # Where e2e_http keeps the last answer (words.sh); a dot-dir, so the
+    # teardown takes it for no stack.
+    E2E_HTTP_DIR=${E2E_HTTP_DIR:-$E2E_RUN/.http}
+    mkdir -p "$E2E_HTTP_DIR"
+    export E2E_RUN E2E_ARTIFACTS E2E_HTTP_DIR
 }
 
 # ------------------------------------------------------------------- Kubo
@@ -193,9 +161,8 @@ e2e_start_stack() {
     local name=$1 code
     e2e_start_registry "$@" || return 1
     e2e_start_nginx "$name" || return 1
-    if ! e2e_wait_for 30 "GET /v2/ on stack $name" \
-        sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' $(e2e_url "$name")/v2/)\" = 200 ]"; then
-        code=$(curl -s -o /dev/null -w '%{http_code}' "$(e2e_url "$name")/v2/")
+    if ! e2e_wait_for 30 "GET /v2/ on stack $name" e2e_code_is 200 "$(e2e_url "$name")/v2/"; then
+        code=$(e2e_code "$(e2e_url "$name")/v2/")
         e2e_log "stack $name: GET /v2/ answers $code; registry log:"
         tail -n 20 "$E2E_RUN/$name/registry.log" >&2
         return 1
@@ -213,17 +180,17 @@ e2e_blob_bytes() {
     local stack=$1 repo=$2 dg=$3 file=$4 url size off len want got
     url=$(e2e_url "$stack")/v2/$repo/blobs/$dg
     size=$(stat -c %s "$file")
-    got=$(curl -sf "$url" | sha256sum | cut -d' ' -f1)
-    e2e_check "$stack: blob GET, $size bytes: they hash to the digest" [ "sha256:$got" = "$dg" ]
+    got=$(curl -sf "$url" | e2e_digest)
+    e2e_check "$stack: blob GET, $size bytes: they hash to the digest" [ "$got" = "$dg" ]
     off=$((size / 3 + 7)) len=$((size / 3))
-    want=$(tail -c +$((off + 1)) "$file" | head -c "$len" | sha256sum | cut -d' ' -f1)
-    got=$(curl -sf -H "Range: bytes=$off-$((off + len - 1))" "$url" | sha256sum | cut -d' ' -f1)
+    want=$(tail -c +$((off + 1)) "$file" | head -c "$len" | e2e_sha256)
+    got=$(curl -sf -H "Range: bytes=$off-$((off + len - 1))" "$url" | e2e_sha256)
     e2e_check "$stack: blob Range GET, $len bytes at $off: the file's bytes (sha256)" [ "$got" = "$want" ]
     off=$((size - 12345)) len=10
-    want=$(tail -c +$((off + 1)) "$file" | head -c "$len" | sha256sum | cut -d' ' -f1)
-    got=$(curl -sf -H "Range: bytes=$off-$((off + len - 1))" "$url" | sha256sum | cut -d' ' -f1)
+    want=$(tail -c +$((off + 1)) "$file" | head -c "$len" | e2e_sha256)
+    got=$(curl -sf -H "Range: bytes=$off-$((off + len - 1))" "$url" | e2e_sha256)
     e2e_check "$stack: blob Range GET, $len bytes at $off: the file's bytes (sha256)" [ "$got" = "$want" ]
-    got=$(curl -sfI "$url" | tr -d '\r' | sed -n 's/^[Cc]ontent-[Ll]ength: *//p')
+    got=$(e2e_head_header Content-Length "$url")
     e2e_check "$stack: blob HEAD says $size bytes ($got)" [ "$got" = "$size" ]
     e2e_check "$stack: the blob GETs took the zero-copy path (no 'streaming it instead' in the log)" \
         sh -c "! grep -h 'blob $dg: .*streaming it instead' '$E2E_RUN/$stack'/*.log"
@@ -309,7 +276,7 @@ e2e_ensure_stack() {
         trap 'exit 130' INT TERM
     fi
     [ -f "$E2E_RUN/kubo/api.port" ] || e2e_start_kubo || return 1
-    # shellcheck disable=SC2046 # one line per config entry
     local IFS=$'\n'
+    # shellcheck disable=SC2046 # one line per config entry
     e2e_start_stack "$name" $(e2e_stack_config "$name")
 }
