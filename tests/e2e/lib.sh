@@ -107,6 +107,12 @@ e2e_port() { cat "$E2E_RUN/$1/port"; }
 e2e_registry_pid() { cat "$E2E_RUN/$1/registry.pid"; }
 e2e_mfsroot() { printf '/oci-registry-p2p-%s' "$1"; }
 e2e_url() { printf 'http://127.0.0.1:%s' "$(e2e_port "$1")"; }
+# e2e_mfs_blob_path STACK DIGEST: where STACK keeps blob DIGEST in Kubo's
+# MFS (distribution's storage layout).
+e2e_mfs_blob_path() {
+    local hex=${2#sha256:}
+    printf '%s/docker/registry/v2/blobs/sha256/%s/%s/data' "$(e2e_mfsroot "$1")" "${hex:0:2}" "$hex"
+}
 
 # e2e_start_registry NAME [CONFIG LINES...]: writes NAME/registry.conf and
 # starts the registry under spawn-fcgi (-n: spawn-fcgi binds the socket,
