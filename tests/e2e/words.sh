@@ -182,6 +182,7 @@ e2e_query() {
 }
 # e2e_errcode [FILE]: the first OCI error code of a JSON error body (by
 # default the last e2e_http answer's); empty if there is none.
+# shellcheck disable=SC2120 # FILE is optional
 e2e_errcode() { jq -r '.errors[0].code // empty' "${1:-${E2E_HTTP_DIR:-}/body}" 2>/dev/null; }
 
 # ---------------------------------------------------------------- uploads
