@@ -40,10 +40,10 @@ E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 KUBO_FS_MB=40                  # smaller than the big layer
 BIG=$((64 * 1024 * 1024))      # the layer that does not fit
 MB=$((1024 * 1024))
-MT_OCI=application/vnd.oci.image.manifest.v1+json
 
 e2e_init_run
 F=$(mktemp -d "$E2E_RUN/faults.XXXX")
+E2E_HTTP_DIR=$F   # the last answer: $F/body, $F/headers
 CTL=$F/ctl
 REPORT=$E2E_ARTIFACTS/faults.txt
 : >"$REPORT"
@@ -87,82 +87,78 @@ trap 'exit 130' INT TERM
 mk_layout() {
     local img=$1 size=$2 key=$3 tmp=$1.tmp layer config manifest lsize csize msize
     rm -rf "$img" "$tmp" && mkdir -p "$img/blobs/sha256" "$tmp" || return 1
-    put() { local d; d=$(sha256sum "$1" | cut -d' ' -f1) && mv "$1" "$img/blobs/sha256/$d" && echo "sha256:$d"; }
-    openssl enc -aes-128-ctr -nosalt -pass "pass:$key" -pbkdf2 -in /dev/zero 2>/dev/null | head -c "$size" >"$tmp/data.bin"
+    put() { local d; d=$(e2e_sha256 "$1") && mv "$1" "$img/blobs/sha256/$d" && echo "sha256:$d"; }
+    e2e_keystream "$key" "$size" >"$tmp/data.bin"
     tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$tmp" -cf "$tmp/layer.tar" data.bin || return 1
     lsize=$(stat -c %s "$tmp/layer.tar")
     layer=$(put "$tmp/layer.tar") || return 1
     printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["%s"]}}' "$layer" >"$tmp/config.json"
     csize=$(stat -c %s "$tmp/config.json")
     config=$(put "$tmp/config.json") || return 1
-    printf '{"schemaVersion":2,"mediaType":"%s","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%s}]}' \
-        "$MT_OCI" "$config" "$csize" "$layer" "$lsize" >"$tmp/manifest.json"
+    e2e_image_manifest "$config" "$csize" "$layer" "$lsize" >"$tmp/manifest.json"
     msize=$(stat -c %s "$tmp/manifest.json")
     manifest=$(put "$tmp/manifest.json") || return 1
     printf '{"schemaVersion":2,"manifests":[{"mediaType":"%s","digest":"%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"v1"}}]}' \
-        "$MT_OCI" "$manifest" "$msize" >"$img/index.json"
+        "$MT_OCI_MANIFEST" "$manifest" "$msize" >"$img/index.json"
     printf '{"imageLayoutVersion":"1.0.0"}' >"$img/oci-layout"
     rm -rf "$tmp"
     echo "$layer"
 }
-rnd() { openssl enc -aes-128-ctr -nosalt -pass "pass:$2" -pbkdf2 -in /dev/zero 2>/dev/null | head -c "$3" >"$1"; }
-sha() { echo "sha256:$(cat "$@" | sha256sum | cut -c1-64)"; }
+rnd() { e2e_keystream "$2" "$3" >"$1"; }   # rnd FILE KEY BYTES
 
 # -------------------------------------------------------------- HTTP
+# Requests with an answer to read go through e2e_http (words.sh): status
+# on stdout, the answer in $F/body and $F/headers. A session ("loc") is
+# the absolute URL e2e_upload_start gives.
 URL=
-code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
-# upload_start REPO: prints the session's path
-upload_start() {
-    curl -s -D - -o /dev/null -X POST "$URL/v2/$1/blobs/uploads/" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p'
-}
+upload_start() { e2e_upload_start "$URL" "$1"; }   # upload_start REPO
 # staged_upload REPO NAME: an upload session in REPO holding one fresh MiB
 # ($F/data/NAME) in one PATCH; sets loc (the session) and d (its digest).
 staged_upload() {
     loc=$(upload_start "$1")
     rnd "$F/data/$2" "$2" "$MB"
-    d=$(sha "$F/data/$2")
+    d=$(e2e_digest "$F/data/$2")
     patch "$loc" "$F/data/$2" >/dev/null
+}
+# patch_in_flight REPO RATE: a session in REPO holding the MiB $F/data/c1,
+# and a PATCH of the 8 MiB $F/data/c8 sent at RATE in the background (its
+# status goes to $F/bg.code); sets loc and pid.
+patch_in_flight() {
+    loc=$(upload_start "$1")
+    patch "$loc" "$F/data/c1" >/dev/null
+    patch "$loc" "$F/data/c8" --limit-rate "$2" >"$F/bg.code" &
+    pid=$!
 }
 # upload_range LOC: the Range a GET on the session reports ("-" if none)
 upload_range() {
-    local h
-    h=$(curl -s -D - -o /dev/null "$URL$1" | tr -d '\r')
-    printf '%s' "$h" | head -n1 | grep -q ' 204' || { echo "-"; return; }
-    printf '%s\n' "$h" | sed -n 's/^[Rr]ange: //p'
+    [ "$(e2e_http GET "$1")" = 204 ] || { echo "-"; return; }
+    e2e_header Range
 }
 range_of() { echo "0-$(($1 - 1))"; }   # range_of BYTES
-# patch LOC FILE [CURL OPTS...]: a chunked PATCH (as docker sends); the
-# answer's body goes to $F/answer, its status to stdout
-patch() {
-    local loc=$1 file=$2
-    shift 2
-    curl -s -o "$F/answer" -w '%{http_code}' -X PATCH -H 'Transfer-Encoding: chunked' \
-        -H 'Content-Type: application/octet-stream' --data-binary "@$file" "$@" "$URL$loc"
-}
-put_done() { curl -s -o "$F/answer" -w '%{http_code}' -X PUT "$URL$1?digest=$2"; }
-answer_code() { jq -r '.errors[0].code' "$F/answer" 2>/dev/null; }
-answer_detail() { jq -r '.errors[0].detail // ""' "$F/answer" 2>/dev/null; }
+# patch LOC FILE [CURL OPTS...]: a chunked PATCH (as docker sends)
+patch() { e2e_upload_stream "$@"; }
+put_done() { e2e_upload_put "$1" "$2"; }   # put_done LOC DIGEST
+# completes REPO LOC DIGEST: the closing PUT is 201 and the blob serves
+completes() { [ "$(put_done "$2" "$3")" = 201 ] && blob_is "$1" "$3"; }
+answer_detail() { jq -r '.errors[0].detail // ""' "$F/body" 2>/dev/null; }
+answer_message() { jq -r '.errors[0].message' "$F/body" 2>/dev/null; }
 # blob_is REPO DIGEST: GET returns exactly the bytes of DIGEST
-blob_is() {
-    [ "$(curl -sf "$URL/v2/$1/blobs/$2" | sha256sum | cut -c1-64)" = "${2#sha256:}" ]
-}
-tag_digest() {
-    curl -s -o /dev/null -D - -H "Accept: $MT_OCI" "$URL/v2/$1/manifests/$2" | tr -d '\r' \
-        | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: *//p'
+blob_is() { [ "$(curl -sf "$URL/v2/$1/blobs/$2" | e2e_digest)" = "$2" ]; }
+tag_digest() {   # tag_digest REPO TAG: the Docker-Content-Digest of a GET
+    e2e_http GET "$URL/v2/$1/manifests/$2" -H "Accept: $MT_OCI_MANIFEST" >/dev/null
+    e2e_header Docker-Content-Digest
 }
 # kubo_tag REPO TAG: the digest the tag's link holds in Kubo itself
 kubo_tag() { k e2e_ipfs files read "$REPOS/$1/_manifests/tags/$2/current/link" 2>/dev/null; }
 # image_whole REPO REF: the manifest and every blob it names serve their digests
 image_whole() {
     local m d
-    m=$(curl -sf -H "Accept: $MT_OCI" "$URL/v2/$1/manifests/$2") || return 1
+    m=$(curl -sf -H "Accept: $MT_OCI_MANIFEST" "$URL/v2/$1/manifests/$2") || return 1
     for d in $(printf '%s' "$m" | jq -r '.config.digest, .layers[].digest'); do
         blob_is "$1" "$d" || return 1
     done
 }
-put_manifest() { # put_manifest REPO REF FILE
-    curl -s -o "$F/answer" -w '%{http_code}' -X PUT -H "Content-Type: $MT_OCI" --data-binary "@$3" "$URL/v2/$1/manifests/$2"
-}
+put_manifest() { e2e_manifest_put "$URL" "$@"; }   # put_manifest REPO REF FILE
 skopeo_push() { # skopeo_push LAYOUT REPO:TAG LOG
     timeout 180 skopeo copy --dest-tls-verify=false "oci:$1:v1" "docker://${URL#http://}/$2" >"$3" 2>&1
 }
@@ -172,7 +168,7 @@ kubo_kill() {
     local pid
     pid=$(cat "$F/kubo/pid")
     kill -KILL "$pid" 2>/dev/null
-    e2e_wait_for 10 "Kubo pid $pid to die" sh -c "! kill -0 $pid"
+    e2e_wait_gone 10 "$pid"
 }
 kubo_start() { k e2e_kubo_daemon >/dev/null 2>&1 && cp "$F/kubo/pid" "$CTL/kubo.pid"; }
 # arm ACTION SUBSTRING: the proxy's next matching RPC call fires ACTION
@@ -240,11 +236,11 @@ kubo_disk_full() {
         report "   skopeo: $(grep -o 'received unexpected HTTP status.*' "$F/skopeo-big-full.log" | head -n1)"
     fi
     d=$(patch "$loc" "$F/data/bigbody")
-    report "   streamed PATCH: $d $(answer_code): $(jq -r '.errors[0].message' "$F/answer" 2>/dev/null); $(answer_detail | grep -o 'no space left on device' | head -n1)"
+    report "   streamed PATCH: $d $(e2e_errcode): $(answer_message); $(answer_detail | grep -o 'no space left on device' | head -n1)"
     e2e_check "1: the streamed PATCH gets 507 (was 500) with an OCI error naming 'no space left on device'" \
         eval '[ "$d" = 507 ] && answer_detail | grep -q "no space left on device"'
     e2e_check "1: the session still reports only the acknowledged 1 MiB" [ "$(upload_range "$loc")" = "$(range_of "$MB")" ]
-    e2e_check "1: the image that did not fit is unknown (manifest 404)" [ "$(code -H "Accept: $MT_OCI" "$URL/v2/f/big/manifests/v1")" = 404 ]
+    e2e_check "1: the image that did not fit is unknown (manifest 404)" [ "$(e2e_code -H "Accept: $MT_OCI_MANIFEST" "$URL/v2/f/big/manifests/v1")" = 404 ]
     e2e_check "1: the image pushed before still serves every blob by digest" image_whole f/small v1
     # Free space the way an operator would: drop the failed add's orphan
     # blocks, and give the node a bigger disk.
@@ -258,7 +254,7 @@ kubo_disk_full() {
     e2e_check "1: the same PATCH on the same session is acknowledged" [ "$(patch "$loc" "$F/data/bigbody")" = 202 ]
     e2e_check "1: the session covers both chunks" \
         [ "$(upload_range "$loc")" = "$(range_of $((MB + $(stat -c %s "$F/data/bigbody"))))" ]
-    d=$(sha "$F/data/c1" "$F/data/bigbody")
+    d=$(e2e_digest "$F/data/c1" "$F/data/bigbody")
     e2e_check "1: PUT ?digest= of both chunks completes (201)" [ "$(put_done "$loc" "$d")" = 201 ]
     e2e_check "1: the blob serves exactly its digest's bytes" blob_is f/patch "$d"
 }
@@ -270,19 +266,19 @@ statedir_full() {
     loc=$(upload_start f/state)
     e2e_check "2: a first chunk is acknowledged" [ "$(patch "$loc" "$F/data/c1")" = 202 ]
     dd if=/dev/zero of="$state/filler" bs=64k >/dev/null 2>&1
-    d=$(curl -s -o "$F/answer" -w '%{http_code}' -X POST "$URL/v2/f/state/blobs/uploads/")
-    report "   POST: $d $(answer_code) $(jq -r '.errors[0].message' "$F/answer"): $(answer_detail)"
+    d=$(e2e_http POST "$URL/v2/f/state/blobs/uploads/")
+    report "   POST: $d $(e2e_errcode) $(answer_message): $(answer_detail)"
     e2e_check "2: a new session gets 507 naming 'No space left on device'" \
         eval '[ "$d" = 507 ] && [ "$(answer_detail)" = "No space left on device" ]'
     d=$(patch "$loc" "$F/data/c1")
-    report "   PATCH: $d $(jq -r '.errors[0].message' "$F/answer"): $(answer_detail)"
+    report "   PATCH: $d $(answer_message): $(answer_detail)"
     e2e_check "2: a PATCH gets 507 'cannot save upload session: No space left on device'" \
         eval '[ "$d" = 507 ] && [ "$(answer_detail)" = "No space left on device" ]'
     e2e_check "2: the session still reports only the acknowledged chunk" [ "$(upload_range "$loc")" = "$(range_of "$MB")" ]
     rm -f "$state/filler"
     e2e_check "2: once freed, the same PATCH is acknowledged" [ "$(patch "$loc" "$F/data/c1")" = 202 ]
-    d=$(sha "$F/data/c1" "$F/data/c1")
-    e2e_check "2: and PUT ?digest= completes with the right bytes" eval '[ "$(put_done "$loc" "$d")" = 201 ] && blob_is f/state "$d"'
+    d=$(e2e_digest "$F/data/c1" "$F/data/c1")
+    e2e_check "2: and PUT ?digest= completes with the right bytes" completes f/state "$loc" "$d"
 }
 
 # --------------------------------------------------------------- 3
@@ -292,21 +288,18 @@ kubo_killed() {
     master=$(master_pid)
 
     # a. mid-PATCH, while the body streams
-    loc=$(upload_start f/k)
-    patch "$loc" "$F/data/c1" >/dev/null
-    patch "$loc" "$F/data/c8" --limit-rate 4M >"$F/bg.code" &
-    pid=$!
+    patch_in_flight f/k 4M
     sleep 0.8
     kubo_kill
     wait "$pid"
-    report "   mid-PATCH: $(cat "$F/bg.code") $(answer_code): $(answer_detail | cut -c1-120)"
+    report "   mid-PATCH: $(cat "$F/bg.code") $(e2e_errcode): $(answer_detail | cut -c1-120)"
     e2e_check "3a: a PATCH that loses Kubo mid-body gets 503 UNAVAILABLE (JSON)" \
-        eval '[ "$(cat "$F/bg.code")" = 503 ] && [ "$(answer_code)" = UNAVAILABLE ]'
+        eval '[ "$(cat "$F/bg.code")" = 503 ] && [ "$(e2e_errcode)" = UNAVAILABLE ]'
     e2e_check "3a: the session still reports only the acknowledged chunk" [ "$(upload_range "$loc")" = "$(range_of "$MB")" ]
     kubo_start || e2e_fail "3: Kubo restart"
     e2e_check "3a: the retried PATCH is acknowledged" [ "$(patch "$loc" "$F/data/c8")" = 202 ]
-    d=$(sha "$F/data/c1" "$F/data/c8")
-    e2e_check "3a: PUT completes and the blob is its digest's bytes" eval '[ "$(put_done "$loc" "$d")" = 201 ] && blob_is f/k "$d"'
+    d=$(e2e_digest "$F/data/c1" "$F/data/c8")
+    e2e_check "3a: PUT completes and the blob is its digest's bytes" completes f/k "$loc" "$d"
 
     # b. final PUT: Kubo dies before the data is in place, then between
     # the data and the repository's link
@@ -318,26 +311,26 @@ kubo_killed() {
             arm kill "files/write?arg=$REPOS/f/k/_layers/sha256/${d#sha256:}/link"
         fi
         got=$(put_done "$loc" "$d")
-        report "   final PUT, Kubo killed before the $point: $got $(answer_code)"
+        report "   final PUT, Kubo killed before the $point: $got $(e2e_errcode)"
         e2e_check "3b: final PUT with Kubo killed before the $point: 503 UNAVAILABLE" \
-            eval 'fired && [ "$got" = 503 ] && [ "$(answer_code)" = UNAVAILABLE ]'
+            eval 'fired && [ "$got" = 503 ] && [ "$(e2e_errcode)" = UNAVAILABLE ]'
         disarm
         kubo_start || e2e_fail "3: Kubo restart"
-        e2e_check "3b ($point): nothing visible: HEAD of the blob is 404" [ "$(code -I "$URL/v2/f/k/blobs/$d")" = 404 ]
+        e2e_check "3b ($point): nothing visible: HEAD of the blob is 404" [ "$(e2e_code -I "$URL/v2/f/k/blobs/$d")" = 404 ]
         e2e_check "3b ($point): the session survived with its offset" [ "$(upload_range "$loc")" = "$(range_of "$MB")" ]
         e2e_check "3b ($point): the retried PUT completes with the right bytes" \
-            eval '[ "$(put_done "$loc" "$d")" = 201 ] && blob_is f/k "$d"'
+            completes f/k "$loc" "$d"
     done
 
     # c. manifest PUT: Kubo dies before the tag is written
     old=$(tag_digest f/small v1)
-    curl -s -H "Accept: $MT_OCI" "$URL/v2/f/small/manifests/v1" | jq -c '. + {annotations: {"faults": "3c"}}' >"$F/m3c.json"
-    new=$(sha "$F/m3c.json")
+    curl -s -H "Accept: $MT_OCI_MANIFEST" "$URL/v2/f/small/manifests/v1" | jq -c '. + {annotations: {"faults": "3c"}}' >"$F/m3c.json"
+    new=$(e2e_digest "$F/m3c.json")
     arm kill "files/write?arg=$REPOS/f/small/_manifests/tags/v1/current/link"
     got=$(put_manifest f/small v1 "$F/m3c.json")
-    report "   manifest PUT, Kubo killed before the tag: $got $(answer_code)"
+    report "   manifest PUT, Kubo killed before the tag: $got $(e2e_errcode)"
     e2e_check "3c: manifest PUT with Kubo killed before the tag: 503 UNAVAILABLE" \
-        eval 'fired && [ "$got" = 503 ] && [ "$(answer_code)" = UNAVAILABLE ]'
+        eval 'fired && [ "$got" = 503 ] && [ "$(e2e_errcode)" = UNAVAILABLE ]'
     disarm
     kubo_start || e2e_fail "3: Kubo restart"
     e2e_check "3c: the tag still names the old manifest, in the registry and in Kubo" \
@@ -347,8 +340,8 @@ kubo_killed() {
         eval '[ "$(put_manifest f/small v1 "$F/m3c.json")" = 201 ] && [ "$(tag_digest f/small v1)" = "$new" ]'
 
     # d. blob GET, mid-stream (skopeo gzipped the layer: ask the manifest)
-    layer=$(curl -s -H "Accept: $MT_OCI" "$URL/v2/f/big/manifests/v1" | jq -r '.layers[0].digest')
-    size=$(curl -s -H "Accept: $MT_OCI" "$URL/v2/f/big/manifests/v1" | jq -r '.layers[0].size')
+    layer=$(curl -s -H "Accept: $MT_OCI_MANIFEST" "$URL/v2/f/big/manifests/v1" | jq -r '.layers[0].digest')
+    size=$(curl -s -H "Accept: $MT_OCI_MANIFEST" "$URL/v2/f/big/manifests/v1" | jq -r '.layers[0].size')
     # The worker drops the response with a bogus FastCGI record, which nginx
     # takes as an upstream error and closes the client connection at once
     # (a bare EOF would look like the end of the response to nginx, and
@@ -373,7 +366,7 @@ kubo_killed() {
     e2e_check "3d: once Kubo is back the blob serves its digest's bytes" blob_is f/big "$layer"
     report "   back to serving $(($(now_ms) - t0)) ms after the Kubo restart began"
     e2e_check "3: the same master served throughout (pid $master), and /v2/_p2p/health is 200" \
-        eval '[ "$(master_pid)" = "$master" ] && e2e_alive "$master" && [ "$(code "$URL/v2/_p2p/health")" = 200 ]'
+        eval '[ "$(master_pid)" = "$master" ] && e2e_alive "$master" && [ "$(e2e_code "$URL/v2/_p2p/health")" = 200 ]'
 }
 
 # --------------------------------------------------------------- 4
@@ -382,10 +375,7 @@ worker_killed() {
     report "== 4. a worker SIGKILLed mid-request"
 
     # a. mid-PATCH
-    loc=$(upload_start f/w)
-    patch "$loc" "$F/data/c1" >/dev/null
-    patch "$loc" "$F/data/c8" --limit-rate 4M >"$F/bg.code" &
-    pid=$!
+    patch_in_flight f/w 4M
     e2e_wait_for 5 "a worker on the PATCH" worker_of_upload "$loc"
     sleep 0.5
     w=$(worker_of_upload "$loc")
@@ -396,9 +386,9 @@ worker_killed() {
     e2e_check "4a: the session resumes at its last acknowledged chunk" [ "$(upload_range "$loc")" = "$(range_of "$MB")" ]
     e2e_check "4a: the retried PATCH is acknowledged (the chunk left by the dead worker is replaced)" \
         eval '[ "$(patch "$loc" "$F/data/c8")" = 202 ] && [ "$(upload_range "$loc")" = "$(range_of $((9 * MB)))" ]'
-    d=$(sha "$F/data/c1" "$F/data/c8")
+    d=$(e2e_digest "$F/data/c1" "$F/data/c8")
     e2e_check "4a: PUT with the digest of exactly the acknowledged bytes completes, and they serve" \
-        eval '[ "$(put_done "$loc" "$d")" = 201 ] && blob_is f/w "$d"'
+        completes f/w "$loc" "$d"
 
     # b. final PUT: the worker dies while its link write is held (before),
     # or while the flush after it is held (after)
@@ -416,7 +406,7 @@ worker_killed() {
         release drop
         wait "$pid"
         disarm
-        got=$(code -I "$URL/v2/f/w/blobs/$d")
+        got=$(e2e_code -I "$URL/v2/f/w/blobs/$d")
         report "   final PUT, worker killed $when the link: client $(cat "$F/bg.code"), then HEAD $got"
         if [ $when = before ]; then
             e2e_check "4b: killed before the link: fully old (HEAD 404)" [ "$got" = 404 ]
@@ -425,14 +415,14 @@ worker_killed() {
                 eval '[ "$got" = 200 ] && blob_is f/w "$d"'
         fi
         e2e_check "4b ($when): the session is not stuck: the retried PUT completes" \
-            eval '[ "$(put_done "$loc" "$d")" = 201 ] && blob_is f/w "$d"'
+            completes f/w "$loc" "$d"
     done
 
     # c. manifest PUT: before the tag is written, and after
     for when in before after; do
         old=$(tag_digest f/small v1)
-        curl -s -H "Accept: $MT_OCI" "$URL/v2/f/small/manifests/v1" | jq -c ". + {annotations: {\"faults\": \"4c-$when\"}}" >"$F/m4c.json"
-        new=$(sha "$F/m4c.json")
+        curl -s -H "Accept: $MT_OCI_MANIFEST" "$URL/v2/f/small/manifests/v1" | jq -c ". + {annotations: {\"faults\": \"4c-$when\"}}" >"$F/m4c.json"
+        new=$(e2e_digest "$F/m4c.json")
         if [ $when = before ]; then
             arm hold "files/write?arg=$REPOS/f/small/_manifests/tags/v1/current/link"
         else
@@ -461,17 +451,14 @@ worker_killed() {
 master_killed() {
     local loc pid old t0 t1= d
     report "== 5. the master SIGKILLed with a PATCH in flight, started again at once"
-    loc=$(upload_start f/m)
-    patch "$loc" "$F/data/c1" >/dev/null
-    patch "$loc" "$F/data/c8" --limit-rate 2M >"$F/bg.code" &
-    pid=$!
+    patch_in_flight f/m 2M
     e2e_wait_for 5 "a worker on the PATCH" worker_of_upload "$loc"
     sleep 0.5
     old=$(master_pid)
     kill -KILL "$old"
     t0=$(now_ms)
     r e2e_start_registry "$STACK" >/dev/null 2>&1
-    if e2e_wait_for 30 "the new master to serve" sh -c "[ \"\$(curl -m 2 -s -o /dev/null -w '%{http_code}' $URL/v2/)\" = 200 ]"; then
+    if e2e_wait_for 30 "the new master to serve" e2e_code_is 200 -m 2 "$URL/v2/"; then
         t1=$(now_ms)
         e2e_ok "5: a master started right after the SIGKILL serves (in $((t1 - t0)) ms)"
     else
@@ -487,8 +474,8 @@ master_killed() {
         grep -q "is gone, but processes it started still hold it" "$F/r/$STACK/registry.log"
     e2e_check "5: the orphaned worker finished the PATCH it had (202)" [ "$(cat "$F/bg.code")" = 202 ]
     e2e_check "5: the session carries every acknowledged byte" [ "$(upload_range "$loc")" = "$(range_of $((9 * MB)))" ]
-    d=$(sha "$F/data/c1" "$F/data/c8")
-    e2e_check "5: and completes with the right digest" eval '[ "$(put_done "$loc" "$d")" = 201 ] && blob_is f/m "$d"'
+    d=$(e2e_digest "$F/data/c1" "$F/data/c8")
+    e2e_check "5: and completes with the right digest" completes f/m "$loc" "$d"
     e2e_check "5: the new master serves the same data" eval 'image_whole f/small v1 && image_whole f/big v1'
 }
 
