@@ -58,25 +58,21 @@ fr_big_image() {
 # then PUT ?digest= with no body. The registry checks the digest of what
 # arrived, so 201 means every byte went through the front intact.
 fr_chunked_upload() {
-    local stack=$1 repo=$2 file=$3 digest=$4 base loc code t0 t1 t2 size got
+    local stack=$1 repo=$2 file=$3 digest=$4 base loc code t0 t1 t2 size
     base=$(e2e_url "$stack")
-    loc=$(curl -s -o /dev/null -D - -X POST -H 'Content-Length: 0' "$base/v2/$repo/blobs/uploads/" \
-        | tr -d '\r' | sed -n 's/^[Ll]ocation: *//p')
-    [ -n "$loc" ] || { e2e_fail "$stack: chunked upload: POST gave no Location"; return 1; }
+    loc=$(e2e_upload_start "$base" "$repo") || { e2e_fail "$stack: chunked upload: POST gave no Location"; return 1; }
     t0=$(date +%s.%N)
-    code=$(timeout 900 curl -s -o "$E2E_RUN/$stack/patch.out" -w '%{http_code}' -X PATCH \
-        -H 'Transfer-Encoding: chunked' -H 'Content-Type: application/octet-stream' \
-        -T "$file" "$base$loc")
+    code=$(e2e_upload_stream "$loc" "$file" -m 900)
     t1=$(date +%s.%N)
     if [ "$code" != 202 ]; then
         e2e_fail "$stack: chunked PATCH of $(stat -c %s "$file") bytes answered $code"
-        head -c 400 "$E2E_RUN/$stack/patch.out"; echo
+        head -c 400 "$E2E_HTTP_DIR/body"; echo
         return 1
     fi
-    code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Length: 0' "$base$loc?digest=$digest")
+    code=$(e2e_upload_put "$loc" "$digest" -m 900)
     t2=$(date +%s.%N)
     e2e_check "$stack: chunked PATCH of $(stat -c %s "$file") bytes 202 in $(rt_secs "$t0" "$t1") s, PUT ?digest= $code in $(rt_secs "$t1" "$t2") s" [ "$code" = 201 ]
-    size=$(curl -sfI "$base/v2/$repo/blobs/$digest" | tr -d '\r' | sed -n 's/^[Cc]ontent-[Ll]ength: *//p')
+    size=$(e2e_head_header Content-Length "$base/v2/$repo/blobs/$digest")
     e2e_check "$stack: HEAD of the chunked blob says $size bytes" [ "$size" = "$(stat -c %s "$file")" ]
     FR_CHUNKED="PATCH $(rt_secs "$t0" "$t1") s, PUT $(rt_secs "$t1" "$t2") s, $code"
     [ "$code" = 201 ]
@@ -133,7 +129,7 @@ fr_cut_get() {
         sh -c "[ '$rc' = 18 ] && [ '$ms' -lt 10000 ]"
     fr_note "  workers SIGKILLed mid blob GET: curl exit $rc, $got bytes, closed $ms ms after the kill"
     e2e_check "$stack: the master replaced the workers (GET /v2/ is 200 again)" \
-        e2e_wait_for 20 "/v2/ on $stack" sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' $url/v2/)\" = 200 ]"
+        e2e_wait_for 20 "/v2/ on $stack" e2e_code_is 200 "$url/v2/"
 }
 
 # A graceful restart of lighttpd (SIGUSR1; what a reload of lighttpd does)
@@ -146,16 +142,14 @@ fr_lighttpd_graceful() {
     # A 3 MB PATCH at 1 MB/s in flight across the restart: lighttpd waits
     # for it before it stops the old master.
     head -c 3000000 /dev/urandom >"$dir/slow.bin"
-    loc=$(curl -s -o /dev/null -D - -X POST -H 'Content-Length: 0' "$base/v2/e2e/graceful/blobs/uploads/" \
-        | tr -d '\r' | sed -n 's/^[Ll]ocation: *//p')
-    timeout 60 curl -s -o /dev/null -w '%{http_code}' --limit-rate 1M -X PATCH \
-        -H 'Content-Type: application/octet-stream' --data-binary "@$dir/slow.bin" "$base$loc" >"$dir/slow.code" &
+    loc=$(e2e_upload_start "$base" e2e/graceful)
+    e2e_upload_patch "$loc" "$dir/slow.bin" --limit-rate 1M -m 60 >"$dir/slow.code" &
     slow=$!
     sleep 0.5
     kill -USR1 "$(cat "$dir/front.pid")"
     codes=""
     for ((i = 0; i < 20; i++)); do
-        codes="$codes $(curl -s -o /dev/null -m 10 -w '%{http_code}' "$(e2e_url lighttpd)/v2/")"
+        codes="$codes $(e2e_code -m 10 "$(e2e_url lighttpd)/v2/")"
         sleep 0.25
     done
     wait "$slow"
@@ -169,7 +163,7 @@ fr_lighttpd_graceful() {
 }
 
 fr_lighttpd() {
-    local master workers p i alive
+    local master workers alive
     if ! fronts_start_lighttpd_binpath lighttpd "workers = 4;"; then
         e2e_fail "lighttpd: stack did not start"
         return
@@ -184,20 +178,17 @@ fr_lighttpd() {
     # its workers (and publisher) with it.
     workers=$(pgrep -P "$master" | tr '\n' ' ')
     e2e_stop_pid "$E2E_RUN/lighttpd/front.pid" 10
-    alive=""
-    for ((i = 0; i < 100; i++)); do
-        alive=""
-        for p in $master $workers; do e2e_alive "$p" && alive="$alive $p"; done
-        [ -z "$alive" ] && break
-        sleep 0.2
-    done
+    # shellcheck disable=SC2086 # pid lists
+    e2e_wait_gone 20 $master $workers
+    # shellcheck disable=SC2086
+    alive=$(e2e_alive_of $master $workers)
     e2e_check "lighttpd: stopping lighttpd stops the master and its children ($master; $workers) within 20 s" [ -z "$alive" ]
     [ -z "$alive" ] && rm -f "$E2E_RUN/lighttpd/registry.pid"
     fr_note "  stopping lighttpd stops the registry (master and workers): $([ -z "$alive" ] && echo PASS || echo "FAIL (left:$alive)")"
 }
 
 fr_caddy() {
-    local dir=$E2E_RUN/caddy hdrs base d n
+    local dir=$E2E_RUN/caddy base n
     if ! fronts_start_caddy_socket_activated caddy "workers = 4;"; then
         e2e_fail "caddy: stack did not start"
         return
@@ -205,9 +196,9 @@ fr_caddy() {
     e2e_check "caddy: the registry took its socket from systemd-socket-activate (LISTEN_FDS)" \
         grep -q "serving on systemd socket fd 3" "$dir/registry.log"
     base=$(e2e_url caddy)
-    hdrs=$(curl -s -o /dev/null -D - -X POST -H 'Content-Length: 0' "$base/v2/e2e/status/blobs/uploads/" | tr -d '\r')
+    e2e_upload_start "$base" e2e/status >/dev/null
     e2e_check "caddy: upload POST is 202 with a Location, and no Status: header reaches the client" \
-        sh -c "printf '%s\n' \"\$1\" | grep -q '^HTTP/1.1 202' && printf '%s\n' \"\$1\" | grep -qi '^location: /v2/' && ! printf '%s\n' \"\$1\" | grep -qi '^status:'" _ "$hdrs"
+        e2e_headers_match '^HTTP/1.1 202' '^location: /v2/' '!^status:'
     fr_front caddy "caddy $(caddy version 2>/dev/null | cut -d' ' -f1) (reverse_proxy, transport fastcgi; registry socket-activated)"
 
     # Offload through caddy (handle_response), switched on by a reload.
@@ -228,24 +219,25 @@ fr_caddy() {
 # bytes and headers while the worker sends none of them (its log line for
 # the GET shows 0 bytes out).
 fr_offload_probe() {
-    local stack=$1 base f d loc body hdr
+    local stack=$1 base f d
     base=$(e2e_url "$stack")
     f=$E2E_RUN/$stack/probe.bin
     head -c 300000 /dev/urandom >"$f"
-    d=sha256:$(sha256sum "$f" | cut -d' ' -f1)
-    loc=$(curl -s -o /dev/null -D - -X POST -H 'Content-Length: 0' "$base/v2/e2e/probe/blobs/uploads/" \
-        | tr -d '\r' | sed -n 's/^[Ll]ocation: *//p')
-    curl -s -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$f" "$base$loc?digest=$d"
-    hdr=$(curl -s -o "$f.got" -D - "$base/v2/e2e/probe/blobs/$d" | tr -d '\r')
+    d=$(e2e_digest "$f")
+    e2e_blob_put "$base" e2e/probe "$f" >/dev/null
+    e2e_http GET "$base/v2/e2e/probe/blobs/$d" >/dev/null
     e2e_check "$stack: offloaded blob GET: 200, bytes hash to the digest" \
-        sh -c "printf '%s\n' \"\$1\" | grep -q '^HTTP/1.1 200' && [ \"sha256:\$(sha256sum '$f.got' | cut -d' ' -f1)\" = '$d' ]" _ "$hdr"
+        eval 'e2e_headers_match "^HTTP/1.1 200" && [ "$(e2e_digest "$E2E_HTTP_DIR/body")" = "$d" ]'
     e2e_check "$stack: offloaded blob GET carries Docker-Content-Digest, Content-Type application/octet-stream, no X-Accel-Redirect or gateway headers" \
-        sh -c "printf '%s\n' \"\$1\" | grep -qix 'docker-content-digest: $d' && printf '%s\n' \"\$1\" | grep -qix 'content-type: application/octet-stream' && [ \$(printf '%s\n' \"\$1\" | grep -ci '^content-type:') = 1 ] && ! printf '%s\n' \"\$1\" | grep -qiE '^(x-accel-redirect|x-ipfs-|ipfs-uri|access-control-)'" _ "$hdr"
-    body=$(curl -s -H 'Range: bytes=1000-1009' -D "$f.rh" "$base/v2/e2e/probe/blobs/$d" | od -An -tx1 | tr -d ' \n')
+        eval '[ "$(e2e_header Docker-Content-Digest)" = "$d" ] && [ "$(e2e_header Content-Type)" = application/octet-stream ] &&
+            [ "$(grep -ci "^content-type:" "$E2E_HTTP_DIR/headers")" = 1 ] &&
+            e2e_headers_match "!^(x-accel-redirect|x-ipfs-|ipfs-uri|access-control-)"'
+    e2e_http GET "$base/v2/e2e/probe/blobs/$d" -H 'Range: bytes=1000-1009' >/dev/null
     e2e_check "$stack: offloaded Range GET is 206 with the right 10 bytes and Content-Range" \
-        sh -c "grep -q '^HTTP/1.1 206' '$f.rh' && grep -qi '^content-range: bytes 1000-1009/300000' '$f.rh' && [ '$body' = \"\$(dd if='$f' bs=1 skip=1000 count=10 2>/dev/null | od -An -tx1 | tr -d ' \n')\" ]"
+        eval 'e2e_headers_match "^HTTP/1.1 206" "^content-range: bytes 1000-1009/300000" &&
+            cmp -s "$E2E_HTTP_DIR/body" <(tail -c +1001 "$f" | head -c 10)'
     e2e_check "$stack: HEAD is still answered by the worker (Content-Length 300000)" \
-        sh -c "curl -sI '$base/v2/e2e/probe/blobs/$d' | tr -d '\r' | grep -qix 'content-length: 300000'"
+        [ "$(e2e_head_header Content-Length "$base/v2/e2e/probe/blobs/$d")" = 300000 ]
     e2e_check "$stack: the worker sent none of the bytes (its GET lines show out 0)" \
         sh -c "grep 'GET /v2/e2e/probe/blobs/$d' '$E2E_RUN/$stack/registry.log' | grep -q ' out 0 bytes' && ! grep 'GET /v2/e2e/probe/blobs/$d' '$E2E_RUN/$stack/registry.log' | grep -q ' out [1-9]'"
 }
@@ -285,8 +277,8 @@ fr_redirect() {
     RT_PUSH_SECS=0 RT_PULL_SECS=0
     rt_roundtrip redirect-seed "$small" v1 redirect
     base=$(e2e_url redirect)
-    loc=$(curl -s -o /dev/null -D - "$base/v2/e2e/redirect-seed/blobs/$(rt_layers "$small" "$(rt_manifest_digest "$small" v1)" | tail -n 1)" \
-        | tr -d '\r' | sed -n 's/^[Ll]ocation: *//p')
+    e2e_http GET "$base/v2/e2e/redirect-seed/blobs/$(rt_layers "$small" "$(rt_manifest_digest "$small" v1)" | tail -n 1)" >/dev/null
+    loc=$(e2e_header Location)
     e2e_check "redirect: blob GET is a 307 to the gateway template ($loc)" \
         sh -c "case '$loc' in http://127.0.0.1:$(e2e_kubo_gw_port)/ipfs/b*) exit 0 ;; *) exit 1 ;; esac"
     fr_note "nginx with blob_redirect (307 to the Kubo gateway): skopeo round trip of the seed image $([ "$E2E_FAILS" -eq 0 ] && echo PASS || echo 'see log')"

@@ -161,6 +161,19 @@ e2e_header() {
     [ "$src" = - ] && src=/dev/stdin
     tr -d '\r' <"$src" | sed -n "s/^$1: *//Ip" | tail -n 1
 }
+# e2e_headers_match PATTERN...: every PATTERN (an extended regex, any
+# case) matches a line of the last e2e_http answer's headers (the status
+# line included, carriage returns dropped); with a leading !, none does.
+e2e_headers_match() {
+    local h p
+    h=$(tr -d '\r' <"${E2E_HTTP_DIR:-}/headers") || return 1
+    for p in "$@"; do
+        case $p in
+            !*) ! grep -qiE -- "${p#!}" <<<"$h" || return 1 ;;
+            *) grep -qiE -- "$p" <<<"$h" || return 1 ;;
+        esac
+    done
+}
 # e2e_head_header NAME URL [CURL ARGS...]: header NAME of a HEAD of URL
 # (empty on an error status).
 e2e_head_header() {
