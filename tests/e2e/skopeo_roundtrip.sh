@@ -86,6 +86,18 @@ rt_blobs_intact() {
     done
 }
 
+# rt_skopeo NAME WHAT DESCRIPTION ARGS...: skopeo copy -q --preserve-digests
+# ARGS (15 minutes at most), its output in roundtrip/NAME-WHAT.log; a
+# failure is recorded, with the log's tail.
+rt_skopeo() {
+    local name=$1 log=$E2E_RUN/roundtrip/$1-$2.log desc=$3
+    shift 3
+    timeout 900 skopeo copy -q --preserve-digests "$@" >"$log" 2>&1 && return 0
+    e2e_fail "$name: skopeo $desc"
+    tail -n 15 "$log"
+    return 1
+}
+
 # rt_roundtrip NAME LAYOUT TAG STACK: push, HEAD, pull back, compare.
 rt_roundtrip() {
     local name=$1 layout=$2 tag=$3 stack=$4 port ref back want got head t0 t1 t2 orig_layers back_layers
@@ -97,25 +109,14 @@ rt_roundtrip() {
     t0=$(date +%s.%N)
     # --preserve-digests: skopeo would otherwise gzip uncompressed layers
     # on the way to a registry, and we compare digests end to end.
-    if ! timeout 900 skopeo copy -q --preserve-digests --dest-tls-verify=false \
-        "oci:$layout:$tag" "docker://$ref" >"$E2E_RUN/roundtrip/$name-push.log" 2>&1; then
-        e2e_fail "$name: skopeo push to $ref"
-        tail -n 15 "$E2E_RUN/roundtrip/$name-push.log"
-        return 1
-    fi
+    rt_skopeo "$name" push "push to $ref" --dest-tls-verify=false "oci:$layout:$tag" "docker://$ref" || return 1
     t1=$(date +%s.%N)
     e2e_ok "$name: pushed $ref in $(rt_secs "$t0" "$t1") s"
-    head=$(curl -sfI -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
-        -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-        "http://127.0.0.1:$port/v2/e2e/$name/manifests/$tag" | tr -d '\r' \
-        | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: *//p')
+    head=$(e2e_head_header Docker-Content-Digest "http://127.0.0.1:$port/v2/e2e/$name/manifests/$tag" \
+        -H "Accept: $MT_OCI_MANIFEST" -H "Accept: $MT_DOCKER_MANIFEST")
     e2e_check "$name: registry's Docker-Content-Digest for :$tag is the layout's ($want)" [ "$head" = "$want" ]
-    if ! timeout 900 skopeo copy -q --preserve-digests --dest-oci-accept-uncompressed-layers --src-tls-verify=false \
-        "docker://$ref" "oci:$back:$tag" >"$E2E_RUN/roundtrip/$name-pull.log" 2>&1; then
-        e2e_fail "$name: skopeo pull from $ref"
-        tail -n 15 "$E2E_RUN/roundtrip/$name-pull.log"
-        return 1
-    fi
+    rt_skopeo "$name" pull "pull from $ref" --dest-oci-accept-uncompressed-layers --src-tls-verify=false \
+        "docker://$ref" "oci:$back:$tag" || return 1
     t2=$(date +%s.%N)
     e2e_ok "$name: pulled back in $(rt_secs "$t1" "$t2") s"
     got=$(rt_manifest_digest "$back" "$tag")
