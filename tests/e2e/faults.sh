@@ -82,28 +82,6 @@ trap faults_teardown EXIT
 trap 'exit 130' INT TERM
 
 # --------------------------------------------------------------- data
-# mk_layout DIR BYTES KEY: one uncompressed tar layer of BYTES
-# incompressible bytes; prints the layer's digest.
-mk_layout() {
-    local img=$1 size=$2 key=$3 tmp=$1.tmp layer config manifest lsize csize msize
-    rm -rf "$img" "$tmp" && mkdir -p "$img/blobs/sha256" "$tmp" || return 1
-    put() { local d; d=$(e2e_sha256 "$1") && mv "$1" "$img/blobs/sha256/$d" && echo "sha256:$d"; }
-    e2e_keystream "$key" "$size" >"$tmp/data.bin"
-    tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$tmp" -cf "$tmp/layer.tar" data.bin || return 1
-    lsize=$(stat -c %s "$tmp/layer.tar")
-    layer=$(put "$tmp/layer.tar") || return 1
-    printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["%s"]}}' "$layer" >"$tmp/config.json"
-    csize=$(stat -c %s "$tmp/config.json")
-    config=$(put "$tmp/config.json") || return 1
-    e2e_image_manifest "$config" "$csize" "$layer" "$lsize" >"$tmp/manifest.json"
-    msize=$(stat -c %s "$tmp/manifest.json")
-    manifest=$(put "$tmp/manifest.json") || return 1
-    printf '{"schemaVersion":2,"manifests":[{"mediaType":"%s","digest":"%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"v1"}}]}' \
-        "$MT_OCI_MANIFEST" "$manifest" "$msize" >"$img/index.json"
-    printf '{"imageLayoutVersion":"1.0.0"}' >"$img/oci-layout"
-    rm -rf "$tmp"
-    echo "$layer"
-}
 rnd() { e2e_keystream "$2" "$3" >"$1"; }   # rnd FILE KEY BYTES
 
 # -------------------------------------------------------------- HTTP
@@ -216,7 +194,8 @@ setup() {
         || { e2e_fail "the fault proxy did not start"; cat "$CTL/proxy.log"; return 1; }
     r e2e_start_stack "$STACK" >/dev/null 2>&1 || { e2e_fail "registry stack did not start"; return 1; }
     URL=$(r e2e_url "$STACK")
-    SMALL_LAYER=$(mk_layout "$F/data/small" "$MB" small) && BIG_LAYER=$(mk_layout "$F/data/big" "$BIG" big) \
+    SMALL_LAYER=$(e2e_oci_layout "$F/data/small" small "$MB" data.bin) &&
+        BIG_LAYER=$(e2e_oci_layout "$F/data/big" big "$BIG" data.bin) \
         || { e2e_fail "building the test images"; return 1; }
     rnd "$F/data/c1" c1 "$MB" && rnd "$F/data/c8" c8 $((8 * MB)) && cp "$F/data/big/blobs/sha256/${BIG_LAYER#sha256:}" "$F/data/bigbody" || return 1
     e2e_log "faults: Kubo repo on ${KUBO_FS_MB} MiB tmpfs, statedir on 4 MiB tmpfs, registry $URL (master $(master_pid))"

@@ -42,15 +42,10 @@ fr_conf_result() {
     echo "$((n - f - e - s - d))/$n passed, $f failed, $e errors, $s skipped, $d disabled"
 }
 
-# fr_big_layer: the cached 1 GiB image's layout dir and layer digest.
+# fr_big_image: the cached 1 GiB image's layout dir and layer digest.
 fr_big_image() {
-    FR_BIG=$OCI_P2P_CACHE/testdata/big-$BIG_SIZE-v1
-    if [ ! -f "$FR_BIG/index.json" ]; then
-        e2e_log "generating the $BIG_SIZE-byte test layer (cached in $FR_BIG)"
-        mkdir -p "$(dirname "$FR_BIG")"
-        rt_build_big "$FR_BIG" || return 1
-    fi
-    FR_BIG_LAYER=$(jq -r '.layers[0].digest' "$(rt_blob "$FR_BIG" "$(rt_manifest_digest "$FR_BIG" v1)")")
+    FR_BIG=$(rt_big_image) || return 1
+    FR_BIG_LAYER=$(rt_first_layer "$FR_BIG")
 }
 
 # fr_chunked_upload STACK REPO FILE DIGEST: what docker does for a layer:

@@ -31,40 +31,17 @@ rt_build_small() {
     umoci gc --layout "$img" >/dev/null
 }
 
-# rt_put_blob LAYOUT FILE: moves FILE into LAYOUT's blobs, prints its digest.
-rt_put_blob() {
-    local hex
-    hex=$(sha256sum "$2" | cut -d' ' -f1) || return 1
-    mv -f "$2" "$1/blobs/sha256/$hex"
-    printf 'sha256:%s' "$hex"
-}
-
-# A layout with one uncompressed tar layer holding BIG_SIZE bytes of AES-CTR
-# keystream: incompressible, deterministic, ~1 GB/s to generate.
-rt_build_big() {
-    local img=$1 tmp layer config manifest lsize csize msize
-    tmp=$img.tmp
-    rm -rf "$tmp" && mkdir -p "$tmp/blobs/sha256" "$tmp/src" || return 1
-    openssl enc -aes-128-ctr -nosalt -pass pass:oci-registry-p2p-e2e -pbkdf2 -in /dev/zero 2>/dev/null \
-        | head -c "$BIG_SIZE" >"$tmp/src/big.bin"
-    [ "$(stat -c %s "$tmp/src/big.bin")" = "$BIG_SIZE" ] || { e2e_log "could not generate $BIG_SIZE bytes"; return 1; }
-    tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$tmp/src" -cf "$tmp/layer.tar" big.bin || return 1
-    rm -f "$tmp/src/big.bin"
-    lsize=$(stat -c %s "$tmp/layer.tar")
-    layer=$(rt_put_blob "$tmp" "$tmp/layer.tar") || return 1
-    printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["%s"]}}' \
-        "$layer" >"$tmp/config.json"
-    csize=$(stat -c %s "$tmp/config.json")
-    config=$(rt_put_blob "$tmp" "$tmp/config.json") || return 1
-    printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%s}]}' \
-        "$config" "$csize" "$layer" "$lsize" >"$tmp/manifest.json"
-    msize=$(stat -c %s "$tmp/manifest.json")
-    manifest=$(rt_put_blob "$tmp" "$tmp/manifest.json") || return 1
-    printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"v1"}}]}' \
-        "$manifest" "$msize" >"$tmp/index.json"
-    printf '{"imageLayoutVersion":"1.0.0"}' >"$tmp/oci-layout"
-    rmdir "$tmp/src"
-    rm -rf "$img" && mv "$tmp" "$img"
+# rt_big_image: the 1 GiB image's layout (one uncompressed tar layer of
+# BIG_SIZE AES-CTR bytes: incompressible, deterministic, ~1 GB/s to
+# generate), cached in $OCI_P2P_CACHE/testdata; prints its path.
+rt_big_image() {
+    local big=$OCI_P2P_CACHE/testdata/big-$BIG_SIZE-v1
+    if [ ! -f "$big/index.json" ]; then
+        e2e_log "generating the $BIG_SIZE-byte test layer (cached in $big)"
+        mkdir -p "$(dirname "$big")"
+        e2e_oci_layout "$big" oci-registry-p2p-e2e "$BIG_SIZE" big.bin >/dev/null || return 1
+    fi
+    printf '%s\n' "$big"
 }
 
 # --------------------------------------------------------------- checks
@@ -75,6 +52,8 @@ rt_manifest_digest() {
 }
 rt_blob() { printf '%s/blobs/%s' "$1" "${2/://}"; }
 rt_layers() { jq -r '[.config.digest] + [.layers[].digest] | .[]' "$(rt_blob "$1" "$2")"; }
+# rt_first_layer LAYOUT: the digest of the first layer of its v1 image.
+rt_first_layer() { jq -r '.layers[0].digest' "$(rt_blob "$1" "$(rt_manifest_digest "$1" v1)")"; }
 
 # rt_blobs_intact LAYOUT DIGEST...: every blob file hashes to its name.
 rt_blobs_intact() {
@@ -191,17 +170,12 @@ main() {
     cp -r "$E2E_ROOT/tests/e2e/data/seed-hello-layout" "$seed" && chmod -R u+w "$seed"
     rt_roundtrip seed "$seed" v1 "$stack"
 
-    big=$OCI_P2P_CACHE/testdata/big-$BIG_SIZE-v1
-    if [ ! -f "$big/index.json" ]; then
-        e2e_log "generating the $BIG_SIZE-byte test layer (cached in $big)"
-        mkdir -p "$(dirname "$big")"
-        rt_build_big "$big" || { e2e_fail "big: generating the image"; e2e_finish skopeo_roundtrip; return; }
-    fi
+    big=$(rt_big_image) || { e2e_fail "big: generating the image"; e2e_finish skopeo_roundtrip; return; }
     rt_reset_hwm "$stack"
     RT_PUSH_SECS=0 RT_PULL_SECS=0
     rt_roundtrip big "$big" v1 "$stack"
     rss=$(rt_peak_rss "$stack")
-    bigdigest=$(jq -r '.layers[0].digest' "$(rt_blob "$big" "$(rt_manifest_digest "$big" v1)")")
+    bigdigest=$(rt_first_layer "$big")
     putline=$(rt_put_line "$stack" "$bigdigest")
     patchline=$(rt_patch_lines "$stack" "$putline" | tail -n 1)
     report=$E2E_ARTIFACTS/roundtrip.txt

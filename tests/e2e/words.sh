@@ -129,6 +129,39 @@ e2e_image_manifest() {
         "$MT_OCI_MANIFEST" "$MT_OCI_CONFIG" "$cfg" "$csize" "$layers"
 }
 
+# e2e_layout_put LAYOUT FILE: moves FILE into the OCI layout's blobs;
+# prints its digest.
+e2e_layout_put() {
+    local hex
+    hex=$(e2e_sha256 "$2") && mv -f "$2" "$1/blobs/sha256/$hex" && printf 'sha256:%s\n' "$hex"
+}
+# e2e_oci_layout DIR KEY BYTES NAME: an OCI image layout in DIR, tagged v1,
+# whose one uncompressed tar layer holds the file NAME: BYTES of
+# e2e_keystream KEY, so the same arguments give the same digests. Built in
+# DIR.tmp and moved into place whole; prints the layer's digest.
+e2e_oci_layout() {
+    local img=$1 key=$2 size=$3 name=$4 tmp=$1.tmp layer config manifest lsize csize msize
+    rm -rf "$tmp" && mkdir -p "$tmp/blobs/sha256" "$tmp/src" || return 1
+    e2e_keystream "$key" "$size" >"$tmp/src/$name"
+    [ "$(stat -c %s "$tmp/src/$name")" = "$size" ] || { e2e_log "could not generate $size bytes"; return 1; }
+    tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$tmp/src" -cf "$tmp/layer.tar" "$name" || return 1
+    rm -rf "$tmp/src"
+    lsize=$(stat -c %s "$tmp/layer.tar")
+    layer=$(e2e_layout_put "$tmp" "$tmp/layer.tar") || return 1
+    printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["%s"]}}' \
+        "$layer" >"$tmp/config.json"
+    csize=$(stat -c %s "$tmp/config.json")
+    config=$(e2e_layout_put "$tmp" "$tmp/config.json") || return 1
+    e2e_image_manifest "$config" "$csize" "$layer" "$lsize" >"$tmp/manifest.json"
+    msize=$(stat -c %s "$tmp/manifest.json")
+    manifest=$(e2e_layout_put "$tmp" "$tmp/manifest.json") || return 1
+    printf '{"schemaVersion":2,"manifests":[{"mediaType":"%s","digest":"%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"v1"}}]}' \
+        "$MT_OCI_MANIFEST" "$manifest" "$msize" >"$tmp/index.json"
+    printf '{"imageLayoutVersion":"1.0.0"}' >"$tmp/oci-layout"
+    rm -rf "$img" && mv "$tmp" "$img" || return 1
+    printf '%s\n' "$layer"
+}
+
 # ------------------------------------------------------------------- HTTP
 # e2e_code [CURL ARGS...] URL: the status of one request; the body is
 # dropped and nothing is kept.
