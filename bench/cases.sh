@@ -120,18 +120,6 @@ ab_head() {
     rec "$case" "$side" "$rps" "$p99"
 }
 
-# Peak RSS (VmHWM, KiB) of the worker that used the most, among the
-# master's children.
-worker_peak_kib() {
-    local master pid max=0 v
-    master=$(e2e_registry_pid ours)
-    for pid in $(pgrep -P "$master"); do
-        v=$(awk '$1 == "VmHWM:" {print $2}' "/proc/$pid/status" 2>/dev/null)
-        [ -n "$v" ] && [ "$v" -gt "$max" ] && max=$v
-    done
-    echo "$max"
-}
-
 # pull_blob_on STACK: pushes the pull case's bytes (the same seed each
 # time, so Kubo stores them once) to bench/pull on STACK; sets the caller's
 # dg and cid.
@@ -237,7 +225,9 @@ case_push() {
     done
     # The workers have now streamed BLOB bytes up and down (case_pull ran
     # first): their peak RSS.
-    rec rss ours "$(awk -v k="$(worker_peak_kib)" 'BEGIN {printf "%.1f", k / 1024}')"
+    local kib
+    read -r kib _ <<<"$(e2e_peak_rss ours)"
+    rec rss ours "$(awk -v k="$kib" 'BEGIN {printf "%.1f", k / 1024}')"
     return $ok
 }
 

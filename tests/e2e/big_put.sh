@@ -17,29 +17,20 @@ MAX_ANSWER_SECS=${E2E_MAX_ANSWER_SECS:-5}
 # Deterministic, incompressible bytes (a different key from the round trip's
 # layer, so this blob is new to the registry).
 bp_bytes() { e2e_keystream oci-registry-p2p-big-put "$SIZE"; }
-bp_workers() { pgrep -x -P "$(e2e_registry_pid "$STACK")" orp2p-worker; }
-bp_peak_kib() {
-    local p v max=0
-    for p in $(bp_workers); do
-        v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
-        [ -n "$v" ] && [ "$v" -gt "$max" ] && max=$v
-    done
-    echo "$max"
-}
 bp_lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 
 main() {
-    local base digest out status after body_secs peak p len code report
+    local base digest out status after body_secs peak len code report
     e2e_ensure_stack "$STACK" || { e2e_fail "stack '$STACK' did not start"; e2e_finish big_put; return; }
     base=$(e2e_url "$STACK")
     echo "== 1 GiB blob in the final PUT (stack $STACK, $base)"
     digest=$(bp_bytes | e2e_digest)
-    for p in $(e2e_registry_pid "$STACK") $(bp_workers); do echo 5 >"/proc/$p/clear_refs" 2>/dev/null; done
+    e2e_peak_rss_reset "$STACK"
     out=$(bp_bytes | timeout 900 python3 "$E2E_ROOT/tests/e2e/put_timing.py" "$base" "$REPO" "$digest")
     status=$(jq -r '.status // empty' <<<"$out" 2>/dev/null)
     after=$(jq -r '.answer_after_body_seconds // empty' <<<"$out" 2>/dev/null)
     body_secs=$(jq -r '.body_seconds // empty' <<<"$out" 2>/dev/null)
-    peak=$(bp_peak_kib)
+    read -r peak _ <<<"$(e2e_peak_rss "$STACK")"
     report=$E2E_ARTIFACTS/big_put.txt
     {
         echo "1 GiB blob as the body of the final PUT (chunked) $digest"

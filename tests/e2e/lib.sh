@@ -140,6 +140,29 @@ e2e_start_registry() {
 
 e2e_stop_registry() { e2e_stop_pid "$E2E_RUN/$1/registry.pid" 30; }
 
+# e2e_workers STACK: the pids of STACK's workers, the master's orp2p-worker
+# children (spawn-fcgi -n execs the master, so registry.pid is its pid).
+e2e_workers() { pgrep -x -P "$(e2e_registry_pid "$1")" orp2p-worker; }
+# Peak RSS (VmHWM) is a high-water mark since a process started; writing 5
+# to its clear_refs restarts it. e2e_peak_rss_reset STACK: for the master
+# and every worker, so what e2e_peak_rss reads next covers what came after.
+e2e_peak_rss_reset() {
+    local p
+    for p in $(e2e_registry_pid "$1") $(e2e_workers "$1"); do echo 5 >"/proc/$p/clear_refs" 2>/dev/null; done
+}
+# e2e_peak_rss STACK: "MAX_WORKER_KIB N_WORKERS MASTER_KIB".
+e2e_peak_rss() {
+    local p v max=0 n=0 master
+    for p in $(e2e_workers "$1"); do
+        v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+        [ -n "$v" ] || continue
+        n=$((n + 1))
+        [ "$v" -gt "$max" ] && max=$v
+    done
+    master=$(awk '/^VmHWM:/ { print $2 }' "/proc/$(e2e_registry_pid "$1")/status" 2>/dev/null)
+    echo "$max $n ${master:-0}"
+}
+
 e2e_start_nginx() {
     local name=$1 dir=$E2E_RUN/$1 port try
     for try in 1 2 3; do

@@ -128,9 +128,8 @@ check_metrics() {
     e2e_check "metrics: gateway request for the blob GET counted" [ $(($(metric $k "$T/m2") - $(metric $k "$T/m1"))) -ge 1 ]
 
     # A worker killed outright: the master counts a restart and refills the pool.
-    local master victim
-    master=$(e2e_registry_pid "$STACK")
-    victim=$(pgrep -x -P "$master" orp2p-worker | head -n 1)   # not the publisher sidecar
+    local victim
+    victim=$(e2e_workers "$STACK" | head -n 1)   # not the publisher sidecar
     before=$(metric oci_registry_p2p_worker_restarts_total "$T/m2")
     kill -KILL "$victim"
     restarted() {
@@ -210,12 +209,12 @@ check_logfile() {
     sleep 1
     local master workers_before
     master=$(e2e_registry_pid "$name")
-    workers_before=$(pgrep -x -P "$master" orp2p-worker | sort | tr '\n' ' ')
+    workers_before=$(e2e_workers "$name" | sort | tr '\n' ' ')
     mv "$lf" "$lf.1"
     kill -USR1 "$master"
     e2e_check "logfile: SIGUSR1 -> a new file" e2e_wait_for 10 "new $lf" test -s "$lf"
     e2e_check "logfile: SIGUSR1 replaced no worker ($workers_before)" \
-        test -n "$workers_before" -a "$(pgrep -x -P "$master" orp2p-worker | sort | tr '\n' ' ')" = "$workers_before"
+        test -n "$workers_before" -a "$(e2e_workers "$name" | sort | tr '\n' ' ')" = "$workers_before"
     # idle workers reopen before their next line; poll until one serves us
     after_rotate() { curl -s -o /dev/null "$url/v2/?after-rotate" && grep -q 'after-rotate' "$lf"; }
     e2e_check "logfile: requests after the rotation go to the new file" e2e_wait_for 10 "after-rotate line" after_rotate

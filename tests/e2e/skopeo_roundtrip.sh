@@ -110,33 +110,7 @@ rt_roundtrip() {
     RT_PULL_SECS=$(rt_secs "$t1" "$t2")
 }
 
-# ------------------------------------------------- memory and PUT timing
-# Worker pids: the master's children (spawn-fcgi -n execs the master, so the
-# pid file holds the master's pid).
-rt_workers() { pgrep -x -P "$(e2e_registry_pid "$1")" orp2p-worker; }
-
-# Peak RSS is a high-water mark since process start; writing 5 to
-# clear_refs resets it, so what we read afterwards covers the big image only.
-rt_reset_hwm() {
-    local p
-    for p in $(e2e_registry_pid "$1") $(rt_workers "$1"); do
-        echo 5 >"/proc/$p/clear_refs" 2>/dev/null
-    done
-}
-
-# Prints "max_worker_kib n_workers master_kib".
-rt_peak_rss() {
-    local p v max=0 n=0 master
-    for p in $(rt_workers "$1"); do
-        v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
-        [ -n "$v" ] || continue
-        n=$((n + 1))
-        [ "$v" -gt "$max" ] && max=$v
-    done
-    master=$(awk '/^VmHWM:/ { print $2 }' "/proc/$(e2e_registry_pid "$1")/status" 2>/dev/null)
-    echo "$max $n ${master:-0}"
-}
-
+# ------------------------------------------------------------ PUT timing
 # rt_put_line STACK DIGEST: the nginx access-log line of the PUT that
 # finished DIGEST's upload (clients write the digest raw or %-encoded).
 rt_put_line() {
@@ -171,10 +145,11 @@ main() {
     rt_roundtrip seed "$seed" v1 "$stack"
 
     big=$(rt_big_image) || { e2e_fail "big: generating the image"; e2e_finish skopeo_roundtrip; return; }
-    rt_reset_hwm "$stack"
+    # the peak RSS read afterwards covers the big image only
+    e2e_peak_rss_reset "$stack"
     RT_PUSH_SECS=0 RT_PULL_SECS=0
     rt_roundtrip big "$big" v1 "$stack"
-    rss=$(rt_peak_rss "$stack")
+    rss=$(e2e_peak_rss "$stack")
     bigdigest=$(rt_first_layer "$big")
     putline=$(rt_put_line "$stack" "$bigdigest")
     patchline=$(rt_patch_lines "$stack" "$putline" | tail -n 1)
