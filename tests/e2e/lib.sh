@@ -114,10 +114,10 @@ e2e_mfs_blob_path() {
     printf '%s/docker/registry/v2/blobs/sha256/%s/%s/data' "$(e2e_mfsroot "$1")" "${hex:0:2}" "$hex"
 }
 
-# e2e_start_registry NAME [CONFIG LINES...]: writes NAME/registry.conf and
-# starts the registry under spawn-fcgi (-n: spawn-fcgi binds the socket,
-# then execs the registry with it on fd 0, so its pid is the master's).
-e2e_start_registry() {
+# e2e_write_conf NAME [CONFIG LINES...]: NAME/registry.conf for the Kubo
+# node of this run, with its own mfsroot and statedir, checked by the
+# registry's --check-config.
+e2e_write_conf() {
     local name=$1 dir=$E2E_RUN/$1 line
     shift
     mkdir -p "$dir/state"
@@ -131,6 +131,14 @@ e2e_start_registry() {
     } >"$dir/registry.conf"
     "$REGISTRY_BIN" --check-config -c "$dir/registry.conf" >"$dir/check-config.log" 2>&1 \
         || { e2e_log "registry rejected its config:"; cat "$dir/check-config.log" >&2; return 1; }
+}
+
+# e2e_start_registry NAME [CONFIG LINES...]: e2e_write_conf, then the
+# registry under spawn-fcgi (-n: spawn-fcgi binds the socket, then execs
+# the registry with it on fd 0, so its pid is the master's).
+e2e_start_registry() {
+    local name=$1 dir=$E2E_RUN/$1
+    e2e_write_conf "$@" || return 1
     rm -f "$dir/fcgi.sock"
     spawn-fcgi -s "$dir/fcgi.sock" -n -- "$REGISTRY_BIN" -c "$dir/registry.conf" >>"$dir/registry.log" 2>&1 &
     echo $! >"$dir/registry.pid"
@@ -184,13 +192,17 @@ e2e_start_nginx() {
 
 e2e_stop_nginx() { e2e_stop_pid "$E2E_RUN/$1/nginx.pid" 10; }
 
+# e2e_wait_v2 NAME [SECONDS]: until GET /v2/ answers 200 through the
+# stack's front (30 s by default).
+e2e_wait_v2() { e2e_wait_for "${2:-30}" "GET /v2/ on stack $1" e2e_code_is 200 "$(e2e_url "$1")/v2/"; }
+
 # e2e_start_stack NAME [CONFIG LINES...]: registry + nginx, ready when
 # GET /v2/ answers 200 through nginx.
 e2e_start_stack() {
     local name=$1 code
     e2e_start_registry "$@" || return 1
     e2e_start_nginx "$name" || return 1
-    if ! e2e_wait_for 30 "GET /v2/ on stack $name" e2e_code_is 200 "$(e2e_url "$name")/v2/"; then
+    if ! e2e_wait_v2 "$name"; then
         code=$(e2e_code "$(e2e_url "$name")/v2/")
         e2e_log "stack $name: GET /v2/ answers $code; registry log:"
         tail -n 20 "$E2E_RUN/$name/registry.log" >&2
