@@ -202,7 +202,7 @@ setup() {
 }
 
 # --------------------------------------------------------------- 1
-kubo_disk_full() {
+t_kubo_disk_full() {
     local loc d t0
     report "== 1. Kubo's disk full (repository on a ${KUBO_FS_MB} MiB tmpfs, a 64 MiB layer)"
     e2e_check "1: skopeo pushes a small image while there is room" skopeo_push "$F/data/small" f/small:v1 "$F/skopeo-small.log"
@@ -239,7 +239,7 @@ kubo_disk_full() {
 }
 
 # --------------------------------------------------------------- 2
-statedir_full() {
+t_statedir_full() {
     local loc state=$F/r/$STACK/state d
     report "== 2. statedir full (4 MiB tmpfs)"
     loc=$(upload_start f/state)
@@ -261,7 +261,7 @@ statedir_full() {
 }
 
 # --------------------------------------------------------------- 3
-kubo_killed() {
+t_kubo_killed() {
     local master loc d pid got t0 new old layer size
     report "== 3. Kubo SIGKILLed mid-request, then started again (the registry is not restarted)"
     master=$(master_pid)
@@ -349,7 +349,7 @@ kubo_killed() {
 }
 
 # --------------------------------------------------------------- 4
-worker_killed() {
+t_worker_killed() {
     local loc d pid w got old new when
     report "== 4. a worker SIGKILLed mid-request"
 
@@ -427,7 +427,7 @@ worker_killed() {
 }
 
 # --------------------------------------------------------------- 5
-master_killed() {
+t_master_killed() {
     local loc pid old t0 t1= d
     report "== 5. the master SIGKILLed with a PATCH in flight, started again at once"
     patch_in_flight f/m 2M
@@ -462,11 +462,11 @@ main() {
     local t0
     t0=$(date +%s)
     setup || return
-    kubo_disk_full
-    statedir_full
-    kubo_killed
-    worker_killed
-    master_killed
+    t_kubo_disk_full
+    t_statedir_full
+    t_kubo_killed
+    t_worker_killed
+    t_master_killed
     report "faults: $(($(date +%s) - t0)) s"
 }
 

@@ -48,11 +48,11 @@ fr_big_image() {
     FR_BIG_LAYER=$(rt_first_layer "$FR_BIG")
 }
 
-# fr_chunked_upload STACK REPO FILE DIGEST: what docker does for a layer:
+# t_chunked_upload STACK REPO FILE DIGEST: what docker does for a layer:
 # POST, then one PATCH with the whole body chunked (no Content-Length),
 # then PUT ?digest= with no body. The registry checks the digest of what
 # arrived, so 201 means every byte went through the front intact.
-fr_chunked_upload() {
+t_chunked_upload() {
     local stack=$1 repo=$2 file=$3 digest=$4 base loc code t0 t1 t2 size
     base=$(e2e_url "$stack")
     loc=$(e2e_upload_start "$base" "$repo") || { e2e_fail "$stack: chunked upload: POST gave no Location"; return 1; }
@@ -73,40 +73,40 @@ fr_chunked_upload() {
     [ "$code" = 201 ]
 }
 
-# fr_raw_uri STACK: the front passes the raw REQUEST_URI (a decoded and
+# t_raw_uri STACK: the front passes the raw REQUEST_URI (a decoded and
 # normalized path would turn %2e%2e into a parent directory).
-fr_raw_uri() {
+t_raw_uri() {
     local code
     code=$(curl -s -o "$E2E_RUN/$1/raw.out" -w '%{http_code}' "$(e2e_url "$1")/v2/e2e/%2e%2e/secret/tags/list")
     e2e_check "$1: /v2/e2e/%2e%2e/secret/tags/list is 400 NAME_INVALID (raw URI reaches the registry)" \
         sh -c "[ $code = 400 ] && grep -q NAME_INVALID '$E2E_RUN/$1/raw.out'"
 }
 
-# fr_front STACK LABEL: conformance 1.1, the 1 GiB round trip, the chunked
+# t_front STACK LABEL: conformance 1.1, the 1 GiB round trip, the chunked
 # 1 GiB upload, raw URIs; one line per result in the report.
-fr_front() {
+t_front() {
     local stack=$1 label=$2 ok_rt=FAIL ok_ch=FAIL
     conf_run "$stack-1.1" "$stack" 1.1
     RT_PUSH_SECS=0 RT_PULL_SECS=0
     rt_roundtrip "big-$stack" "$FR_BIG" v1 "$stack" && ok_rt=PASS
     FR_CHUNKED=""
-    fr_chunked_upload "$stack" "e2e/chunked-$stack" "$(rt_blob "$FR_BIG" "$FR_BIG_LAYER")" "$FR_BIG_LAYER" && ok_ch=PASS
+    t_chunked_upload "$stack" "e2e/chunked-$stack" "$(rt_blob "$FR_BIG" "$FR_BIG_LAYER")" "$FR_BIG_LAYER" && ok_ch=PASS
     e2e_blob_bytes "$stack" "e2e/chunked-$stack" "$FR_BIG_LAYER" "$(rt_blob "$FR_BIG" "$FR_BIG_LAYER")"
-    fr_cut_get "$stack" "e2e/chunked-$stack" "$FR_BIG_LAYER"
-    fr_raw_uri "$stack"
+    t_cut_get "$stack" "e2e/chunked-$stack" "$FR_BIG_LAYER"
+    t_raw_uri "$stack"
     fr_note "$label"
     fr_note "  conformance 1.1: $(fr_conf_result "$stack-1.1")"
     fr_note "  1 GiB skopeo round trip: $ok_rt (push ${RT_PUSH_SECS} s, pull ${RT_PULL_SECS} s)"
     fr_note "  1 GiB docker-style chunked PATCH + PUT: $ok_ch (${FR_CHUNKED:-failed})"
 }
 
-# fr_cut_get STACK REPO DIGEST: the workers SIGKILLed in the middle of a
+# t_cut_get STACK REPO DIGEST: the workers SIGKILLed in the middle of a
 # blob GET. A dead worker cannot end its FastCGI stream with an error, so
 # the front server sees EOF before FCGI_END_REQUEST: lighttpd and caddy take
 # that as a failed response and close the client's connection at once (curl
 # exit 18, bytes missing). nginx does not (README, "Faults"), so this runs
 # here, not in the nginx suites.
-fr_cut_get() {
+t_cut_get() {
     local stack=$1 url master pid rc t0 ms got
     url=$(e2e_url "$stack")
     master=$(cat "$E2E_RUN/$stack/registry.pid" 2>/dev/null)
@@ -130,7 +130,7 @@ fr_cut_get() {
 # A graceful restart of lighttpd (SIGUSR1; what a reload of lighttpd does)
 # stops the registry it started and starts a new one: requests around it
 # must all be answered, and the new master must own the statedir.
-fr_lighttpd_graceful() {
+t_lighttpd_graceful() {
     local dir=$E2E_RUN/lighttpd old new codes i base loc slow
     old=$(cat "$dir/registry.pid")
     base=$(e2e_url lighttpd)
@@ -157,7 +157,7 @@ fr_lighttpd_graceful() {
     fr_note "  lighttpd graceful restart (SIGUSR1) restarts the registry; a PATCH in flight: $(cat "$dir/slow.code"); 20 requests around it:$codes"
 }
 
-fr_lighttpd() {
+t_lighttpd() {
     local master workers alive
     if ! fronts_start_lighttpd_binpath lighttpd "workers = 4;"; then
         e2e_fail "lighttpd: stack did not start"
@@ -166,8 +166,8 @@ fr_lighttpd() {
     master=$(cat "$E2E_RUN/lighttpd/registry.pid" 2>/dev/null)
     e2e_check "lighttpd: bin-path started one registry master ($master), child of lighttpd" \
         sh -c "[ -n '$master' ] && [ \"\$(ps -o ppid= -p '$master' | tr -d ' ')\" = '$(cat "$E2E_RUN/lighttpd/front.pid")' ]"
-    fr_front lighttpd "lighttpd $(lighttpd -v 2>/dev/null | sed -n 's|^lighttpd/\([^ ]*\).*|\1|p') (mod_fastcgi, bin-path, max-procs 1)"
-    fr_lighttpd_graceful
+    t_front lighttpd "lighttpd $(lighttpd -v 2>/dev/null | sed -n 's|^lighttpd/\([^ ]*\).*|\1|p') (mod_fastcgi, bin-path, max-procs 1)"
+    t_lighttpd_graceful
     master=$(cat "$E2E_RUN/lighttpd/registry.pid" 2>/dev/null)
     # lighttpd signals only the process it started; the master must take
     # its workers (and publisher) with it.
@@ -182,7 +182,7 @@ fr_lighttpd() {
     fr_note "  stopping lighttpd stops the registry (master and workers): $([ -z "$alive" ] && echo PASS || echo "FAIL (left:$alive)")"
 }
 
-fr_caddy() {
+t_caddy() {
     local dir=$E2E_RUN/caddy base n
     if ! fronts_start_caddy_socket_activated caddy "workers = 4;"; then
         e2e_fail "caddy: stack did not start"
@@ -194,7 +194,7 @@ fr_caddy() {
     e2e_upload_start "$base" e2e/status >/dev/null
     e2e_check "caddy: upload POST is 202 with a Location, and no Status: header reaches the client" \
         e2e_headers_match '^HTTP/1.1 202' '^location: /v2/' '!^status:'
-    fr_front caddy "caddy $(caddy version 2>/dev/null | cut -d' ' -f1) (reverse_proxy, transport fastcgi; registry socket-activated)"
+    t_front caddy "caddy $(caddy version 2>/dev/null | cut -d' ' -f1) (reverse_proxy, transport fastcgi; registry socket-activated)"
 
     # Offload through caddy (handle_response), switched on by a reload.
     e2e_log "caddy: SIGHUP with accel_redirect and allow_sparse on"
@@ -203,17 +203,17 @@ fr_caddy() {
     kill -HUP "$(cat "$dir/registry.pid")"
     e2e_wait_for 20 "caddy registry reload" sh -c "[ \$(grep -c 'SIGHUP: reloaded' '$dir/registry.log') -gt $n ]"
     sleep 2   # let the pool roll over to the new generation
-    fr_offload_probe caddy
+    t_offload_probe caddy
     local all_on=() t
     for t in $CONF_ALL_TOGGLES; do all_on+=("$t=true"); done
     conf_run caddy-offload-dev caddy dev "${all_on[@]}"
     fr_note "  conformance dev (every toggle) with the blob offload (handle_response): $(fr_conf_result caddy-offload-dev)"
 }
 
-# fr_offload_probe STACK: a blob GET and a Range GET answer the right
+# t_offload_probe STACK: a blob GET and a Range GET answer the right
 # bytes and headers while the worker sends none of them (its log line for
 # the GET shows 0 bytes out).
-fr_offload_probe() {
+t_offload_probe() {
     local stack=$1 base f d
     base=$(e2e_url "$stack")
     f=$E2E_RUN/$stack/probe.bin
@@ -237,19 +237,19 @@ fr_offload_probe() {
         sh -c "grep 'GET /v2/e2e/probe/blobs/$d' '$E2E_RUN/$stack/registry.log' | grep -q ' out 0 bytes' && ! grep 'GET /v2/e2e/probe/blobs/$d' '$E2E_RUN/$stack/registry.log' | grep -q ' out [1-9]'"
 }
 
-fr_offload() {
+t_offload() {
     local all_on=() t
     if ! e2e_start_stack offload 'accel_redirect = "/_oci_p2p_blob/";' "allow_sparse = true;"; then
         e2e_fail "offload: stack did not start"
         return
     fi
-    fr_offload_probe offload
+    t_offload_probe offload
     for t in $CONF_ALL_TOGGLES; do all_on+=("$t=true"); done
     conf_run offload-dev offload dev "${all_on[@]}"
     # nginx's row of the table: docker's chunked layer PATCH streams too.
     local ok_ch=FAIL
     FR_CHUNKED=""
-    fr_chunked_upload offload "e2e/chunked-nginx" "$(rt_blob "$FR_BIG" "$FR_BIG_LAYER")" "$FR_BIG_LAYER" && ok_ch=PASS
+    t_chunked_upload offload "e2e/chunked-nginx" "$(rt_blob "$FR_BIG" "$FR_BIG_LAYER")" "$FR_BIG_LAYER" && ok_ch=PASS
     e2e_check "offload: nginx served blob GETs from the gateway (two upstreams in one request in its log)" \
         grep -qE '"GET /v2/[^ ]*/blobs/sha256:[^ ]* HTTP/1.1" 20[06] .* urt=[0-9.]+ : [0-9.]+' "$E2E_RUN/offload/nginx/access.log"
     fr_note "nginx $(nginx -v 2>&1 | sed -n 's|.*nginx/||p') with the blob offload (X-Accel-Redirect to the Kubo gateway)"
@@ -259,7 +259,7 @@ fr_offload() {
     e2e_stop_registry offload
 }
 
-fr_redirect() {
+t_redirect() {
     local gw base loc small
     gw="http://127.0.0.1:$(e2e_kubo_gw_port)/ipfs/{cid}"
     if ! e2e_start_stack redirect "blob_redirect = \"$gw\";"; then
@@ -290,10 +290,10 @@ main() {
     fr_big_image || { e2e_fail "big: generating the image"; e2e_finish fronts; return; }
     mkdir -p "$E2E_RUN/roundtrip"
     echo "== front servers (report: $FR_REPORT)"
-    fr_lighttpd
-    fr_caddy
-    fr_offload
-    fr_redirect
+    t_lighttpd
+    t_caddy
+    t_offload
+    t_redirect
     e2e_finish fronts
 }
 

@@ -84,7 +84,7 @@ ly_umoci() {
     umoci gc --layout "$layout" >/dev/null
 }
 
-ly_seed() {
+t_seed() {
     local cid dir first second before want
     want=$(python3 "$LY_TOOL" digest "$LY_SEED" v1)
     cid=$(ly_add "$LY_SEED") || { e2e_fail "ipfs add of the seed layout"; return; }
@@ -115,7 +115,7 @@ ly_seed() {
         GET "/v2/ipfs/QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG/manifests/v1"
 }
 
-ly_api() {
+t_api() {
     local cid=$LY_SEED_CID name blob size man
     name=ipfs/$cid
     man=$(python3 "$LY_TOOL" digest "$LY_SEED" v1)
@@ -136,7 +136,7 @@ ly_api() {
     ly_expect "blob DELETE is 405 UNSUPPORTED" 405 UNSUPPORTED DELETE "/v2/$name/blobs/$blob"
 }
 
-ly_umoci_layouts() {
+t_umoci_layouts() {
     local l cid want a b
     # a single image
     l=$LY_WORK/single
@@ -194,7 +194,7 @@ ly_umoci_layouts() {
     LY_RO_CID=$cid LY_RO_LAYOUT=$l LY_RO_REFERRER=$a
 }
 
-ly_tampered() {
+t_tampered() {
     local l=$LY_WORK/tampered cid blob man before
     mkdir -p "$l" && cp -r "$LY_SEED"/. "$l/"
     blob=$(python3 "$LY_TOOL" blobs "$l" v1 | tail -n 1)
@@ -224,7 +224,7 @@ ly_tampered() {
         GET "/v2/ipfs/$cid/manifests/v1"
 }
 
-ly_malformed() {
+t_malformed() {
     local base=$LY_WORK/bad d cid t0 t1
     mkdir -p "$base"
     d=$base/notjson && mkdir -p "$d" && cp -r "$LY_SEED"/. "$d/" && echo '{"schemaVersion": 2, "manif' >"$d/index.json"
@@ -249,7 +249,7 @@ ly_malformed() {
     e2e_check "malformed layouts answered in bounded time ($((t1 - t0)) s for 7 requests)" test $((t1 - t0)) -lt 20
 }
 
-ly_ipns() {
+t_ipns() {
     local key want out
     want=$(python3 "$LY_TOOL" digest "$LY_SEED" v1)
     key=$(e2e_ipfs key gen "layout-$RANDOM") || { e2e_fail "ipfs key gen"; return; }
@@ -265,7 +265,7 @@ ly_ipns() {
     ly_check_pull "ipns/<key>:v1 after a republish, once the TTL cap passed" "ipns/$key:v1" "$want"
 }
 
-ly_ttfb() {
+t_ttfb() {
     local l=$LY_WORK/ttfb cid cold warm
     mkdir -p "$l" && cp -r "$LY_SEED"/. "$l/" && printf 'ttfb\n' >"$l/README.md"
     cid=$(ly_add "$l")
@@ -277,7 +277,7 @@ ly_ttfb() {
     e2e_ok "manifest TTFB cold ${cold}s, warm ${warm}s"
 }
 
-ly_conformance() {
+t_conformance() {
     local out=$E2E_ARTIFACTS/conformance-layout-ro rc tags man blobs counts tests failed errors skipped disabled
     [ -n "${CONFORMANCE_BIN:-}" ] || deps_conformance || { e2e_fail "no conformance binary"; return; }
     rm -rf "$out" && mkdir -p "$out" && : >"$out/empty.yaml"
@@ -328,15 +328,15 @@ main() {
     rm -rf "$LY_WORK" && mkdir -p "$LY_WORK"
     : >"$LY_OUT"
     echo "== OCI layouts on IPFS (stack $(e2e_url layout); numbers in $LY_OUT)"
-    ly_seed
+    t_seed
     [ -n "${LY_SEED_CID:-}" ] || { e2e_finish layout; return; }
-    ly_api
-    ly_umoci_layouts
-    ly_tampered
-    ly_malformed
-    ly_ttfb
-    [ -n "${LY_RO_CID:-}" ] && ly_ipns
-    [ -n "${LY_RO_CID:-}" ] && ly_conformance
+    t_api
+    t_umoci_layouts
+    t_tampered
+    t_malformed
+    t_ttfb
+    [ -n "${LY_RO_CID:-}" ] && t_ipns
+    [ -n "${LY_RO_CID:-}" ] && t_conformance
     cat "$LY_OUT"
     e2e_finish layout
 }

@@ -54,7 +54,7 @@ health_is() { # health_is CODE [JQ-CONDITION]
     [ -z "${2:-}" ] || jq -e "$2" "$T/body" >/dev/null
 }
 
-check_health_ok() {
+t_health_ok() {
     e2e_check "health: 200, status ok, Kubo's version, no publisher required" \
         health_is 200 '.status == "ok" and .kubo.ok and (.kubo.version | length > 0) and (.publisher.required | not)'
     local code
@@ -62,7 +62,7 @@ check_health_ok() {
     e2e_check "health: HEAD is 200 too" [ "$code" = 200 ]
 }
 
-check_health_kubo_hung() {
+t_health_kubo_hung() {
     local kpid t0 ms code
     kpid=$(cat "$E2E_RUN/kubo/pid")
     kill -STOP "$kpid"
@@ -76,7 +76,7 @@ check_health_kubo_hung() {
     e2e_check "health: 200 again once Kubo runs" e2e_wait_for 20 "health 200" health_is 200
 }
 
-check_metrics() {
+t_metrics() {
     local code ctype workers before after n i
     code=$(curl -s -m 10 -D "$T/mh" -o "$T/m0" -w '%{http_code}' "$BASE/v2/_p2p/metrics")
     ctype=$(e2e_header Content-Type "$T/mh")
@@ -145,7 +145,7 @@ check_metrics() {
 # client that is not 127.0.0.1: a second front on the same rendered config
 # (only listen address and socket substituted), in front of the default
 # stack's socket, reached from 127.0.0.2 (any 127/8 address is loopback).
-check_front_restriction() {
+t_front_restriction() {
     local front=$1 dir=$T/$1 port code_m code_v
     port=$(e2e_free_port)
     mkdir -p "$dir"
@@ -176,7 +176,7 @@ check_front_restriction() {
     e2e_stop_pid "$dir/front.pid" 5
 }
 
-check_access_log() {
+t_access_log() {
     local log=$E2E_RUN/$STACK/registry.log
     e2e_check "access log: 'GET /v2/ base 200 in 0 out 2 bytes N ms' from a worker pid" \
         grep -qE 'info worker\[[0-9]+\]: GET /v2/ base 200 in 0 out 2 bytes [0-9.]+ ms$' "$log"
@@ -187,7 +187,7 @@ check_access_log() {
 # A stack of its own with `logfile`: lines go to the file, and a rename plus
 # SIGUSR1 (what the logrotate entry does) starts a new file without
 # replacing workers; SIGHUP reopens it as well.
-check_logfile() {
+t_logfile() {
     local name=obslog dir=$E2E_RUN/obslog lf
     lf=$dir/registry-file.log
     if ! e2e_start_stack "$name" "logfile = \"$lf\";" "workers = 2;"; then
@@ -233,7 +233,7 @@ check_logfile() {
 }
 
 # With writeipnskey, health needs a live publisher.
-check_health_publisher() {
+t_health_publisher() {
     local name=obspub dir=$E2E_RUN/obspub url ppid
     if ! e2e_start_stack "$name" 'writeipnskey = "self";' 'publish_allow_offline = true;' "workers = 2;"; then
         e2e_fail "publisher: stack did not start"
@@ -268,15 +268,15 @@ main() {
     T=$(mktemp -d)
     E2E_HTTP_DIR=$T
     BASE=$(e2e_url "$STACK")
-    check_health_ok
-    check_metrics
-    check_access_log
-    check_front_restriction nginx
-    check_front_restriction lighttpd
-    check_front_restriction caddy
-    check_health_kubo_hung
-    check_logfile
-    check_health_publisher
+    t_health_ok
+    t_metrics
+    t_access_log
+    t_front_restriction nginx
+    t_front_restriction lighttpd
+    t_front_restriction caddy
+    t_health_kubo_hung
+    t_logfile
+    t_health_publisher
     rm -rf "$T"
     e2e_finish observability
 }

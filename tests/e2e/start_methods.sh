@@ -40,7 +40,7 @@ sm_get_loop() {
     done
 }
 
-sm_reload() {
+t_reload() {
     local dir=$E2E_RUN/$SM_STACK base d before after file slow n bad total common reloads
     base=$(e2e_url "$SM_STACK")
     file=$dir/probe.bin
@@ -78,7 +78,7 @@ sm_reload() {
     sm_note "SIGHUP x3 under load: $total GETs, $bad failed; slow PATCH across the reloads: $(cat "$dir/slow-hup"); workers before [$before] after [$after]"
 }
 
-sm_drain() {
+t_drain() {
     local dir=$E2E_RUN/$SM_STACK master kids slow alive code
     master=$(e2e_registry_pid "$SM_STACK")
     kids=$(pgrep -P "$master" | tr '\n' ' ')
@@ -103,7 +103,7 @@ sm_drain() {
     sm_note "SIGTERM with a PATCH in flight: $(cat "$dir/slow-term"); master and workers gone: $([ -z "$alive" ] && echo yes || echo "no:$alive")"
 }
 
-sm_systemd() {
+t_systemd() {
     local d=$E2E_RUN/systemd-units score rc
     mkdir -p "$d"
     cp "$E2E_ROOT"/systemd/oci-registry-p2p.service "$E2E_ROOT"/systemd/oci-registry-p2p.socket "$d/"
@@ -137,13 +137,13 @@ main() {
     if e2e_start_stack "$SM_STACK" "workers = 3;"; then
         e2e_check "spawn-fcgi: the master serves on the socket spawn-fcgi put on fd 0" \
             grep -q "serving on inherited fd 0" "$E2E_RUN/$SM_STACK/registry.log"
-        sm_reload
-        sm_drain
+        t_reload
+        t_drain
         e2e_stop_nginx "$SM_STACK"
     else
         e2e_fail "stack $SM_STACK did not start"
     fi
-    sm_systemd
+    t_systemd
     e2e_finish start_methods
 }
 
