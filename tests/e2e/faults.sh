@@ -137,6 +137,13 @@ image_whole() {
     done
 }
 put_manifest() { e2e_manifest_put "$URL" "$@"; }   # put_manifest REPO REF FILE
+# annotated FILE NOTE: f/small:v1's manifest with the annotation
+# faults=NOTE, in FILE; sets new (its digest)
+annotated() {
+    curl -s -H "Accept: $MT_OCI_MANIFEST" "$URL/v2/f/small/manifests/v1" |
+        jq -c --arg n "$2" '. + {annotations: {"faults": $n}}' >"$1"
+    new=$(e2e_digest "$1")
+}
 skopeo_push() { # skopeo_push LAYOUT REPO:TAG LOG
     timeout 180 skopeo copy --dest-tls-verify=false "oci:$1:v1" "docker://${URL#http://}/$2" >"$3" 2>&1
 }
@@ -154,6 +161,19 @@ arm() {
     rm -f "$CTL/fired" "$CTL/held" "$CTL/release"
     echo "$1 $2" >"$CTL/rule.tmp" && mv "$CTL/rule.tmp" "$CTL/rule"
 }
+# arm_at ACTION POINT REPO: arm ACTION at the RPC call that makes POINT
+# happen for REPO: data (blob $d's data put in place), link (REPO's link to
+# blob $d), tag (REPO's tag v1), flush (the flush that follows any of them)
+arm_at() {
+    local rpc
+    case $2 in
+        data) rpc="${d#sha256:}/data&parents=true" ;;
+        link) rpc="files/write?arg=$REPOS/$3/_layers/sha256/${d#sha256:}/link" ;;
+        tag) rpc="files/write?arg=$REPOS/$3/_manifests/tags/v1/current/link" ;;
+        flush) rpc="files/flush?arg=$ROOTDIR HTTP" ;;
+    esac
+    arm "$1" "$rpc"
+}
 fired() { [ -f "$CTL/fired" ]; }
 disarm() { rm -f "$CTL/rule"; }
 # held_worker: the pid of the worker whose call the proxy holds
@@ -162,6 +182,16 @@ held_worker() {
     ss -tnpH "sport = :$(cat "$CTL/held")" | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2
 }
 release() { echo "$1" >"$CTL/release"; }
+# kill_held_worker PID: SIGKILL the worker whose call the proxy holds, have
+# the proxy drop that call, wait for the client (PID), disarm
+kill_held_worker() {
+    local w
+    w=$(held_worker)
+    [ -n "$w" ] && kill -KILL "$w"
+    release drop
+    wait "$1"
+    disarm
+}
 # worker_of_upload LOC: the worker holding that session's lock (mid-request)
 worker_of_upload() {
     local id=${1##*/} p
@@ -284,11 +314,7 @@ t_kubo_killed() {
     # the data and the repository's link
     for point in data link; do
         staged_upload f/k "p-$point"
-        if [ $point = data ]; then
-            arm kill "${d#sha256:}/data&parents=true"
-        else
-            arm kill "files/write?arg=$REPOS/f/k/_layers/sha256/${d#sha256:}/link"
-        fi
+        arm_at kill "$point" f/k
         got=$(put_done "$loc" "$d")
         report "   final PUT, Kubo killed before the $point: $got $(e2e_errcode)"
         e2e_check "3b: final PUT with Kubo killed before the $point: 503 UNAVAILABLE" \
@@ -303,9 +329,8 @@ t_kubo_killed() {
 
     # c. manifest PUT: Kubo dies before the tag is written
     old=$(tag_digest f/small v1)
-    curl -s -H "Accept: $MT_OCI_MANIFEST" "$URL/v2/f/small/manifests/v1" | jq -c '. + {annotations: {"faults": "3c"}}' >"$F/m3c.json"
-    new=$(e2e_digest "$F/m3c.json")
-    arm kill "files/write?arg=$REPOS/f/small/_manifests/tags/v1/current/link"
+    annotated "$F/m3c.json" 3c
+    arm_at kill tag f/small
     got=$(put_manifest f/small v1 "$F/m3c.json")
     report "   manifest PUT, Kubo killed before the tag: $got $(e2e_errcode)"
     e2e_check "3c: manifest PUT with Kubo killed before the tag: 503 UNAVAILABLE" \
@@ -373,18 +398,9 @@ t_worker_killed() {
     # or while the flush after it is held (after)
     for when in before after; do
         staged_upload f/w "w-$when"
-        if [ $when = before ]; then
-            arm hold "files/write?arg=$REPOS/f/w/_layers/sha256/${d#sha256:}/link"
-        else
-            arm hold "files/flush?arg=$ROOTDIR HTTP"
-        fi
+        if [ $when = before ]; then arm_at hold link f/w; else arm_at hold flush f/w; fi
         put_done "$loc" "$d" >"$F/bg.code" &
-        pid=$!
-        w=$(held_worker)
-        [ -n "$w" ] && kill -KILL "$w"
-        release drop
-        wait "$pid"
-        disarm
+        kill_held_worker $!
         got=$(e2e_code -I "$URL/v2/f/w/blobs/$d")
         report "   final PUT, worker killed $when the link: client $(cat "$F/bg.code"), then HEAD $got"
         if [ $when = before ]; then
@@ -400,20 +416,10 @@ t_worker_killed() {
     # c. manifest PUT: before the tag is written, and after
     for when in before after; do
         old=$(tag_digest f/small v1)
-        curl -s -H "Accept: $MT_OCI_MANIFEST" "$URL/v2/f/small/manifests/v1" | jq -c ". + {annotations: {\"faults\": \"4c-$when\"}}" >"$F/m4c.json"
-        new=$(e2e_digest "$F/m4c.json")
-        if [ $when = before ]; then
-            arm hold "files/write?arg=$REPOS/f/small/_manifests/tags/v1/current/link"
-        else
-            arm hold "files/flush?arg=$ROOTDIR HTTP"
-        fi
+        annotated "$F/m4c.json" "4c-$when"
+        if [ $when = before ]; then arm_at hold tag f/small; else arm_at hold flush f/small; fi
         put_manifest f/small v1 "$F/m4c.json" >"$F/bg.code" &
-        pid=$!
-        w=$(held_worker)
-        [ -n "$w" ] && kill -KILL "$w"
-        release drop
-        wait "$pid"
-        disarm
+        kill_held_worker $!
         got=$(tag_digest f/small v1)
         report "   manifest PUT, worker killed $when the tag: client $(cat "$F/bg.code"), tag -> $([ "$got" = "$new" ] && echo new || { [ "$got" = "$old" ] && echo old || echo "?$got"; })"
         if [ $when = before ]; then
