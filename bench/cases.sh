@@ -132,20 +132,29 @@ pull_blob_on() {
     cid=$(e2e_ipfs files stat --hash "$(e2e_mfs_blob_path "$1" "$dg")")
 }
 
-# ---- 1 GiB blob pull: ours (nginx -> worker -> gateway) vs the gateway
-case_pull() {
-    local dg cid r s ok=0
-    pull_blob_on ours || return 1
+# pull_reps CASE URL SIDE...: REPS rounds of the pull case's blob ($dg,
+# $cid, from pull_blob_on) from each SIDE in turn: ours through URL, ref
+# from the gateway, ceil from the ceiling.
+pull_reps() {
+    local case=$1 url=$2 r s ok=0
+    shift 2
     for ((r = 0; r < REPS; r++)); do
-        for s in $(rotate "$r" ours ref ceil); do
+        for s in $(rotate "$r" "$@"); do
             case $s in
-                ours) curl_speed pull ours "$BLOB" "$OURS/v2/bench/pull/blobs/$dg" ;;
-                ref) curl_speed pull ref "$BLOB" "$GW/ipfs/$cid" ;;
-                ceil) curl_speed pull ceil "$BLOB" "$CEIL/v2/ceiling/blob?n=$BLOB" ;;
+                ours) curl_speed "$case" ours "$BLOB" "$url/v2/bench/pull/blobs/$dg" ;;
+                ref) curl_speed "$case" ref "$BLOB" "$GW/ipfs/$cid" ;;
+                ceil) curl_speed "$case" ceil "$BLOB" "$CEIL/v2/ceiling/blob?n=$BLOB" ;;
             esac || ok=1
         done
     done
     return $ok
+}
+
+# ---- 1 GiB blob pull: ours (nginx -> worker -> gateway) vs the gateway
+case_pull() {
+    local dg cid
+    pull_blob_on ours || return 1
+    pull_reps pull "$OURS" ours ref ceil
 }
 
 # ---- the same pull with the X-Accel-Redirect offload (issue 5): a second
@@ -153,7 +162,7 @@ case_pull() {
 # Skipped, with the reason in the table, where the registry has no such
 # option or the shipped nginx config no offload location.
 case_offload() {
-    local dg cid r s ok=0 url
+    local dg cid
     if ! grep -q '_oci_p2p_blob' "$NGINX_SHIPPED_CONF" \
         || ! printf 'accel_redirect = "/_oci_p2p_blob/";\n' >"$WORK/accel.conf" \
         || ! "$REGISTRY_BIN" --check-config -c "$WORK/accel.conf" >/dev/null 2>&1; then
@@ -161,17 +170,8 @@ case_offload() {
         return 0
     fi
     e2e_start_stack offload 'accel_redirect = "/_oci_p2p_blob/";' || return 1
-    url=$(e2e_url offload)
     pull_blob_on offload || return 1
-    for ((r = 0; r < REPS; r++)); do
-        for s in $(rotate "$r" ours ref); do
-            case $s in
-                ours) curl_speed pull_offload ours "$BLOB" "$url/v2/bench/pull/blobs/$dg" ;;
-                ref) curl_speed pull_offload ref "$BLOB" "$GW/ipfs/$cid" ;;
-            esac || ok=1
-        done
-    done
-    return $ok
+    pull_reps pull_offload "$(e2e_url offload)" ours ref
 }
 
 # ---- the same blob with blob_redirect: a 307 to the gateway, which the
