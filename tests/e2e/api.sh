@@ -127,7 +127,7 @@ cid_raw_leaves() {
 mfs_size_is() { [ "$(e2e_ipfs files stat --format '<size>' "$1" 2>/dev/null)" = "$2" ]; }
 
 t_layout() {
-    local root rp cid_cfg cid_layer
+    local rp cid_cfg cid_layer
     echo "-- storage layout in MFS ($(e2e_mfsroot "$STACK"))"
     rp=$(repo_path)
     e2e_check "blobs/sha256/${LAYER:0:2}/$LAYER/data exists with the layer's size" mfs_size_is "$(blob_path "$LAYER")" 1048576

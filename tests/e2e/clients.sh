@@ -49,7 +49,7 @@ quiet() { "$@" >/dev/null 2>&1; }
 # ------------------------------------------------------------------ crane
 t_crane() {
     echo "-- crane $("$CRANE_BIN" version 2>/dev/null)"
-    local img=$R/cl/crane d1 d2 dl layer got
+    local img=$R/cl/crane d1 d2 layer got
     mkdir -p "$T/src1" "$T/src2"
     echo "hello from crane" >"$T/src1/hello.txt"
     tar -C "$T/src1" -cf "$T/layer1.tar" hello.txt

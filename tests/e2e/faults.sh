@@ -196,6 +196,7 @@ kill_held_worker() {
 worker_of_upload() {
     local id=${1##*/} p
     for p in $(pgrep -x orp2p-worker); do
+        # shellcheck disable=SC2010 # one ls shows every fd's target; this polls
         ls -l "/proc/$p/fd" 2>/dev/null | grep -q "uploads/$id.lock" && { echo "$p"; return 0; }
     done
     return 1
@@ -224,7 +225,7 @@ setup() {
         || { e2e_fail "the fault proxy did not start"; cat "$CTL/proxy.log"; return 1; }
     r e2e_start_stack "$STACK" >/dev/null 2>&1 || { e2e_fail "registry stack did not start"; return 1; }
     URL=$(r e2e_url "$STACK")
-    SMALL_LAYER=$(e2e_oci_layout "$F/data/small" small "$MB" data.bin) &&
+    e2e_oci_layout "$F/data/small" small "$MB" data.bin >/dev/null &&
         BIG_LAYER=$(e2e_oci_layout "$F/data/big" big "$BIG" data.bin) \
         || { e2e_fail "building the test images"; return 1; }
     rnd "$F/data/c1" c1 "$MB" && rnd "$F/data/c8" c8 $((8 * MB)) && cp "$F/data/big/blobs/sha256/${BIG_LAYER#sha256:}" "$F/data/bigbody" || return 1
@@ -434,7 +435,7 @@ t_worker_killed() {
 
 # --------------------------------------------------------------- 5
 t_master_killed() {
-    local loc pid old t0 t1= d
+    local loc pid old t0 t1="" d
     report "== 5. the master SIGKILLed with a PATCH in flight, started again at once"
     patch_in_flight f/m 2M
     e2e_wait_for 5 "a worker on the PATCH" worker_of_upload "$loc"

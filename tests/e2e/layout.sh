@@ -278,7 +278,7 @@ t_ttfb() {
 }
 
 t_conformance() {
-    local out=$E2E_ARTIFACTS/conformance-layout-ro rc tags man blobs counts tests failed errors skipped disabled
+    local out=$E2E_ARTIFACTS/conformance-layout-ro rc man blobs counts tests failed errors skipped disabled
     [ -n "${CONFORMANCE_BIN:-}" ] || deps_conformance || { e2e_fail "no conformance binary"; return; }
     rm -rf "$out" && mkdir -p "$out" && : >"$out/empty.yaml"
     man=$(python3 "$LY_TOOL" digest "$LY_RO_LAYOUT" v1)
