@@ -77,9 +77,9 @@ t_chunked_upload() {
 # normalized path would turn %2e%2e into a parent directory).
 t_raw_uri() {
     local code
-    code=$(curl -s -o "$E2E_RUN/$1/raw.out" -w '%{http_code}' "$(e2e_url "$1")/v2/e2e/%2e%2e/secret/tags/list")
+    code=$(e2e_http GET "$(e2e_url "$1")/v2/e2e/%2e%2e/secret/tags/list")
     e2e_check "$1: /v2/e2e/%2e%2e/secret/tags/list is 400 NAME_INVALID (raw URI reaches the registry)" \
-        sh -c "[ $code = 400 ] && grep -q NAME_INVALID '$E2E_RUN/$1/raw.out'"
+        eval '[ "$code" = 400 ] && grep -q NAME_INVALID "$E2E_HTTP_DIR/body"'
 }
 
 # t_front STACK LABEL: conformance 1.1, the 1 GiB round trip, the chunked
