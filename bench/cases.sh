@@ -120,49 +120,41 @@ ab_head() {
     rec "$case" "$side" "$rps" "$p99"
 }
 
-blob_path() { # DIGEST [STACK]: mfs path of the blob in our stack (or STACK)
-    local hex=${1#sha256:}
-    printf '%s/docker/registry/v2/blobs/sha256/%s/%s/data' "$(e2e_mfsroot "${2:-ours}")" "${hex:0:2}" "$hex"
-}
-
-# Peak RSS (VmHWM, KiB) of the worker that used the most, among the
-# master's children.
-worker_peak_kib() {
-    local master pid max=0 v
-    master=$(e2e_registry_pid ours)
-    for pid in $(pgrep -P "$master"); do
-        v=$(awk '$1 == "VmHWM:" {print $2}' "/proc/$pid/status" 2>/dev/null)
-        [ -n "$v" ] && [ "$v" -gt "$max" ] && max=$v
-    done
-    echo "$max"
-}
-
 # pull_blob_on STACK: pushes the pull case's bytes (the same seed each
 # time, so Kubo stores them once) to bench/pull on STACK; sets the caller's
 # dg and cid.
 pull_blob_on() {
     local f=$WORK/pull.bin
     mkrandom "$f" pull "$BLOB" || return 1
-    dg=sha256:$(sha256sum "$f" | cut -d' ' -f1)
-    reg_push_blob "$(e2e_url "$1")" bench/pull "$f" "$dg" || return 1
+    dg=$(e2e_digest "$f")
+    e2e_blob_push "$(e2e_url "$1")" bench/pull "$f" "$dg" || return 1
     rm -f "$f"
-    cid=$(e2e_ipfs files stat --hash "$(blob_path "$dg" "$1")")
+    cid=$(e2e_ipfs files stat --hash "$(e2e_mfs_blob_path "$1" "$dg")")
 }
 
-# ---- 1 GiB blob pull: ours (nginx -> worker -> gateway) vs the gateway
-case_pull() {
-    local dg cid r s ok=0
-    pull_blob_on ours || return 1
+# pull_reps CASE URL SIDE...: REPS rounds of the pull case's blob ($dg,
+# $cid, from pull_blob_on) from each SIDE in turn: ours through URL, ref
+# from the gateway, ceil from the ceiling.
+pull_reps() {
+    local case=$1 url=$2 r s ok=0
+    shift 2
     for ((r = 0; r < REPS; r++)); do
-        for s in $(rotate "$r" ours ref ceil); do
+        for s in $(rotate "$r" "$@"); do
             case $s in
-                ours) curl_speed pull ours "$BLOB" "$OURS/v2/bench/pull/blobs/$dg" ;;
-                ref) curl_speed pull ref "$BLOB" "$GW/ipfs/$cid" ;;
-                ceil) curl_speed pull ceil "$BLOB" "$CEIL/v2/ceiling/blob?n=$BLOB" ;;
+                ours) curl_speed "$case" ours "$BLOB" "$url/v2/bench/pull/blobs/$dg" ;;
+                ref) curl_speed "$case" ref "$BLOB" "$GW/ipfs/$cid" ;;
+                ceil) curl_speed "$case" ceil "$BLOB" "$CEIL/v2/ceiling/blob?n=$BLOB" ;;
             esac || ok=1
         done
     done
     return $ok
+}
+
+# ---- 1 GiB blob pull: ours (nginx -> worker -> gateway) vs the gateway
+case_pull() {
+    local dg cid
+    pull_blob_on ours || return 1
+    pull_reps pull "$OURS" ours ref ceil
 }
 
 # ---- the same pull with the X-Accel-Redirect offload (issue 5): a second
@@ -170,7 +162,7 @@ case_pull() {
 # Skipped, with the reason in the table, where the registry has no such
 # option or the shipped nginx config no offload location.
 case_offload() {
-    local dg cid r s ok=0 url
+    local dg cid
     if ! grep -q '_oci_p2p_blob' "$NGINX_SHIPPED_CONF" \
         || ! printf 'accel_redirect = "/_oci_p2p_blob/";\n' >"$WORK/accel.conf" \
         || ! "$REGISTRY_BIN" --check-config -c "$WORK/accel.conf" >/dev/null 2>&1; then
@@ -178,17 +170,8 @@ case_offload() {
         return 0
     fi
     e2e_start_stack offload 'accel_redirect = "/_oci_p2p_blob/";' || return 1
-    url=$(e2e_url offload)
     pull_blob_on offload || return 1
-    for ((r = 0; r < REPS; r++)); do
-        for s in $(rotate "$r" ours ref); do
-            case $s in
-                ours) curl_speed pull_offload ours "$BLOB" "$url/v2/bench/pull/blobs/$dg" ;;
-                ref) curl_speed pull_offload ref "$BLOB" "$GW/ipfs/$cid" ;;
-            esac || ok=1
-        done
-    done
-    return $ok
+    pull_reps pull_offload "$(e2e_url offload)" ours ref
 }
 
 # ---- the same blob with blob_redirect: a 307 to the gateway, which the
@@ -229,7 +212,7 @@ case_push() {
             mkrandom "$f" "push-$s-$r" "$BLOB" || return 1
             case $s in
                 ours)
-                    dg=sha256:$(sha256sum "$f" | cut -d' ' -f1)
+                    dg=$(e2e_digest "$f")
                     timed push ours "$BLOB" bash "$BENCH_DIR/push-blob" "$OURS" bench/push "$f" "$dg" ;;
                 ref)
                     timed push ref "$BLOB" env IPFS_PATH="$E2E_RUN/kubo/repo" "$IPFS_BIN" \
@@ -242,7 +225,9 @@ case_push() {
     done
     # The workers have now streamed BLOB bytes up and down (case_pull ran
     # first): their peak RSS.
-    rec rss ours "$(awk -v k="$(worker_peak_kib)" 'BEGIN {printf "%.1f", k / 1024}')"
+    local kib
+    read -r kib _ <<<"$(e2e_peak_rss ours)"
+    rec rss ours "$(awk -v k="$kib" 'BEGIN {printf "%.1f", k / 1024}')"
     return $ok
 }
 
@@ -279,25 +264,32 @@ meta_files() {
     printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}' >"$WORK/meta/config.json"
     mkrandom "$WORK/meta/layer.bin" meta 4096
     local cd ld
-    cd=sha256:$(sha256sum "$WORK/meta/config.json" | cut -d' ' -f1)
-    ld=sha256:$(sha256sum "$WORK/meta/layer.bin" | cut -d' ' -f1)
-    printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":4096}]}' \
-        "$cd" "$(stat -c %s "$WORK/meta/config.json")" "$ld" >"$WORK/meta/manifest.json"
-    META_M=sha256:$(sha256sum "$WORK/meta/manifest.json" | cut -d' ' -f1)
+    cd=$(e2e_digest "$WORK/meta/config.json")
+    ld=$(e2e_digest "$WORK/meta/layer.bin")
+    e2e_image_manifest "$cd" "$(stat -c %s "$WORK/meta/config.json")" "$ld" 4096 >"$WORK/meta/manifest.json"
+    META_M=$(e2e_digest "$WORK/meta/manifest.json")
     META_L=$ld
     META_LEN=$(stat -c %s "$WORK/meta/manifest.json")
 }
 
+# meta_manifest_put URL REPO REF: PUT the small image's manifest as REF
+# (with any ?tag= query); status 1 unless 201.
+meta_manifest_put() {
+    local code
+    code=$(e2e_manifest_put "$1" "$2" "$3" "$WORK/meta/manifest.json")
+    [ "$code" = 201 ] || { bench_log "manifest put $2:$3: HTTP $code"; return 1; }
+}
+
 meta_push() { # URL REPO [TAG [QUERY]]
     meta_files || return 1
-    reg_blob_put "$1" "$2" "$WORK/meta/config.json" >/dev/null || return 1
-    reg_blob_put "$1" "$2" "$WORK/meta/layer.bin" >/dev/null || return 1
-    reg_manifest_put "$1" "$2" "${3:-v1}" "$WORK/meta/manifest.json" "${4:-}"
+    e2e_blob_put "$1" "$2" "$WORK/meta/config.json" >/dev/null || return 1
+    e2e_blob_put "$1" "$2" "$WORK/meta/layer.bin" >/dev/null || return 1
+    meta_manifest_put "$1" "$2" "${3:-v1}${4:+?$4}"
 }
 
 # ---- metadata: manifest GET by tag, manifest HEAD by digest, blob HEAD
 case_meta() {
-    local r s url c path ok=0 accept='Accept: application/vnd.oci.image.manifest.v1+json'
+    local r s url c path ok=0 accept="Accept: $MT_OCI_MANIFEST"
     meta_push "$OURS" meta && meta_push "$DIST" meta || return 1
     for c in mget_tag mhead_digest bhead; do
         for ((r = 0; r < REPS; r++)); do
@@ -327,10 +319,10 @@ case_pull16() {
     for ((i = 0; i < 16; i++)); do
         f=$WORK/p16.bin
         mkrandom "$f" "p16-$i" "$P16" || return 1
-        dg=sha256:$(sha256sum "$f" | cut -d' ' -f1)
-        reg_push_blob "$OURS" bench/p16 "$f" "$dg" || return 1
+        dg=$(e2e_digest "$f")
+        e2e_blob_push "$OURS" bench/p16 "$f" "$dg" || return 1
         ours_urls+=(-o /dev/null "$OURS/v2/bench/p16/blobs/$dg")
-        gw_urls+=(-o /dev/null "$GW/ipfs/$(e2e_ipfs files stat --hash "$(blob_path "$dg")")")
+        gw_urls+=(-o /dev/null "$GW/ipfs/$(e2e_ipfs files stat --hash "$(e2e_mfs_blob_path ours "$dg")")")
         ceil_urls+=(-o /dev/null "$CEIL/v2/ceiling/blob?n=$P16&i=$i")
     done
     rm -f "$WORK/p16.bin"
@@ -351,7 +343,7 @@ case_pull16() {
 # the same registry's single-repository GET by tag. Populated through the
 # API: one manifest PUT per repository carrying every tag (?tag=...).
 case_large() {
-    local i t q r s ok=0 accept='Accept: application/vnd.oci.image.manifest.v1+json'
+    local i t q r s ok=0 accept="Accept: $MT_OCI_MANIFEST"
     meta_push "$OURS" meta || return 1
     q=""
     for ((t = 1; t < TAGS; t++)); do q="$q&tag=t$t"; done
@@ -398,7 +390,7 @@ large_warm() {
             printf 'url = "%s/v2/big/r%s/manifests/t%s"\noutput = "/dev/null"\n' "$OURS" "$i" "$t"
         done
     done >>"$cfg"
-    n=$(curl -sS --no-progress-meter --parallel --parallel-max 16 -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    n=$(curl -sS --no-progress-meter --parallel --parallel-max 16 -H "Accept: $MT_OCI_MANIFEST" \
         -w '%{http_code}\n' -K "$cfg" | grep -c '^200$')
     [ "$n" = $((REPOS * TAGS)) ] || { bench_log "large: warm-up got $n of $((REPOS * TAGS)) 200s"; return 1; }
 }
@@ -428,13 +420,13 @@ case_tags() {
     for ((i = 1; i < TLTAGS; i++)); do
         q="$q&tag=tag-$i"
         if [ $((i % 100)) = 0 ] || [ "$i" = $((TLTAGS - 1)) ]; then
-            reg_manifest_put "$OURS" tl "$META_M" "$WORK/meta/manifest.json" "${q#&}" || return 1
+            meta_manifest_put "$OURS" tl "$META_M?${q#&}" || return 1
             q=""
         fi
     done
     : >"$cfg"
     for ((i = 1; i < TLTAGS; i++)); do printf 'url = "%s/v2/tl/manifests/tag-%s"\n' "$DIST" "$i" >>"$cfg"; done
-    curl -sS -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
+    curl -sS -X PUT -H "Content-Type: $MT_OCI_MANIFEST" \
         --data-binary @"$WORK/meta/manifest.json" -w '%{http_code}\n' -K "$cfg" -o /dev/null >"$WORK/tags.codes" || return 1
     [ "$(grep -c '^201$' "$WORK/tags.codes")" = $((TLTAGS - 1)) ] || { bench_log "tags: distribution refused some tag PUTs"; return 1; }
     for ((r = 0; r < REPS; r++)); do

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # bench/lib.sh: the benchmark stack beside the e2e one (tests/e2e/lib.sh
-# starts Kubo, our registry and its nginx) and small registry API helpers.
+# starts Kubo, our registry and its nginx; the registry API words, such as
+# e2e_blob_put, e2e_blob_push and e2e_manifest_put, are tests/e2e/words.sh's).
 #
 #   bench_start_distribution   the CNCF distribution registry, filesystem
 #                              storage in the run dir, plain HTTP on loopback
@@ -9,9 +10,6 @@
 #                              shipped FastCGI server block
 #   bench_start_ceiling        the FastCGI edge ceiling (bench/edge_ceiling.c)
 #                              under spawn-fcgi, behind the shipped nginx conf
-#   reg_blob_put URL REPO FILE    monolithic POST+PUT; prints the digest
-#   reg_manifest_put URL REPO REF FILE [QUERY]
-#   reg_push_blob URL REPO FILE DIGEST   POST, one streamed PATCH, PUT
 
 BENCH_DIR=${BENCH_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 
@@ -118,46 +116,4 @@ bench_stop_ceiling() {
     local dir=$E2E_RUN/ceiling pid
     for pid in $(cat "$dir/spawn.pid" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null; done
     rm -f "$dir/spawn.pid"
-}
-
-# ------------------------------------------------------------ API helpers
-# Location of a response (headers on stdin), made absolute against URL.
-reg_location() {
-    local url=$1 loc
-    loc=$(tr -d '\r' | awk 'tolower($1)=="location:" {print $2; exit}')
-    case $loc in http*) printf '%s' "$loc" ;; *) printf '%s%s' "$url" "$loc" ;; esac
-}
-
-# reg_blob_put URL REPO FILE: monolithic upload (POST, then PUT with the
-# bytes); prints the digest.
-reg_blob_put() {
-    local url=$1 repo=$2 file=$3 dg loc sep code
-    dg=sha256:$(sha256sum "$file" | cut -d' ' -f1)
-    loc=$(curl -sS -X POST -D - -o /dev/null "$url/v2/$repo/blobs/uploads/" | reg_location "$url") || return 1
-    case $loc in *\?*) sep='&' ;; *) sep='?' ;; esac
-    code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/octet-stream' \
-        --data-binary @"$file" "$loc${sep}digest=$dg") || return 1
-    [ "$code" = 201 ] || { bench_log "blob put $repo $dg: HTTP $code"; return 1; }
-    printf '%s\n' "$dg"
-}
-
-# reg_manifest_put URL REPO REF FILE [QUERY]
-reg_manifest_put() {
-    local url=$1 repo=$2 ref=$3 file=$4 q=${5:-} code
-    code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT \
-        -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
-        --data-binary @"$file" "$url/v2/$repo/manifests/$ref${q:+?$q}") || return 1
-    [ "$code" = 201 ] || { bench_log "manifest put $repo:$ref: HTTP $code"; return 1; }
-}
-
-# reg_push_blob URL REPO FILE DIGEST: what a client pushing a layer does:
-# POST, one streamed (chunked) PATCH with all the bytes, PUT ?digest=.
-reg_push_blob() {
-    local url=$1 repo=$2 file=$3 dg=$4 loc sep code
-    loc=$(curl -sS -X POST -D - -o /dev/null "$url/v2/$repo/blobs/uploads/" | reg_location "$url") || return 1
-    loc=$(curl -sS -X PATCH -H 'Content-Type: application/octet-stream' -H 'Transfer-Encoding: chunked' \
-        -T "$file" -D - -o /dev/null "$loc" | reg_location "$url") || return 1
-    case $loc in *\?*) sep='&' ;; *) sep='?' ;; esac
-    code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT "$loc${sep}digest=$dg") || return 1
-    [ "$code" = 201 ] || { bench_log "push $repo $dg: HTTP $code"; return 1; }
 }

@@ -16,28 +16,27 @@ BASE=""    # http://127.0.0.1:PORT
 CODE=""    # status of the last api_req
 NO_API_VERSION=0
 
-# api_req METHOD PATH [curl args...]: one request; CODE, $T/body and
-# $T/headers hold the answer. Checks the API version header on the way.
+# api_req METHOD PATH [curl args...]: one request (e2e_http: the answer
+# is in $T, E2E_HTTP_DIR); CODE holds its status. Checks the API version
+# header on the way.
 api_req() {
     local method=$1 path=$2
     shift 2
     local url=$path
     case $url in http://*) ;; *) url=$BASE$url ;; esac
-    local head=()
-    [ "$method" = HEAD ] && head=(-I)
-    CODE=$(curl -s -m 30 "${head[@]}" -X "$method" -D "$T/headers" -o "$T/body" -w '%{http_code}' "$@" "$url")
-    if ! grep -qi '^docker-distribution-api-version: *registry/2.0' "$T/headers"; then
-        NO_API_VERSION=$((NO_API_VERSION + 1))
-        e2e_log "no Docker-Distribution-API-Version on $method $path ($CODE)"
-    fi
+    CODE=$(e2e_http "$method" "$url" "$@")
+    case $(e2e_header Docker-Distribution-API-Version) in
+        registry/2.0*) ;;
+        *)
+            NO_API_VERSION=$((NO_API_VERSION + 1))
+            e2e_log "no Docker-Distribution-API-Version on $method $path ($CODE)" ;;
+    esac
 }
-api_header() { tr -d '\r' <"$T/headers" | sed -n "s/^$1: *//Ip" | tail -n 1; }
-api_errcode() { jq -r '.errors[0].code // empty' "$T/body" 2>/dev/null; }
 # api_expect DESC STATUS [ERRCODE]: checks the last answer. STATUS 4xx
 # means any client error (where the spec leaves the exact status open).
 api_expect() {
     local desc=$1 want=$2 werr=${3:-} got_err
-    got_err=$(api_errcode)
+    got_err=$(e2e_errcode)
     if { [ "$CODE" = "$want" ] || { [ "$want" = 4xx ] && [ "${CODE:0:1}" = 4 ]; }; } && { [ -z "$werr" ] || [ "$got_err" = "$werr" ]; }; then
         e2e_ok "$desc -> $CODE${werr:+ $werr}"
     else
@@ -45,9 +44,8 @@ api_expect() {
     fi
 }
 
-sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
-# The MFS path of a blob, in distribution's layout.
-blob_path() { printf '%s/docker/registry/v2/blobs/sha256/%s/%s/data' "$(e2e_mfsroot "$STACK")" "${1:0:2}" "$1"; }
+# The MFS path of a blob (by its hex digest), in distribution's layout.
+blob_path() { e2e_mfs_blob_path "$STACK" "$1"; }
 repo_path() { printf '%s/docker/registry/v2/repositories/%s' "$(e2e_mfsroot "$STACK")" "$REPO"; }
 mfs_exists() { e2e_ipfs files stat --hash "$1" >/dev/null 2>&1; }
 mfs_absent() { ! mfs_exists "$1"; }
@@ -55,7 +53,7 @@ mfs_read_is() { [ "$(e2e_ipfs files read "$1" 2>/dev/null)" = "$2" ]; }
 
 # push_blob FILE: monolithic POST ?digest= (the one-request upload).
 push_blob() {
-    api_req POST "/v2/$REPO/blobs/uploads/?digest=sha256:$(sha256_of "$1")" \
+    api_req POST "/v2/$REPO/blobs/uploads/?digest=$(e2e_digest "$1")" \
         -H 'Content-Type: application/octet-stream' --data-binary "@$1"
 }
 
@@ -80,16 +78,14 @@ t_bad_digest() {
     echo "-- blob whose bytes do not match its digest"
     printf 'these bytes are not what the digest says %s\n' "$RANDOM" >"$T/bad.bin"
     printf 'the digest is of these bytes %s\n' "$RANDOM" >"$T/other.bin"
-    real=$(sha256_of "$T/bad.bin") claimed=$(sha256_of "$T/other.bin")
+    real=$(e2e_sha256 "$T/bad.bin") claimed=$(e2e_sha256 "$T/other.bin")
     api_req POST "/v2/$REPO/blobs/uploads/?digest=sha256:$claimed" \
         -H 'Content-Type: application/octet-stream' --data-binary "@$T/bad.bin"
     api_expect "monolithic POST with a wrong digest" 400 DIGEST_INVALID
     api_req POST "/v2/$REPO/blobs/uploads/"
     api_expect "POST opens an upload session" 202
-    loc=$(api_header Location)
-    case $loc in /*) loc=$BASE$loc ;; esac
-    case $loc in *\?*) loc="$loc&digest=sha256:$claimed" ;; *) loc="$loc?digest=sha256:$claimed" ;; esac
-    api_req PUT "$loc" -H 'Content-Type: application/octet-stream' --data-binary "@$T/bad.bin"
+    loc=$(e2e_location "$BASE")
+    api_req PUT "$(e2e_query "$loc" "digest=sha256:$claimed")" -H 'Content-Type: application/octet-stream' --data-binary "@$T/bad.bin"
     api_expect "PUT closing a session with a wrong digest" 400 DIGEST_INVALID
     api_req HEAD "/v2/$REPO/blobs/sha256:$claimed"
     api_expect "HEAD of the claimed digest" 404
@@ -104,19 +100,18 @@ t_push_image() {
     echo "-- push an image with curl"
     head -c 1048576 /dev/urandom >"$T/layer.bin"
     printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
-        "$(sha256_of "$T/layer.bin")" >"$T/config.json"
-    CFG=$(sha256_of "$T/config.json") LAYER=$(sha256_of "$T/layer.bin")
+        "$(e2e_sha256 "$T/layer.bin")" >"$T/config.json"
+    CFG=$(e2e_sha256 "$T/config.json") LAYER=$(e2e_sha256 "$T/layer.bin")
     push_blob "$T/config.json"
     api_expect "POST ?digest= config blob" 201
     push_blob "$T/layer.bin"
     api_expect "POST ?digest= 1 MiB layer blob" 201
-    printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%s}]}' \
-        "$CFG" "$(stat -c %s "$T/config.json")" "$LAYER" "$(stat -c %s "$T/layer.bin")" >"$T/manifest.json"
-    MAN=$(sha256_of "$T/manifest.json")
-    api_req PUT "/v2/$REPO/manifests/v1" -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
-        --data-binary "@$T/manifest.json"
+    e2e_image_manifest "sha256:$CFG" "$(stat -c %s "$T/config.json")" "sha256:$LAYER" "$(stat -c %s "$T/layer.bin")" \
+        >"$T/manifest.json"
+    MAN=$(e2e_sha256 "$T/manifest.json")
+    api_req PUT "/v2/$REPO/manifests/v1" -H "Content-Type: $MT_OCI_MANIFEST" --data-binary "@$T/manifest.json"
     api_expect "PUT manifest :v1" 201
-    e2e_check "PUT manifest answers Docker-Content-Digest sha256:$MAN" [ "$(api_header Docker-Content-Digest)" = "sha256:$MAN" ]
+    e2e_check "PUT manifest answers Docker-Content-Digest sha256:$MAN" [ "$(e2e_header Docker-Content-Digest)" = "sha256:$MAN" ]
 }
 
 cid_is_v1() { case $1 in b*) return 0 ;; *) return 1 ;; esac; }
@@ -132,7 +127,7 @@ cid_raw_leaves() {
 mfs_size_is() { [ "$(e2e_ipfs files stat --format '<size>' "$1" 2>/dev/null)" = "$2" ]; }
 
 t_layout() {
-    local root rp cid_cfg cid_layer
+    local rp cid_cfg cid_layer
     echo "-- storage layout in MFS ($(e2e_mfsroot "$STACK"))"
     rp=$(repo_path)
     e2e_check "blobs/sha256/${LAYER:0:2}/$LAYER/data exists with the layer's size" mfs_size_is "$(blob_path "$LAYER")" 1048576
@@ -150,42 +145,38 @@ t_layout() {
     e2e_check "1 MiB layer blob is CIDv1 ($cid_layer)" cid_is_v1 "$cid_layer"
     e2e_check "1 MiB layer blob has raw leaves" cid_raw_leaves "$cid_layer"
     e2e_check "the layer's bytes in Kubo are the pushed bytes" \
-        [ "$(e2e_ipfs cat "$cid_layer" 2>/dev/null | sha256sum | cut -d' ' -f1)" = "$LAYER" ]
+        [ "$(e2e_ipfs cat "$cid_layer" 2>/dev/null | e2e_sha256)" = "$LAYER" ]
 }
 
 t_bad_manifests() {
     local pad
     echo "-- bad manifests"
-    printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":' >"$T/broken.json"
-    api_req PUT "/v2/$REPO/manifests/broken" -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
-        --data-binary "@$T/broken.json"
+    printf '{"schemaVersion":2,"mediaType":"%s","config":' "$MT_OCI_MANIFEST" >"$T/broken.json"
+    api_req PUT "/v2/$REPO/manifests/broken" -H "Content-Type: $MT_OCI_MANIFEST" --data-binary "@$T/broken.json"
     api_expect "PUT manifest that is not valid JSON" 400 MANIFEST_INVALID
     api_req GET "/v2/$REPO/manifests/broken"
     api_expect "GET the rejected tag" 404
-    printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":3},"layers":[]}' \
-        "$(printf 'nope' | sha256sum | cut -d' ' -f1)" >"$T/dangling.json"
-    api_req PUT "/v2/$REPO/manifests/dangling" -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
-        --data-binary "@$T/dangling.json"
+    e2e_image_manifest "sha256:$(printf 'nope' | e2e_sha256)" 3 >"$T/dangling.json"
+    api_req PUT "/v2/$REPO/manifests/dangling" -H "Content-Type: $MT_OCI_MANIFEST" --data-binary "@$T/dangling.json"
     # The spec asks for "a relevant 4xx"; distribution answers 400.
     api_expect "PUT manifest whose config was never pushed (allow_sparse off)" 400 MANIFEST_BLOB_UNKNOWN
     # Valid JSON just over the default 4 MiB limit.
     pad=$((4 * 1024 * 1024))
     {
-        printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[],"annotations":{"pad":"' \
-            "$CFG" "$(stat -c %s "$T/config.json")"
+        printf '{"schemaVersion":2,"mediaType":"%s","config":{"mediaType":"%s","digest":"sha256:%s","size":%s},"layers":[],"annotations":{"pad":"' \
+            "$MT_OCI_MANIFEST" "$MT_OCI_CONFIG" "$CFG" "$(stat -c %s "$T/config.json")"
         head -c "$pad" /dev/zero | tr '\0' 'x'
         printf '"}}'
     } >"$T/huge.json"
-    api_req PUT "/v2/$REPO/manifests/huge" -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
-        --data-binary "@$T/huge.json"
+    api_req PUT "/v2/$REPO/manifests/huge" -H "Content-Type: $MT_OCI_MANIFEST" --data-binary "@$T/huge.json"
     api_expect "PUT manifest over the 4 MiB limit ($(stat -c %s "$T/huge.json") bytes)" 413
 }
 
 t_query() {
     echo "-- unknown query parameters are ignored (containerd's ?ns=)"
-    api_req GET "/v2/$REPO/manifests/v1?ns=docker.io" -H 'Accept: application/vnd.oci.image.manifest.v1+json'
+    api_req GET "/v2/$REPO/manifests/v1?ns=docker.io" -H "Accept: $MT_OCI_MANIFEST"
     api_expect "GET manifests/v1?ns=docker.io" 200
-    e2e_check "same manifest bytes with ?ns=" [ "$(sha256_of "$T/body")" = "$MAN" ]
+    e2e_check "same manifest bytes with ?ns=" [ "$(e2e_sha256 "$T/body")" = "$MAN" ]
     api_req GET "/v2/$REPO/tags/list?ns=docker.io"
     api_expect "GET tags/list?ns=docker.io" 200
     e2e_check "tags/list?ns= lists v1" [ "$(jq -r '.tags | index("v1") != null' "$T/body" 2>/dev/null)" = true ]
@@ -196,11 +187,11 @@ t_query() {
 kubo_503() {
     local t0 t1 secs
     t0=$(date +%s%N)
-    api_req GET "/v2/$REPO/manifests/v1" -H 'Accept: application/vnd.oci.image.manifest.v1+json'
+    api_req GET "/v2/$REPO/manifests/v1" -H "Accept: $MT_OCI_MANIFEST"
     t1=$(date +%s%N)
     secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
     api_expect "GET manifest with Kubo stopped (answered in ${secs} s)" 503
-    e2e_check "the 503 has a JSON error body ($(api_errcode))" jq -e '.errors[0].code' "$T/body" >/dev/null
+    e2e_check "the 503 has a JSON error body ($(e2e_errcode))" jq -e '.errors[0].code' "$T/body" >/dev/null
     e2e_check "the 503 came within 5 s (${secs} s)" awk -v s="$secs" 'BEGIN { exit !(s < 5) }'
     api_req GET "/v2/$REPO/blobs/sha256:$LAYER"
     api_expect "GET blob with Kubo stopped" 503
@@ -211,26 +202,26 @@ t_blob_bytes() {
     head -c $((48 * 1048576 + 4321)) /dev/urandom >"$T/big.bin"
     push_blob "$T/big.bin"
     api_expect "POST ?digest= 48 MiB blob" 201
-    e2e_blob_bytes "$STACK" "$REPO" "sha256:$(sha256_of "$T/big.bin")" "$T/big.bin"
+    e2e_blob_bytes "$STACK" "$REPO" "$(e2e_digest "$T/big.bin")" "$T/big.bin"
 }
-
-manifest_ok() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/v2/$REPO/manifests/v1")" = 200 ]; }
 
 t_kubo_down() {
     echo "-- Kubo stopped, then restarted"
     e2e_stop_kubo
     kubo_503
     e2e_kubo_daemon || { e2e_fail "restarting Kubo"; return; }
-    e2e_check "service resumes by itself within 30 s of Kubo's return" e2e_wait_for 30 "manifest GET after Kubo restart" manifest_ok
+    e2e_check "service resumes by itself within 30 s of Kubo's return" e2e_wait_for 30 "manifest GET after Kubo restart" \
+        e2e_code_is 200 "$BASE/v2/$REPO/manifests/v1"
     api_req GET "/v2/$REPO/blobs/sha256:$LAYER"
     api_expect "GET blob after the restart" 200
-    e2e_check "blob bytes after the restart" [ "$(sha256_of "$T/body")" = "$LAYER" ]
+    e2e_check "blob bytes after the restart" [ "$(e2e_sha256 "$T/body")" = "$LAYER" ]
 }
 
 main() {
     e2e_ensure_stack "$STACK" || { e2e_fail "stack '$STACK' did not start"; e2e_finish api; return; }
     BASE=$(e2e_url "$STACK")
     T=$(mktemp -d "$E2E_RUN/api.XXXXXX")
+    E2E_HTTP_DIR=$T
     echo "== API checks (stack $STACK, $BASE)"
     api_req GET /v2/
     api_expect "GET /v2/" 200

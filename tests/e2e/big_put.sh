@@ -16,32 +16,21 @@ MAX_ANSWER_SECS=${E2E_MAX_ANSWER_SECS:-5}
 
 # Deterministic, incompressible bytes (a different key from the round trip's
 # layer, so this blob is new to the registry).
-bp_bytes() {
-    openssl enc -aes-128-ctr -nosalt -pass pass:oci-registry-p2p-big-put -pbkdf2 -in /dev/zero 2>/dev/null | head -c "$SIZE"
-}
-bp_workers() { pgrep -x -P "$(e2e_registry_pid "$STACK")" orp2p-worker; }
-bp_peak_kib() {
-    local p v max=0
-    for p in $(bp_workers); do
-        v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
-        [ -n "$v" ] && [ "$v" -gt "$max" ] && max=$v
-    done
-    echo "$max"
-}
+bp_bytes() { e2e_keystream oci-registry-p2p-big-put "$SIZE"; }
 bp_lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 
 main() {
-    local base digest out status after body_secs peak p len code report
+    local base digest out status after body_secs peak len code report
     e2e_ensure_stack "$STACK" || { e2e_fail "stack '$STACK' did not start"; e2e_finish big_put; return; }
     base=$(e2e_url "$STACK")
     echo "== 1 GiB blob in the final PUT (stack $STACK, $base)"
-    digest=sha256:$(bp_bytes | sha256sum | cut -d' ' -f1)
-    for p in $(e2e_registry_pid "$STACK") $(bp_workers); do echo 5 >"/proc/$p/clear_refs" 2>/dev/null; done
+    digest=$(bp_bytes | e2e_digest)
+    e2e_peak_rss_reset "$STACK"
     out=$(bp_bytes | timeout 900 python3 "$E2E_ROOT/tests/e2e/put_timing.py" "$base" "$REPO" "$digest")
     status=$(jq -r '.status // empty' <<<"$out" 2>/dev/null)
     after=$(jq -r '.answer_after_body_seconds // empty' <<<"$out" 2>/dev/null)
     body_secs=$(jq -r '.body_seconds // empty' <<<"$out" 2>/dev/null)
-    peak=$(bp_peak_kib)
+    read -r peak _ <<<"$(e2e_peak_rss "$STACK")"
     report=$E2E_ARTIFACTS/big_put.txt
     {
         echo "1 GiB blob as the body of the final PUT (chunked) $digest"
@@ -52,12 +41,12 @@ main() {
     [ "$status" = 201 ] || echo "    $out"
     e2e_check "answer within ${MAX_ANSWER_SECS} s of the last body byte (${after:-?} s)" bp_lt "${after:-999}" "$MAX_ANSWER_SECS"
     e2e_check "peak worker RSS ${peak} KiB stays under 256 MiB" bp_lt "$peak" 262144
-    len=$(curl -sfI "$base/v2/$REPO/blobs/$digest" | tr -d '\r' | sed -n 's/^[Cc]ontent-[Ll]ength: *//p')
+    len=$(e2e_head_header Content-Length "$base/v2/$REPO/blobs/$digest")
     e2e_check "HEAD of the blob: Content-Length $SIZE (${len:-none})" [ "$len" = "$SIZE" ]
-    code=$(curl -s -o /dev/null -w '%{http_code}' -H "Range: bytes=$((SIZE - 824))-$((SIZE - 1))" "$base/v2/$REPO/blobs/$digest")
+    code=$(e2e_code -H "Range: bytes=$((SIZE - 824))-$((SIZE - 1))" "$base/v2/$REPO/blobs/$digest")
     e2e_check "GET with a Range near its end -> 206 ($code)" [ "$code" = 206 ]
     e2e_check "the bytes served back hash to the digest" \
-        [ "sha256:$(curl -sf "$base/v2/$REPO/blobs/$digest" | sha256sum | cut -d' ' -f1)" = "$digest" ]
+        [ "$(curl -sf "$base/v2/$REPO/blobs/$digest" | e2e_digest)" = "$digest" ]
     e2e_finish big_put
 }
 

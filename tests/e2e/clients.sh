@@ -37,61 +37,37 @@ oras() { timeout 60 "$ORAS_BIN" "$@"; }
 regctl() { REGCTL_CONFIG=$T/regctl.json timeout 60 "$REGCTL_BIN" "$@"; }
 P=--plain-http
 
-sha() { sha256sum | cut -d' ' -f1; }
-digest_of() { printf 'sha256:%s' "$(sha <"$1")"; }
-# cl_eq DESC GOT WANT
-cl_eq() {
-    if [ "$2" = "$3" ] && [ -n "$3" ]; then e2e_ok "$1"; else e2e_fail "$1: got '${2:0:200}', want '${3:0:200}'"; fi
-}
-# cl_has DESC LIST WORD...: every WORD is a line of LIST
-cl_has() {
-    local desc=$1 list=$2 w
-    shift 2
-    for w in "$@"; do
-        grep -qxF -- "$w" <<<"$list" || { e2e_fail "$desc: no '$w' in: $(tr '\n' ' ' <<<"$list")"; return; }
-    done
-    e2e_ok "$desc"
-}
-cl_lacks() {
-    if grep -qxF -- "$3" <<<"$2"; then e2e_fail "$1: '$3' still listed"; else e2e_ok "$1"; fi
-}
-# Status of one request, curl args after the URL path.
+# code METHOD PATH [curl args...]: the status of one request to the
+# default stack (e2e_http; the answer is in $T, E2E_HTTP_DIR).
 code() {
     local m=$1 p=$2
     shift 2
-    curl -s -m 30 -X "$m" -o "$T/body" -D "$T/headers" -w '%{http_code}' "$@" "http://$R$p"
+    e2e_http "$m" "http://$R$p" "$@"
 }
-hdr() { tr -d '\r' <"$T/headers" | sed -n "s/^$1: *//Ip" | tail -n 1; }
 quiet() { "$@" >/dev/null 2>&1; }
-# Waits for the given background jobs only: a suite run alone also has
-# Kubo and the registry as children, which a bare `wait` would wait for.
-wait_pids() {
-    local p
-    for p in "$@"; do wait "$p"; done
-}
 
 # ------------------------------------------------------------------ crane
 t_crane() {
     echo "-- crane $("$CRANE_BIN" version 2>/dev/null)"
-    local img=$R/cl/crane d1 d2 dl layer got
+    local img=$R/cl/crane d1 d2 layer got
     mkdir -p "$T/src1" "$T/src2"
     echo "hello from crane" >"$T/src1/hello.txt"
     tar -C "$T/src1" -cf "$T/layer1.tar" hello.txt
     crane append -f "$T/layer1.tar" -t "$img:v1" >/dev/null 2>&1 || e2e_fail "crane append"
     d1=$(crane digest "$img:v1")
-    cl_eq "crane append, then digest = sha256 of the manifest crane reads" \
-        "$(crane manifest "$img:v1" | digest_of /dev/stdin)" "$d1"
+    e2e_expect_eq "crane append, then digest = sha256 of the manifest crane reads" \
+        "$(crane manifest "$img:v1" | e2e_digest)" "$d1"
     crane mutate --label org.example=yes --env FOO=bar -t "$img:v2" "$img:v1" >/dev/null 2>&1 || e2e_fail "crane mutate"
-    cl_eq "crane mutate: label in the pushed config" "$(crane config "$img:v2" | jq -r '.config.Labels["org.example"]')" yes
+    e2e_expect_eq "crane mutate: label in the pushed config" "$(crane config "$img:v2" | jq -r '.config.Labels["org.example"]')" yes
     d2=$(crane digest "$img:v2")
     crane tag "$img:v2" v2b 2>/dev/null || e2e_fail "crane tag"
-    cl_has "crane ls lists v1 v2 v2b" "$(crane ls "$img")" v1 v2 v2b
+    e2e_expect_lines "crane ls lists v1 v2 v2b" "$(crane ls "$img")" v1 v2 v2b
     got=$(crane export "$img:v1" - | tar -xO hello.txt)
-    cl_eq "crane export: the file comes back" "$got" "hello from crane"
+    e2e_expect_eq "crane export: the file comes back" "$got" "hello from crane"
     layer=$(crane manifest "$img:v1" | jq -r '.layers[0].digest')
-    cl_eq "crane blob: bytes hash to the layer digest" "sha256:$(crane blob "$img@$layer" | sha)" "$layer"
+    e2e_expect_eq "crane blob: bytes hash to the layer digest" "sha256:$(crane blob "$img@$layer" | e2e_sha256)" "$layer"
     rm -rf "$T/oci" && crane pull --format oci "$img:v2" "$T/oci" 2>/dev/null
-    cl_eq "crane pull --format oci: the layout holds v2's manifest" "$(jq -r '.manifests[0].digest' "$T/oci/index.json" 2>/dev/null)" "$d2"
+    e2e_expect_eq "crane pull --format oci: the layout holds v2's manifest" "$(jq -r '.manifests[0].digest' "$T/oci/index.json" 2>/dev/null)" "$d2"
 
     # streamed layer (size unknown: chunked PATCH without Content-Range)
     head -c 300000 /dev/urandom >"$T/src2/r.bin"
@@ -99,19 +75,19 @@ t_crane() {
     e2e_check "crane validate --remote of the image with a streamed layer" quiet crane validate --remote "$img:stream"
 
     crane copy "$img:v2" "$R/cl/crane-copy:v2" >/dev/null 2>&1 || e2e_fail "crane copy"
-    cl_eq "crane copy: same digest in the other repository" "$(crane digest "$R/cl/crane-copy:v2")" "$d2"
+    e2e_expect_eq "crane copy: same digest in the other repository" "$(crane digest "$R/cl/crane-copy:v2")" "$d2"
     e2e_check "crane copy mounted the blobs (POST ?mount=&from= answered 201)" \
         grep -q '"POST /v2/cl/crane-copy/blobs/uploads/?from=cl%2Fcrane&mount=[^ ]* HTTP/1.1" 201 ' "$LOG"
-    cl_has "crane catalog lists both repositories" "$(crane catalog "$R")" cl/crane cl/crane-copy
+    e2e_expect_lines "crane catalog lists both repositories" "$(crane catalog "$R")" cl/crane cl/crane-copy
 
     crane delete "$img:v2b" || e2e_fail "crane delete by tag"
     got=$(crane ls "$img")
-    cl_lacks "crane delete by tag: v2b gone" "$got" v2b
-    cl_has "crane delete by tag: v2 (same manifest) stays" "$got" v2
+    e2e_expect_no_line "crane delete by tag: v2b gone" "$got" v2b
+    e2e_expect_lines "crane delete by tag: v2 (same manifest) stays" "$got" v2
     crane delete "$R/cl/crane-copy@$d2" || e2e_fail "crane delete by digest"
-    cl_eq "crane delete by digest: manifest GET is MANIFEST_UNKNOWN" \
-        "$(code GET "/v2/cl/crane-copy/manifests/$d2")/$(jq -r '.errors[0].code' "$T/body")" 404/MANIFEST_UNKNOWN
-    cl_lacks "crane delete by digest: its tag is gone too" "$(crane ls "$R/cl/crane-copy")" v2
+    e2e_expect_eq "crane delete by digest: manifest GET is MANIFEST_UNKNOWN" \
+        "$(code GET "/v2/cl/crane-copy/manifests/$d2")/$(e2e_errcode)" 404/MANIFEST_UNKNOWN
+    e2e_expect_no_line "crane delete by digest: its tag is gone too" "$(crane ls "$R/cl/crane-copy")" v2
 
     echo "-- multi-platform index"
     local amd arm idx
@@ -120,15 +96,15 @@ t_crane() {
     amd=$(crane digest "$R/cl/multi:amd64") arm=$(crane digest "$R/cl/multi:arm64")
     crane index append -m "$R/cl/multi:amd64" -m "$R/cl/multi:arm64" -t "$R/cl/multi:all" >/dev/null 2>&1 ||
         e2e_fail "crane index append"
-    cl_eq "crane digest --platform linux/arm64 picks the arm64 image from the index" \
+    e2e_expect_eq "crane digest --platform linux/arm64 picks the arm64 image from the index" \
         "$(crane digest --platform linux/arm64 "$R/cl/multi:all")" "$arm"
     crane index filter --platform linux/amd64 -t "$R/cl/multi:amd-only" "$R/cl/multi:all" >/dev/null 2>&1
-    cl_eq "crane index filter: one manifest left, the amd64 one" \
+    e2e_expect_eq "crane index filter: one manifest left, the amd64 one" \
         "$(crane manifest "$R/cl/multi:amd-only" | jq -r '[.manifests[].digest] | join(",")')" "$amd"
     idx=$(crane digest "$R/cl/multi:all")
     regctl image copy "$R/cl/multi:all" "$R/cl/multi-copy:all" >/dev/null 2>&1 || e2e_fail "regctl image copy of the index"
-    cl_eq "regctl image copy of the index: same digest" "$(regctl image digest "$R/cl/multi-copy:all")" "$idx"
-    cl_eq "regctl index create: both platforms" \
+    e2e_expect_eq "regctl image copy of the index: same digest" "$(regctl image digest "$R/cl/multi-copy:all")" "$idx"
+    e2e_expect_eq "regctl index create: both platforms" \
         "$(regctl index create "$R/cl/multi:rg" --ref "$R/cl/multi:amd64" --ref "$R/cl/multi:arm64" >/dev/null 2>&1;
             regctl manifest get "$R/cl/multi:rg" --format raw-body | jq -r '[.manifests[].platform.architecture] | join(",")')" \
         amd64,arm64
@@ -147,10 +123,10 @@ t_oras() {
     oras push $P "$img:v1" --artifact-type application/vnd.example.thing --annotation org.example.k=v \
         data.bin:application/octet-stream readme.txt >/dev/null 2>&1 || e2e_fail "oras push"
     m=$(oras manifest fetch $P "$img:v1")
-    cl_eq "oras push: artifactType and annotation in the stored manifest" \
+    e2e_expect_eq "oras push: artifactType and annotation in the stored manifest" \
         "$(jq -r '.artifactType + " " + .annotations["org.example.k"]' <<<"$m")" "application/vnd.example.thing v"
     subj=$(oras resolve $P "$img:v1")
-    cl_eq "oras resolve = sha256 of the fetched manifest" "$(printf '%s' "$m" | digest_of /dev/stdin)" "$subj"
+    e2e_expect_eq "oras resolve = sha256 of the fetched manifest" "$(printf '%s' "$m" | e2e_digest)" "$subj"
     rm -rf pull && oras pull $P -o pull "$img:v1" >/dev/null 2>&1
     e2e_check "oras pull: both files byte for byte" sh -c 'cmp -s pull/data.bin data.bin && cmp -s pull/readme.txt readme.txt'
 
@@ -159,27 +135,27 @@ t_oras() {
     oras attach $P --artifact-type application/vnd.example.sbom "$img:v1" sbom.json >/dev/null 2>&1 ||
         e2e_fail "oras attach sbom"
     out=$(oras discover $P --format json "$img:v1" | jq -r '.referrers[].artifactType' | sort)
-    cl_eq "oras discover: both referrers" "$(tr '\n' ' ' <<<"$out")" "application/vnd.example.sbom application/vnd.example.sig "
+    e2e_expect_eq "oras discover: both referrers" "$(tr '\n' ' ' <<<"$out")" "application/vnd.example.sbom application/vnd.example.sig "
     out=$(oras discover $P --format json --artifact-type application/vnd.example.sbom "$img:v1" | jq -r '.referrers[].artifactType')
-    cl_eq "oras discover --artifact-type: only the sbom" "$out" application/vnd.example.sbom
+    e2e_expect_eq "oras discover --artifact-type: only the sbom" "$out" application/vnd.example.sbom
     code GET "/v2/cl/oras/referrers/$subj?artifactType=application/vnd.example.sig" >/dev/null
-    cl_eq "referrers?artifactType= says OCI-Filters-Applied" "$(hdr OCI-Filters-Applied)" artifactType
+    e2e_expect_eq "referrers?artifactType= says OCI-Filters-Applied" "$(e2e_header OCI-Filters-Applied)" artifactType
 
     oras tag $P "$img:v1" v1a v1b >/dev/null 2>&1 || e2e_fail "oras tag"
-    cl_has "oras repo tags lists v1 v1a v1b" "$(oras repo tags $P "$img")" v1 v1a v1b
-    cl_eq "oras manifest fetch --descriptor: digest" "$(oras manifest fetch $P --descriptor "$img:v1a" | jq -r .digest)" "$subj"
+    e2e_expect_lines "oras repo tags lists v1 v1a v1b" "$(oras repo tags $P "$img")" v1 v1a v1b
+    e2e_expect_eq "oras manifest fetch --descriptor: digest" "$(oras manifest fetch $P --descriptor "$img:v1a" | jq -r .digest)" "$subj"
     local bd
     bd=$(jq -r '.layers[] | select(.annotations["org.opencontainers.image.title"] == "data.bin") | .digest' <<<"$m")
-    cl_eq "oras blob fetch: the layer's bytes" "sha256:$(oras blob fetch $P --output - "$img@$bd" | sha)" "$(digest_of data.bin)"
+    e2e_expect_eq "oras blob fetch: the layer's bytes" "sha256:$(oras blob fetch $P --output - "$img@$bd" | e2e_sha256)" "$(e2e_digest data.bin)"
     head -c 100000 /dev/urandom >b.bin
-    bd=$(digest_of b.bin)
+    bd=$(e2e_digest b.bin)
     oras blob push $P "$R/cl/oras-blobs" b.bin >/dev/null 2>&1 || e2e_fail "oras blob push"
-    cl_eq "oras blob push, then HEAD" "$(code HEAD "/v2/cl/oras-blobs/blobs/$bd" -I)" 200
+    e2e_expect_eq "oras blob push, then HEAD" "$(code HEAD "/v2/cl/oras-blobs/blobs/$bd")" 200
     oras blob delete $P --force "$R/cl/oras-blobs@$bd" >/dev/null 2>&1 || e2e_fail "oras blob delete"
-    cl_eq "oras blob delete: HEAD is 404" "$(code HEAD "/v2/cl/oras-blobs/blobs/$bd" -I)" 404
+    e2e_expect_eq "oras blob delete: HEAD is 404" "$(code HEAD "/v2/cl/oras-blobs/blobs/$bd")" 404
 
     oras copy --from-plain-http --to-plain-http -r "$img:v1" "$R/cl/oras-copy:v1" >/dev/null 2>&1 || e2e_fail "oras copy -r"
-    cl_eq "oras copy -r: both referrers in the new repository" \
+    e2e_expect_eq "oras copy -r: both referrers in the new repository" \
         "$(oras discover $P --format json "$R/cl/oras-copy:v1" | jq '.referrers | length')" 2
     ORAS_SUBJECT=$subj
     cd "$T" || return
@@ -189,51 +165,51 @@ t_oras() {
 t_regctl() {
     echo "-- regctl $("$REGCTL_BIN" version --format '{{.VCSTag}}' 2>/dev/null)"
     local out b d
-    cl_has "regctl tag ls" "$(regctl tag ls "$R/cl/crane")" v1 v2
-    cl_eq "regctl manifest head: the digest crane saw" "$(regctl manifest head "$R/cl/crane:v1")" "$CRANE_V1"
+    e2e_expect_lines "regctl tag ls" "$(regctl tag ls "$R/cl/crane")" v1 v2
+    e2e_expect_eq "regctl manifest head: the digest crane saw" "$(regctl manifest head "$R/cl/crane:v1")" "$CRANE_V1"
 
     regctl image copy --referrers "$R/cl/oras:v1" "$R/cl/regctl-copy:v1" >/dev/null 2>&1 || e2e_fail "regctl image copy --referrers"
     out=$(regctl artifact list "$R/cl/regctl-copy:v1" --format '{{range .Descriptors}}{{println .ArtifactType}}{{end}}' | sort)
-    cl_eq "regctl image copy --referrers: referrers listed in the copy" "$(tr '\n' ' ' <<<"$out")" \
+    e2e_expect_eq "regctl image copy --referrers: referrers listed in the copy" "$(tr '\n' ' ' <<<"$out")" \
         "application/vnd.example.sbom application/vnd.example.sig "
     out=$(regctl artifact list --filter-artifact-type application/vnd.example.sig "$R/cl/regctl-copy:v1" \
         --format '{{range .Descriptors}}{{println .ArtifactType}}{{end}}')
-    cl_eq "regctl artifact list --filter-artifact-type" "$out" application/vnd.example.sig
+    e2e_expect_eq "regctl artifact list --filter-artifact-type" "$out" application/vnd.example.sig
 
     head -c 3000000 /dev/urandom >"$T/blob.bin"
-    d=$(digest_of "$T/blob.bin")
-    cl_eq "regctl blob put: digest" "$(regctl blob put "$R/cl/regctl-blob" <"$T/blob.bin")" "$d"
-    cl_eq "regctl blob get: bytes" "sha256:$(regctl blob get "$R/cl/regctl-blob" "$d" | sha)" "$d"
+    d=$(e2e_digest "$T/blob.bin")
+    e2e_expect_eq "regctl blob put: digest" "$(regctl blob put "$R/cl/regctl-blob" <"$T/blob.bin")" "$d"
+    e2e_expect_eq "regctl blob get: bytes" "sha256:$(regctl blob get "$R/cl/regctl-blob" "$d" | e2e_sha256)" "$d"
     out=$(regctl blob head "$R/cl/regctl-blob" "$d" | tr -d '\r')
     e2e_check "regctl blob head: Docker-Content-Digest and Content-Length" \
         grep -qx "Docker-Content-Digest: $d" <<<"$out"
     regctl blob delete "$R/cl/regctl-blob" "$d" || e2e_fail "regctl blob delete"
-    cl_eq "regctl blob delete: HEAD is 404" "$(code HEAD "/v2/cl/regctl-blob/blobs/$d" -I)" 404
+    e2e_expect_eq "regctl blob delete: HEAD is 404" "$(code HEAD "/v2/cl/regctl-blob/blobs/$d")" 404
 
     # chunked: 1 MiB PATCHes for anything over 1 MiB
     regctl registry set --tls disabled --blob-chunk 1048576 --blob-max 1048576 "$R"
     head -c 2500000 /dev/urandom >"$T/blob2.bin"
-    d=$(digest_of "$T/blob2.bin")
-    cl_eq "regctl chunked blob put: digest" "$(regctl blob put "$R/cl/regctl-chunked" <"$T/blob2.bin")" "$d"
+    d=$(e2e_digest "$T/blob2.bin")
+    e2e_expect_eq "regctl chunked blob put: digest" "$(regctl blob put "$R/cl/regctl-chunked" <"$T/blob2.bin")" "$d"
     b=$(grep -c '"PATCH /v2/cl/regctl-chunked/blobs/uploads/[^ ]* HTTP/1.1" 202 ' "$LOG")
-    cl_eq "regctl chunked blob put: 3 PATCHes of at most 1 MiB" "$b" 3
-    cl_eq "regctl chunked blob put: bytes back" "sha256:$(regctl blob get "$R/cl/regctl-chunked" "$d" | sha)" "$d"
+    e2e_expect_eq "regctl chunked blob put: 3 PATCHes of at most 1 MiB" "$b" 3
+    e2e_expect_eq "regctl chunked blob put: bytes back" "sha256:$(regctl blob get "$R/cl/regctl-chunked" "$d" | e2e_sha256)" "$d"
     regctl registry set --tls disabled --blob-chunk 0 --blob-max 0 "$R" 2>/dev/null
 
     regctl image copy "$R/cl/crane:v1" "$R/cl/regctl-tags:a" >/dev/null 2>&1
     regctl image copy "$R/cl/crane:v1" "$R/cl/regctl-tags:b" >/dev/null 2>&1
     regctl tag rm "$R/cl/regctl-tags:a" || e2e_fail "regctl tag rm"
     out=$(regctl tag ls "$R/cl/regctl-tags")
-    cl_lacks "regctl tag rm: a gone" "$out" a
-    cl_has "regctl tag rm: b (same manifest) stays" "$out" b
+    e2e_expect_no_line "regctl tag rm: a gone" "$out" a
+    e2e_expect_lines "regctl tag rm: b (same manifest) stays" "$out" b
 }
 
 # -------------------------------------------------------------- deletes
 t_deletes() {
     echo "-- oras manifest delete"
     oras manifest delete $P --force "$R/cl/oras:v1b" >/dev/null 2>&1 || e2e_fail "oras manifest delete"
-    cl_eq "oras manifest delete (by tag): the manifest is gone" "$(code GET "/v2/cl/oras/manifests/$ORAS_SUBJECT")" 404
-    cl_eq "... and with it every tag" "$(oras repo tags $P "$R/cl/oras" | wc -l)" 0
+    e2e_expect_eq "oras manifest delete (by tag): the manifest is gone" "$(code GET "/v2/cl/oras/manifests/$ORAS_SUBJECT")" 404
+    e2e_expect_eq "... and with it every tag" "$(oras repo tags $P "$R/cl/oras" | wc -l)" 0
 }
 
 # ----------------------------------------------------------------- HTTP
@@ -243,39 +219,40 @@ t_http() {
     head -c 2000 /dev/urandom >"$T/u.bin"
     head -c 1000 "$T/u.bin" >"$T/u1"
     tail -c 1000 "$T/u.bin" >"$T/u2"
-    d=$(digest_of "$T/u.bin")
+    d=$(e2e_digest "$T/u.bin")
     code POST /v2/cl/http/blobs/uploads/ >/dev/null
-    loc=$(hdr Location)
+    loc=$(e2e_header Location)
     code PATCH "$loc" -H 'Content-Range: 0-999' -H 'Content-Type: application/octet-stream' --data-binary "@$T/u1" >/dev/null
-    cl_eq "PATCH 0-999: Range" "$(hdr Range)" 0-999
-    cl_eq "GET on the session (resume point)" "$(code GET "$loc") $(hdr Range)" "204 0-999"
-    cl_eq "PATCH out of order: 416, RANGE_INVALID, Range still 0-999" \
-        "$(code PATCH "$loc" -H 'Content-Range: 500-1499' --data-binary "@$T/u2") $(jq -r '.errors[0].code' "$T/body") $(hdr Range)" \
+    e2e_expect_eq "PATCH 0-999: Range" "$(e2e_header Range)" 0-999
+    e2e_expect_eq "GET on the session (resume point)" "$(code GET "$loc") $(e2e_header Range)" "204 0-999"
+    e2e_expect_eq "PATCH out of order: 416, RANGE_INVALID, Range still 0-999" \
+        "$(code PATCH "$loc" -H 'Content-Range: 500-1499' --data-binary "@$T/u2") $(e2e_errcode) $(e2e_header Range)" \
         "416 RANGE_INVALID 0-999"
-    cl_eq "PATCH 1000-1999 resumes" "$(code PATCH "$loc" -H 'Content-Range: 1000-1999' --data-binary "@$T/u2") $(hdr Range)" "202 0-1999"
-    cl_eq "PUT ?digest= completes with Docker-Content-Digest" "$(code PUT "$loc?digest=$d") $(hdr Docker-Content-Digest)" "201 $d"
-    cl_eq "Range: bytes=10-19 on the blob: 206, Content-Range, the bytes" \
-        "$(code GET "/v2/cl/http/blobs/$d" -H 'Range: bytes=10-19') $(hdr Content-Range) $(sha <"$T/body")" \
-        "206 bytes 10-19/2000 $(tail -c +11 "$T/u.bin" | head -c 10 | sha)"
-    cl_eq "missing blob: 404 JSON BLOB_UNKNOWN" \
-        "$(code GET "/v2/cl/http/blobs/sha256:$(printf '%064d' 0)") $(hdr Content-Type) $(jq -r '.errors[0].code' "$T/body")" \
+    e2e_expect_eq "PATCH 1000-1999 resumes" "$(code PATCH "$loc" -H 'Content-Range: 1000-1999' --data-binary "@$T/u2") $(e2e_header Range)" "202 0-1999"
+    e2e_expect_eq "PUT ?digest= completes with Docker-Content-Digest" "$(code PUT "$loc?digest=$d") $(e2e_header Docker-Content-Digest)" "201 $d"
+    e2e_expect_eq "Range: bytes=10-19 on the blob: 206, Content-Range, the bytes" \
+        "$(code GET "/v2/cl/http/blobs/$d" -H 'Range: bytes=10-19') $(e2e_header Content-Range) $(e2e_sha256 "$T/body")" \
+        "206 bytes 10-19/2000 $(tail -c +11 "$T/u.bin" | head -c 10 | e2e_sha256)"
+    e2e_expect_eq "missing blob: 404 JSON BLOB_UNKNOWN" \
+        "$(code GET "/v2/cl/http/blobs/sha256:$(printf '%064d' 0)") $(e2e_header Content-Type) $(e2e_errcode)" \
         "404 application/json BLOB_UNKNOWN"
-    cl_eq "unknown repository: 404 JSON NAME_UNKNOWN" \
-        "$(code GET /v2/cl/nope/tags/list) $(jq -r '.errors[0].code' "$T/body")" "404 NAME_UNKNOWN"
-    cl_eq "manifest HEAD: Docker-Content-Digest" "$(code HEAD /v2/cl/crane/manifests/v1 -I) $(hdr Docker-Content-Digest)" "200 $CRANE_V1"
+    e2e_expect_eq "unknown repository: 404 JSON NAME_UNKNOWN" \
+        "$(code GET /v2/cl/nope/tags/list) $(e2e_errcode)" "404 NAME_UNKNOWN"
+    e2e_expect_eq "manifest HEAD: Docker-Content-Digest" "$(code HEAD /v2/cl/crane/manifests/v1) $(e2e_header Docker-Content-Digest)" "200 $CRANE_V1"
 
     # a referrer pushed by hand: OCI-Subject in the answer
-    local empty=sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a ref rd
+    local empty=$E2E_EMPTY_DIGEST ref rd
     printf '{}' >"$T/empty"
     code POST "/v2/cl/crane/blobs/uploads/?digest=$empty" --data-binary "@$T/empty" >/dev/null
     ref=$T/ref.json
-    printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"application/vnd.example.http","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"%s","size":2},"layers":[{"mediaType":"application/vnd.oci.empty.v1+json","digest":"%s","size":2}],"subject":{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":"%s","size":%s}}' \
-        "$empty" "$empty" "$CRANE_V1" "$(crane manifest "$R/cl/crane:v1" | wc -c)" >"$ref"
-    rd=$(digest_of "$ref")
-    cl_eq "manifest PUT with a subject: 201 and OCI-Subject" \
-        "$(code PUT "/v2/cl/crane/manifests/$rd" -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary "@$ref") $(hdr OCI-Subject)" \
+    printf '{"schemaVersion":2,"mediaType":"%s","artifactType":"application/vnd.example.http","config":{"mediaType":"%s","digest":"%s","size":2},"layers":[{"mediaType":"%s","digest":"%s","size":2}],"subject":{"mediaType":"%s","digest":"%s","size":%s}}' \
+        "$MT_OCI_MANIFEST" "$MT_OCI_EMPTY" "$empty" "$MT_OCI_EMPTY" "$empty" "$MT_DOCKER_MANIFEST" "$CRANE_V1" \
+        "$(crane manifest "$R/cl/crane:v1" | wc -c)" >"$ref"
+    rd=$(e2e_digest "$ref")
+    e2e_expect_eq "manifest PUT with a subject: 201 and OCI-Subject" \
+        "$(e2e_manifest_put "http://$R" cl/crane "$rd" "$ref") $(e2e_header OCI-Subject)" \
         "201 $CRANE_V1"
-    cl_eq "... found by oras discover" \
+    e2e_expect_eq "... found by oras discover" \
         "$(oras discover $P --format json "$R/cl/crane:v1" | jq -r '.referrers[].digest')" "$rd"
 }
 
@@ -291,26 +268,26 @@ t_parallel() {
         pids=()
         for i in 1 2 3 4 5 6 7 8; do
             curl -s -m 30 -o /dev/null -w '%{http_code}\n' -X POST --data-binary "@f$i.bin" \
-                "http://$R/v2/cl/par$round/blobs/uploads/?digest=$(digest_of "f$i.bin")" >"code$round-$i" &
+                "http://$R/v2/cl/par$round/blobs/uploads/?digest=$(e2e_digest "f$i.bin")" >"code$round-$i" &
             pids+=($!)
         done
-        wait_pids "${pids[@]}"
+        wait "${pids[@]}"   # only these: a suite run alone has Kubo and nginx as children too
     done
     codes=$(cat code* | sort | uniq -c | tr -s ' ' | tr '\n' ';')
-    cl_eq "24 uploads, 8 at a time into new repositories: all 201" "$codes" " 24 201;"
+    e2e_expect_eq "24 uploads, 8 at a time into new repositories: all 201" "$codes" " 24 201;"
     for round in 1 2 3; do
         for i in 1 2 3 4 5 6 7 8; do
-            if [ "$(code HEAD "/v2/cl/par$round/blobs/$(digest_of "f$i.bin")" -I)" = 200 ]; then ok=$((ok + 1)); else bad=$((bad + 1)); fi
+            if [ "$(code HEAD "/v2/cl/par$round/blobs/$(e2e_digest "f$i.bin")")" = 200 ]; then ok=$((ok + 1)); else bad=$((bad + 1)); fi
         done
     done
-    cl_eq "... and every blob linked afterwards ($bad missing)" "$ok" 24
+    e2e_expect_eq "... and every blob linked afterwards ($bad missing)" "$ok" 24
     pids=()
     for j in 1 2 3; do
         oras push $P --concurrency 6 "$R/cl/par-same:v$j" f*.bin >"push$j.log" 2>&1 &
         pids+=($!)
     done
-    wait_pids "${pids[@]}"
-    cl_eq "three oras push --concurrency 6 into one repository at once" \
+    wait "${pids[@]}"   # only these: a suite run alone has Kubo and nginx as children too
+    e2e_expect_eq "three oras push --concurrency 6 into one repository at once" \
         "$(oras repo tags $P "$R/cl/par-same" | tr '\n' ' ')" "v1 v2 v3 "
     for j in 1 2 3; do
         grep -q '^Digest:' "push$j.log" || e2e_log "push $j: $(tail -n 2 "push$j.log")"
@@ -333,13 +310,13 @@ t_layout() {
     regctl image copy "$R/cl/crane:v1" "ocidir://$T/lay:v1" >/dev/null 2>&1 || e2e_fail "regctl copy to ocidir"
     regctl image copy "$R/cl/oras-copy:v1" "ocidir://$T/lay:art" >/dev/null 2>&1 || e2e_fail "regctl copy to ocidir"
     cid=$(e2e_ipfs add -r -Q --cid-version 1 "$T/lay") || { e2e_fail "ipfs add of the layout"; return; }
-    cl_eq "crane digest from ipfs/<cid>:v1" "$(crane digest "$L/ipfs/$cid:v1")" "$CRANE_V1"
-    cl_eq "crane export from the layout stack: the file" "$(crane export "$L/ipfs/$cid:v1" - | tar -xO hello.txt)" "hello from crane"
-    cl_eq "regctl manifest head from the layout stack" "$(regctl manifest head "$L/ipfs/$cid:v1")" "$CRANE_V1"
-    cl_has "regctl tag ls from the layout stack" "$(regctl tag ls "$L/ipfs/$cid")" v1 art
+    e2e_expect_eq "crane digest from ipfs/<cid>:v1" "$(crane digest "$L/ipfs/$cid:v1")" "$CRANE_V1"
+    e2e_expect_eq "crane export from the layout stack: the file" "$(crane export "$L/ipfs/$cid:v1" - | tar -xO hello.txt)" "hello from crane"
+    e2e_expect_eq "regctl manifest head from the layout stack" "$(regctl manifest head "$L/ipfs/$cid:v1")" "$CRANE_V1"
+    e2e_expect_lines "regctl tag ls from the layout stack" "$(regctl tag ls "$L/ipfs/$cid")" v1 art
     rm -rf "$T/lpull" && oras pull $P -o "$T/lpull" "$L/ipfs/$cid:art" >/dev/null 2>&1
     e2e_check "oras pull from the layout stack: bytes" cmp -s "$T/lpull/data.bin" "$T/o/data.bin"
-    cl_eq "crane push to the layout stack is refused (405)" \
+    e2e_expect_eq "crane push to the layout stack is refused (405)" \
         "$(crane copy "$R/cl/crane:v1" "$L/ipfs/$cid:new" 2>&1 | grep -c 'UNSUPPORTED')" 1
 }
 
@@ -350,6 +327,7 @@ main() {
     R=127.0.0.1:$(e2e_port "$STACK")
     LOG=$E2E_RUN/$STACK/nginx/access.log
     T=$(mktemp -d "$E2E_RUN/clients.XXXXXX")
+    E2E_HTTP_DIR=$T
     cd "$T" || return
     echo "== registry clients (stack $STACK, $R)"
     regctl registry set --tls disabled "$R"

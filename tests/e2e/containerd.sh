@@ -26,18 +26,10 @@ LOG=""  # nginx access log of the default stack
 CPID=""
 
 ctr() { timeout 60 /usr/bin/ctr --address "$C/c.sock" --namespace e2e "$@"; }
-sha() { sha256sum | cut -d' ' -f1; }
-cd_eq() {
-    if [ "$2" = "$3" ] && [ -n "$3" ]; then e2e_ok "$1"; else e2e_fail "$1: got '${2:0:200}', want '${3:0:200}'"; fi
-}
-ACCEPT=(-H 'Accept: application/vnd.oci.image.index.v1+json' -H 'Accept: application/vnd.oci.image.manifest.v1+json'
-    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json'
-    -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json')
-# reg_digest REPO REF: the registry's Docker-Content-Digest for a manifest
-reg_digest() {
-    curl -s -m 30 -I "${ACCEPT[@]}" "http://$R/v2/$1/manifests/$2" | tr -d '\r' |
-        sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: *//p'
-}
+ACCEPT=(-H "Accept: $MT_OCI_INDEX" -H "Accept: $MT_OCI_MANIFEST" -H "Accept: $MT_DOCKER_MANIFEST"
+    -H "Accept: $MT_DOCKER_LIST")
+# served_digest REPO REF: the registry's Docker-Content-Digest for a manifest
+served_digest() { e2e_head_header Docker-Content-Digest "http://$R/v2/$1/manifests/$2" "${ACCEPT[@]}"; }
 # ctr_digest REF: the manifest digest containerd recorded for REF
 ctr_digest() { ctr images ls "name==$1" 2>/dev/null | awk 'NR == 2 {print $3}'; }
 
@@ -46,15 +38,14 @@ ctr_digest() { ctr images ls "name==$1" 2>/dev/null | awk 'NR == 2 {print $3}'; 
 served_intact() {
     local repo=$1 d=$2 b
     curl -sf -m 30 "${ACCEPT[@]}" -o "$T/m.json" "http://$R/v2/$repo/manifests/$d" || { e2e_log "$repo@$d: no manifest"; return 1; }
-    [ "sha256:$(sha <"$T/m.json")" = "$d" ] || { e2e_log "$repo@$d: manifest bytes do not hash to it"; return 1; }
+    [ "$(e2e_digest "$T/m.json")" = "$d" ] || { e2e_log "$repo@$d: manifest bytes do not hash to it"; return 1; }
     for b in $(jq -r '[.config.digest] + [.layers[].digest] | .[]' "$T/m.json" | head -n 50); do
-        [ "sha256:$(curl -sf -m 60 "http://$R/v2/$repo/blobs/$b" | sha)" = "$b" ] || { e2e_log "$repo: blob $b"; return 1; }
+        [ "$(curl -sf -m 60 "http://$R/v2/$repo/blobs/$b" | e2e_digest)" = "$b" ] || { e2e_log "$repo: blob $b"; return 1; }
     done
 }
 
 # ------------------------------------------------------------ containerd
 cd_start() {
-    local i
     mkdir -p "$C/root" "$C/state"
     cat >"$C/config.toml" <<EOF
 version = 2
@@ -72,20 +63,14 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 EOF
     /usr/bin/containerd --config "$C/config.toml" >"$C/containerd.log" 2>&1 &
     CPID=$!
-    for i in $(seq 1 100); do
-        /usr/bin/ctr --address "$C/c.sock" version >/dev/null 2>&1 && return 0
-        kill -0 "$CPID" 2>/dev/null || break
-        sleep 0.1
-    done
+    e2e_wait_for 10 "containerd on $C/c.sock" /usr/bin/ctr --address "$C/c.sock" version && return 0
     tail -n 20 "$C/containerd.log" >&2
     return 1
 }
 cd_stop() {
-    local i
-    if [ -n "$CPID" ] && kill -0 "$CPID" 2>/dev/null; then
+    if e2e_alive "$CPID"; then
         kill "$CPID"
-        for i in $(seq 1 50); do kill -0 "$CPID" 2>/dev/null || break; sleep 0.1; done
-        kill -0 "$CPID" 2>/dev/null && kill -9 "$CPID"
+        e2e_wait_gone 5 "$CPID" || kill -9 "$CPID"
         wait "$CPID" 2>/dev/null
     fi
     CPID=""
@@ -122,19 +107,19 @@ skopeo_push() { timeout 120 skopeo copy -q --preserve-digests --dest-tls-verify=
 # ----------------------------------------------------------------- tests
 t_pull() {
     local want got
-    want=$(reg_digest ctr/src v1)
+    want=$(served_digest ctr/src v1)
     ctr images pull --plain-http --snapshotter native "$R/ctr/src:v1" >"$T/pull.log" 2>&1 ||
         { e2e_fail "ctr images pull by tag: $(tail -n 3 "$T/pull.log")"; return; }
     got=$(ctr_digest "$R/ctr/src:v1")
-    cd_eq "ctr images pull by tag (unpacked, native snapshotter): digest = Docker-Content-Digest" "$got" "$want"
+    e2e_expect_eq "ctr images pull by tag (unpacked, native snapshotter): digest = Docker-Content-Digest" "$got" "$want"
     e2e_check "ctr images check: the image is complete" \
         sh -c "timeout 60 /usr/bin/ctr --address '$C/c.sock' --namespace e2e images check 'name==$R/ctr/src:v1' | grep -q complete"
-    cd_eq "unpacked: two native snapshots, the first layer's file in one" \
+    e2e_expect_eq "unpacked: two native snapshots, the first layer's file in one" \
         "$(ctr snapshots --snapshotter native ls 2>/dev/null | awk 'NR > 1' | wc -l) $(cat "$C"/root/io.containerd.snapshotter.v1.native/snapshots/*/d1/hello.txt 2>/dev/null | head -n 1)" \
         "2 layer 1 for amd64"
     ctr images pull --plain-http --snapshotter native "$R/ctr/src@$want" >"$T/pull2.log" 2>&1 ||
         { e2e_fail "ctr images pull by digest: $(tail -n 3 "$T/pull2.log")"; return; }
-    cd_eq "ctr images pull by digest: recorded under that digest" "$(ctr_digest "$R/ctr/src@$want")" "$want"
+    e2e_expect_eq "ctr images pull by digest: recorded under that digest" "$(ctr_digest "$R/ctr/src@$want")" "$want"
     SRC_DIGEST=$want
 }
 
@@ -144,10 +129,10 @@ t_push() {
     ctr images tag "$R/ctr/src:v1" "$R/ctr/pushed:v1" >/dev/null || e2e_fail "ctr images tag"
     ctr images push --plain-http "$R/ctr/pushed:v1" >"$T/push.log" 2>&1 ||
         { e2e_fail "ctr images push (pulled image): $(tail -n 3 "$T/push.log")"; return; }
-    cd_eq "ctr images push to another repository: Docker-Content-Digest is the source's" \
-        "$(reg_digest ctr/pushed v1)" "$SRC_DIGEST"
+    e2e_expect_eq "ctr images push to another repository: Docker-Content-Digest is the source's" \
+        "$(served_digest ctr/pushed v1)" "$SRC_DIGEST"
     e2e_check "... the manifest and every blob served with the right digest" served_intact ctr/pushed "$SRC_DIGEST"
-    cd_eq "... its blobs mounted from ctr/src (3 POST ?mount=&from= answered 201)" \
+    e2e_expect_eq "... its blobs mounted from ctr/src (3 POST ?mount=&from= answered 201)" \
         "$(tail -n +$((n0 + 1)) "$LOG" | grep -c '"POST /v2/ctr/pushed/blobs/uploads/?mount=sha256:[0-9a-f]*&from=ctr/src HTTP/1.1" 201 ')" 3
 
     # An image containerd has no source for: it must upload every blob.
@@ -165,29 +150,28 @@ t_push() {
         { e2e_fail "ctr images push (imported image): $(tail -n 3 "$T/push2.log")"; return; }
     got=$(tail -n +$((n0 + 1)) "$LOG" | grep -c '"POST /v2/ctr/uploaded/blobs/uploads/ HTTP/1.1" 202 ')
     got="$got $(tail -n +$((n0 + 1)) "$LOG" | grep -c '"PUT /v2/ctr/uploaded/blobs/uploads/[^ ]*?digest=sha256%3A[0-9a-f]* HTTP/1.1" 201 ')"
-    cd_eq "ctr images push of an imported image: config and both layers uploaded (3 POST 202, 3 PUT ?digest= 201)" "$got" "3 3"
-    cd_eq "... Docker-Content-Digest is the imported manifest's" "$(reg_digest ctr/uploaded v1)" "$want"
+    e2e_expect_eq "ctr images push of an imported image: config and both layers uploaded (3 POST 202, 3 PUT ?digest= 201)" "$got" "3 3"
+    e2e_expect_eq "... Docker-Content-Digest is the imported manifest's" "$(served_digest ctr/uploaded v1)" "$want"
     e2e_check "... the manifest and every blob served with the right digest" served_intact ctr/uploaded "$want"
 }
 
 t_index() {
     local amd arm idx ms
-    amd=$(reg_digest ctr/multi amd64) arm=$(reg_digest ctr/multi arm64)
-    printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%s,"platform":{"architecture":"amd64","os":"linux"}},{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%s,"platform":{"architecture":"arm64","os":"linux"}}]}' \
-        "$amd" "$(curl -s -m 30 "${ACCEPT[@]}" "http://$R/v2/ctr/multi/manifests/$amd" | wc -c)" \
-        "$arm" "$(curl -s -m 30 "${ACCEPT[@]}" "http://$R/v2/ctr/multi/manifests/$arm" | wc -c)" >"$T/index.json"
-    idx=sha256:$(sha <"$T/index.json")
-    cd_eq "index PUT" "$(curl -s -m 30 -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/vnd.oci.image.index.v1+json' \
-        --data-binary "@$T/index.json" "http://$R/v2/ctr/multi/manifests/all")" 201
+    amd=$(served_digest ctr/multi amd64) arm=$(served_digest ctr/multi arm64)
+    printf '{"schemaVersion":2,"mediaType":"%s","manifests":[{"mediaType":"%s","digest":"%s","size":%s,"platform":{"architecture":"amd64","os":"linux"}},{"mediaType":"%s","digest":"%s","size":%s,"platform":{"architecture":"arm64","os":"linux"}}]}' \
+        "$MT_OCI_INDEX" "$MT_OCI_MANIFEST" "$amd" "$(curl -s -m 30 "${ACCEPT[@]}" "http://$R/v2/ctr/multi/manifests/$amd" | wc -c)" \
+        "$MT_OCI_MANIFEST" "$arm" "$(curl -s -m 30 "${ACCEPT[@]}" "http://$R/v2/ctr/multi/manifests/$arm" | wc -c)" \
+        >"$T/index.json"
+    idx=$(e2e_digest "$T/index.json")
+    e2e_expect_eq "index PUT" "$(e2e_manifest_put "http://$R" ctr/multi all "$T/index.json" "$MT_OCI_INDEX")" 201
     ctr images pull --plain-http --all-platforms "$R/ctr/multi:all" >"$T/pull3.log" 2>&1 ||
         { e2e_fail "ctr images pull --all-platforms: $(tail -n 3 "$T/pull3.log")"; return; }
-    cd_eq "ctr images pull --all-platforms of the index: its digest" "$(ctr_digest "$R/ctr/multi:all")" "$idx"
+    e2e_expect_eq "ctr images pull --all-platforms of the index: its digest" "$(ctr_digest "$R/ctr/multi:all")" "$idx"
     ms=$(ctr images check "name==$R/ctr/multi:all" 2>/dev/null | awk 'NR == 2 {print $4}')
     e2e_check "ctr images check: both platforms' content present ($ms)" grep -q complete <<<"$ms"
     ctr images pull --plain-http --snapshotter native --platform linux/arm64 "$R/ctr/multi:all" >"$T/pull4.log" 2>&1 ||
         e2e_fail "ctr images pull --platform linux/arm64: $(tail -n 3 "$T/pull4.log")"
-    e2e_check "ctr content get of the arm64 manifest: the registry's bytes" \
-        sh -c "timeout 60 /usr/bin/ctr --address '$C/c.sock' --namespace e2e content get '$arm' | sha256sum | grep -q '^${arm#sha256:} '"
+    e2e_expect_eq "ctr content get of the arm64 manifest: the registry's bytes" "$(ctr content get "$arm" | e2e_digest)" "$arm"
 }
 
 main() {

@@ -40,10 +40,10 @@ E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 KUBO_FS_MB=40                  # smaller than the big layer
 BIG=$((64 * 1024 * 1024))      # the layer that does not fit
 MB=$((1024 * 1024))
-MT_OCI=application/vnd.oci.image.manifest.v1+json
 
 e2e_init_run
 F=$(mktemp -d "$E2E_RUN/faults.XXXX")
+E2E_HTTP_DIR=$F   # the last answer: $F/body, $F/headers
 CTL=$F/ctl
 REPORT=$E2E_ARTIFACTS/faults.txt
 : >"$REPORT"
@@ -82,86 +82,67 @@ trap faults_teardown EXIT
 trap 'exit 130' INT TERM
 
 # --------------------------------------------------------------- data
-# mk_layout DIR BYTES KEY: one uncompressed tar layer of BYTES
-# incompressible bytes; prints the layer's digest.
-mk_layout() {
-    local img=$1 size=$2 key=$3 tmp=$1.tmp layer config manifest lsize csize msize
-    rm -rf "$img" "$tmp" && mkdir -p "$img/blobs/sha256" "$tmp" || return 1
-    put() { local d; d=$(sha256sum "$1" | cut -d' ' -f1) && mv "$1" "$img/blobs/sha256/$d" && echo "sha256:$d"; }
-    openssl enc -aes-128-ctr -nosalt -pass "pass:$key" -pbkdf2 -in /dev/zero 2>/dev/null | head -c "$size" >"$tmp/data.bin"
-    tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$tmp" -cf "$tmp/layer.tar" data.bin || return 1
-    lsize=$(stat -c %s "$tmp/layer.tar")
-    layer=$(put "$tmp/layer.tar") || return 1
-    printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["%s"]}}' "$layer" >"$tmp/config.json"
-    csize=$(stat -c %s "$tmp/config.json")
-    config=$(put "$tmp/config.json") || return 1
-    printf '{"schemaVersion":2,"mediaType":"%s","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%s}]}' \
-        "$MT_OCI" "$config" "$csize" "$layer" "$lsize" >"$tmp/manifest.json"
-    msize=$(stat -c %s "$tmp/manifest.json")
-    manifest=$(put "$tmp/manifest.json") || return 1
-    printf '{"schemaVersion":2,"manifests":[{"mediaType":"%s","digest":"%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"v1"}}]}' \
-        "$MT_OCI" "$manifest" "$msize" >"$img/index.json"
-    printf '{"imageLayoutVersion":"1.0.0"}' >"$img/oci-layout"
-    rm -rf "$tmp"
-    echo "$layer"
-}
-rnd() { openssl enc -aes-128-ctr -nosalt -pass "pass:$2" -pbkdf2 -in /dev/zero 2>/dev/null | head -c "$3" >"$1"; }
-sha() { echo "sha256:$(cat "$@" | sha256sum | cut -c1-64)"; }
+rnd() { e2e_keystream "$2" "$3" >"$1"; }   # rnd FILE KEY BYTES
 
 # -------------------------------------------------------------- HTTP
+# Requests with an answer to read go through e2e_http (words.sh): status
+# on stdout, the answer in $F/body and $F/headers. A session ("loc") is
+# the absolute URL e2e_upload_start gives.
 URL=
-code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
-# upload_start REPO: prints the session's path
-upload_start() {
-    curl -s -D - -o /dev/null -X POST "$URL/v2/$1/blobs/uploads/" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p'
-}
+upload_start() { e2e_upload_start "$URL" "$1"; }   # upload_start REPO
 # staged_upload REPO NAME: an upload session in REPO holding one fresh MiB
 # ($F/data/NAME) in one PATCH; sets loc (the session) and d (its digest).
 staged_upload() {
     loc=$(upload_start "$1")
     rnd "$F/data/$2" "$2" "$MB"
-    d=$(sha "$F/data/$2")
+    d=$(e2e_digest "$F/data/$2")
     patch "$loc" "$F/data/$2" >/dev/null
+}
+# patch_in_flight REPO RATE: a session in REPO holding the MiB $F/data/c1,
+# and a PATCH of the 8 MiB $F/data/c8 sent at RATE in the background (its
+# status goes to $F/bg.code); sets loc and pid.
+patch_in_flight() {
+    loc=$(upload_start "$1")
+    patch "$loc" "$F/data/c1" >/dev/null
+    patch "$loc" "$F/data/c8" --limit-rate "$2" >"$F/bg.code" &
+    pid=$!
 }
 # upload_range LOC: the Range a GET on the session reports ("-" if none)
 upload_range() {
-    local h
-    h=$(curl -s -D - -o /dev/null "$URL$1" | tr -d '\r')
-    printf '%s' "$h" | head -n1 | grep -q ' 204' || { echo "-"; return; }
-    printf '%s\n' "$h" | sed -n 's/^[Rr]ange: //p'
+    [ "$(e2e_http GET "$1")" = 204 ] || { echo "-"; return; }
+    e2e_header Range
 }
 range_of() { echo "0-$(($1 - 1))"; }   # range_of BYTES
-# patch LOC FILE [CURL OPTS...]: a chunked PATCH (as docker sends); the
-# answer's body goes to $F/answer, its status to stdout
-patch() {
-    local loc=$1 file=$2
-    shift 2
-    curl -s -o "$F/answer" -w '%{http_code}' -X PATCH -H 'Transfer-Encoding: chunked' \
-        -H 'Content-Type: application/octet-stream' --data-binary "@$file" "$@" "$URL$loc"
-}
-put_done() { curl -s -o "$F/answer" -w '%{http_code}' -X PUT "$URL$1?digest=$2"; }
-answer_code() { jq -r '.errors[0].code' "$F/answer" 2>/dev/null; }
-answer_detail() { jq -r '.errors[0].detail // ""' "$F/answer" 2>/dev/null; }
+# patch LOC FILE [CURL OPTS...]: a chunked PATCH (as docker sends)
+patch() { e2e_upload_stream "$@"; }
+put_done() { e2e_upload_put "$1" "$2"; }   # put_done LOC DIGEST
+# completes REPO LOC DIGEST: the closing PUT is 201 and the blob serves
+completes() { [ "$(put_done "$2" "$3")" = 201 ] && blob_is "$1" "$3"; }
+answer_detail() { jq -r '.errors[0].detail // ""' "$F/body" 2>/dev/null; }
+answer_message() { jq -r '.errors[0].message' "$F/body" 2>/dev/null; }
 # blob_is REPO DIGEST: GET returns exactly the bytes of DIGEST
-blob_is() {
-    [ "$(curl -sf "$URL/v2/$1/blobs/$2" | sha256sum | cut -c1-64)" = "${2#sha256:}" ]
-}
-tag_digest() {
-    curl -s -o /dev/null -D - -H "Accept: $MT_OCI" "$URL/v2/$1/manifests/$2" | tr -d '\r' \
-        | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: *//p'
+blob_is() { [ "$(curl -sf "$URL/v2/$1/blobs/$2" | e2e_digest)" = "$2" ]; }
+tag_digest() {   # tag_digest REPO TAG: the Docker-Content-Digest of a GET
+    e2e_http GET "$URL/v2/$1/manifests/$2" -H "Accept: $MT_OCI_MANIFEST" >/dev/null
+    e2e_header Docker-Content-Digest
 }
 # kubo_tag REPO TAG: the digest the tag's link holds in Kubo itself
 kubo_tag() { k e2e_ipfs files read "$REPOS/$1/_manifests/tags/$2/current/link" 2>/dev/null; }
 # image_whole REPO REF: the manifest and every blob it names serve their digests
 image_whole() {
     local m d
-    m=$(curl -sf -H "Accept: $MT_OCI" "$URL/v2/$1/manifests/$2") || return 1
+    m=$(curl -sf -H "Accept: $MT_OCI_MANIFEST" "$URL/v2/$1/manifests/$2") || return 1
     for d in $(printf '%s' "$m" | jq -r '.config.digest, .layers[].digest'); do
         blob_is "$1" "$d" || return 1
     done
 }
-put_manifest() { # put_manifest REPO REF FILE
-    curl -s -o "$F/answer" -w '%{http_code}' -X PUT -H "Content-Type: $MT_OCI" --data-binary "@$3" "$URL/v2/$1/manifests/$2"
+put_manifest() { e2e_manifest_put "$URL" "$@"; }   # put_manifest REPO REF FILE
+# annotated FILE NOTE: f/small:v1's manifest with the annotation
+# faults=NOTE, in FILE; sets new (its digest)
+annotated() {
+    curl -s -H "Accept: $MT_OCI_MANIFEST" "$URL/v2/f/small/manifests/v1" |
+        jq -c --arg n "$2" '. + {annotations: {"faults": $n}}' >"$1"
+    new=$(e2e_digest "$1")
 }
 skopeo_push() { # skopeo_push LAYOUT REPO:TAG LOG
     timeout 180 skopeo copy --dest-tls-verify=false "oci:$1:v1" "docker://${URL#http://}/$2" >"$3" 2>&1
@@ -172,13 +153,26 @@ kubo_kill() {
     local pid
     pid=$(cat "$F/kubo/pid")
     kill -KILL "$pid" 2>/dev/null
-    e2e_wait_for 10 "Kubo pid $pid to die" sh -c "! kill -0 $pid"
+    e2e_wait_gone 10 "$pid"
 }
 kubo_start() { k e2e_kubo_daemon >/dev/null 2>&1 && cp "$F/kubo/pid" "$CTL/kubo.pid"; }
 # arm ACTION SUBSTRING: the proxy's next matching RPC call fires ACTION
 arm() {
     rm -f "$CTL/fired" "$CTL/held" "$CTL/release"
     echo "$1 $2" >"$CTL/rule.tmp" && mv "$CTL/rule.tmp" "$CTL/rule"
+}
+# arm_at ACTION POINT REPO: arm ACTION at the RPC call that makes POINT
+# happen for REPO: data (blob $d's data put in place), link (REPO's link to
+# blob $d), tag (REPO's tag v1), flush (the flush that follows any of them)
+arm_at() {
+    local rpc
+    case $2 in
+        data) rpc="${d#sha256:}/data&parents=true" ;;
+        link) rpc="files/write?arg=$REPOS/$3/_layers/sha256/${d#sha256:}/link" ;;
+        tag) rpc="files/write?arg=$REPOS/$3/_manifests/tags/v1/current/link" ;;
+        flush) rpc="files/flush?arg=$ROOTDIR HTTP" ;;
+    esac
+    arm "$1" "$rpc"
 }
 fired() { [ -f "$CTL/fired" ]; }
 disarm() { rm -f "$CTL/rule"; }
@@ -188,10 +182,21 @@ held_worker() {
     ss -tnpH "sport = :$(cat "$CTL/held")" | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2
 }
 release() { echo "$1" >"$CTL/release"; }
+# kill_held_worker PID: SIGKILL the worker whose call the proxy holds, have
+# the proxy drop that call, wait for the client (PID), disarm
+kill_held_worker() {
+    local w
+    w=$(held_worker)
+    [ -n "$w" ] && kill -KILL "$w"
+    release drop
+    wait "$1"
+    disarm
+}
 # worker_of_upload LOC: the worker holding that session's lock (mid-request)
 worker_of_upload() {
     local id=${1##*/} p
     for p in $(pgrep -x orp2p-worker); do
+        # shellcheck disable=SC2010 # one ls shows every fd's target; this polls
         ls -l "/proc/$p/fd" 2>/dev/null | grep -q "uploads/$id.lock" && { echo "$p"; return 0; }
     done
     return 1
@@ -220,14 +225,15 @@ setup() {
         || { e2e_fail "the fault proxy did not start"; cat "$CTL/proxy.log"; return 1; }
     r e2e_start_stack "$STACK" >/dev/null 2>&1 || { e2e_fail "registry stack did not start"; return 1; }
     URL=$(r e2e_url "$STACK")
-    SMALL_LAYER=$(mk_layout "$F/data/small" "$MB" small) && BIG_LAYER=$(mk_layout "$F/data/big" "$BIG" big) \
+    e2e_oci_layout "$F/data/small" small "$MB" data.bin >/dev/null &&
+        BIG_LAYER=$(e2e_oci_layout "$F/data/big" big "$BIG" data.bin) \
         || { e2e_fail "building the test images"; return 1; }
     rnd "$F/data/c1" c1 "$MB" && rnd "$F/data/c8" c8 $((8 * MB)) && cp "$F/data/big/blobs/sha256/${BIG_LAYER#sha256:}" "$F/data/bigbody" || return 1
     e2e_log "faults: Kubo repo on ${KUBO_FS_MB} MiB tmpfs, statedir on 4 MiB tmpfs, registry $URL (master $(master_pid))"
 }
 
 # --------------------------------------------------------------- 1
-kubo_disk_full() {
+t_kubo_disk_full() {
     local loc d t0
     report "== 1. Kubo's disk full (repository on a ${KUBO_FS_MB} MiB tmpfs, a 64 MiB layer)"
     e2e_check "1: skopeo pushes a small image while there is room" skopeo_push "$F/data/small" f/small:v1 "$F/skopeo-small.log"
@@ -240,11 +246,11 @@ kubo_disk_full() {
         report "   skopeo: $(grep -o 'received unexpected HTTP status.*' "$F/skopeo-big-full.log" | head -n1)"
     fi
     d=$(patch "$loc" "$F/data/bigbody")
-    report "   streamed PATCH: $d $(answer_code): $(jq -r '.errors[0].message' "$F/answer" 2>/dev/null); $(answer_detail | grep -o 'no space left on device' | head -n1)"
+    report "   streamed PATCH: $d $(e2e_errcode): $(answer_message); $(answer_detail | grep -o 'no space left on device' | head -n1)"
     e2e_check "1: the streamed PATCH gets 507 (was 500) with an OCI error naming 'no space left on device'" \
         eval '[ "$d" = 507 ] && answer_detail | grep -q "no space left on device"'
     e2e_check "1: the session still reports only the acknowledged 1 MiB" [ "$(upload_range "$loc")" = "$(range_of "$MB")" ]
-    e2e_check "1: the image that did not fit is unknown (manifest 404)" [ "$(code -H "Accept: $MT_OCI" "$URL/v2/f/big/manifests/v1")" = 404 ]
+    e2e_check "1: the image that did not fit is unknown (manifest 404)" [ "$(e2e_code -H "Accept: $MT_OCI_MANIFEST" "$URL/v2/f/big/manifests/v1")" = 404 ]
     e2e_check "1: the image pushed before still serves every blob by digest" image_whole f/small v1
     # Free space the way an operator would: drop the failed add's orphan
     # blocks, and give the node a bigger disk.
@@ -258,86 +264,78 @@ kubo_disk_full() {
     e2e_check "1: the same PATCH on the same session is acknowledged" [ "$(patch "$loc" "$F/data/bigbody")" = 202 ]
     e2e_check "1: the session covers both chunks" \
         [ "$(upload_range "$loc")" = "$(range_of $((MB + $(stat -c %s "$F/data/bigbody"))))" ]
-    d=$(sha "$F/data/c1" "$F/data/bigbody")
+    d=$(e2e_digest "$F/data/c1" "$F/data/bigbody")
     e2e_check "1: PUT ?digest= of both chunks completes (201)" [ "$(put_done "$loc" "$d")" = 201 ]
     e2e_check "1: the blob serves exactly its digest's bytes" blob_is f/patch "$d"
 }
 
 # --------------------------------------------------------------- 2
-statedir_full() {
+t_statedir_full() {
     local loc state=$F/r/$STACK/state d
     report "== 2. statedir full (4 MiB tmpfs)"
     loc=$(upload_start f/state)
     e2e_check "2: a first chunk is acknowledged" [ "$(patch "$loc" "$F/data/c1")" = 202 ]
     dd if=/dev/zero of="$state/filler" bs=64k >/dev/null 2>&1
-    d=$(curl -s -o "$F/answer" -w '%{http_code}' -X POST "$URL/v2/f/state/blobs/uploads/")
-    report "   POST: $d $(answer_code) $(jq -r '.errors[0].message' "$F/answer"): $(answer_detail)"
+    d=$(e2e_http POST "$URL/v2/f/state/blobs/uploads/")
+    report "   POST: $d $(e2e_errcode) $(answer_message): $(answer_detail)"
     e2e_check "2: a new session gets 507 naming 'No space left on device'" \
         eval '[ "$d" = 507 ] && [ "$(answer_detail)" = "No space left on device" ]'
     d=$(patch "$loc" "$F/data/c1")
-    report "   PATCH: $d $(jq -r '.errors[0].message' "$F/answer"): $(answer_detail)"
+    report "   PATCH: $d $(answer_message): $(answer_detail)"
     e2e_check "2: a PATCH gets 507 'cannot save upload session: No space left on device'" \
         eval '[ "$d" = 507 ] && [ "$(answer_detail)" = "No space left on device" ]'
     e2e_check "2: the session still reports only the acknowledged chunk" [ "$(upload_range "$loc")" = "$(range_of "$MB")" ]
     rm -f "$state/filler"
     e2e_check "2: once freed, the same PATCH is acknowledged" [ "$(patch "$loc" "$F/data/c1")" = 202 ]
-    d=$(sha "$F/data/c1" "$F/data/c1")
-    e2e_check "2: and PUT ?digest= completes with the right bytes" eval '[ "$(put_done "$loc" "$d")" = 201 ] && blob_is f/state "$d"'
+    d=$(e2e_digest "$F/data/c1" "$F/data/c1")
+    e2e_check "2: and PUT ?digest= completes with the right bytes" completes f/state "$loc" "$d"
 }
 
 # --------------------------------------------------------------- 3
-kubo_killed() {
+t_kubo_killed() {
     local master loc d pid got t0 new old layer size
     report "== 3. Kubo SIGKILLed mid-request, then started again (the registry is not restarted)"
     master=$(master_pid)
 
     # a. mid-PATCH, while the body streams
-    loc=$(upload_start f/k)
-    patch "$loc" "$F/data/c1" >/dev/null
-    patch "$loc" "$F/data/c8" --limit-rate 4M >"$F/bg.code" &
-    pid=$!
+    patch_in_flight f/k 4M
     sleep 0.8
     kubo_kill
     wait "$pid"
-    report "   mid-PATCH: $(cat "$F/bg.code") $(answer_code): $(answer_detail | cut -c1-120)"
+    report "   mid-PATCH: $(cat "$F/bg.code") $(e2e_errcode): $(answer_detail | cut -c1-120)"
     e2e_check "3a: a PATCH that loses Kubo mid-body gets 503 UNAVAILABLE (JSON)" \
-        eval '[ "$(cat "$F/bg.code")" = 503 ] && [ "$(answer_code)" = UNAVAILABLE ]'
+        eval '[ "$(cat "$F/bg.code")" = 503 ] && [ "$(e2e_errcode)" = UNAVAILABLE ]'
     e2e_check "3a: the session still reports only the acknowledged chunk" [ "$(upload_range "$loc")" = "$(range_of "$MB")" ]
     kubo_start || e2e_fail "3: Kubo restart"
     e2e_check "3a: the retried PATCH is acknowledged" [ "$(patch "$loc" "$F/data/c8")" = 202 ]
-    d=$(sha "$F/data/c1" "$F/data/c8")
-    e2e_check "3a: PUT completes and the blob is its digest's bytes" eval '[ "$(put_done "$loc" "$d")" = 201 ] && blob_is f/k "$d"'
+    d=$(e2e_digest "$F/data/c1" "$F/data/c8")
+    e2e_check "3a: PUT completes and the blob is its digest's bytes" completes f/k "$loc" "$d"
 
     # b. final PUT: Kubo dies before the data is in place, then between
     # the data and the repository's link
     for point in data link; do
         staged_upload f/k "p-$point"
-        if [ $point = data ]; then
-            arm kill "${d#sha256:}/data&parents=true"
-        else
-            arm kill "files/write?arg=$REPOS/f/k/_layers/sha256/${d#sha256:}/link"
-        fi
+        arm_at kill "$point" f/k
         got=$(put_done "$loc" "$d")
-        report "   final PUT, Kubo killed before the $point: $got $(answer_code)"
+        report "   final PUT, Kubo killed before the $point: $got $(e2e_errcode)"
         e2e_check "3b: final PUT with Kubo killed before the $point: 503 UNAVAILABLE" \
-            eval 'fired && [ "$got" = 503 ] && [ "$(answer_code)" = UNAVAILABLE ]'
+            eval 'fired && [ "$got" = 503 ] && [ "$(e2e_errcode)" = UNAVAILABLE ]'
         disarm
         kubo_start || e2e_fail "3: Kubo restart"
-        e2e_check "3b ($point): nothing visible: HEAD of the blob is 404" [ "$(code -I "$URL/v2/f/k/blobs/$d")" = 404 ]
+        e2e_check "3b ($point): nothing visible: HEAD of the blob is 404" [ "$(e2e_code -I "$URL/v2/f/k/blobs/$d")" = 404 ]
         e2e_check "3b ($point): the session survived with its offset" [ "$(upload_range "$loc")" = "$(range_of "$MB")" ]
         e2e_check "3b ($point): the retried PUT completes with the right bytes" \
-            eval '[ "$(put_done "$loc" "$d")" = 201 ] && blob_is f/k "$d"'
+            completes f/k "$loc" "$d"
     done
 
     # c. manifest PUT: Kubo dies before the tag is written
     old=$(tag_digest f/small v1)
-    curl -s -H "Accept: $MT_OCI" "$URL/v2/f/small/manifests/v1" | jq -c '. + {annotations: {"faults": "3c"}}' >"$F/m3c.json"
-    new=$(sha "$F/m3c.json")
-    arm kill "files/write?arg=$REPOS/f/small/_manifests/tags/v1/current/link"
+    annotated "$F/m3c.json" 3c
+    arm_at kill tag f/small
     got=$(put_manifest f/small v1 "$F/m3c.json")
-    report "   manifest PUT, Kubo killed before the tag: $got $(answer_code)"
+    report "   manifest PUT, Kubo killed before the tag: $got $(e2e_errcode)"
     e2e_check "3c: manifest PUT with Kubo killed before the tag: 503 UNAVAILABLE" \
-        eval 'fired && [ "$got" = 503 ] && [ "$(answer_code)" = UNAVAILABLE ]'
+        eval 'fired && [ "$got" = 503 ] && [ "$(e2e_errcode)" = UNAVAILABLE ]'
     disarm
     kubo_start || e2e_fail "3: Kubo restart"
     e2e_check "3c: the tag still names the old manifest, in the registry and in Kubo" \
@@ -347,8 +345,8 @@ kubo_killed() {
         eval '[ "$(put_manifest f/small v1 "$F/m3c.json")" = 201 ] && [ "$(tag_digest f/small v1)" = "$new" ]'
 
     # d. blob GET, mid-stream (skopeo gzipped the layer: ask the manifest)
-    layer=$(curl -s -H "Accept: $MT_OCI" "$URL/v2/f/big/manifests/v1" | jq -r '.layers[0].digest')
-    size=$(curl -s -H "Accept: $MT_OCI" "$URL/v2/f/big/manifests/v1" | jq -r '.layers[0].size')
+    layer=$(curl -s -H "Accept: $MT_OCI_MANIFEST" "$URL/v2/f/big/manifests/v1" | jq -r '.layers[0].digest')
+    size=$(curl -s -H "Accept: $MT_OCI_MANIFEST" "$URL/v2/f/big/manifests/v1" | jq -r '.layers[0].size')
     # The worker drops the response with a bogus FastCGI record, which nginx
     # takes as an upstream error and closes the client connection at once
     # (a bare EOF would look like the end of the response to nginx, and
@@ -373,19 +371,16 @@ kubo_killed() {
     e2e_check "3d: once Kubo is back the blob serves its digest's bytes" blob_is f/big "$layer"
     report "   back to serving $(($(now_ms) - t0)) ms after the Kubo restart began"
     e2e_check "3: the same master served throughout (pid $master), and /v2/_p2p/health is 200" \
-        eval '[ "$(master_pid)" = "$master" ] && e2e_alive "$master" && [ "$(code "$URL/v2/_p2p/health")" = 200 ]'
+        eval '[ "$(master_pid)" = "$master" ] && e2e_alive "$master" && [ "$(e2e_code "$URL/v2/_p2p/health")" = 200 ]'
 }
 
 # --------------------------------------------------------------- 4
-worker_killed() {
+t_worker_killed() {
     local loc d pid w got old new when
     report "== 4. a worker SIGKILLed mid-request"
 
     # a. mid-PATCH
-    loc=$(upload_start f/w)
-    patch "$loc" "$F/data/c1" >/dev/null
-    patch "$loc" "$F/data/c8" --limit-rate 4M >"$F/bg.code" &
-    pid=$!
+    patch_in_flight f/w 4M
     e2e_wait_for 5 "a worker on the PATCH" worker_of_upload "$loc"
     sleep 0.5
     w=$(worker_of_upload "$loc")
@@ -396,27 +391,18 @@ worker_killed() {
     e2e_check "4a: the session resumes at its last acknowledged chunk" [ "$(upload_range "$loc")" = "$(range_of "$MB")" ]
     e2e_check "4a: the retried PATCH is acknowledged (the chunk left by the dead worker is replaced)" \
         eval '[ "$(patch "$loc" "$F/data/c8")" = 202 ] && [ "$(upload_range "$loc")" = "$(range_of $((9 * MB)))" ]'
-    d=$(sha "$F/data/c1" "$F/data/c8")
+    d=$(e2e_digest "$F/data/c1" "$F/data/c8")
     e2e_check "4a: PUT with the digest of exactly the acknowledged bytes completes, and they serve" \
-        eval '[ "$(put_done "$loc" "$d")" = 201 ] && blob_is f/w "$d"'
+        completes f/w "$loc" "$d"
 
     # b. final PUT: the worker dies while its link write is held (before),
     # or while the flush after it is held (after)
     for when in before after; do
         staged_upload f/w "w-$when"
-        if [ $when = before ]; then
-            arm hold "files/write?arg=$REPOS/f/w/_layers/sha256/${d#sha256:}/link"
-        else
-            arm hold "files/flush?arg=$ROOTDIR HTTP"
-        fi
+        if [ $when = before ]; then arm_at hold link f/w; else arm_at hold flush f/w; fi
         put_done "$loc" "$d" >"$F/bg.code" &
-        pid=$!
-        w=$(held_worker)
-        [ -n "$w" ] && kill -KILL "$w"
-        release drop
-        wait "$pid"
-        disarm
-        got=$(code -I "$URL/v2/f/w/blobs/$d")
+        kill_held_worker $!
+        got=$(e2e_code -I "$URL/v2/f/w/blobs/$d")
         report "   final PUT, worker killed $when the link: client $(cat "$F/bg.code"), then HEAD $got"
         if [ $when = before ]; then
             e2e_check "4b: killed before the link: fully old (HEAD 404)" [ "$got" = 404 ]
@@ -425,26 +411,16 @@ worker_killed() {
                 eval '[ "$got" = 200 ] && blob_is f/w "$d"'
         fi
         e2e_check "4b ($when): the session is not stuck: the retried PUT completes" \
-            eval '[ "$(put_done "$loc" "$d")" = 201 ] && blob_is f/w "$d"'
+            completes f/w "$loc" "$d"
     done
 
     # c. manifest PUT: before the tag is written, and after
     for when in before after; do
         old=$(tag_digest f/small v1)
-        curl -s -H "Accept: $MT_OCI" "$URL/v2/f/small/manifests/v1" | jq -c ". + {annotations: {\"faults\": \"4c-$when\"}}" >"$F/m4c.json"
-        new=$(sha "$F/m4c.json")
-        if [ $when = before ]; then
-            arm hold "files/write?arg=$REPOS/f/small/_manifests/tags/v1/current/link"
-        else
-            arm hold "files/flush?arg=$ROOTDIR HTTP"
-        fi
+        annotated "$F/m4c.json" "4c-$when"
+        if [ $when = before ]; then arm_at hold tag f/small; else arm_at hold flush f/small; fi
         put_manifest f/small v1 "$F/m4c.json" >"$F/bg.code" &
-        pid=$!
-        w=$(held_worker)
-        [ -n "$w" ] && kill -KILL "$w"
-        release drop
-        wait "$pid"
-        disarm
+        kill_held_worker $!
         got=$(tag_digest f/small v1)
         report "   manifest PUT, worker killed $when the tag: client $(cat "$F/bg.code"), tag -> $([ "$got" = "$new" ] && echo new || { [ "$got" = "$old" ] && echo old || echo "?$got"; })"
         if [ $when = before ]; then
@@ -458,20 +434,17 @@ worker_killed() {
 }
 
 # --------------------------------------------------------------- 5
-master_killed() {
-    local loc pid old t0 t1= d
+t_master_killed() {
+    local loc pid old t0 t1="" d
     report "== 5. the master SIGKILLed with a PATCH in flight, started again at once"
-    loc=$(upload_start f/m)
-    patch "$loc" "$F/data/c1" >/dev/null
-    patch "$loc" "$F/data/c8" --limit-rate 2M >"$F/bg.code" &
-    pid=$!
+    patch_in_flight f/m 2M
     e2e_wait_for 5 "a worker on the PATCH" worker_of_upload "$loc"
     sleep 0.5
     old=$(master_pid)
     kill -KILL "$old"
     t0=$(now_ms)
     r e2e_start_registry "$STACK" >/dev/null 2>&1
-    if e2e_wait_for 30 "the new master to serve" sh -c "[ \"\$(curl -m 2 -s -o /dev/null -w '%{http_code}' $URL/v2/)\" = 200 ]"; then
+    if e2e_wait_for 30 "the new master to serve" e2e_code_is 200 -m 2 "$URL/v2/"; then
         t1=$(now_ms)
         e2e_ok "5: a master started right after the SIGKILL serves (in $((t1 - t0)) ms)"
     else
@@ -487,8 +460,8 @@ master_killed() {
         grep -q "is gone, but processes it started still hold it" "$F/r/$STACK/registry.log"
     e2e_check "5: the orphaned worker finished the PATCH it had (202)" [ "$(cat "$F/bg.code")" = 202 ]
     e2e_check "5: the session carries every acknowledged byte" [ "$(upload_range "$loc")" = "$(range_of $((9 * MB)))" ]
-    d=$(sha "$F/data/c1" "$F/data/c8")
-    e2e_check "5: and completes with the right digest" eval '[ "$(put_done "$loc" "$d")" = 201 ] && blob_is f/m "$d"'
+    d=$(e2e_digest "$F/data/c1" "$F/data/c8")
+    e2e_check "5: and completes with the right digest" completes f/m "$loc" "$d"
     e2e_check "5: the new master serves the same data" eval 'image_whole f/small v1 && image_whole f/big v1'
 }
 
@@ -496,11 +469,11 @@ main() {
     local t0
     t0=$(date +%s)
     setup || return
-    kubo_disk_full
-    statedir_full
-    kubo_killed
-    worker_killed
-    master_killed
+    t_kubo_disk_full
+    t_statedir_full
+    t_kubo_killed
+    t_worker_killed
+    t_master_killed
     report "faults: $(($(date +%s) - t0)) s"
 }
 

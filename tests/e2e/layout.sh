@@ -52,12 +52,13 @@ ly_check_pull() {
     e2e_ok "$desc ($name)"
 }
 
-# ly_http METHOD PATH [curl args]: prints "<status> <body>"
+# ly_http METHOD PATH [curl args]: prints "<status> <body>" (a HEAD's
+# body is its headers); 60 s at most.
 ly_http() {
     local m=$1 p=$2
     shift 2
-    curl -s -m 60 -X "$m" -o "$LY_WORK/body" -w '%{http_code}' "$@" "http://127.0.0.1:$LY_PORT$p"
-    printf ' %s' "$(head -c 600 "$LY_WORK/body" 2>/dev/null | tr -d '\0')"
+    e2e_http "$m" "http://127.0.0.1:$LY_PORT$p" -m 60 "$@"
+    printf ' %s' "$(head -c 600 "$E2E_HTTP_DIR/body" 2>/dev/null | tr -d '\0')"
 }
 
 # ly_expect DESC WANT_STATUS WANT_TEXT METHOD PATH [curl args]
@@ -83,7 +84,7 @@ ly_umoci() {
     umoci gc --layout "$layout" >/dev/null
 }
 
-ly_seed() {
+t_seed() {
     local cid dir first second before want
     want=$(python3 "$LY_TOOL" digest "$LY_SEED" v1)
     cid=$(ly_add "$LY_SEED") || { e2e_fail "ipfs add of the seed layout"; return; }
@@ -114,28 +115,28 @@ ly_seed() {
         GET "/v2/ipfs/QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG/manifests/v1"
 }
 
-ly_api() {
+t_api() {
     local cid=$LY_SEED_CID name blob size man
     name=ipfs/$cid
     man=$(python3 "$LY_TOOL" digest "$LY_SEED" v1)
     blob=$(python3 "$LY_TOOL" blobs "$LY_SEED" v1 | tail -n 1)
     size=$(stat -c %s "$LY_SEED/blobs/sha256/${blob#sha256:}")
     ly_expect "tags/list lists the layout's tag" 200 '"tags":["v1"]' GET "/v2/$name/tags/list"
-    ly_expect "HEAD manifest by tag" 200 "" HEAD "/v2/$name/manifests/v1" -I
+    ly_expect "HEAD manifest by tag" 200 "" HEAD "/v2/$name/manifests/v1"
     ly_expect "GET manifest by digest, served with its media type" 200 '"schemaVersion"' GET "/v2/$name/manifests/$man"
-    ly_expect "HEAD blob" 200 "Content-Length: $size" HEAD "/v2/$name/blobs/$blob" -I
+    ly_expect "HEAD blob" 200 "Content-Length: $size" HEAD "/v2/$name/blobs/$blob"
     ly_expect "Range GET of a blob" 206 "" GET "/v2/$name/blobs/$blob" -H 'Range: bytes=0-9'
     ly_expect "unknown tag is MANIFEST_UNKNOWN" 404 MANIFEST_UNKNOWN GET "/v2/$name/manifests/nope"
     ly_expect "unknown blob is BLOB_UNKNOWN" 404 BLOB_UNKNOWN GET "/v2/$name/blobs/sha256:$(printf '%064d' 0)"
     ly_expect "push is 405 UNSUPPORTED" 405 UNSUPPORTED POST "/v2/$name/blobs/uploads/"
     ly_expect "mount is 405 UNSUPPORTED" 405 UNSUPPORTED POST "/v2/$name/blobs/uploads/?mount=$blob&from=x"
     ly_expect "manifest PUT is 405 UNSUPPORTED" 405 UNSUPPORTED PUT "/v2/$name/manifests/v2" \
-        -H "Content-Type: application/vnd.oci.image.manifest.v1+json" --data-binary @"$LY_SEED/blobs/sha256/${man#sha256:}"
+        -H "Content-Type: $MT_OCI_MANIFEST" --data-binary @"$LY_SEED/blobs/sha256/${man#sha256:}"
     ly_expect "manifest DELETE is 405 UNSUPPORTED" 405 UNSUPPORTED DELETE "/v2/$name/manifests/$man"
     ly_expect "blob DELETE is 405 UNSUPPORTED" 405 UNSUPPORTED DELETE "/v2/$name/blobs/$blob"
 }
 
-ly_umoci_layouts() {
+t_umoci_layouts() {
     local l cid want a b
     # a single image
     l=$LY_WORK/single
@@ -193,7 +194,7 @@ ly_umoci_layouts() {
     LY_RO_CID=$cid LY_RO_LAYOUT=$l LY_RO_REFERRER=$a
 }
 
-ly_tampered() {
+t_tampered() {
     local l=$LY_WORK/tampered cid blob man before
     mkdir -p "$l" && cp -r "$LY_SEED"/. "$l/"
     blob=$(python3 "$LY_TOOL" blobs "$l" v1 | tail -n 1)
@@ -210,7 +211,7 @@ ly_tampered() {
     else
         e2e_fail "the registry log does not say the blob does not match its digest"
     fi
-    ly_expect "HEAD of the tampered blob now fails too" 404 "" HEAD "/v2/ipfs/$cid/blobs/$blob" -I
+    ly_expect "HEAD of the tampered blob now fails too" 404 "" HEAD "/v2/ipfs/$cid/blobs/$blob"
 
     # a tampered manifest
     l=$LY_WORK/tampered-manifest
@@ -223,7 +224,7 @@ ly_tampered() {
         GET "/v2/ipfs/$cid/manifests/v1"
 }
 
-ly_malformed() {
+t_malformed() {
     local base=$LY_WORK/bad d cid t0 t1
     mkdir -p "$base"
     d=$base/notjson && mkdir -p "$d" && cp -r "$LY_SEED"/. "$d/" && echo '{"schemaVersion": 2, "manif' >"$d/index.json"
@@ -248,7 +249,7 @@ ly_malformed() {
     e2e_check "malformed layouts answered in bounded time ($((t1 - t0)) s for 7 requests)" test $((t1 - t0)) -lt 20
 }
 
-ly_ipns() {
+t_ipns() {
     local key want out
     want=$(python3 "$LY_TOOL" digest "$LY_SEED" v1)
     key=$(e2e_ipfs key gen "layout-$RANDOM") || { e2e_fail "ipfs key gen"; return; }
@@ -264,20 +265,20 @@ ly_ipns() {
     ly_check_pull "ipns/<key>:v1 after a republish, once the TTL cap passed" "ipns/$key:v1" "$want"
 }
 
-ly_ttfb() {
+t_ttfb() {
     local l=$LY_WORK/ttfb cid cold warm
     mkdir -p "$l" && cp -r "$LY_SEED"/. "$l/" && printf 'ttfb\n' >"$l/README.md"
     cid=$(ly_add "$l")
     cold=$(curl -s -o /dev/null -w '%{time_starttransfer}' \
-        -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://127.0.0.1:$LY_PORT/v2/ipfs/$cid/manifests/v1")
+        -H "Accept: $MT_OCI_MANIFEST" "http://127.0.0.1:$LY_PORT/v2/ipfs/$cid/manifests/v1")
     warm=$(curl -s -o /dev/null -w '%{time_starttransfer}' \
-        -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://127.0.0.1:$LY_PORT/v2/ipfs/$cid/manifests/v1")
+        -H "Accept: $MT_OCI_MANIFEST" "http://127.0.0.1:$LY_PORT/v2/ipfs/$cid/manifests/v1")
     printf 'manifest GET time to first byte: cold %s s, warm %s s\n' "$cold" "$warm" >>"$LY_OUT"
     e2e_ok "manifest TTFB cold ${cold}s, warm ${warm}s"
 }
 
-ly_conformance() {
-    local out=$E2E_ARTIFACTS/conformance-layout-ro rc tags man blobs counts tests failed errors skipped disabled
+t_conformance() {
+    local out=$E2E_ARTIFACTS/conformance-layout-ro rc man blobs counts tests failed errors skipped disabled
     [ -n "${CONFORMANCE_BIN:-}" ] || deps_conformance || { e2e_fail "no conformance binary"; return; }
     rm -rf "$out" && mkdir -p "$out" && : >"$out/empty.yaml"
     man=$(python3 "$LY_TOOL" digest "$LY_RO_LAYOUT" v1)
@@ -322,19 +323,20 @@ main() {
     e2e_ensure_stack layout || { e2e_fail "stack 'layout' did not start"; e2e_finish layout; return; }
     LY_PORT=$(e2e_port layout)
     LY_WORK=$E2E_RUN/layout-work
+    E2E_HTTP_DIR=$LY_WORK
     LY_OUT=$E2E_ARTIFACTS/layout.txt
     rm -rf "$LY_WORK" && mkdir -p "$LY_WORK"
     : >"$LY_OUT"
     echo "== OCI layouts on IPFS (stack $(e2e_url layout); numbers in $LY_OUT)"
-    ly_seed
+    t_seed
     [ -n "${LY_SEED_CID:-}" ] || { e2e_finish layout; return; }
-    ly_api
-    ly_umoci_layouts
-    ly_tampered
-    ly_malformed
-    ly_ttfb
-    [ -n "${LY_RO_CID:-}" ] && ly_ipns
-    [ -n "${LY_RO_CID:-}" ] && ly_conformance
+    t_api
+    t_umoci_layouts
+    t_tampered
+    t_malformed
+    t_ttfb
+    [ -n "${LY_RO_CID:-}" ] && t_ipns
+    [ -n "${LY_RO_CID:-}" ] && t_conformance
     cat "$LY_OUT"
     e2e_finish layout
 }

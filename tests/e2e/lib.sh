@@ -20,27 +20,9 @@ E2E_ROOT=${E2E_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 # shellcheck source=../../scripts/nginx-conf.sh
 . "$E2E_ROOT/scripts/nginx-conf.sh"
 
-E2E_FAILS=${E2E_FAILS:-0}
 E2E_OWNER=${E2E_OWNER:-0}
-
-e2e_log() { printf '[e2e] %s\n' "$*" >&2; }
-e2e_ok() { printf '  ok    %s\n' "$*"; }
-e2e_fail() { printf '  FAIL  %s\n' "$*"; E2E_FAILS=$((E2E_FAILS + 1)); }
-# e2e_check DESCRIPTION COMMAND...: runs COMMAND, records ok/FAIL.
-e2e_check() {
-    local desc=$1
-    shift
-    if "$@"; then e2e_ok "$desc"; else e2e_fail "$desc"; fi
-}
-# A suite ends with `e2e_finish NAME`: its exit status is its verdict.
-e2e_finish() {
-    if [ "$E2E_FAILS" -eq 0 ]; then
-        printf '%s: all checks passed\n' "$1"
-        return 0
-    fi
-    printf '%s: %d check(s) FAILED\n' "$1" "$E2E_FAILS"
-    return 1
-}
+# shellcheck source=words.sh
+. "$E2E_ROOT/tests/e2e/words.sh"
 
 # A free TCP port on 127.0.0.1 (the kernel picks; the tiny race until we
 # bind it is covered by the start-up checks, which fail loudly).
@@ -48,32 +30,14 @@ e2e_free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# e2e_wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.2 s.
-e2e_wait_for() {
-    local secs=$1 desc=$2 i
-    shift 2
-    for ((i = 0; i < secs * 5; i++)); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.2
-    done
-    e2e_log "timed out after ${secs}s waiting for $desc"
-    return 1
-}
-
-e2e_alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
-
 # e2e_stop_pid PIDFILE [SECONDS]: TERM, wait (bounded), then KILL.
 e2e_stop_pid() {
-    local pidfile=$1 secs=${2:-15} pid i
+    local pidfile=$1 secs=${2:-15} pid
     [ -f "$pidfile" ] || return 0
     pid=$(cat "$pidfile")
     if e2e_alive "$pid"; then
         kill -TERM "$pid" 2>/dev/null
-        for ((i = 0; i < secs * 5; i++)); do
-            e2e_alive "$pid" || break
-            sleep 0.2
-        done
-        if e2e_alive "$pid"; then
+        if ! e2e_wait_gone "$secs" "$pid"; then
             e2e_log "pid $pid ($pidfile) ignored SIGTERM for ${secs}s: killing"
             kill -KILL "$pid" 2>/dev/null
         fi
@@ -91,7 +55,11 @@ e2e_init_run() {
     # Standalone runs keep theirs in the checkout's (gitignored) _artifacts.
     E2E_ARTIFACTS=${E2E_ARTIFACTS:-$E2E_ROOT/_artifacts/e2e-$(date +%Y%m%d-%H%M%S)}
     mkdir -p "$E2E_ARTIFACTS"
-    export E2E_RUN E2E_ARTIFACTS
+    # Where e2e_http keeps the last answer (words.sh); a dot-dir, so the
+    # teardown takes it for no stack.
+    E2E_HTTP_DIR=${E2E_HTTP_DIR:-$E2E_RUN/.http}
+    mkdir -p "$E2E_HTTP_DIR"
+    export E2E_RUN E2E_ARTIFACTS E2E_HTTP_DIR
 }
 
 # ------------------------------------------------------------------- Kubo
@@ -139,11 +107,17 @@ e2e_port() { cat "$E2E_RUN/$1/port"; }
 e2e_registry_pid() { cat "$E2E_RUN/$1/registry.pid"; }
 e2e_mfsroot() { printf '/oci-registry-p2p-%s' "$1"; }
 e2e_url() { printf 'http://127.0.0.1:%s' "$(e2e_port "$1")"; }
+# e2e_mfs_blob_path STACK DIGEST: where STACK keeps blob DIGEST in Kubo's
+# MFS (distribution's storage layout).
+e2e_mfs_blob_path() {
+    local hex=${2#sha256:}
+    printf '%s/docker/registry/v2/blobs/sha256/%s/%s/data' "$(e2e_mfsroot "$1")" "${hex:0:2}" "$hex"
+}
 
-# e2e_start_registry NAME [CONFIG LINES...]: writes NAME/registry.conf and
-# starts the registry under spawn-fcgi (-n: spawn-fcgi binds the socket,
-# then execs the registry with it on fd 0, so its pid is the master's).
-e2e_start_registry() {
+# e2e_write_conf NAME [CONFIG LINES...]: NAME/registry.conf for the Kubo
+# node of this run, with its own mfsroot and statedir, checked by the
+# registry's --check-config.
+e2e_write_conf() {
     local name=$1 dir=$E2E_RUN/$1 line
     shift
     mkdir -p "$dir/state"
@@ -157,6 +131,14 @@ e2e_start_registry() {
     } >"$dir/registry.conf"
     "$REGISTRY_BIN" --check-config -c "$dir/registry.conf" >"$dir/check-config.log" 2>&1 \
         || { e2e_log "registry rejected its config:"; cat "$dir/check-config.log" >&2; return 1; }
+}
+
+# e2e_start_registry NAME [CONFIG LINES...]: e2e_write_conf, then the
+# registry under spawn-fcgi (-n: spawn-fcgi binds the socket, then execs
+# the registry with it on fd 0, so its pid is the master's).
+e2e_start_registry() {
+    local name=$1 dir=$E2E_RUN/$1
+    e2e_write_conf "$@" || return 1
     rm -f "$dir/fcgi.sock"
     # E2E_REGISTRY_WRAP: a command the registry runs under (tests/e2e/valgrind.sh)
     # shellcheck disable=SC2086 # words of a command line
@@ -168,6 +150,29 @@ e2e_start_registry() {
 }
 
 e2e_stop_registry() { e2e_stop_pid "$E2E_RUN/$1/registry.pid" 30; }
+
+# e2e_workers STACK: the pids of STACK's workers, the master's orp2p-worker
+# children (spawn-fcgi -n execs the master, so registry.pid is its pid).
+e2e_workers() { pgrep -x -P "$(e2e_registry_pid "$1")" orp2p-worker; }
+# Peak RSS (VmHWM) is a high-water mark since a process started; writing 5
+# to its clear_refs restarts it. e2e_peak_rss_reset STACK: for the master
+# and every worker, so what e2e_peak_rss reads next covers what came after.
+e2e_peak_rss_reset() {
+    local p
+    for p in $(e2e_registry_pid "$1") $(e2e_workers "$1"); do echo 5 >"/proc/$p/clear_refs" 2>/dev/null; done
+}
+# e2e_peak_rss STACK: "MAX_WORKER_KIB N_WORKERS MASTER_KIB".
+e2e_peak_rss() {
+    local p v max=0 n=0 master
+    for p in $(e2e_workers "$1"); do
+        v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+        [ -n "$v" ] || continue
+        n=$((n + 1))
+        [ "$v" -gt "$max" ] && max=$v
+    done
+    master=$(awk '/^VmHWM:/ { print $2 }' "/proc/$(e2e_registry_pid "$1")/status" 2>/dev/null)
+    echo "$max $n ${master:-0}"
+}
 
 e2e_start_nginx() {
     local name=$1 dir=$E2E_RUN/$1 port try
@@ -190,15 +195,18 @@ e2e_start_nginx() {
 
 e2e_stop_nginx() { e2e_stop_pid "$E2E_RUN/$1/nginx.pid" 10; }
 
+# e2e_wait_v2 NAME [SECONDS]: until GET /v2/ answers 200 through the
+# stack's front (30 s by default).
+e2e_wait_v2() { e2e_wait_for "${2:-30}" "GET /v2/ on stack $1" e2e_code_is 200 "$(e2e_url "$1")/v2/"; }
+
 # e2e_start_stack NAME [CONFIG LINES...]: registry + nginx, ready when
 # GET /v2/ answers 200 through nginx.
 e2e_start_stack() {
     local name=$1 code
     e2e_start_registry "$@" || return 1
     e2e_start_nginx "$name" || return 1
-    if ! e2e_wait_for 30 "GET /v2/ on stack $name" \
-        sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' $(e2e_url "$name")/v2/)\" = 200 ]"; then
-        code=$(curl -s -o /dev/null -w '%{http_code}' "$(e2e_url "$name")/v2/")
+    if ! e2e_wait_v2 "$name"; then
+        code=$(e2e_code "$(e2e_url "$name")/v2/")
         e2e_log "stack $name: GET /v2/ answers $code; registry log:"
         tail -n 20 "$E2E_RUN/$name/registry.log" >&2
         return 1
@@ -216,17 +224,17 @@ e2e_blob_bytes() {
     local stack=$1 repo=$2 dg=$3 file=$4 url size off len want got
     url=$(e2e_url "$stack")/v2/$repo/blobs/$dg
     size=$(stat -c %s "$file")
-    got=$(curl -sf "$url" | sha256sum | cut -d' ' -f1)
-    e2e_check "$stack: blob GET, $size bytes: they hash to the digest" [ "sha256:$got" = "$dg" ]
+    got=$(curl -sf "$url" | e2e_digest)
+    e2e_check "$stack: blob GET, $size bytes: they hash to the digest" [ "$got" = "$dg" ]
     off=$((size / 3 + 7)) len=$((size / 3))
-    want=$(tail -c +$((off + 1)) "$file" | head -c "$len" | sha256sum | cut -d' ' -f1)
-    got=$(curl -sf -H "Range: bytes=$off-$((off + len - 1))" "$url" | sha256sum | cut -d' ' -f1)
+    want=$(tail -c +$((off + 1)) "$file" | head -c "$len" | e2e_sha256)
+    got=$(curl -sf -H "Range: bytes=$off-$((off + len - 1))" "$url" | e2e_sha256)
     e2e_check "$stack: blob Range GET, $len bytes at $off: the file's bytes (sha256)" [ "$got" = "$want" ]
     off=$((size - 12345)) len=10
-    want=$(tail -c +$((off + 1)) "$file" | head -c "$len" | sha256sum | cut -d' ' -f1)
-    got=$(curl -sf -H "Range: bytes=$off-$((off + len - 1))" "$url" | sha256sum | cut -d' ' -f1)
+    want=$(tail -c +$((off + 1)) "$file" | head -c "$len" | e2e_sha256)
+    got=$(curl -sf -H "Range: bytes=$off-$((off + len - 1))" "$url" | e2e_sha256)
     e2e_check "$stack: blob Range GET, $len bytes at $off: the file's bytes (sha256)" [ "$got" = "$want" ]
-    got=$(curl -sfI "$url" | tr -d '\r' | sed -n 's/^[Cc]ontent-[Ll]ength: *//p')
+    got=$(e2e_head_header Content-Length "$url")
     e2e_check "$stack: blob HEAD says $size bytes ($got)" [ "$got" = "$size" ]
     e2e_check "$stack: the blob GETs took the zero-copy path (no 'streaming it instead' in the log)" \
         sh -c "! grep -h 'blob $dg: .*streaming it instead' '$E2E_RUN/$stack'/*.log"
@@ -312,7 +320,7 @@ e2e_ensure_stack() {
         trap 'exit 130' INT TERM
     fi
     [ -f "$E2E_RUN/kubo/api.port" ] || e2e_start_kubo || return 1
-    # shellcheck disable=SC2046 # one line per config entry
     local IFS=$'\n'
+    # shellcheck disable=SC2046 # one line per config entry
     e2e_start_stack "$name" $(e2e_stack_config "$name")
 }

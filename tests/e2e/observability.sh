@@ -49,37 +49,37 @@ EOF
 
 health_is() { # health_is CODE [JQ-CONDITION]
     local code
-    code=$(curl -s -m 10 -o "$T/health" -w '%{http_code}' "$BASE/v2/_p2p/health")
+    code=$(e2e_http GET "$BASE/v2/_p2p/health" -m 10)
     [ "$code" = "$1" ] || return 1
-    [ -z "${2:-}" ] || jq -e "$2" "$T/health" >/dev/null
+    [ -z "${2:-}" ] || jq -e "$2" "$T/body" >/dev/null
 }
 
-check_health_ok() {
+t_health_ok() {
     e2e_check "health: 200, status ok, Kubo's version, no publisher required" \
         health_is 200 '.status == "ok" and .kubo.ok and (.kubo.version | length > 0) and (.publisher.required | not)'
     local code
-    code=$(curl -s -m 10 -I -o /dev/null -w '%{http_code}' "$BASE/v2/_p2p/health")
+    code=$(e2e_code -m 10 -I "$BASE/v2/_p2p/health")
     e2e_check "health: HEAD is 200 too" [ "$code" = 200 ]
 }
 
-check_health_kubo_hung() {
+t_health_kubo_hung() {
     local kpid t0 ms code
     kpid=$(cat "$E2E_RUN/kubo/pid")
     kill -STOP "$kpid"
     t0=$(date +%s%N)
-    code=$(curl -s -m 20 -o "$T/health" -w '%{http_code}' "$BASE/v2/_p2p/health")
+    code=$(e2e_http GET "$BASE/v2/_p2p/health" -m 20)
     ms=$((($(date +%s%N) - t0) / 1000000))
     kill -CONT "$kpid"
     e2e_check "health with Kubo hung: 503 (got $code) in ${ms} ms (< 5000)" test "$code" = 503 -a "$ms" -lt 5000
     e2e_check "health with Kubo hung: JSON reason names the IPFS node" \
-        json_ok "$T/health" '.status == "unavailable" and (.reason | test("IPFS node")) and (.kubo.ok | not) and (.kubo.error | length > 0)'
+        json_ok "$T/body" '.status == "unavailable" and (.reason | test("IPFS node")) and (.kubo.ok | not) and (.kubo.error | length > 0)'
     e2e_check "health: 200 again once Kubo runs" e2e_wait_for 20 "health 200" health_is 200
 }
 
-check_metrics() {
+t_metrics() {
     local code ctype workers before after n i
     code=$(curl -s -m 10 -D "$T/mh" -o "$T/m0" -w '%{http_code}' "$BASE/v2/_p2p/metrics")
-    ctype=$(tr -d '\r' <"$T/mh" | sed -n 's/^content-type: *//Ip')
+    ctype=$(e2e_header Content-Type "$T/mh")
     e2e_check "metrics: 200, text/plain; version=0.0.4 (got $code, $ctype)" \
         test "$code" = 200 -a "${ctype%%;*}" = text/plain -a "${ctype#*version=0.0.4}" != "$ctype"
     e2e_check "metrics: valid Prometheus text" metrics_syntax_ok "$T/m0"
@@ -99,11 +99,10 @@ check_metrics() {
     wait "${pids[@]}"   # only these: a standalone run has Kubo and nginx as children too
     head -c 100000 /dev/urandom >"$T/blob"
     local dig
-    dig=sha256:$(sha256sum "$T/blob" | cut -d' ' -f1)
-    code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/octet-stream' \
-        --data-binary "@$T/blob" "$BASE/v2/e2e/obs/blobs/uploads/?digest=$dig")
+    dig=$(e2e_digest "$T/blob")
+    code=$(e2e_blob_post "$BASE" e2e/obs "$T/blob")
     e2e_check "metrics: monolithic push of a 100000-byte blob -> 201 (got $code)" [ "$code" = 201 ]
-    code=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/v2/e2e/obs/blobs/$dig")
+    code=$(e2e_code "$BASE/v2/e2e/obs/blobs/$dig")
     e2e_check "metrics: blob GET -> 200 (got $code)" [ "$code" = 200 ]
     # a worker counts a request just before its last bytes leave; settle
     sleep 0.5
@@ -129,9 +128,8 @@ check_metrics() {
     e2e_check "metrics: gateway request for the blob GET counted" [ $(($(metric $k "$T/m2") - $(metric $k "$T/m1"))) -ge 1 ]
 
     # A worker killed outright: the master counts a restart and refills the pool.
-    local master victim
-    master=$(e2e_registry_pid "$STACK")
-    victim=$(pgrep -x -P "$master" orp2p-worker | head -n 1)   # not the publisher sidecar
+    local victim
+    victim=$(e2e_workers "$STACK" | head -n 1)   # not the publisher sidecar
     before=$(metric oci_registry_p2p_worker_restarts_total "$T/m2")
     kill -KILL "$victim"
     restarted() {
@@ -147,7 +145,7 @@ check_metrics() {
 # client that is not 127.0.0.1: a second front on the same rendered config
 # (only listen address and socket substituted), in front of the default
 # stack's socket, reached from 127.0.0.2 (any 127/8 address is loopback).
-check_front_restriction() {
+t_front_restriction() {
     local front=$1 dir=$T/$1 port code_m code_v
     port=$(e2e_free_port)
     mkdir -p "$dir"
@@ -169,16 +167,16 @@ check_front_restriction() {
         e2e_stop_pid "$dir/front.pid" 5
         return
     fi
-    code_m=$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 "http://127.0.0.1:$port/v2/_p2p/metrics")
-    code_v=$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 "http://127.0.0.1:$port/v2/")
+    code_m=$(e2e_code --interface 127.0.0.2 "http://127.0.0.1:$port/v2/_p2p/metrics")
+    code_v=$(e2e_code --interface 127.0.0.2 "http://127.0.0.1:$port/v2/")
     e2e_check "$front: metrics from 127.0.0.2 -> 403 (got $code_m), /v2/ -> 200 (got $code_v)" \
         test "$code_m" = 403 -a "$code_v" = 200
-    code_m=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/_p2p/metrics")
+    code_m=$(e2e_code "http://127.0.0.1:$port/v2/_p2p/metrics")
     e2e_check "$front: metrics from 127.0.0.1 -> 200 (got $code_m)" [ "$code_m" = 200 ]
     e2e_stop_pid "$dir/front.pid" 5
 }
 
-check_access_log() {
+t_access_log() {
     local log=$E2E_RUN/$STACK/registry.log
     e2e_check "access log: 'GET /v2/ base 200 in 0 out 2 bytes N ms' from a worker pid" \
         grep -qE 'info worker\[[0-9]+\]: GET /v2/ base 200 in 0 out 2 bytes [0-9.]+ ms$' "$log"
@@ -189,7 +187,7 @@ check_access_log() {
 # A stack of its own with `logfile`: lines go to the file, and a rename plus
 # SIGUSR1 (what the logrotate entry does) starts a new file without
 # replacing workers; SIGHUP reopens it as well.
-check_logfile() {
+t_logfile() {
     local name=obslog dir=$E2E_RUN/obslog lf
     lf=$dir/registry-file.log
     if ! e2e_start_stack "$name" "logfile = \"$lf\";" "workers = 2;"; then
@@ -204,21 +202,19 @@ check_logfile() {
     # A worker busy with a slow upload across the rotation must log into the
     # new file when it finishes (it follows the master's reopen counter).
     local loc slow
-    loc=$(curl -s -D - -o /dev/null -X POST "$url/v2/e2e/obslog/blobs/uploads/" | tr -d '\r' | sed -n 's/^location: *//Ip')
-    case $loc in http*) ;; *) loc=$url$loc ;; esac
+    loc=$(e2e_upload_start "$url" e2e/obslog)
     head -c 3000000 /dev/urandom >"$T/slow"
-    curl -s -m 60 -o /dev/null -X PATCH --limit-rate 1M -H 'Content-Type: application/octet-stream' \
-        --data-binary "@$T/slow" "$loc" &
+    e2e_upload_patch "$loc" "$T/slow" --limit-rate 1M -m 60 >/dev/null &
     slow=$!
     sleep 1
     local master workers_before
     master=$(e2e_registry_pid "$name")
-    workers_before=$(pgrep -x -P "$master" orp2p-worker | sort | tr '\n' ' ')
+    workers_before=$(e2e_workers "$name" | sort | tr '\n' ' ')
     mv "$lf" "$lf.1"
     kill -USR1 "$master"
     e2e_check "logfile: SIGUSR1 -> a new file" e2e_wait_for 10 "new $lf" test -s "$lf"
     e2e_check "logfile: SIGUSR1 replaced no worker ($workers_before)" \
-        test -n "$workers_before" -a "$(pgrep -x -P "$master" orp2p-worker | sort | tr '\n' ' ')" = "$workers_before"
+        test -n "$workers_before" -a "$(e2e_workers "$name" | sort | tr '\n' ' ')" = "$workers_before"
     # idle workers reopen before their next line; poll until one serves us
     after_rotate() { curl -s -o /dev/null "$url/v2/?after-rotate" && grep -q 'after-rotate' "$lf"; }
     e2e_check "logfile: requests after the rotation go to the new file" e2e_wait_for 10 "after-rotate line" after_rotate
@@ -237,7 +233,7 @@ check_logfile() {
 }
 
 # With writeipnskey, health needs a live publisher.
-check_health_publisher() {
+t_health_publisher() {
     local name=obspub dir=$E2E_RUN/obspub url ppid
     if ! e2e_start_stack "$name" 'writeipnskey = "self";' 'publish_allow_offline = true;' "workers = 2;"; then
         e2e_fail "publisher: stack did not start"
@@ -270,16 +266,17 @@ check_health_publisher() {
 main() {
     e2e_ensure_stack "$STACK" || { e2e_fail "stack $STACK did not start"; e2e_finish observability; return; }
     T=$(mktemp -d)
+    E2E_HTTP_DIR=$T
     BASE=$(e2e_url "$STACK")
-    check_health_ok
-    check_metrics
-    check_access_log
-    check_front_restriction nginx
-    check_front_restriction lighttpd
-    check_front_restriction caddy
-    check_health_kubo_hung
-    check_logfile
-    check_health_publisher
+    t_health_ok
+    t_metrics
+    t_access_log
+    t_front_restriction nginx
+    t_front_restriction lighttpd
+    t_front_restriction caddy
+    t_health_kubo_hung
+    t_logfile
+    t_health_publisher
     rm -rf "$T"
     e2e_finish observability
 }

@@ -24,7 +24,6 @@ E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 P2P_PUSHES=${P2P_PUSHES:-5}
 P2P_BURST=${P2P_BURST:-20}
 SEED=$E2E_ROOT/tests/e2e/data/seed-hello-layout
-MT_OCI=application/vnd.oci.image.manifest.v1+json
 
 e2e_init_run
 P2P=$(mktemp -d "$E2E_RUN/p2p.XXXX")
@@ -94,10 +93,11 @@ p2p_teardown() {
 # ---------------------------------------------------------------- helpers
 status() { curl -sf "$(url "$1" "$2")/v2/_p2p/status"; }
 pubfield() { status "$1" "$2" | jq -r ".publisher.$3"; }
-manifest_code() { curl -s -o /dev/null -w '%{http_code}' -H "Accept: $MT_OCI" "$(url "$1" "$2")/v2/$3/manifests/$4"; }
+pubfield_is() { [ "$(pubfield "$1" "$2" "$3")" = "$4" ]; }   # pubfield_is N STACK FIELD VALUE
+manifest_code() { e2e_code -H "Accept: $MT_OCI_MANIFEST" "$(url "$1" "$2")/v2/$3/manifests/$4"; }
+serves() { [ "$(manifest_code "$@")" = 200 ]; }   # serves N STACK REPO REF
 manifest_digest() {
-    curl -sfI -H "Accept: $MT_OCI" "$(url "$1" "$2")/v2/$3/manifests/$4" | tr -d '\r' \
-        | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: *//p'
+    e2e_head_header Docker-Content-Digest "$(url "$1" "$2")/v2/$3/manifests/$4" -H "Accept: $MT_OCI_MANIFEST"
 }
 push() { timeout 300 skopeo copy -q --dest-tls-verify=false "oci:$SEED:v1" "docker://127.0.0.1:$(on "$1" e2e_port "$2")/$3" >>"$P2P/skopeo.log" 2>&1; }
 pull() {
@@ -107,9 +107,8 @@ pull() {
 # tag_put N STACK REPO DIGEST TAG: a manifest PUT by tag of existing bytes (a cheap push)
 tag_put() {
     local body=$P2P/manifest.json
-    curl -sf -H "Accept: $MT_OCI" "$(url "$1" "$2")/v2/$3/manifests/$4" -o "$body" &&
-        [ "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "Content-Type: $MT_OCI" --data-binary "@$body" \
-            "$(url "$1" "$2")/v2/$3/manifests/$5")" = 201 ]
+    curl -sf -H "Accept: $MT_OCI_MANIFEST" "$(url "$1" "$2")/v2/$3/manifests/$4" -o "$body" &&
+        [ "$(e2e_manifest_put "$(url "$1" "$2")" "$3" "$5" "$body")" = 201 ]
 }
 now() { date +%s.%N; }
 not() { ! "$@"; }
@@ -154,12 +153,12 @@ main() {
     t0=$(now)
     e2e_check "skopeo push to A" push 1 A p2p/hello:v1
     want=$(manifest_digest 1 A p2p/hello v1)
-    e2e_wait_for 60 "B serves p2p/hello:v1" sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: $MT_OCI' $(url 2 B)/v2/p2p/hello/manifests/v1)\" = 200 ]"
+    e2e_wait_for 60 "B serves p2p/hello:v1" serves 2 B p2p/hello v1
     t1=$(now)
     report "first push + replication to B: $(echo "$t1 - $t0" | bc) s"
     e2e_check "skopeo pull from B (bytes over bitswap, name over the DHT)" pull 2 B p2p/hello:v1
     got=$(manifest_digest 2 B p2p/hello v1)
-    e2e_check "B's digest for p2p/hello:v1 is A's ($want)" [ -n "$want" ] && [ "$got" = "$want" ]
+    e2e_expect_eq "B's digest for p2p/hello:v1 is A's ($want)" "$got" "$want"
     e2e_check "A's status: published, nothing pending, no error" \
         sh -c "[ \"\$(curl -sf $(url 1 A)/v2/_p2p/status | jq -r '.publisher | \"\(.alive) \(.pending) \(.last_error) \(.state)\"')\" = 'true false  ready' ]"
     e2e_check "B's status shows K resolved to A's last published root" \
@@ -174,11 +173,11 @@ main() {
         push 1 A "p2p/hello:$tag" || { e2e_fail "push :$tag"; continue; }
         t0=$(now)
         for ((j = 0; j < 600; j++)); do
-            [ "$(manifest_code 2 B p2p/hello "$tag")" = 200 ] && break
+            serves 2 B p2p/hello "$tag" && break
             sleep 0.05
         done
         t1=$(now)
-        if [ "$(manifest_code 2 B p2p/hello "$tag")" = 200 ]; then
+        if serves 2 B p2p/hello "$tag"; then
             echo "$t1 - $t0" | bc >>"$P2P/prop.txt"
         else
             e2e_fail "B never served :$tag (30 s)"
@@ -197,12 +196,12 @@ main() {
         tag_put 1 A p2p/hello v1 "b$i" || e2e_fail "burst push b$i"
     done
     t1=$(now)
-    e2e_wait_for 30 "B serves the burst's last tag" sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: $MT_OCI' $(url 2 B)/v2/p2p/hello/manifests/b$P2P_BURST)\" = 200 ]"
-    e2e_wait_for 10 "A idle" sh -c "[ \"\$(curl -sf $(url 1 A)/v2/_p2p/status | jq -r .publisher.pending)\" = false ]"
+    e2e_wait_for 30 "B serves the burst's last tag" serves 2 B p2p/hello "b$P2P_BURST"
+    e2e_wait_for 10 "A idle" pubfield_is 1 A pending false
     p1=$(pubfield 1 A publishes_total)
     report "burst: $P2P_BURST tag pushes in $(echo "$t1 - $t0" | bc) s gave $((p1 - p0)) publishes"
     e2e_check "the burst was coalesced (fewer publishes than pushes)" [ $((p1 - p0)) -lt "$P2P_BURST" ]
-    e2e_check "the burst's last tag reached B" [ "$(manifest_code 2 B p2p/hello "b$P2P_BURST")" = 200 ]
+    e2e_check "the burst's last tag reached B" serves 2 B p2p/hello "b$P2P_BURST"
 
     # SIGTERM publishes a pending change before exiting (a long quiet period
     # keeps it pending when the signal arrives)
@@ -214,15 +213,15 @@ main() {
     sleep 1
     e2e_check "with a 60 s quiet period, :term is pending" [ "$(pubfield 1 A pending)" = true ]
     on 1 e2e_stop_registry A
-    e2e_wait_for 20 "B serves :term after A's SIGTERM" sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: $MT_OCI' $(url 2 B)/v2/p2p/hello/manifests/term)\" = 200 ]"
-    e2e_check "SIGTERM published the pending change (B serves :term)" [ "$(manifest_code 2 B p2p/hello term)" = 200 ]
+    e2e_wait_for 20 "B serves :term after A's SIGTERM" serves 2 B p2p/hello term
+    e2e_check "SIGTERM published the pending change (B serves :term)" serves 2 B p2p/hello term
 
     # restart: push, restart, pull (from A itself)
     on 1 e2e_start_registry A "writeipnskey = \"reg\";" "ipnsrefresh = 1;" || e2e_fail "restart A"
     e2e_wait_for 30 "A answers" curl -sf "$(url 1 A)/v2/"
     e2e_check "after a restart A serves what was pushed before (skopeo pull)" pull 1 A p2p/hello:p1
     e2e_check "after a restart A's publisher is ready again (its own root, not another writer)" \
-        e2e_wait_for 30 "ready" sh -c "[ \"\$(curl -sf $(url 1 A)/v2/_p2p/status | jq -r .publisher.state)\" = ready ]"
+        e2e_wait_for 30 "ready" pubfield_is 1 A state ready
 
     # restart with the key as read-only only: a fresh mfsroot, no write key
     on 1 e2e_stop_nginx A
@@ -232,14 +231,14 @@ main() {
     e2e_check "restarted with K read-only only: skopeo pull p2p/hello:p2" pull 1 R p2p/hello:p2
     e2e_check "a repository only a read-only root has can be pushed to (taken over locally)" \
         tag_put 1 R p2p/hello v1 local1
-    e2e_check "  ... then it is served locally with its old tags" [ "$(manifest_code 1 R p2p/hello p1)" = 200 ]
+    e2e_check "  ... then it is served locally with its old tags" serves 1 R p2p/hello p1
     on 1 e2e_stop_nginx R
     on 1 e2e_stop_registry R
 
     # start-up import: mfsroot missing, the key resolves -> files/cp the root
     nipfs 1 files rm -r "$(e2e_mfsroot A)" || e2e_fail "remove A's mfsroot"
     on 1 e2e_start_stack A "writeipnskey = \"reg\";" "ipnsrefresh = 1;" || e2e_fail "restart A"
-    e2e_wait_for 30 "A ready" sh -c "[ \"\$(curl -sf $(url 1 A)/v2/_p2p/status | jq -r .publisher.state)\" = ready ]"
+    e2e_wait_for 30 "A ready" pubfield_is 1 A state ready
     e2e_check "a missing mfsroot is imported from what K points at (pull :b1)" pull 1 A p2p/hello:b1
     e2e_check "  ... the import is logged" grep -q "imported" "$P2P/n1/A/registry.log"
 
@@ -250,8 +249,8 @@ main() {
     on 1 e2e_stop_registry A
     nipfs 1 name publish --key=reg "/ipfs/$other" >/dev/null || e2e_fail "publish another root"
     on 1 e2e_start_stack A "writeipnskey = \"reg\";" "ipnsrefresh = 1;" || e2e_fail "restart A"
-    e2e_wait_for 30 "A sees the other writer" sh -c "[ \"\$(curl -sf $(url 1 A)/v2/_p2p/status | jq -r .publisher.state)\" = other_writer ]"
-    e2e_check "another writer's root is detected (state other_writer)" [ "$(pubfield 1 A state)" = other_writer ]
+    e2e_wait_for 30 "A sees the other writer" pubfield_is 1 A state other_writer
+    e2e_check "another writer's root is detected (state other_writer)" pubfield_is 1 A state other_writer
     e2e_check "  ... and logged loudly" grep -q "ANOTHER WRITER" "$P2P/n1/A/registry.log"
     tag_put 1 A p2p/hello v1 after-other || e2e_fail "push :after-other"
     sleep 2
@@ -260,13 +259,10 @@ main() {
 
     # pinreadonly: B holds a full copy. Put K back on A's root first.
     nipfs 1 name publish --key=reg "/ipfs/$(nipfs 1 files stat --hash "$(e2e_mfsroot A)")" >/dev/null
-    e2e_wait_for 30 "B follows K back" sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: $MT_OCI' $(url 2 B)/v2/p2p/hello/manifests/after-other)\" = 200 ]"
-    local pinned=""
-    for ((i = 0; i < 150; i++)); do
-        cid=$(status 2 B | jq -r '.readonly_roots[0].cid')
-        nipfs 2 pin ls --type=recursive -q 2>/dev/null | grep -qx "$cid" && { pinned=$cid; break; }
-        sleep 0.2
-    done
+    e2e_wait_for 30 "B follows K back" serves 2 B p2p/hello after-other
+    local pinned="" cid
+    b_pinned() { cid=$(status 2 B | jq -r '.readonly_roots[0].cid'); nipfs 2 pin ls --type=recursive -q 2>/dev/null | grep -qx "$cid"; }
+    e2e_wait_for 30 "B to pin the root K resolves to" b_pinned && pinned=$cid
     e2e_check "B pinned the root K resolves to ($cid)" [ -n "$pinned" ]
     on 1 e2e_stop_nginx A
     on 1 e2e_stop_registry A

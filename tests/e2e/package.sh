@@ -40,7 +40,7 @@ pkg_tarball() {
     ls "$W"/dist/"$PKG"-*.tar.gz
 }
 
-pkg_build() {
+t_build() {
     local tarball src
     tarball=$(pkg_tarball) || { e2e_fail "release tarball (log: $ART/package-dist.log)"; return 1; }
     e2e_log "building the .deb from $tarball"
@@ -62,7 +62,7 @@ pkg_build() {
         sh -c "dpkg-deb -I '$DEB' conffiles | grep -qx /etc/oci-registry-p2p.conf"
 }
 
-pkg_check_files() {
+t_installed() {
     local unitdir f
     unitdir=$(pkg-config --variable=systemdsystemunitdir systemd)
     for f in /usr/bin/oci-registry-p2p /etc/oci-registry-p2p.conf \
@@ -113,10 +113,10 @@ main() {
     trap pkg_cleanup EXIT
     # a leftover from an interrupted run would hide what this one installs
     pkg_installed && deps_sudo dpkg --purge "$PKG" >>"$ART/package-dpkg.log" 2>&1
-    if pkg_build; then
+    if t_build; then
         if deps_sudo dpkg -i "$DEB" >>"$ART/package-dpkg.log" 2>&1; then
             e2e_ok "dpkg -i $(basename "$DEB")"
-            pkg_check_files
+            t_installed
             echo '# local edit' | deps_sudo tee -a /etc/oci-registry-p2p.conf >/dev/null
             deps_sudo dpkg -i --force-confold "$DEB" >>"$ART/package-dpkg.log" 2>&1
             e2e_check "a local edit of the conffile survives a reinstall" grep -qx '# local edit' /etc/oci-registry-p2p.conf

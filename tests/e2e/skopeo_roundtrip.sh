@@ -31,40 +31,17 @@ rt_build_small() {
     umoci gc --layout "$img" >/dev/null
 }
 
-# rt_put_blob LAYOUT FILE: moves FILE into LAYOUT's blobs, prints its digest.
-rt_put_blob() {
-    local hex
-    hex=$(sha256sum "$2" | cut -d' ' -f1) || return 1
-    mv -f "$2" "$1/blobs/sha256/$hex"
-    printf 'sha256:%s' "$hex"
-}
-
-# A layout with one uncompressed tar layer holding BIG_SIZE bytes of AES-CTR
-# keystream: incompressible, deterministic, ~1 GB/s to generate.
-rt_build_big() {
-    local img=$1 tmp layer config manifest lsize csize msize
-    tmp=$img.tmp
-    rm -rf "$tmp" && mkdir -p "$tmp/blobs/sha256" "$tmp/src" || return 1
-    openssl enc -aes-128-ctr -nosalt -pass pass:oci-registry-p2p-e2e -pbkdf2 -in /dev/zero 2>/dev/null \
-        | head -c "$BIG_SIZE" >"$tmp/src/big.bin"
-    [ "$(stat -c %s "$tmp/src/big.bin")" = "$BIG_SIZE" ] || { e2e_log "could not generate $BIG_SIZE bytes"; return 1; }
-    tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$tmp/src" -cf "$tmp/layer.tar" big.bin || return 1
-    rm -f "$tmp/src/big.bin"
-    lsize=$(stat -c %s "$tmp/layer.tar")
-    layer=$(rt_put_blob "$tmp" "$tmp/layer.tar") || return 1
-    printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["%s"]}}' \
-        "$layer" >"$tmp/config.json"
-    csize=$(stat -c %s "$tmp/config.json")
-    config=$(rt_put_blob "$tmp" "$tmp/config.json") || return 1
-    printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%s}]}' \
-        "$config" "$csize" "$layer" "$lsize" >"$tmp/manifest.json"
-    msize=$(stat -c %s "$tmp/manifest.json")
-    manifest=$(rt_put_blob "$tmp" "$tmp/manifest.json") || return 1
-    printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"v1"}}]}' \
-        "$manifest" "$msize" >"$tmp/index.json"
-    printf '{"imageLayoutVersion":"1.0.0"}' >"$tmp/oci-layout"
-    rmdir "$tmp/src"
-    rm -rf "$img" && mv "$tmp" "$img"
+# rt_big_image: the 1 GiB image's layout (one uncompressed tar layer of
+# BIG_SIZE AES-CTR bytes: incompressible, deterministic, ~1 GB/s to
+# generate), cached in $OCI_P2P_CACHE/testdata; prints its path.
+rt_big_image() {
+    local big=$OCI_P2P_CACHE/testdata/big-$BIG_SIZE-v1
+    if [ ! -f "$big/index.json" ]; then
+        e2e_log "generating the $BIG_SIZE-byte test layer (cached in $big)"
+        mkdir -p "$(dirname "$big")"
+        e2e_oci_layout "$big" oci-registry-p2p-e2e "$BIG_SIZE" big.bin >/dev/null || return 1
+    fi
+    printf '%s\n' "$big"
 }
 
 # --------------------------------------------------------------- checks
@@ -75,6 +52,8 @@ rt_manifest_digest() {
 }
 rt_blob() { printf '%s/blobs/%s' "$1" "${2/://}"; }
 rt_layers() { jq -r '[.config.digest] + [.layers[].digest] | .[]' "$(rt_blob "$1" "$2")"; }
+# rt_first_layer LAYOUT: the digest of the first layer of its v1 image.
+rt_first_layer() { jq -r '.layers[0].digest' "$(rt_blob "$1" "$(rt_manifest_digest "$1" v1)")"; }
 
 # rt_blobs_intact LAYOUT DIGEST...: every blob file hashes to its name.
 rt_blobs_intact() {
@@ -84,6 +63,18 @@ rt_blobs_intact() {
         alg=${d%%:*} hex=${d#*:}
         [ "$("${alg}sum" "$(rt_blob "$layout" "$d")" | cut -d' ' -f1)" = "$hex" ] || { e2e_log "blob $d is corrupt in $layout"; return 1; }
     done
+}
+
+# rt_skopeo NAME WHAT DESCRIPTION ARGS...: skopeo copy -q --preserve-digests
+# ARGS (15 minutes at most), its output in roundtrip/NAME-WHAT.log; a
+# failure is recorded, with the log's tail.
+rt_skopeo() {
+    local name=$1 log=$E2E_RUN/roundtrip/$1-$2.log desc=$3
+    shift 3
+    timeout 900 skopeo copy -q --preserve-digests "$@" >"$log" 2>&1 && return 0
+    e2e_fail "$name: skopeo $desc"
+    tail -n 15 "$log"
+    return 1
 }
 
 # rt_roundtrip NAME LAYOUT TAG STACK: push, HEAD, pull back, compare.
@@ -97,25 +88,14 @@ rt_roundtrip() {
     t0=$(date +%s.%N)
     # --preserve-digests: skopeo would otherwise gzip uncompressed layers
     # on the way to a registry, and we compare digests end to end.
-    if ! timeout 900 skopeo copy -q --preserve-digests --dest-tls-verify=false \
-        "oci:$layout:$tag" "docker://$ref" >"$E2E_RUN/roundtrip/$name-push.log" 2>&1; then
-        e2e_fail "$name: skopeo push to $ref"
-        tail -n 15 "$E2E_RUN/roundtrip/$name-push.log"
-        return 1
-    fi
+    rt_skopeo "$name" push "push to $ref" --dest-tls-verify=false "oci:$layout:$tag" "docker://$ref" || return 1
     t1=$(date +%s.%N)
     e2e_ok "$name: pushed $ref in $(rt_secs "$t0" "$t1") s"
-    head=$(curl -sfI -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
-        -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-        "http://127.0.0.1:$port/v2/e2e/$name/manifests/$tag" | tr -d '\r' \
-        | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: *//p')
+    head=$(e2e_head_header Docker-Content-Digest "http://127.0.0.1:$port/v2/e2e/$name/manifests/$tag" \
+        -H "Accept: $MT_OCI_MANIFEST" -H "Accept: $MT_DOCKER_MANIFEST")
     e2e_check "$name: registry's Docker-Content-Digest for :$tag is the layout's ($want)" [ "$head" = "$want" ]
-    if ! timeout 900 skopeo copy -q --preserve-digests --dest-oci-accept-uncompressed-layers --src-tls-verify=false \
-        "docker://$ref" "oci:$back:$tag" >"$E2E_RUN/roundtrip/$name-pull.log" 2>&1; then
-        e2e_fail "$name: skopeo pull from $ref"
-        tail -n 15 "$E2E_RUN/roundtrip/$name-pull.log"
-        return 1
-    fi
+    rt_skopeo "$name" pull "pull from $ref" --dest-oci-accept-uncompressed-layers --src-tls-verify=false \
+        "docker://$ref" "oci:$back:$tag" || return 1
     t2=$(date +%s.%N)
     e2e_ok "$name: pulled back in $(rt_secs "$t1" "$t2") s"
     got=$(rt_manifest_digest "$back" "$tag")
@@ -130,33 +110,7 @@ rt_roundtrip() {
     RT_PULL_SECS=$(rt_secs "$t1" "$t2")
 }
 
-# ------------------------------------------------- memory and PUT timing
-# Worker pids: the master's children (spawn-fcgi -n execs the master, so the
-# pid file holds the master's pid).
-rt_workers() { pgrep -x -P "$(e2e_registry_pid "$1")" orp2p-worker; }
-
-# Peak RSS is a high-water mark since process start; writing 5 to
-# clear_refs resets it, so what we read afterwards covers the big image only.
-rt_reset_hwm() {
-    local p
-    for p in $(e2e_registry_pid "$1") $(rt_workers "$1"); do
-        echo 5 >"/proc/$p/clear_refs" 2>/dev/null
-    done
-}
-
-# Prints "max_worker_kib n_workers master_kib".
-rt_peak_rss() {
-    local p v max=0 n=0 master
-    for p in $(rt_workers "$1"); do
-        v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
-        [ -n "$v" ] || continue
-        n=$((n + 1))
-        [ "$v" -gt "$max" ] && max=$v
-    done
-    master=$(awk '/^VmHWM:/ { print $2 }' "/proc/$(e2e_registry_pid "$1")/status" 2>/dev/null)
-    echo "$max $n ${master:-0}"
-}
-
+# ------------------------------------------------------------ PUT timing
 # rt_put_line STACK DIGEST: the nginx access-log line of the PUT that
 # finished DIGEST's upload (clients write the digest raw or %-encoded).
 rt_put_line() {
@@ -190,17 +144,13 @@ main() {
     cp -r "$E2E_ROOT/tests/e2e/data/seed-hello-layout" "$seed" && chmod -R u+w "$seed"
     rt_roundtrip seed "$seed" v1 "$stack"
 
-    big=$OCI_P2P_CACHE/testdata/big-$BIG_SIZE-v1
-    if [ ! -f "$big/index.json" ]; then
-        e2e_log "generating the $BIG_SIZE-byte test layer (cached in $big)"
-        mkdir -p "$(dirname "$big")"
-        rt_build_big "$big" || { e2e_fail "big: generating the image"; e2e_finish skopeo_roundtrip; return; }
-    fi
-    rt_reset_hwm "$stack"
+    big=$(rt_big_image) || { e2e_fail "big: generating the image"; e2e_finish skopeo_roundtrip; return; }
+    # the peak RSS read afterwards covers the big image only
+    e2e_peak_rss_reset "$stack"
     RT_PUSH_SECS=0 RT_PULL_SECS=0
     rt_roundtrip big "$big" v1 "$stack"
-    rss=$(rt_peak_rss "$stack")
-    bigdigest=$(jq -r '.layers[0].digest' "$(rt_blob "$big" "$(rt_manifest_digest "$big" v1)")")
+    rss=$(e2e_peak_rss "$stack")
+    bigdigest=$(rt_first_layer "$big")
     putline=$(rt_put_line "$stack" "$bigdigest")
     patchline=$(rt_patch_lines "$stack" "$putline" | tail -n 1)
     report=$E2E_ARTIFACTS/roundtrip.txt

@@ -20,28 +20,14 @@ sm_note() { printf '%s\n' "$*" | tee -a "$SM_REPORT"; }
 
 sm_workers() { pgrep -P "$(e2e_registry_pid "$SM_STACK")" | sort | tr '\n' ' '; }
 
-# sm_push_blob FILE: uploads FILE monolithically into e2e/signals; prints its digest.
-sm_push_blob() {
-    local base loc d
-    base=$(e2e_url "$SM_STACK")
-    d=sha256:$(sha256sum "$1" | cut -d' ' -f1)
-    loc=$(curl -s -o /dev/null -D - -X POST -H 'Content-Length: 0' "$base/v2/e2e/signals/blobs/uploads/" \
-        | tr -d '\r' | sed -n 's/^[Ll]ocation: *//p')
-    curl -sf -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$1" "$base$loc?digest=$d" || return 1
-    printf '%s' "$d"
-}
-
 # sm_slow_patch OUTFILE FILE RATE: a PATCH of FILE sent at RATE (curl
 # --limit-rate), so it is in flight for a known time; writes
 # "<http code> <Range header>" to OUTFILE when done.
 sm_slow_patch() {
-    local out=$1 file=$2 rate=$3 base loc
-    base=$(e2e_url "$SM_STACK")
-    loc=$(curl -s -o /dev/null -D - -X POST -H 'Content-Length: 0' "$base/v2/e2e/signals/blobs/uploads/" \
-        | tr -d '\r' | sed -n 's/^[Ll]ocation: *//p')
-    timeout 60 curl -s -o /dev/null -D "$out.h" -w '%{http_code}' --limit-rate "$rate" -X PATCH \
-        -H 'Content-Type: application/octet-stream' --data-binary "@$file" "$base$loc" >"$out.code"
-    printf '%s %s\n' "$(cat "$out.code")" "$(tr -d '\r' <"$out.h" | sed -n 's/^[Rr]ange: *//p')" >"$out"
+    local out=$1 file=$2 rate=$3 loc code
+    loc=$(e2e_upload_start "$(e2e_url "$SM_STACK")" e2e/signals)
+    code=$(e2e_upload_patch "$loc" "$file" --limit-rate "$rate" -m 60)
+    printf '%s %s\n' "$code" "$(e2e_header Range)" >"$out"
 }
 
 # sm_get_loop OUT SECONDS URL: GETs URL until SECONDS have passed, one
@@ -50,16 +36,16 @@ sm_get_loop() {
     local out=$1 end=$(($(date +%s) + $2)) url=$3 i
     for ((i = 0; i < 5000; i++)); do
         [ "$(date +%s)" -lt "$end" ] || break
-        curl -s -o /dev/null -m 20 -w '%{http_code}\n' "$url" >>"$out"
+        printf '%s\n' "$(e2e_code -m 20 "$url")" >>"$out"
     done
 }
 
-sm_reload() {
+t_reload() {
     local dir=$E2E_RUN/$SM_STACK base d before after file slow n bad total common reloads
     base=$(e2e_url "$SM_STACK")
     file=$dir/probe.bin
     head -c 200000 /dev/urandom >"$file"
-    d=$(sm_push_blob "$file") || { e2e_fail "reload: pushing the probe blob"; return; }
+    d=$(e2e_blob_put "$base" e2e/signals "$file") || { e2e_fail "reload: pushing the probe blob"; return; }
     head -c 4000000 /dev/urandom >"$dir/slow.bin"
     before=$(sm_workers)
     n=$(grep -c "SIGHUP: reloaded" "$dir/registry.log")
@@ -92,8 +78,8 @@ sm_reload() {
     sm_note "SIGHUP x3 under load: $total GETs, $bad failed; slow PATCH across the reloads: $(cat "$dir/slow-hup"); workers before [$before] after [$after]"
 }
 
-sm_drain() {
-    local dir=$E2E_RUN/$SM_STACK master kids slow i alive code
+t_drain() {
+    local dir=$E2E_RUN/$SM_STACK master kids slow alive code
     master=$(e2e_registry_pid "$SM_STACK")
     kids=$(pgrep -P "$master" | tr '\n' ' ')
     head -c 6000000 /dev/urandom >"$dir/slow2.bin"
@@ -105,21 +91,19 @@ sm_drain() {
     wait "$slow"
     e2e_check "drain: the PATCH in flight at SIGTERM completed ($(cat "$dir/slow-term"))" \
         [ "$(cat "$dir/slow-term")" = "202 0-5999999" ]
-    for ((i = 0; i < 100; i++)); do
-        alive=""
-        for p in $master $kids; do e2e_alive "$p" && alive="$alive $p"; done
-        [ -z "$alive" ] && break
-        sleep 0.2
-    done
+    # shellcheck disable=SC2086 # pid lists
+    e2e_wait_gone 20 $master $kids
+    # shellcheck disable=SC2086
+    alive=$(e2e_alive_of $master $kids)
     e2e_check "drain: master $master and its children exited within 20 s" [ -z "$alive" ]
     e2e_check "drain: the master logged the drain" grep -q "SIGTERM: draining" "$dir/registry.log"
-    code=$(curl -s -o /dev/null -m 10 -w '%{http_code}' "$(e2e_url "$SM_STACK")/v2/")
+    code=$(e2e_code -m 10 "$(e2e_url "$SM_STACK")/v2/")
     e2e_check "drain: afterwards nginx finds no backend ($code)" [ "$code" = 502 ]
     [ -z "$alive" ] && rm -f "$dir/registry.pid"
     sm_note "SIGTERM with a PATCH in flight: $(cat "$dir/slow-term"); master and workers gone: $([ -z "$alive" ] && echo yes || echo "no:$alive")"
 }
 
-sm_systemd() {
+t_systemd() {
     local d=$E2E_RUN/systemd-units score rc
     mkdir -p "$d"
     cp "$E2E_ROOT"/systemd/oci-registry-p2p.service "$E2E_ROOT"/systemd/oci-registry-p2p.socket "$d/"
@@ -153,13 +137,13 @@ main() {
     if e2e_start_stack "$SM_STACK" "workers = 3;"; then
         e2e_check "spawn-fcgi: the master serves on the socket spawn-fcgi put on fd 0" \
             grep -q "serving on inherited fd 0" "$E2E_RUN/$SM_STACK/registry.log"
-        sm_reload
-        sm_drain
+        t_reload
+        t_drain
         e2e_stop_nginx "$SM_STACK"
     else
         e2e_fail "stack $SM_STACK did not start"
     fi
-    sm_systemd
+    t_systemd
     e2e_finish start_methods
 }
 
