@@ -13,41 +13,39 @@ set -uo pipefail
 
 STACK=vg
 SEED=$E2E_ROOT/tests/e2e/data/seed-hello-layout
-MT=application/vnd.oci.image.manifest.v1+json
 VG_OUT=""
 
-vg_url() { e2e_url "$STACK"; }
+t_url() { e2e_url "$STACK"; }
 
-# vg_upload REPO BYTES: a blob in a PATCH and a PUT carrying the rest;
-# prints its digest
-vg_upload() {
-    local repo=$1 bytes=$2 loc dg
-    dg=sha256:$(printf '%s' "$bytes" | sha256sum | cut -d' ' -f1)
-    loc=$(curl -s -D - -o /dev/null -X POST "$(vg_url)/v2/$repo/blobs/uploads/" | tr -d '\r' |
-        sed -n 's/^[Ll]ocation: *//p')
-    [ -n "$loc" ] || return 1
-    case $loc in http*) ;; *) loc=$(vg_url)$loc ;; esac
-    curl -sf -o /dev/null -X PATCH -H 'Content-Type: application/octet-stream' \
-        --data-binary "${bytes:0:3}" "$loc" || return 1
-    curl -sf -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' \
-        --data-binary "${bytes:3}" "$loc?digest=$dg" || return 1
+# t_upload REPO TEXT: TEXT as a blob in a PATCH of 3 bytes and a PUT ?digest=
+# carrying the rest; prints its digest
+t_upload() {
+    local repo=$1 text=$2 loc dg f=$E2E_RUN/$STACK/chunk
+    dg=sha256:$(printf '%s' "$text" | e2e_sha256)
+    loc=$(e2e_upload_start "$(t_url)" "$repo") || return 1
+    printf '%s' "${text:0:3}" >"$f"
+    [ "$(e2e_upload_patch "$loc" "$f")" = 202 ] || return 1
+    loc=$(e2e_location "$(t_url)") || return 1
+    printf '%s' "${text:3}" >"$f"
+    [ "$(e2e_http PUT "$(e2e_query "$loc" "digest=$dg")" -H 'Content-Type: application/octet-stream' \
+        --data-binary "@$f")" = 201 ] || return 1
     printf '%s' "$dg"
 }
 
-# The load: each kind of request, ROUNDS times.
-vg_load() {
+# t_load ROUNDS: each kind of request, ROUNDS times.
+t_load() {
     local rounds=$1 i dg man u
-    u=$(vg_url)
-    man=$(curl -sf -H "Accept: $MT" "$u/v2/vg/seed/manifests/v1" | sha256sum | cut -d' ' -f1)
+    u=$(t_url)
+    man=$(curl -sf -H "Accept: $MT_OCI_MANIFEST" "$u/v2/vg/seed/manifests/v1" | e2e_sha256)
     for ((i = 0; i < rounds; i++)); do
-        curl -s -o /dev/null -H "Accept: $MT" "$u/v2/vg/seed/manifests/v1"
-        curl -s -o /dev/null -I -H "Accept: $MT" "$u/v2/vg/seed/manifests/sha256:$man"
+        curl -s -o /dev/null -H "Accept: $MT_OCI_MANIFEST" "$u/v2/vg/seed/manifests/v1"
+        curl -s -o /dev/null -I -H "Accept: $MT_OCI_MANIFEST" "$u/v2/vg/seed/manifests/sha256:$man"
         curl -s -o /dev/null "$u/v2/vg/seed/tags/list?n=1"
         curl -s -o /dev/null "$u/v2/_catalog"
         curl -s -o /dev/null "$u/v2/vg/seed/referrers/sha256:$man"
         curl -s -o /dev/null "$u/v2/vg/seed/manifests/nope"
         curl -s -o /dev/null "$u/v2/vg/NOPE/tags/list"
-        dg=$(vg_upload vg/up "round $i of the valgrind load") || { e2e_log "upload $i failed"; return 1; }
+        dg=$(t_upload vg/up "round $i of the valgrind load") || { e2e_log "upload $i failed"; return 1; }
         curl -s -o /dev/null -H 'Range: bytes=2-9' "$u/v2/vg/up/blobs/$dg"
         curl -s -o /dev/null -X POST "$u/v2/vg/mounted/blobs/uploads/?mount=$dg&from=vg/up"
         curl -s -o /dev/null -X DELETE "$u/v2/vg/mounted/blobs/$dg"
@@ -55,8 +53,8 @@ vg_load() {
     done
 }
 
-# vg_clean FILE: one process's report says no errors and nothing lost.
-vg_clean() {
+# t_clean FILE: one process's report says no errors and nothing lost.
+t_clean() {
     local f=$1
     grep -q 'ERROR SUMMARY: 0 errors' "$f" || return 1
     # "All heap blocks were freed" or a summary with 0 definitely/indirectly lost
@@ -80,7 +78,7 @@ main() {
     e2e_check "skopeo pulls it back" skopeo copy -q --src-tls-verify=false \
         "docker://127.0.0.1:$(e2e_port "$STACK")/vg/seed:v1" "oci:$E2E_RUN/$STACK/pulled:v1"
     local t0=$SECONDS
-    e2e_check "100 rounds of every kind of request" vg_load 100
+    e2e_check "100 rounds of every kind of request" t_load 100
     e2e_log "load took $((SECONDS - t0)) s under valgrind"
     e2e_stop_nginx "$STACK"
     e2e_stop_registry "$STACK"
@@ -91,7 +89,7 @@ main() {
         grep -q 'oci-registry-p2p' "$f" || continue
         n=$((n + 1))
         roles="$roles $(sed -n 's/^==[0-9]*== Command: //p' "$f" | head -n 1 | awk '{print $1}' | xargs basename)"
-        if ! vg_clean "$f"; then
+        if ! t_clean "$f"; then
             bad=$((bad + 1))
             e2e_log "valgrind report $f:"
             grep -E 'ERROR SUMMARY|definitely lost|indirectly lost|Invalid|uninitialised' "$f" | head -n 20 >&2
