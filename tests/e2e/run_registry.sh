@@ -181,6 +181,30 @@ rr_unreachable() {
     grep 'error:' "$out" | sed 's/^/    /'
 }
 
+# Two run-registry on one Kubo node (the second reuses the node the first
+# started) and the same default mfsroot: the second one's registry refuses
+# the tree, and run-registry says so at once, with the owner and the
+# setting to change, instead of serving it beside the first.
+rr_shared_tree() {
+    local a=$RR_DIR/share-a.out b=$RR_DIR/share-b.out port2 t rc
+    port2=$(e2e_free_port)
+    rr_start "$a" OCI_P2P_DATA="$RR_DIR/share-a"
+    e2e_check "shared tree: the first run-registry is ready" rr_wait_ready "$a" 300
+    local first=$RR_PID
+    t=$SECONDS
+    env -u REGISTRY_STORAGE_IPFS_IPFSAPIADDRESS OCI_P2P_DATA="$RR_DIR/share-b" REGISTRY_PORT="$port2" \
+        KUBO_API_PORT="$RR_API" KUBO_GATEWAY_PORT="$RR_GW" timeout 120 setsid bash "$RR_SCRIPT" >"$b" 2>&1
+    rc=$?
+    e2e_check "shared tree: the second run-registry exits 1 (got $rc) in $((SECONDS - t))s, before its health wait ends" \
+        [ "$rc" = 1 ]
+    e2e_check "shared tree: it names the owner of mfsroot /oci-registry-p2p and the setting to change" \
+        grep -qF "error: the registry stopped: mfsroot /oci-registry-p2p is owned by another registry: statedir $RR_DIR/share-a/state" "$b"
+    e2e_check "shared tree: it never says 'registry ready'" sh -c "! grep -q 'registry ready' '$b'"
+    grep 'error:' "$b" | cut -c1-200 | sed 's/^/    /'
+    RR_PID=$first
+    rr_stop
+}
+
 main() {
     e2e_init_run
     RR_DIR=$(mktemp -d /tmp/oci-p2p-runreg.XXXXXX)
@@ -192,6 +216,7 @@ main() {
     rr_help
     rr_stale_conf
     rr_unreachable
+    rr_shared_tree
     e2e_finish run_registry
 }
 
