@@ -17,11 +17,13 @@ t_record_has() { t_record | grep -qF "$1"; }
 t_no_record() { ! e2e_ipfs files stat "$TREE.owner" >/dev/null 2>&1; }
 # t_logged NAME TEXT: NAME's registry log has TEXT
 t_logged() { grep -qF -- "$2" "$E2E_RUN/$1/registry.log"; }
+t_publisher_holds() { grep -qE "publisher\[[0-9]+\]: owner: this registry owns mfsroot $TREE" "$E2E_RUN/$1/registry.log"; }
 t_gone() { ! pgrep -f "oci-registry-p2p -c $E2E_RUN/$1/" >/dev/null; }
-t_write_record() { # t_write_record HOST HEARTBEAT: another registry's record, by hand
-    e2e_ipfs files rm "$TREE.owner" >/dev/null 2>&1
+# t_write_record HOST HEARTBEAT: another registry's record, by hand, in one
+# MFS call (a running registry's heartbeat must never see it half written)
+t_write_record() {
     jq -nc --arg h "$1" --argjson t "$2" '{host:$h,statedir:"/var/lib/x",pid:1,heartbeat:$t}' |
-        e2e_ipfs files write --create "$TREE.owner"
+        e2e_ipfs files write --create --truncate "$TREE.owner"
 }
 
 # t_start NAME [CONFIG LINES...]: a registry on TREE (its own statedir).
@@ -123,6 +125,8 @@ main() {
         e2e_wait_for 20 "own2 /v2/" t_serves own2
 
     # 6. a record taken over while running: the registry stops
+    # the publisher holds the record once it has claimed it too (after the master)
+    e2e_wait_for 20 "own2's publisher holds the tree" t_publisher_holds own2
     t_write_record other-host "$(($(date +%s) + 60))"
     e2e_check "a registry whose tree another registry took stops by itself" t_exited own2
     e2e_check "  ... saying so" t_logged own2 "mfsroot $TREE is now held by another registry"
