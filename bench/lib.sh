@@ -114,6 +114,7 @@ bench_start_ceiling() {
 # spawn-fcgi -F forks N independent children (no master): stop each.
 bench_stop_ceiling() {
     local dir=$E2E_RUN/ceiling pid
-    for pid in $(cat "$dir/spawn.pid" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null; done
+    # 2>/dev/null first: a missing pid file is silently nothing to stop.
+    while read -r pid || [ -n "$pid" ]; do kill -TERM "$pid" 2>/dev/null; done 2>/dev/null <"$dir/spawn.pid"
     rm -f "$dir/spawn.pid"
 }

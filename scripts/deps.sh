@@ -36,7 +36,7 @@ deps_sudo() {
 DEPS_PACKAGES="autoconf automake libtool pkg-config gcc make \
 libfcgi-dev libcurl4-openssl-dev libjson-c-dev libssl-dev libconfig-dev check \
 spawn-fcgi lighttpd caddy systemd skopeo umoci containerd jq curl python3 openssl ca-certificates git \
-wrk hyperfine apache2-utils valgrind \
+wrk hyperfine apache2-utils valgrind shellcheck \
 debhelper dpkg-dev fakeroot build-essential groff-base"
 
 deps_packages() {

@@ -25,9 +25,11 @@ nginx_render_local() {
         "$NGINX_SHIPPED_CONF" >"$out/server.conf"
     # Fail loudly if the shipped file changed so that a substitution no
     # longer applies: a test stack must never talk to a system registry.
-    grep -q "listen $listen;" "$out/server.conf" && grep -q "unix:$sock;" "$out/server.conf" \
-        && grep -q "proxy_pass http://$gw/ipfs/" "$out/server.conf" \
-        || { echo "nginx-conf: could not substitute listen/socket in $NGINX_SHIPPED_CONF" >&2; return 1; }
+    if ! { grep -q "listen $listen;" "$out/server.conf" && grep -q "unix:$sock;" "$out/server.conf" \
+        && grep -q "proxy_pass http://$gw/ipfs/" "$out/server.conf"; }; then
+        echo "nginx-conf: could not substitute listen/socket in $NGINX_SHIPPED_CONF" >&2
+        return 1
+    fi
     # As root, nginx's workers would drop to nobody and could not reach a
     # socket in our private (0700) run directory.
     [ "$(id -u)" -eq 0 ] && user_line="user root;"

@@ -25,7 +25,9 @@ bad=0 n=0
 for f in core/*.[ch] core/registry/*.[ch] ipfs/*.[ch] oci/*.[ch] conf/*.[ch] fcgi/*.[ch]; do
     [ -f "$f" ] || continue
     from=$(layer "$f")
-    for inc in $(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f"); do
+    # A here-document, not a pipe: the loop must update n and bad in this
+    # shell. No include at all reads one empty line, which layer ranks -1.
+    while IFS= read -r inc; do
         to=$(layer "$inc")
         [ "$to" -ge 0 ] || continue   # autoconf's config.h
         n=$((n + 1))
@@ -33,7 +35,9 @@ for f in core/*.[ch] core/registry/*.[ch] ipfs/*.[ch] oci/*.[ch] conf/*.[ch] fcg
             echo "layers: $f includes $inc, a layer above its own"
             bad=1
         fi
-    done
+    done <<EOF
+$(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f")
+EOF
 done
 [ "$n" -gt 100 ] || { echo "layers: only $n includes seen: is srcdir right?"; exit 1; }
 [ "$bad" = 0 ] && echo "layers: $n includes, none upward"

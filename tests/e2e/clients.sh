@@ -293,6 +293,7 @@ t_parallel() {
         grep -q '^Digest:' "push$j.log" || e2e_log "push $j: $(tail -n 2 "push$j.log")"
     done
     rm -rf out && oras pull $P -o out "$R/cl/par-same:v2" >/dev/null 2>&1
+    # shellcheck disable=SC2016 # $i is the inner sh's loop variable
     e2e_check "... and pulled back byte for byte" sh -c 'for i in 1 2 3 4 5 6 7 8; do cmp -s f$i.bin out/f$i.bin || exit 1; done'
     cd "$T" || return
 }

@@ -177,8 +177,9 @@ t_index() {
 main() {
     local t0=$SECONDS
     [ "$(id -u)" = 0 ] || { e2e_fail "containerd needs root"; e2e_finish containerd; return; }
-    command -v containerd >/dev/null && command -v ctr >/dev/null ||
-        { e2e_fail "containerd and ctr not installed (scripts/deps.sh)"; e2e_finish containerd; return; }
+    if ! { command -v containerd >/dev/null && command -v ctr >/dev/null; }; then
+        e2e_fail "containerd and ctr not installed (scripts/deps.sh)"; e2e_finish containerd; return
+    fi
     e2e_ensure_stack "$STACK" || { e2e_fail "stack '$STACK' did not start"; e2e_finish containerd; return; }
     trap cd_teardown EXIT
     trap 'exit 130' INT TERM
@@ -187,9 +188,12 @@ main() {
     T=$(mktemp -d "$E2E_RUN/containerd-t.XXXXXX")
     C=$(mktemp -d "$E2E_RUN/containerd.XXXXXX")
     echo "== containerd $(containerd --version | cut -d' ' -f3) (stack $STACK, $R)"
-    build "$T/src" amd64 && build "$T/arm" arm64 && build "$T/imp" amd64 || { e2e_fail "umoci images"; e2e_finish containerd; return; }
-    skopeo_push "$T/src" ctr/src:v1 && skopeo_push "$T/src" ctr/multi:amd64 && skopeo_push "$T/arm" ctr/multi:arm64 ||
-        { e2e_fail "skopeo push of the test images"; e2e_finish containerd; return; }
+    if ! { build "$T/src" amd64 && build "$T/arm" arm64 && build "$T/imp" amd64; }; then
+        e2e_fail "umoci images"; e2e_finish containerd; return
+    fi
+    if ! { skopeo_push "$T/src" ctr/src:v1 && skopeo_push "$T/src" ctr/multi:amd64 && skopeo_push "$T/arm" ctr/multi:arm64; }; then
+        e2e_fail "skopeo push of the test images"; e2e_finish containerd; return
+    fi
     cd_start || { e2e_fail "containerd did not start (log above)"; e2e_finish containerd; return; }
     e2e_ok "containerd up on $C/c.sock"
     t_pull

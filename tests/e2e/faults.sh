@@ -32,6 +32,11 @@
 # Kubo or holds the call when a given RPC request line goes by. tmpfs
 # mounts need root (CI runs as root): if mounting fails the suite FAILS.
 # Every mount is undone on exit. Numbers go to $E2E_ARTIFACTS/faults.txt.
+#
+# Every SC2016 in this file is a check written as e2e_check DESC eval '...':
+# the single quotes are the point, the condition must expand when the check
+# runs (after the fault), not when its arguments are built.
+# shellcheck disable=SC2016
 set -u
 E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=lib.sh
@@ -225,9 +230,10 @@ setup() {
         || { e2e_fail "the fault proxy did not start"; cat "$CTL/proxy.log"; return 1; }
     r e2e_start_stack "$STACK" >/dev/null 2>&1 || { e2e_fail "registry stack did not start"; return 1; }
     URL=$(r e2e_url "$STACK")
-    e2e_oci_layout "$F/data/small" small "$MB" data.bin >/dev/null &&
-        BIG_LAYER=$(e2e_oci_layout "$F/data/big" big "$BIG" data.bin) \
-        || { e2e_fail "building the test images"; return 1; }
+    if ! { e2e_oci_layout "$F/data/small" small "$MB" data.bin >/dev/null &&
+        BIG_LAYER=$(e2e_oci_layout "$F/data/big" big "$BIG" data.bin); }; then
+        e2e_fail "building the test images"; return 1
+    fi
     rnd "$F/data/c1" c1 "$MB" && rnd "$F/data/c8" c8 $((8 * MB)) && cp "$F/data/big/blobs/sha256/${BIG_LAYER#sha256:}" "$F/data/bigbody" || return 1
     e2e_log "faults: Kubo repo on ${KUBO_FS_MB} MiB tmpfs, statedir on 4 MiB tmpfs, registry $URL (master $(master_pid))"
 }
@@ -376,7 +382,7 @@ t_kubo_killed() {
 
 # --------------------------------------------------------------- 4
 t_worker_killed() {
-    local loc d pid w got old new when
+    local loc d pid w got old new when tag
     report "== 4. a worker SIGKILLed mid-request"
 
     # a. mid-PATCH
@@ -422,7 +428,8 @@ t_worker_killed() {
         put_manifest f/small v1 "$F/m4c.json" >"$F/bg.code" &
         kill_held_worker $!
         got=$(tag_digest f/small v1)
-        report "   manifest PUT, worker killed $when the tag: client $(cat "$F/bg.code"), tag -> $([ "$got" = "$new" ] && echo new || { [ "$got" = "$old" ] && echo old || echo "?$got"; })"
+        if [ "$got" = "$new" ]; then tag=new; elif [ "$got" = "$old" ]; then tag=old; else tag="?$got"; fi
+        report "   manifest PUT, worker killed $when the tag: client $(cat "$F/bg.code"), tag -> $tag"
         if [ $when = before ]; then
             e2e_check "4c: killed before the tag: v1 is the old manifest" [ "$got" = "$old" ]
         else

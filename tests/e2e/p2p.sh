@@ -120,7 +120,7 @@ main() {
     deps_distribution || e2e_log "the CNCF distribution registry could not be built; interop is skipped"
     trap p2p_teardown EXIT
     trap 'exit 130' INT TERM
-    p2p_node 1 && p2p_node 2 || { e2e_fail "two Kubo nodes did not start"; return; }
+    if ! { p2p_node 1 && p2p_node 2; }; then e2e_fail "two Kubo nodes did not start"; return; fi
     e2e_check "node 2 connects to node 1 over loopback (swarm connect)" p2p_connect
     local K D want got i t0 t1 tag
     K=$(nipfs 1 key gen --type=ed25519 reg) || { e2e_fail "key gen"; return; }
@@ -302,8 +302,9 @@ YML
         >>"$P2P/skopeo.log" 2>&1 || { e2e_fail "interop: skopeo push to the distribution registry"; return; }
     e2e_stop_pid "$P2P/dist.pid" 10
     cid=$(nipfs 1 add -r -Q --cid-version 1 "$root") || { e2e_fail "interop: ipfs add -r"; return; }
-    D=$(nipfs 1 key gen --type=ed25519 dist) && nipfs 1 name publish --key=dist "/ipfs/$cid" >/dev/null \
-        || { e2e_fail "interop: publish under D"; D=; return; }
+    if ! { D=$(nipfs 1 key gen --type=ed25519 dist) && nipfs 1 name publish --key=dist "/ipfs/$cid" >/dev/null; }; then
+        e2e_fail "interop: publish under D"; D=; return
+    fi
     report "interop: distribution v3.1.1 storage $cid published under D = $D"
 }
 
