@@ -257,11 +257,14 @@ void edge_serve(FCGX_Request *fr, struct registry *reg)
     double ms = edge_ms_since(&t0);
     metrics_request((unsigned)req.route, method, resp.status, failed, req.body_read, out,
                     (uint64_t)(ms * 1000.0));
-    /* The access line: the pid is in the prefix (worker[pid]). */
-    log_info("%s %s %s %d%s in %llu out %llu bytes %.1f ms", method ? method : "-",
+    /* The access line: the pid is in the prefix (worker[pid]). The user is
+     * the one the front server authenticated (REMOTE_USER; "-" for none),
+     * last on the line because a name may hold spaces. */
+    const char *user = edge_param(&e, "REMOTE_USER");
+    log_info("%s %s %s %d%s in %llu out %llu bytes %.1f ms user %s", method ? method : "-",
              uri ? uri : "-", route_kind_name((enum route_kind)req.route), resp.status,
              failed ? " aborted" : "", (unsigned long long)req.body_read,
-             (unsigned long long)out, ms);
+             (unsigned long long)out, ms, user && *user ? user : "-");
     req_free(&req);
     resp_free(&resp);
     edge_end(&e);
