@@ -1,7 +1,8 @@
 /* Dispatch (core/registry/registry.c): registry_handle() sends every route
  * and method to the handler its table names, or answers 405 with the Allow
  * header derived from the table; the rules every repository route shares
- * come first (the name grammar, OCI layouts on IPFS, read-only mode); the
+ * come first (an authenticated user for writes when required, the name
+ * grammar, OCI layouts on IPFS, read-only mode); the
  * metrics path; HEAD without a body. The handlers run for real over the fake
  * store (tests/unit/fake_store.h, standing in for Kubo), so the handler that
  * was reached shows in the status and in the store operation it called.
@@ -238,6 +239,75 @@ START_TEST(dispatch_readonly)
 }
 END_TEST
 
+/* require_remote_user: a write the front server passed without the user it
+ * authenticated (REMOTE_USER absent or empty) is 401 on every path, before
+ * the name, layout, read-only and method rules and before any store call;
+ * reads stay anonymous; a write that names a user goes through. */
+START_TEST(dispatch_require_remote_user)
+{
+    char *id = dsp_session();
+    char *up = xasprintf("/v2/repo/blobs/uploads/%s", id);
+    const struct { const char *method, *uri, *body; } writes[] = {
+        { "POST", "/v2/repo/blobs/uploads/", NULL },
+        { "POST", "/v2/other/blobs/uploads/?mount=" FOO_DIGEST "&from=repo", NULL },
+        { "PATCH", up, "foo" },
+        { "PUT", up, "foo" },
+        { "DELETE", up, NULL },
+        { "DELETE", "/v2/repo/blobs/" FOO_DIGEST, NULL },
+        { "PUT", "/v2/repo/manifests/latest", EMPTY_INDEX },
+        { "DELETE", "/v2/repo/manifests/latest", NULL },
+        { "POST", "/v2/", NULL },                          /* no method of the route */
+        { "PUT", "/v2/Bad/manifests/latest", EMPTY_INDEX },   /* an invalid name */
+        { "PUT", "/v2/" LAYOUT_NAME "/manifests/v1", EMPTY_INDEX },
+        { "OPTIONS", "/v2/repo/tags/list", NULL },         /* not GET or HEAD */
+    };
+    henv.reg.opts.require_remote_user = 1;
+    henv.reg.opts.readonly = 1;   /* the user comes first */
+    memset(henv.store.calls, 0, sizeof henv.store.calls);
+    for (int empty = 0; empty <= 1; empty++) {
+        henv.edge.nparams = 0;
+        if (empty)
+            fake_edge_param(&henv.edge, "REMOTE_USER", "");
+        for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+            char *out = handler_env_expect(writes[i].method, writes[i].uri, writes[i].body, 401,
+                                           "UNAUTHORIZED");
+            fake_resp_header_is(out, "WWW-Authenticate", "Basic realm=\"oci-registry-p2p\"");
+            ck_assert_ptr_nonnull(strstr(fake_resp_body(out), "REMOTE_USER"));
+            free(out);
+        }
+    }
+    ck_assert_int_eq(fake_store_total_calls(&henv.store), 0);
+    ck_assert_int_eq(handler_env_session_files(), 2);   /* the session is untouched */
+
+    /* reads need no user */
+    henv.edge.nparams = 0;
+    char *out = handler_env_expect("GET", "/v2/repo/blobs/" FOO_DIGEST, NULL, 200, NULL);
+    ck_assert_str_eq(fake_resp_body(out), "foo");
+    fake_resp_header_is(out, "WWW-Authenticate", NULL);
+    free(out);
+    handler_env_check("HEAD", "/v2/repo/blobs/" FOO_DIGEST, NULL, 200, NULL);
+    handler_env_check("GET", up, NULL, 204, NULL);
+    handler_env_check("GET", "/v2/", NULL, 200, NULL);
+    handler_env_check("HEAD", "/v2/repo/manifests/latest", NULL, 404, NULL);
+
+    /* with a user, the write reaches the next rule (read-only) or its handler */
+    fake_edge_param(&henv.edge, "REMOTE_USER", "alice");
+    out = handler_env_expect("PUT", "/v2/repo/manifests/latest", EMPTY_INDEX, 405, "UNSUPPORTED");
+    ck_assert_ptr_nonnull(strstr(fake_resp_body(out), "this registry is read-only"));
+    free(out);
+    henv.reg.opts.readonly = 0;
+    char *put = xasprintf("%s?digest=%s", up, FOO_DIGEST);
+    handler_env_check("PUT", put, "foo", 201, NULL);
+    ck_assert_int_eq(henv.store.calls[FAKE_BLOB_COMMIT], 1);
+    free(put);
+    handler_env_check("PUT", "/v2/repo/manifests/latest", EMPTY_INDEX, 201, NULL);
+    handler_env_check("DELETE", "/v2/repo/manifests/latest", NULL, 202, NULL);
+    handler_env_check("POST", "/v2/", NULL, 405, "UNSUPPORTED");
+    free(up);
+    free(id);
+}
+END_TEST
+
 START_TEST(dispatch_layout_without_store)
 {
     static const char *const uris[] = {
@@ -360,6 +430,7 @@ Suite *suite_dispatch(void)
     tcase_add_test(tc, dispatch_unknown_paths);
     tcase_add_test(tc, dispatch_name_invalid);
     tcase_add_test(tc, dispatch_readonly);
+    tcase_add_test(tc, dispatch_require_remote_user);
     tcase_add_test(tc, dispatch_layout_without_store);
     tcase_add_test(tc, dispatch_layout_store);
     tcase_add_test(tc, dispatch_metrics_path);
