@@ -24,10 +24,22 @@
 #include "fcgi/edge_splice.h"
 #include "fcgi/fcgi_record.h"
 
+/* A parameter the front server sends twice counts with its last value, as
+ * php-fpm takes it (libfcgi's FCGX_GetParam returns the first). nginx sends
+ * both when a fastcgi_param follows an included fastcgi_params that sets the
+ * same name, and the later line is the one meant: Debian's fastcgi_params
+ * sets REMOTE_USER to $remote_user, the name in any Authorization header
+ * whether or not nginx checked it, and a config that knows better
+ * overrides it after the include. */
 static const char *edge_param(void *io, const char *name)
 {
     struct edge_io *e = io;
-    return FCGX_GetParam(name, e->fr->envp);
+    size_t len = strlen(name);
+    const char *v = NULL;
+    for (char **p = e->fr->envp; p && *p; p++)
+        if (strncmp(*p, name, len) == 0 && (*p)[len] == '=')
+            v = *p + len + 1;
+    return v;
 }
 
 static ssize_t edge_read(void *io, char *buf, size_t n)
