@@ -191,14 +191,16 @@ START_TEST(dispatch_name_invalid)
 }
 END_TEST
 
-/* Read-only mode refuses writes to repositories as a whole, before any
- * handler; reads go through, and /v2/ and the registry's own endpoints keep
- * the table's answers. */
-START_TEST(dispatch_readonly)
+struct dsp_write {
+    const char *method, *uri, *body;
+};
+#define DSP_REPO_WRITES 9
+
+/* Every write on the repository routes (up: an upload session's URI), and
+ * one with a method its route lacks. */
+static void dsp_repo_writes(const char *up, struct dsp_write w[DSP_REPO_WRITES])
 {
-    char *id = dsp_session();
-    char *up = xasprintf("/v2/repo/blobs/uploads/%s", id);
-    const struct { const char *method, *uri, *body; } writes[] = {
+    const struct dsp_write all[DSP_REPO_WRITES] = {
         { "POST", "/v2/repo/blobs/uploads/", NULL },
         { "POST", "/v2/other/blobs/uploads/?mount=" FOO_DIGEST "&from=repo", NULL },
         { "PATCH", up, "foo" },
@@ -209,9 +211,21 @@ START_TEST(dispatch_readonly)
         { "DELETE", "/v2/repo/manifests/latest", NULL },
         { "POST", "/v2/repo/tags/list", NULL },   /* not even a method of the route */
     };
+    memcpy(w, all, sizeof all);
+}
+
+/* Read-only mode refuses writes to repositories as a whole, before any
+ * handler; reads go through, and /v2/ and the registry's own endpoints keep
+ * the table's answers. */
+START_TEST(dispatch_readonly)
+{
+    char *id = dsp_session();
+    char *up = xasprintf("/v2/repo/blobs/uploads/%s", id);
+    struct dsp_write writes[DSP_REPO_WRITES];
+    dsp_repo_writes(up, writes);
     henv.reg.opts.readonly = 1;
     memset(henv.store.calls, 0, sizeof henv.store.calls);
-    for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+    for (size_t i = 0; i < DSP_REPO_WRITES; i++) {
         char *out = handler_env_expect(writes[i].method, writes[i].uri, writes[i].body, 405, "UNSUPPORTED");
         ck_assert_ptr_nonnull(strstr(fake_resp_body(out), "this registry is read-only"));
         fake_resp_header_is(out, "Allow", NULL);
@@ -247,20 +261,13 @@ START_TEST(dispatch_require_remote_user)
 {
     char *id = dsp_session();
     char *up = xasprintf("/v2/repo/blobs/uploads/%s", id);
-    const struct { const char *method, *uri, *body; } writes[] = {
-        { "POST", "/v2/repo/blobs/uploads/", NULL },
-        { "POST", "/v2/other/blobs/uploads/?mount=" FOO_DIGEST "&from=repo", NULL },
-        { "PATCH", up, "foo" },
-        { "PUT", up, "foo" },
-        { "DELETE", up, NULL },
-        { "DELETE", "/v2/repo/blobs/" FOO_DIGEST, NULL },
-        { "PUT", "/v2/repo/manifests/latest", EMPTY_INDEX },
-        { "DELETE", "/v2/repo/manifests/latest", NULL },
-        { "POST", "/v2/", NULL },                          /* no method of the route */
+    struct dsp_write writes[DSP_REPO_WRITES + 4] = {
+        [DSP_REPO_WRITES] = { "POST", "/v2/", NULL },      /* no repository */
         { "PUT", "/v2/Bad/manifests/latest", EMPTY_INDEX },   /* an invalid name */
         { "PUT", "/v2/" LAYOUT_NAME "/manifests/v1", EMPTY_INDEX },
         { "OPTIONS", "/v2/repo/tags/list", NULL },         /* not GET or HEAD */
     };
+    dsp_repo_writes(up, writes);
     henv.reg.opts.require_remote_user = 1;
     henv.reg.opts.readonly = 1;   /* the user comes first */
     memset(henv.store.calls, 0, sizeof henv.store.calls);
