@@ -120,11 +120,12 @@ void h_base(struct registry *reg, struct request *req, struct response *resp, co
     h_json(resp, 200, "application/json", "{}");
 }
 
-/* With require_remote_user, a write (any method but GET and HEAD, on any
- * path) needs the user the front server authenticated: a front server
- * misconfigured to let writes through without asking for credentials gets
- * them refused here, before anything is looked at, instead of committed.
- * Returns 1 when the request was refused. */
+/* With require_remote_user, a write (any method but GET and HEAD, on every
+ * API route; the metrics path answers reads only) needs the user the front
+ * server authenticated: a front server misconfigured to let writes through
+ * without asking for credentials gets them refused here, before anything
+ * is looked at, instead of committed. Returns 1 when the request was
+ * refused. */
 static int reg_refuse_anonymous_write(struct registry *reg, struct request *req, struct response *resp)
 {
     const char *user;
