@@ -457,6 +457,11 @@ static void config_key_readonly(struct config_ctx *x, const config_setting_t *s)
     config_get_bool(x, s, &x->c->readonly);
 }
 
+static void config_key_require_remote_user(struct config_ctx *x, const config_setting_t *s)
+{
+    config_get_bool(x, s, &x->c->require_remote_user);
+}
+
 static void config_key_allow_sparse(struct config_ctx *x, const config_setting_t *s)
 {
     config_get_bool(x, s, &x->c->allow_sparse);
@@ -765,6 +770,7 @@ static const struct {
     { "mfsroot", config_key_mfsroot },
     { "statedir", config_key_statedir },
     { "readonly", config_key_readonly },
+    { "require_remote_user", config_key_require_remote_user },
     { "publish_quiet_ms", config_key_quiet },
     { "publish_max_interval_ms", config_key_max_interval },
     { "ipns_lifetime", config_key_lifetime },
@@ -921,6 +927,7 @@ void config_dump(const struct config *c, FILE *out)
     config_dump_str(out, "mfsroot", c->mfsroot);
     config_dump_str(out, "statedir", c->statedir);
     fprintf(out, "readonly = %s;\n", c->readonly ? "true" : "false");
+    fprintf(out, "require_remote_user = %s;\n", c->require_remote_user ? "true" : "false");
     fprintf(out, "allow_sparse = %s;\n", c->allow_sparse ? "true" : "false");
     fprintf(out, "max_manifest_size = %llu;\n", (unsigned long long)c->max_manifest_size);
     fprintf(out, "upload_expiry = %lld;\n", (long long)c->upload_expiry);

@@ -33,6 +33,7 @@ struct config {
     char *mfsroot;               /* default /oci-registry-p2p */
     char *statedir;              /* default LOCALSTATEDIR/lib/oci-registry-p2p */
     int readonly;                /* refuse every write */
+    int require_remote_user;     /* refuse writes the front server passed without REMOTE_USER */
     int allow_sparse;            /* accept manifests whose descriptors are missing */
     uint64_t max_manifest_size;  /* bytes, default 4 MiB */
     time_t upload_expiry;        /* seconds, default 24 h */

@@ -24,10 +24,22 @@
 #include "fcgi/edge_splice.h"
 #include "fcgi/fcgi_record.h"
 
+/* A parameter the front server sends twice counts with its last value, as
+ * php-fpm takes it (libfcgi's FCGX_GetParam returns the first). nginx sends
+ * both when a fastcgi_param follows an included fastcgi_params that sets the
+ * same name, and the later line is the one meant: Debian's fastcgi_params
+ * sets REMOTE_USER to $remote_user, the name in any Authorization header
+ * whether or not nginx checked it, and a config that knows better
+ * overrides it after the include. */
 static const char *edge_param(void *io, const char *name)
 {
     struct edge_io *e = io;
-    return FCGX_GetParam(name, e->fr->envp);
+    size_t len = strlen(name);
+    const char *v = NULL;
+    for (char **p = e->fr->envp; p && *p; p++)
+        if (strncmp(*p, name, len) == 0 && (*p)[len] == '=')
+            v = *p + len + 1;
+    return v;
 }
 
 static ssize_t edge_read(void *io, char *buf, size_t n)
@@ -257,11 +269,14 @@ void edge_serve(FCGX_Request *fr, struct registry *reg)
     double ms = edge_ms_since(&t0);
     metrics_request((unsigned)req.route, method, resp.status, failed, req.body_read, out,
                     (uint64_t)(ms * 1000.0));
-    /* The access line: the pid is in the prefix (worker[pid]). */
-    log_info("%s %s %s %d%s in %llu out %llu bytes %.1f ms", method ? method : "-",
+    /* The access line: the pid is in the prefix (worker[pid]). The user is
+     * the one the front server authenticated (REMOTE_USER; "-" for none),
+     * last on the line because a name may hold spaces. */
+    const char *user = edge_param(&e, "REMOTE_USER");
+    log_info("%s %s %s %d%s in %llu out %llu bytes %.1f ms user %s", method ? method : "-",
              uri ? uri : "-", route_kind_name((enum route_kind)req.route), resp.status,
              failed ? " aborted" : "", (unsigned long long)req.body_read,
-             (unsigned long long)out, ms);
+             (unsigned long long)out, ms, user && *user ? user : "-");
     req_free(&req);
     resp_free(&resp);
     edge_end(&e);

@@ -211,6 +211,7 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
     struct registry_opts opts = {
         .statedir = c->statedir,
         .readonly = c->readonly,
+        .require_remote_user = c->require_remote_user,
         .allow_sparse = c->allow_sparse,
         .max_manifest_size = c->max_manifest_size,
         .upload_expiry = c->upload_expiry,

@@ -35,7 +35,7 @@ deps_sudo() {
 # missing, so a warm machine does no network work here.
 DEPS_PACKAGES="autoconf automake libtool pkg-config gcc make \
 libfcgi-dev libcurl4-openssl-dev libjson-c-dev libssl-dev libconfig-dev check \
-spawn-fcgi lighttpd caddy systemd skopeo umoci containerd jq curl python3 openssl ca-certificates git \
+spawn-fcgi lighttpd lighttpd-mod-openssl caddy systemd skopeo podman umoci containerd jq curl python3 openssl ca-certificates git \
 wrk hyperfine apache2-utils valgrind shellcheck \
 debhelper dpkg-dev fakeroot build-essential groff-base"
 

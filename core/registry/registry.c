@@ -1,5 +1,6 @@
 /* registry: the entry of the distribution API. registry_handle() finds the
- * route, applies the rules every repository route shares (name grammar,
+ * route, refuses anonymous writes when the front server must authenticate
+ * them, applies the rules every repository route shares (name grammar,
  * OCI layouts on IPFS, read-only mode) and calls the handler the dispatch
  * table names for the route and method; the table also answers 405 with
  * an Allow header derived from its rows. Handlers never call back here. */
@@ -119,6 +120,27 @@ void h_base(struct registry *reg, struct request *req, struct response *resp, co
     h_json(resp, 200, "application/json", "{}");
 }
 
+/* With require_remote_user, a write (any method but GET and HEAD, on every
+ * API route; the metrics path answers reads only) needs the user the front
+ * server authenticated: a front server misconfigured to let writes through
+ * without asking for credentials gets them refused here, before anything
+ * is looked at, instead of committed. Returns 1 when the request was
+ * refused. */
+static int reg_refuse_anonymous_write(struct registry *reg, struct request *req, struct response *resp)
+{
+    const char *user;
+    if (!reg->opts.require_remote_user || reg_is_read(req->method))
+        return 0;
+    user = req_header(req, "REMOTE_USER");
+    if (user && *user)
+        return 0;
+    /* a 401 names a scheme (RFC 9110); the front server is the one to ask */
+    resp_header(resp, "WWW-Authenticate", "Basic realm=\"oci-registry-p2p\"");
+    resp_error(resp, OCI_UNAUTHORIZED, "writes need an authenticated user",
+               "the front server passed no REMOTE_USER: it must authenticate every write (require_remote_user is set)");
+    return 1;
+}
+
 /* Writes are refused as a whole when readonly is set (as distribution
  * does in its read-only mode). Returns 1 when the request was refused. */
 static int reg_refuse_write(struct registry *reg, struct request *req, struct response *resp)
@@ -179,8 +201,11 @@ void registry_handle(struct registry *reg, struct request *req, struct response 
     }
     route_parse(req->path, &rt);
     req->route = rt.kind;
-    /* a route that names a repository: its name's rules come first */
-    if (rt.name && !rt.name_valid)
+    /* an anonymous write goes no further; then, on a route that names a
+     * repository, its name's rules come first */
+    if (reg_refuse_anonymous_write(reg, req, resp))
+        ;
+    else if (rt.name && !rt.name_valid)
         reg_name_invalid(resp, &rt);
     else if (rt.name && reg_layout_dispatch(reg, req, resp, &rt))
         ;

@@ -10,6 +10,7 @@
 struct registry_opts {
     const char *statedir;        /* upload sessions live in <statedir>/uploads */
     int readonly;
+    int require_remote_user;     /* writes need REMOTE_USER (the front server's authenticated user) */
     int allow_sparse;
     uint64_t max_manifest_size;
     time_t upload_expiry;

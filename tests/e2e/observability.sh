@@ -178,8 +178,8 @@ t_front_restriction() {
 
 t_access_log() {
     local log=$E2E_RUN/$STACK/registry.log
-    e2e_check "access log: 'GET /v2/ base 200 in 0 out 2 bytes N ms' from a worker pid" \
-        grep -qE 'info worker\[[0-9]+\]: GET /v2/ base 200 in 0 out 2 bytes [0-9.]+ ms$' "$log"
+    e2e_check "access log: 'GET /v2/ base 200 in 0 out 2 bytes N ms user -' from a worker pid" \
+        grep -qE 'info worker\[[0-9]+\]: GET /v2/ base 200 in 0 out 2 bytes [0-9.]+ ms user -$' "$log"
     e2e_check "access log: the monolithic push with its body size" \
         grep -qE 'info worker\[[0-9]+\]: POST /v2/e2e/obs/blobs/uploads/\?digest=sha256:[0-9a-f]{64} upload_start 201 in 100000 out 0 bytes' "$log"
 }

@@ -71,7 +71,10 @@ t_installed() {
         /usr/share/doc/oci-registry-p2p/README.md \
         /usr/share/doc/oci-registry-p2p/examples/nginx/oci-registry-p2p.conf \
         /usr/share/doc/oci-registry-p2p/examples/lighttpd/oci-registry-p2p.conf \
-        /usr/share/doc/oci-registry-p2p/examples/caddy/oci-registry-p2p.caddy; do
+        /usr/share/doc/oci-registry-p2p/examples/caddy/oci-registry-p2p.caddy \
+        /usr/share/doc/oci-registry-p2p/examples/nginx/oci-registry-p2p-auth.conf \
+        /usr/share/doc/oci-registry-p2p/examples/lighttpd/oci-registry-p2p-auth.conf \
+        /usr/share/doc/oci-registry-p2p/examples/caddy/oci-registry-p2p-auth.caddy; do
         e2e_check "installed: $f" test -s "$f"
     done
     e2e_check "installed unit starts /usr/bin/oci-registry-p2p -c /etc/oci-registry-p2p.conf" \

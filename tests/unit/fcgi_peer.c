@@ -219,12 +219,31 @@ static void peer_put(int fd, unsigned char type, const void *content, uint16_t l
         ck_assert_int_eq(write(fd, content, len), (ssize_t)len);
 }
 
-void peer_send_request(int fd)
+void peer_send_request_with(int fd, const char *const *extra)
 {
     FCGI_BeginRequestBody b = { .roleB1 = 0, .roleB0 = FCGI_RESPONDER, .flags = 0 };
     peer_put(fd, FCGI_BEGIN_REQUEST, &b, sizeof b);
-    static const char kv[] = "\016\003REQUEST_METHODGET";   /* name and value lengths first */
-    peer_put(fd, FCGI_PARAMS, kv, sizeof kv - 1);
+    static const char method[] = "\016\003REQUEST_METHODGET";   /* name and value lengths first */
+    unsigned char kv[1024];
+    size_t n = sizeof method - 1;
+    memcpy(kv, method, n);
+    for (; extra && extra[0]; extra += 2) {
+        size_t nl = strlen(extra[0]), vl = strlen(extra[1]);
+        /* one-byte lengths (under 128) are all the tests need */
+        ck_assert(nl < 128 && vl < 128 && n + 2 + nl + vl <= sizeof kv);
+        kv[n++] = (unsigned char)nl;
+        kv[n++] = (unsigned char)vl;
+        memcpy(kv + n, extra[0], nl);
+        n += nl;
+        memcpy(kv + n, extra[1], vl);
+        n += vl;
+    }
+    peer_put(fd, FCGI_PARAMS, kv, n);
     peer_put(fd, FCGI_PARAMS, NULL, 0);
     peer_put(fd, FCGI_STDIN, NULL, 0);
+}
+
+void peer_send_request(int fd)
+{
+    peer_send_request_with(fd, NULL);
 }

@@ -89,5 +89,8 @@ int peer_feed_job(void *arg);
 /* Writes a request as a front server does (responder role without
  * FCGI_KEEP_CONN, REQUEST_METHOD=GET, an empty body) to fd. */
 void peer_send_request(int fd);
+/* The same with more parameters after REQUEST_METHOD: name, value, ...,
+ * NULL (names and values under 128 bytes). */
+void peer_send_request_with(int fd, const char *const *extra);
 
 #endif

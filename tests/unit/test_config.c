@@ -72,6 +72,7 @@ START_TEST(config_defaults)
     ck_assert_str_eq(c.mfsroot, "/oci-registry-p2p");
     ck_assert_str_eq(c.statedir, LOCALSTATEDIR "/lib/oci-registry-p2p");
     ck_assert_int_eq(c.readonly, 0);
+    ck_assert_int_eq(c.require_remote_user, 0);
     ck_assert_int_eq(c.allow_sparse, 0);
     ck_assert_uint_eq(c.max_manifest_size, 4194304);
     ck_assert_int_eq(c.upload_expiry, 86400);
@@ -101,6 +102,7 @@ START_TEST(config_every_key)
         "mfsroot = \"/my/registry\";\n"
         "statedir = \"/srv/state/\";\n"
         "readonly = true;\n"
+        "require_remote_user = true;\n"
         "allow_sparse = true;\n"
         "max_manifest_size = 8388608;\n"
         "upload_expiry = 3600;\n"
@@ -119,6 +121,7 @@ START_TEST(config_every_key)
     ck_assert_str_eq(c.mfsroot, "/my/registry");
     ck_assert_str_eq(c.statedir, "/srv/state");
     ck_assert_int_eq(c.readonly, 1);
+    ck_assert_int_eq(c.require_remote_user, 1);
     ck_assert_int_eq(c.allow_sparse, 1);
     ck_assert_uint_eq(c.max_manifest_size, 8388608);
     ck_assert_int_eq(c.upload_expiry, 3600);

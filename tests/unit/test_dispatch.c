@@ -1,7 +1,8 @@
 /* Dispatch (core/registry/registry.c): registry_handle() sends every route
  * and method to the handler its table names, or answers 405 with the Allow
  * header derived from the table; the rules every repository route shares
- * come first (the name grammar, OCI layouts on IPFS, read-only mode); the
+ * come first (an authenticated user for writes when required, the name
+ * grammar, OCI layouts on IPFS, read-only mode); the
  * metrics path; HEAD without a body. The handlers run for real over the fake
  * store (tests/unit/fake_store.h, standing in for Kubo), so the handler that
  * was reached shows in the status and in the store operation it called.
@@ -190,14 +191,16 @@ START_TEST(dispatch_name_invalid)
 }
 END_TEST
 
-/* Read-only mode refuses writes to repositories as a whole, before any
- * handler; reads go through, and /v2/ and the registry's own endpoints keep
- * the table's answers. */
-START_TEST(dispatch_readonly)
+struct dsp_write {
+    const char *method, *uri, *body;
+};
+#define DSP_REPO_WRITES 9
+
+/* Every write on the repository routes (up: an upload session's URI), and
+ * one with a method its route lacks. */
+static void dsp_repo_writes(const char *up, struct dsp_write w[DSP_REPO_WRITES])
 {
-    char *id = dsp_session();
-    char *up = xasprintf("/v2/repo/blobs/uploads/%s", id);
-    const struct { const char *method, *uri, *body; } writes[] = {
+    const struct dsp_write all[DSP_REPO_WRITES] = {
         { "POST", "/v2/repo/blobs/uploads/", NULL },
         { "POST", "/v2/other/blobs/uploads/?mount=" FOO_DIGEST "&from=repo", NULL },
         { "PATCH", up, "foo" },
@@ -208,9 +211,21 @@ START_TEST(dispatch_readonly)
         { "DELETE", "/v2/repo/manifests/latest", NULL },
         { "POST", "/v2/repo/tags/list", NULL },   /* not even a method of the route */
     };
+    memcpy(w, all, sizeof all);
+}
+
+/* Read-only mode refuses writes to repositories as a whole, before any
+ * handler; reads go through, and /v2/ and the registry's own endpoints keep
+ * the table's answers. */
+START_TEST(dispatch_readonly)
+{
+    char *id = dsp_session();
+    char *up = xasprintf("/v2/repo/blobs/uploads/%s", id);
+    struct dsp_write writes[DSP_REPO_WRITES];
+    dsp_repo_writes(up, writes);
     henv.reg.opts.readonly = 1;
     memset(henv.store.calls, 0, sizeof henv.store.calls);
-    for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+    for (size_t i = 0; i < DSP_REPO_WRITES; i++) {
         char *out = handler_env_expect(writes[i].method, writes[i].uri, writes[i].body, 405, "UNSUPPORTED");
         ck_assert_ptr_nonnull(strstr(fake_resp_body(out), "this registry is read-only"));
         fake_resp_header_is(out, "Allow", NULL);
@@ -233,6 +248,68 @@ START_TEST(dispatch_readonly)
     out = handler_env_expect("DELETE", "/v2/_catalog", NULL, 405, "UNSUPPORTED");
     fake_resp_header_is(out, "Allow", "GET, HEAD");
     free(out);
+    free(up);
+    free(id);
+}
+END_TEST
+
+/* require_remote_user: a write the front server passed without the user it
+ * authenticated (REMOTE_USER absent or empty) is 401 on every path, before
+ * the name, layout, read-only and method rules and before any store call;
+ * reads stay anonymous; a write that names a user goes through. */
+START_TEST(dispatch_require_remote_user)
+{
+    char *id = dsp_session();
+    char *up = xasprintf("/v2/repo/blobs/uploads/%s", id);
+    struct dsp_write writes[DSP_REPO_WRITES + 4] = {
+        [DSP_REPO_WRITES] = { "POST", "/v2/", NULL },      /* no repository */
+        { "PUT", "/v2/Bad/manifests/latest", EMPTY_INDEX },   /* an invalid name */
+        { "PUT", "/v2/" LAYOUT_NAME "/manifests/v1", EMPTY_INDEX },
+        { "OPTIONS", "/v2/repo/tags/list", NULL },         /* not GET or HEAD */
+    };
+    dsp_repo_writes(up, writes);
+    henv.reg.opts.require_remote_user = 1;
+    henv.reg.opts.readonly = 1;   /* the user comes first */
+    memset(henv.store.calls, 0, sizeof henv.store.calls);
+    for (int empty = 0; empty <= 1; empty++) {
+        henv.edge.nparams = 0;
+        if (empty)
+            fake_edge_param(&henv.edge, "REMOTE_USER", "");
+        for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+            char *out = handler_env_expect(writes[i].method, writes[i].uri, writes[i].body, 401,
+                                           "UNAUTHORIZED");
+            fake_resp_header_is(out, "WWW-Authenticate", "Basic realm=\"oci-registry-p2p\"");
+            ck_assert_ptr_nonnull(strstr(fake_resp_body(out), "REMOTE_USER"));
+            free(out);
+        }
+    }
+    ck_assert_int_eq(fake_store_total_calls(&henv.store), 0);
+    ck_assert_int_eq(handler_env_session_files(), 2);   /* the session is untouched */
+
+    /* reads need no user */
+    henv.edge.nparams = 0;
+    char *out = handler_env_expect("GET", "/v2/repo/blobs/" FOO_DIGEST, NULL, 200, NULL);
+    ck_assert_str_eq(fake_resp_body(out), "foo");
+    fake_resp_header_is(out, "WWW-Authenticate", NULL);
+    free(out);
+    handler_env_check("HEAD", "/v2/repo/blobs/" FOO_DIGEST, NULL, 200, NULL);
+    handler_env_check("GET", up, NULL, 204, NULL);
+    handler_env_check("GET", "/v2/", NULL, 200, NULL);
+    handler_env_check("HEAD", "/v2/repo/manifests/latest", NULL, 404, NULL);
+
+    /* with a user, the write reaches the next rule (read-only) or its handler */
+    fake_edge_param(&henv.edge, "REMOTE_USER", "alice");
+    out = handler_env_expect("PUT", "/v2/repo/manifests/latest", EMPTY_INDEX, 405, "UNSUPPORTED");
+    ck_assert_ptr_nonnull(strstr(fake_resp_body(out), "this registry is read-only"));
+    free(out);
+    henv.reg.opts.readonly = 0;
+    char *put = xasprintf("%s?digest=%s", up, FOO_DIGEST);
+    handler_env_check("PUT", put, "foo", 201, NULL);
+    ck_assert_int_eq(henv.store.calls[FAKE_BLOB_COMMIT], 1);
+    free(put);
+    handler_env_check("PUT", "/v2/repo/manifests/latest", EMPTY_INDEX, 201, NULL);
+    handler_env_check("DELETE", "/v2/repo/manifests/latest", NULL, 202, NULL);
+    handler_env_check("POST", "/v2/", NULL, 405, "UNSUPPORTED");
     free(up);
     free(id);
 }
@@ -360,6 +437,7 @@ Suite *suite_dispatch(void)
     tcase_add_test(tc, dispatch_unknown_paths);
     tcase_add_test(tc, dispatch_name_invalid);
     tcase_add_test(tc, dispatch_readonly);
+    tcase_add_test(tc, dispatch_require_remote_user);
     tcase_add_test(tc, dispatch_layout_without_store);
     tcase_add_test(tc, dispatch_layout_store);
     tcase_add_test(tc, dispatch_metrics_path);

@@ -446,6 +446,8 @@ struct fr_edge_job {
     uint64_t splice_n;
     int abort;             /* the handler aborts after the body */
     int want_failed;       /* what edge_settle must say */
+    const char *const *params;   /* sent after REQUEST_METHOD (peer_send_request_with) */
+    int (*check)(struct edge_io *e);   /* run on the accepted request, before the body */
 };
 
 static int fr_edge_job(void *arg)
@@ -454,6 +456,7 @@ static int fr_edge_job(void *arg)
     FCGX_Request r;
     struct edge_io e;
     PEER_REQUIRE(fr_accept(&r, &e, j->conn) == 0);
+    PEER_REQUIRE(!j->check || j->check(&e) == 0);
     PEER_REQUIRE(fr_edge_write(&e, j->writes) == 0);
     if (j->src >= 0) {
         uint64_t sent = 0;
@@ -476,7 +479,7 @@ static void fr_edge(struct fr_edge_job *job, int front_gone, struct peer_stream 
 {
     int sv[2];
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    peer_send_request(sv[1]);
+    peer_send_request_with(sv[1], job->params);
     /* nothing more comes from the front server: libfcgi's close need not wait */
     ck_assert_int_eq(shutdown(sv[1], SHUT_WR), 0);
     if (front_gone) {
@@ -542,6 +545,39 @@ START_TEST(test_edge_front_gone)
     struct fr_edge_job j = { .writes = writes, .src = -1, .want_failed = 1 };
     struct peer_stream s;
     fr_edge(&j, 1, &s);   /* the child checks edge_settle's answer */
+    peer_free(&s);
+}
+END_TEST
+
+/* A parameter sent twice counts with its last value (nginx sends both when
+ * a fastcgi_param overrides one from an included file); a name is matched
+ * whole, never as a prefix. */
+static const char *const fr_dup_params[] = {
+    "REMOTE_USER", "mallory", "REMOTE_USER_X", "x", "REMOTE_USER", "",
+    "CONTENT_TYPE", "text/plain", "CONTENT_TYPE", "application/json", NULL,
+};
+
+static int fr_check_dup_params(struct edge_io *e)
+{
+    const char *v = edge_ops.param(e, "REMOTE_USER");
+    PEER_REQUIRE(v && *v == '\0');
+    v = edge_ops.param(e, "CONTENT_TYPE");
+    PEER_REQUIRE(v && strcmp(v, "application/json") == 0);
+    v = edge_ops.param(e, "REMOTE_USER_X");
+    PEER_REQUIRE(v && strcmp(v, "x") == 0);
+    PEER_REQUIRE(edge_ops.param(e, "REMOTE") == NULL);
+    PEER_REQUIRE(edge_ops.param(e, "HTTP_RANGE") == NULL);
+    return 0;
+}
+
+START_TEST(test_edge_param_last)
+{
+    static const size_t writes[] = { 8, 0 };
+    struct fr_edge_job j = { .writes = writes, .src = -1, .params = fr_dup_params,
+                             .check = fr_check_dup_params };
+    struct peer_stream s;
+    fr_edge(&j, 0, &s);   /* the child checks the parameters */
+    peer_assert_finished(&s);
     peer_free(&s);
 }
 END_TEST
@@ -618,6 +654,7 @@ Suite *suite_fcgi_framing(void)
     tcase_add_test(edge, test_edge_abort_nothing_out);
     tcase_add_test(edge, test_edge_abort_partway);
     tcase_add_test(edge, test_edge_front_gone);
+    tcase_add_test(edge, test_edge_param_last);
     tcase_add_test(edge, test_edge_splice_whole);
     tcase_add_test(edge, test_edge_splice_partway);
     suite_add_tcase(s, edge);
