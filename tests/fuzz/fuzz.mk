@@ -22,7 +22,7 @@
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 5
-FUZZ_TARGETS ?= router names range manifest layout_index config
+FUZZ_TARGETS ?= router names range manifest layout_index config request
 
 FUZZ_OUT := fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -61,6 +61,8 @@ $(FUZZ_OUT)/libproduct.a: $(PRODUCT_O)
 $(FUZZ_OUT)/fuzz_%: $(FUZZ_OUT)/obj/tests/fuzz/fuzz_%.o $(HELPER_O) $(FUZZ_OUT)/libproduct.a
 	@echo "  FUZZLD   $@"; \
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(filter %.o,$^) $(filter %.a,$^) $(DEPS_LIBS) -o $@
+
+$(FUZZ_OUT)/fuzz_request: $(FUZZ_OUT)/obj/tests/fuzz/fake_store.o
 
 .PHONY: fuzz fuzz-smoke fuzz-build fuzz-check-cc
 .SECONDARY:
