@@ -792,6 +792,17 @@ static int config_env(struct config *c, char **err)
     return 0;
 }
 
+/* An error quotes the value it refuses, and libconfig strings may hold
+ * newlines and other control characters: blank them, so the message stays
+ * the one line start-up prints (and a journal shows no forged lines). */
+static int config_one_line(char *err)
+{
+    for (unsigned char *p = (unsigned char *)err; p && *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    return -1;
+}
+
 int config_load(const char *file, struct config *c, char **err)
 {
     *err = NULL;
@@ -799,9 +810,11 @@ int config_load(const char *file, struct config *c, char **err)
     if (file) {
         c->file = xstrdup(file);
         if (config_read_file_into(file, c, err) < 0)
-            return -1;
+            return config_one_line(*err);
     }
-    return config_env(c, err);
+    if (config_env(c, err) < 0)
+        return config_one_line(*err);
+    return 0;
 }
 
 void config_free(struct config *c)
