@@ -11,7 +11,8 @@ tests_unit_unit_tests_SOURCES = tests/unit/unit_main.c tests/unit/unit.h \
 	tests/unit/test_manifest.c tests/unit/test_paths.c \
 	tests/unit/test_metrics.c tests/unit/test_store_cache.c tests/unit/test_blob_offload.c tests/unit/test_layout.c \
 	tests/unit/test_gateway_head.c \
-	tests/unit/test_mfs_lock.c tests/unit/test_master_lock.c tests/unit/test_errors.c
+	tests/unit/test_mfs_lock.c tests/unit/test_master_lock.c tests/unit/test_errors.c \
+	tests/unit/test_registry.c
 tests_unit_unit_tests_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_unit_tests_LDADD = libregistry.la $(DEPS_LIBS) $(CHECK_LIBS)
 endif

@@ -24,5 +24,6 @@ Suite *suite_gateway_head(void);
 Suite *suite_mfs_lock(void);
 Suite *suite_master_lock(void);
 Suite *suite_errors(void);
+Suite *suite_registry(void);
 
 #endif

@@ -8,7 +8,7 @@ int main(void)
         suite_buf, suite_digest, suite_names, suite_range, suite_query, suite_router,
         suite_http, suite_upload, suite_config, suite_multiaddr, suite_unixfs,
         suite_manifest, suite_paths, suite_metrics, suite_store_cache, suite_layout,
-        suite_blob_offload, suite_gateway_head, suite_mfs_lock, suite_master_lock, suite_errors,
+        suite_blob_offload, suite_gateway_head, suite_mfs_lock, suite_master_lock, suite_errors, suite_registry,
     };
     SRunner *sr = srunner_create(NULL);
     for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)
