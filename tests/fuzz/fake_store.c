@@ -70,6 +70,17 @@ static long fake_content_add(char *data, size_t len)
     return (long)fake.ncontents++;
 }
 
+/* Stores data (owned) as new content and describes it in *out. */
+static int fake_content_chunk(char *data, size_t len, struct store_chunk *out)
+{
+    long i = fake_content_add(data, len);
+    if (i < 0)
+        return fake_fail(STORE_ERROR, "too many contents");
+    memcpy(out->cid, fake.contents[i].cid, sizeof out->cid);
+    out->size = len;
+    return STORE_OK;
+}
+
 static struct fake_content *fake_content_find(const char *cid)
 {
     for (size_t i = 0; i < fake.ncontents; i++)
@@ -229,12 +240,7 @@ static int fake_chunk_put(struct store *st, const char *upload_id, unsigned idx,
             break;
         len += (size_t)r;
     }
-    long i = fake_content_add(data, len);
-    if (i < 0)
-        return fake_fail(STORE_ERROR, "too many contents");
-    memcpy(out->cid, fake.contents[i].cid, sizeof out->cid);
-    out->size = len;
-    return STORE_OK;
+    return fake_content_chunk(data, len, out);
 }
 
 static int fake_chunks_join(struct store *st, const struct store_chunk *chunks, size_t n,
@@ -257,12 +263,7 @@ static int fake_chunks_join(struct store *st, const struct store_chunk *chunks, 
         memcpy(data + at, c->data, c->len);
         at += c->len;
     }
-    long i = fake_content_add(data, len);
-    if (i < 0)
-        return fake_fail(STORE_ERROR, "too many contents");
-    memcpy(out->cid, fake.contents[i].cid, sizeof out->cid);
-    out->size = len;
-    return STORE_OK;
+    return fake_content_chunk(data, len, out);
 }
 
 static int fake_content_read(struct store *st, const struct store_chunk *c, store_write_cb cb, void *ctx)
