@@ -19,7 +19,10 @@
  * "Status:" line with the response's status, header lines with no stray
  * CR/LF, at most one Content-Length and exactly that many body bytes (none
  * for HEAD), an error body that is the spec's JSON (but for the registry's
- * own /v2/_p2p/ endpoints), Allow on a 405. */
+ * own /v2/_p2p/ endpoints), Allow on a 405.
+ *
+ * FUZZ_REQUEST_TRACE=1 in the environment prints each request line and its
+ * answer on stderr, to see what a seed or a crash input does. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +240,8 @@ static void fuzz_check_answer(const struct fuzz_edge *e, const struct response *
 
 /* ---- the input ---- */
 
+static int fuzz_trace;
+
 struct fuzz_opts {
     struct registry_opts ro;
     int nolayout;
@@ -310,6 +315,8 @@ static int fuzz_one(struct registry *reg, struct fuzz_in *in, char **loc)
     if (uri && req_init(&req, method, uri, clen, &fuzz_edge_ops, &e) == 0) {
         FUZZ_ASSERT(req.path && req.query && req.path[0] == '/');
         registry_handle(reg, &req, &resp);
+        if (fuzz_trace)
+            fprintf(stderr, "> %s %s\n< %.*s\n", method, uri, (int)e.out.len, buf_cstr(&e.out));
         fuzz_check_answer(&e, &resp, resp.head_only, req.route);
         FUZZ_ASSERT(req.body_read <= e.body_len);
         int count;
@@ -342,6 +349,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (!ready) {
         fuzz_setup();
+        fuzz_trace = getenv("FUZZ_REQUEST_TRACE") != NULL;
         atexit(fuzz_request_cleanup);
         ready = 1;
     }
