@@ -174,7 +174,7 @@ deps_clients() {
 deps_autogen() {
     local f stale=0
     [ -x "$OCI_P2P_ROOT/configure" ] || stale=1
-    for f in configure.ac Makefile.am tests/unit/local.mk; do
+    for f in configure.ac Makefile.am tests/unit/local.mk tests/fuzz/local.mk; do
         [ -f "$OCI_P2P_ROOT/$f" ] && [ "$OCI_P2P_ROOT/$f" -nt "$OCI_P2P_ROOT/configure" ] && stale=1
     done
     if [ "$stale" = 1 ]; then
