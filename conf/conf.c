@@ -215,9 +215,15 @@ struct config_errs {
     size_t dropped;                  /* errors beyond CONFIG_MAX_ERRORS */
 };
 
-/* Takes ownership of line. */
+/* Takes ownership of line. An error quotes the value it refuses, and
+ * libconfig strings may hold newlines and other control characters: they
+ * are blanked, so each error stays the one line start-up prints (and a
+ * journal shows no forged lines). */
 static void config_errs_add(struct config_errs *e, char *line)
 {
+    for (unsigned char *p = (unsigned char *)line; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            *p = ' ';
     if (e->n == CONFIG_MAX_ERRORS) {
         e->dropped++;
         free(line);

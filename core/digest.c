@@ -192,6 +192,22 @@ static int digest_hexval(char c)
     return -1;
 }
 
+/* Whether h holds a context SHA*_Update could have left: OpenSSL uses num
+ * (the bytes waiting in the block) as an index into the block and md_len
+ * for what Final writes, trusting both; a damaged session file must not
+ * steer them out of bounds. num is also the byte count modulo the block. */
+static int hasher_state_sane(const struct hasher *h)
+{
+    if (h->alg == DIGEST_SHA512) {
+        const SHA512_CTX *c = &h->u.s512;
+        return c->md_len == SHA512_DIGEST_LENGTH && c->num < SHA512_CBLOCK &&
+               c->num == (c->Nl >> 3) % SHA512_CBLOCK;
+    }
+    const SHA256_CTX *c = &h->u.s256;
+    return c->md_len == SHA256_DIGEST_LENGTH && c->num < SHA256_CBLOCK &&
+           c->num == (c->Nl >> 3) % SHA256_CBLOCK;
+}
+
 int hasher_load(struct hasher *h, const char *saved)
 {
     if (!saved)
@@ -224,6 +240,8 @@ int hasher_load(struct hasher *h, const char *saved)
             return -1;
         raw[i] = (unsigned char)(hi << 4 | lo);
     }
+    if (!hasher_state_sane(&tmp))
+        return -1;
     *h = tmp;
     return 0;
 }

@@ -51,7 +51,7 @@ void hasher_final(struct hasher *h, struct digest *out);
 /* Hex-encodes the running state into a new string (caller frees); tagged with
  * the algorithm and struct size so a state from another build is refused. */
 char *hasher_save(const struct hasher *h);
-int hasher_load(struct hasher *h, const char *saved);    /* 0 ok, -1 invalid */
+int hasher_load(struct hasher *h, const char *saved);    /* 0 ok, -1 invalid (malformed, another build's, or a context SHA could not have left) */
 /* One-shot helper. */
 void digest_of(enum digest_alg alg, const void *p, size_t n, struct digest *out);
 

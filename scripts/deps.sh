@@ -30,10 +30,11 @@ deps_sudo() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# Debian packages: the build tools, the product's -dev libraries, Check, and
+# Debian packages: the build tools, the product's -dev libraries, Check,
+# clang with libFuzzer (libclang-rt-dev: `make fuzz`, the fuzz smoke), and
 # the programs the end-to-end stack drives. apt-get runs only when one is
 # missing, so a warm machine does no network work here.
-DEPS_PACKAGES="autoconf automake libtool pkg-config gcc make \
+DEPS_PACKAGES="autoconf automake libtool pkg-config gcc make clang libclang-rt-dev \
 libfcgi-dev libcurl4-openssl-dev libjson-c-dev libssl-dev libconfig-dev check \
 spawn-fcgi lighttpd lighttpd-mod-openssl caddy systemd skopeo podman umoci containerd jq curl python3 openssl ca-certificates git \
 wrk hyperfine apache2-utils valgrind shellcheck \
@@ -173,7 +174,7 @@ deps_clients() {
 deps_autogen() {
     local f stale=0
     [ -x "$OCI_P2P_ROOT/configure" ] || stale=1
-    for f in configure.ac Makefile.am tests/unit/local.mk; do
+    for f in configure.ac Makefile.am tests/unit/local.mk tests/fuzz/local.mk; do
         [ -f "$OCI_P2P_ROOT/$f" ] && [ "$OCI_P2P_ROOT/$f" -nt "$OCI_P2P_ROOT/configure" ] && stale=1
     done
     if [ "$stale" = 1 ]; then

@@ -77,8 +77,9 @@ static int reg_is_read(const char *method)
     return (reg_method_bit(method) & RM_READ) != 0;
 }
 
-/* 405 with Allow: every method some row of routes offers for kind. */
-static void reg_method_not_allowed(struct response *resp, unsigned allowed)
+/* Allow: the methods in allowed (RFC 9110: every 405 carries it; empty
+ * when the resource allows none). */
+static void reg_allow(struct response *resp, unsigned allowed)
 {
     char allow[64];   /* all six methods take 38 bytes */
     size_t len = 0;
@@ -88,6 +89,22 @@ static void reg_method_not_allowed(struct response *resp, unsigned allowed)
             len += (size_t)snprintf(allow + len, sizeof allow - len, "%s%s", len ? ", " : "",
                                     reg_methods[i].name);
     resp_header(resp, "Allow", "%s", allow);
+}
+
+/* The read methods reg_routes offers for kind: what a read-only refusal allows. */
+static unsigned reg_read_methods(enum route_kind kind)
+{
+    unsigned m = 0;
+    for (size_t i = 0; i < sizeof reg_routes / sizeof reg_routes[0]; i++)
+        if (reg_routes[i].kind == kind)
+            m |= reg_routes[i].methods & RM_READ;
+    return m;
+}
+
+/* 405 with Allow: every method some row of routes offers for kind. */
+static void reg_method_not_allowed(struct response *resp, unsigned allowed)
+{
+    reg_allow(resp, allowed);
     resp_error(resp, OCI_METHOD, "method not allowed on this endpoint", NULL);
 }
 
@@ -143,10 +160,12 @@ static int reg_refuse_anonymous_write(struct registry *reg, struct request *req,
 
 /* Writes are refused as a whole when readonly is set (as distribution
  * does in its read-only mode). Returns 1 when the request was refused. */
-static int reg_refuse_write(struct registry *reg, struct request *req, struct response *resp)
+static int reg_refuse_write(struct registry *reg, struct request *req, struct response *resp,
+                            const struct route *rt)
 {
     if (!reg->opts.readonly || reg_is_read(req->method))
         return 0;
+    reg_allow(resp, reg_read_methods(rt->kind));
     resp_error(resp, OCI_UNSUPPORTED, "this registry is read-only", NULL);
     return 1;
 }
@@ -176,6 +195,7 @@ static int reg_layout_dispatch(struct registry *reg, struct request *req, struct
     if (!reg->layout_store) {
         resp_error(resp, OCI_NAME_UNKNOWN, "this registry does not serve ipfs/ and ipns/ names", rt->name);
     } else if (!reg_is_read(req->method)) {
+        reg_allow(resp, reg_read_methods(rt->kind));
         resp_error(resp, OCI_UNSUPPORTED, "OCI image layouts on IPFS are read-only", rt->name);
     } else {
         struct registry view = *reg;
@@ -209,7 +229,7 @@ void registry_handle(struct registry *reg, struct request *req, struct response 
         reg_name_invalid(resp, &rt);
     else if (rt.name && reg_layout_dispatch(reg, req, resp, &rt))
         ;
-    else if (!(rt.name && reg_refuse_write(reg, req, resp)))
+    else if (!(rt.name && reg_refuse_write(reg, req, resp, &rt)))
         reg_dispatch(reg_routes, sizeof reg_routes / sizeof reg_routes[0], reg, req, resp, &rt);
     route_free(&rt);
 }

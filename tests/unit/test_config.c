@@ -279,6 +279,26 @@ START_TEST(config_error_cap)
 }
 END_TEST
 
+/* A value quoted in an error may hold any byte libconfig takes in a string,
+ * newlines too (found by tests/fuzz/fuzz_config): the message stays one
+ * line, so a log or journal shows one start-up error and nothing that looks
+ * like another line. */
+START_TEST(config_errors_one_line)
+{
+    cfg_expect_error("writeipnskey = \"se\nworkers = 5;\n\";\n", 1, "writeipnskey: \"se workers = 5; \"");
+    cfg_expect_error("log_level = \"a\r\x1b[31mb\";\n", 1, "log_level: must be one of");
+
+    struct config c;
+    char *err = NULL;
+    setenv("REGISTRY_STORAGE_IPFS_WRITEIPNSKEY", "a\nb", 1);
+    ck_assert_int_eq(config_load(NULL, &c, &err), -1);
+    ck_assert_ptr_null(strpbrk(err, "\r\n"));
+    free(err);
+    config_free(&c);
+    unsetenv("REGISTRY_STORAGE_IPFS_WRITEIPNSKEY");
+}
+END_TEST
+
 START_TEST(config_missing_file)
 {
     struct config c;
@@ -464,6 +484,7 @@ Suite *suite_config(void)
     tcase_add_test(tc, config_errors);
     tcase_add_test(tc, config_every_error);
     tcase_add_test(tc, config_error_cap);
+    tcase_add_test(tc, config_errors_one_line);
     tcase_add_test(tc, config_missing_file);
     tcase_add_test(tc, config_env_overrides);
     tcase_add_test(tc, config_dump_roundtrip);

@@ -148,6 +148,39 @@ START_TEST(hasher_load_rejects)
 }
 END_TEST
 
+/* A saved state whose context SHA*_Update could never have left (found by
+ * tests/fuzz/fuzz_names): OpenSSL takes num, the bytes waiting in the
+ * block, as an index into it, so a damaged session file made the next
+ * chunk's hasher_update write far past the context. */
+static void check_damaged(enum digest_alg alg, void (*damage)(struct hasher *))
+{
+    struct hasher h;
+    hasher_init(&h, alg);
+    hasher_update(&h, "abc", 3);
+    damage(&h);
+    char *saved = hasher_save(&h);
+    ck_assert_msg(hasher_load(&h, saved) == -1, "alg %d: %s", alg, saved);
+    free(saved);
+}
+
+static void damage_num_256(struct hasher *h) { h->u.s256.num = 0xfffffff0u; }
+static void damage_num_512(struct hasher *h) { h->u.s512.num = SHA512_CBLOCK; }
+static void damage_count_256(struct hasher *h) { h->u.s256.num = 5; }   /* 3 bytes were hashed */
+static void damage_count_512(struct hasher *h) { h->u.s512.Nl = 8 * 200; }
+static void damage_mdlen_256(struct hasher *h) { h->u.s256.md_len = 0; }
+static void damage_mdlen_512(struct hasher *h) { h->u.s512.md_len = SHA384_DIGEST_LENGTH; }
+
+START_TEST(hasher_load_rejects_damaged_state)
+{
+    check_damaged(DIGEST_SHA256, damage_num_256);
+    check_damaged(DIGEST_SHA512, damage_num_512);
+    check_damaged(DIGEST_SHA256, damage_count_256);
+    check_damaged(DIGEST_SHA512, damage_count_512);
+    check_damaged(DIGEST_SHA256, damage_mdlen_256);
+    check_damaged(DIGEST_SHA512, damage_mdlen_512);
+}
+END_TEST
+
 Suite *suite_digest(void)
 {
     Suite *s = suite_create("digest");
@@ -159,6 +192,7 @@ Suite *suite_digest(void)
     tcase_add_test(tc, digest_helpers);
     tcase_add_test(tc, hasher_save_load_split);
     tcase_add_test(tc, hasher_load_rejects);
+    tcase_add_test(tc, hasher_load_rejects_damaged_state);
     suite_add_tcase(s, tc);
     return s;
 }

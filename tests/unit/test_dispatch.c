@@ -214,6 +214,15 @@ static void dsp_repo_writes(const char *up, struct dsp_write w[DSP_REPO_WRITES])
     memcpy(w, all, sizeof all);
 }
 
+/* The Allow of a write refused as read-only: the route's read methods,
+ * none for the start of an upload (it has no read). */
+static const char *dsp_read_allow(const char *uri)
+{
+    const char *u = strstr(uri, "/blobs/uploads/");
+    size_t k = strlen("/blobs/uploads/");
+    return u && (u[k] == '\0' || u[k] == '?') ? "" : "GET, HEAD";
+}
+
 /* Read-only mode refuses writes to repositories as a whole, before any
  * handler; reads go through, and /v2/ and the registry's own endpoints keep
  * the table's answers. */
@@ -228,7 +237,8 @@ START_TEST(dispatch_readonly)
     for (size_t i = 0; i < DSP_REPO_WRITES; i++) {
         char *out = handler_env_expect(writes[i].method, writes[i].uri, writes[i].body, 405, "UNSUPPORTED");
         ck_assert_ptr_nonnull(strstr(fake_resp_body(out), "this registry is read-only"));
-        fake_resp_header_is(out, "Allow", NULL);
+        /* RFC 9110: a 405 names what is allowed, here the route's reads */
+        fake_resp_header_is(out, "Allow", dsp_read_allow(writes[i].uri));
         free(out);
     }
     ck_assert_int_eq(fake_store_total_calls(&henv.store), 0);
@@ -364,7 +374,7 @@ START_TEST(dispatch_layout_store)
     for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
         out = handler_env_expect(writes[i].method, writes[i].uri, writes[i].body, 405, "UNSUPPORTED");
         ck_assert_ptr_nonnull(strstr(fake_resp_body(out), "OCI image layouts on IPFS are read-only"));
-        fake_resp_header_is(out, "Allow", NULL);
+        fake_resp_header_is(out, "Allow", dsp_read_allow(writes[i].uri));
         free(out);
     }
     ck_assert_int_eq(fake_store_total_calls(&layout), before);
