@@ -41,7 +41,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     char *path = fuzz_write_file("fuzz.conf", data, size);
     if (config_load(path, &c, &err) < 0) {
-        FUZZ_ASSERT(err && *err && !strchr(err, '\n'));
+        /* one line per bad setting: no empty line, no other control byte */
+        FUZZ_ASSERT(err && *err && err[strlen(err) - 1] != '\n' && !strstr(err, "\n\n"));
+        for (const unsigned char *p = (const unsigned char *)err; *p; p++)
+            FUZZ_ASSERT(*p == '\n' || (*p >= 0x20 && *p != 0x7f));
         free(err);
         config_free(&c);
         unlink(path);

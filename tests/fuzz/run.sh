@@ -47,7 +47,7 @@ for t in "$@"; do
     if [ "$rc" = 0 ]; then
         result=ok
     else
-        result="FAIL (exit $rc): $(ls "$out"/crash-"$t"-* 2>/dev/null | head -n 1) log $log"
+        result="FAIL (exit $rc): $(find "$out" -maxdepth 1 -name "crash-$t-*" 2>/dev/null | head -n 1) log $log"
         failed=1
     fi
     printf '%-14s %10s %7s %7s %5s  %s\n' "$t" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$secs" "$result"
