@@ -78,7 +78,7 @@ main() {
     e2e_check "skopeo pulls it back" skopeo copy -q --src-tls-verify=false \
         "docker://127.0.0.1:$(e2e_port "$STACK")/vg/seed:v1" "oci:$E2E_RUN/$STACK/pulled:v1"
     local t0=$SECONDS
-    e2e_check "100 rounds of every kind of request" t_load 100
+    e2e_check "50 rounds of every kind of request" t_load 50
     e2e_log "load took $((SECONDS - t0)) s under valgrind"
     e2e_stop_nginx "$STACK"
     e2e_stop_registry "$STACK"
