@@ -62,10 +62,14 @@ t_health_ok() {
     e2e_check "health: HEAD is 200 too" [ "$code" = 200 ]
 }
 
+t_stopped() { [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = T ]; }
+
 t_health_kubo_hung() {
     local kpid t0 ms code
     kpid=$(cat "$E2E_RUN/kubo/pid")
     kill -STOP "$kpid"
+    # kill returns before the process is stopped: wait until it is (state T)
+    e2e_wait_for 10 "Kubo ($kpid) stopped" t_stopped "$kpid"
     t0=$(date +%s%N)
     code=$(e2e_http GET "$BASE/v2/_p2p/health" -m 20)
     ms=$((($(date +%s%N) - t0) / 1000000))
