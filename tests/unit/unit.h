@@ -33,5 +33,6 @@ Suite *suite_dispatch(void);
 Suite *suite_h_uploads(void);
 Suite *suite_pub_timing(void);
 Suite *suite_fcgi_framing(void);
+Suite *suite_slots(void);
 
 #endif
