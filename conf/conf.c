@@ -497,6 +497,22 @@ static void config_key_workers(struct config_ctx *x, const config_setting_t *s)
         x->c->workers = (int)v;
 }
 
+static void config_key_upload_workers(struct config_ctx *x, const config_setting_t *s)
+{
+    long long v;
+    if (config_get_int(x, s, 1, CONFIG_MAX_WORKERS, &v) == 0)
+        x->c->upload_workers = (int)v;
+}
+
+int config_upload_workers(const struct config *c)
+{
+    int reserve = c->workers / 4 > 1 ? c->workers / 4 : 1;
+    int n = c->upload_workers > 0 ? c->upload_workers : c->workers - reserve;
+    if (n > c->workers)
+        n = c->workers;
+    return n > 0 ? n : 1;
+}
+
 static void config_key_shutdown(struct config_ctx *x, const config_setting_t *s)
 {
     long long v;
@@ -780,6 +796,7 @@ static const struct {
     { "layout_ipns_ttl", config_key_layout_ipns_ttl },
     { "metadata_cache_mb", config_key_cache },
     { "workers", config_key_workers },
+    { "upload_workers", config_key_upload_workers },
     { "listen", config_key_listen },
     { "listen_mode", config_key_listen_mode },
     { "shutdown_timeout", config_key_shutdown },
@@ -927,6 +944,11 @@ void config_dump(const struct config *c, FILE *out)
     fprintf(out, "layout_ipns_ttl = %lld;\n", (long long)c->layout_ipns_ttl);
     fprintf(out, "metadata_cache_mb = %u;\n", c->metadata_cache_mb);
     fprintf(out, "workers = %d;\n", c->workers);
+    if (c->upload_workers > 0)
+        fprintf(out, "upload_workers = %d;\n", c->upload_workers);
+    else
+        fprintf(out, "# upload_workers: not set (%d: workers minus a quarter kept for reads)\n",
+                config_upload_workers(c));
     if (c->listen)
         config_dump_str(out, "listen", c->listen);
     else

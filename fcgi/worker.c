@@ -221,6 +221,12 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
     };
     struct registry reg;
     registry_init(&reg, &opts, store);
+    /* how many workers may be reading a request body at once (admit.h) */
+    char *slots_dir = xasprintf("%s/upload-slots", c->statedir);
+    struct slots body_slots;
+    slots_init(&body_slots, slots_dir, (unsigned)config_upload_workers(c));
+    free(slots_dir);
+    reg.body_slots = &body_slots;
     /* ipfs/ and ipns/ names: OCI layouts on IPFS, with a cache every worker shares */
     char *layout_cache = xasprintf("%s/layout-cache", c->statedir);
     struct store *layouts = store_layout_new(k, layout_cache, c->layout_ipns_ttl, c->max_manifest_size);
@@ -232,6 +238,7 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
     int rc = worker_loop(listen_fd, master_pid, &waitmask, &reg, &served);
     log_debug("worker: stopping after %lu requests", served);
 
+    slots_free(&body_slots);
     store_layout_free(layouts);
     free(layout_cache);
     store_union_free(store);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <time.h>
 #include "core/http.h"
+#include "core/slots.h"
 #include "core/store.h"
 
 struct registry_opts {
@@ -30,6 +31,9 @@ struct registry {
     /* borrowed; serves the names oci/layout.h calls layout names (ipfs/<cid>...,
      * ipns/<name>...), read-only. NULL: those names are unknown. */
     struct store *layout_store;
+    /* borrowed; the upload_workers slots a request that reads a body takes
+     * (core/registry/admit.h). NULL: bodies are not limited. */
+    struct slots *body_slots;
     time_t last_sweep;
 };
 

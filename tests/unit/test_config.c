@@ -77,6 +77,9 @@ START_TEST(config_defaults)
     ck_assert_int_eq(c.upload_expiry, 86400);
     ck_assert_uint_eq(c.metadata_cache_mb, 32);
     ck_assert_int_eq(c.workers, 16);
+    /* unset: a quarter of the workers are kept for requests without a body */
+    ck_assert_int_eq(c.upload_workers, 0);
+    ck_assert_int_eq(config_upload_workers(&c), 12);
     ck_assert_ptr_null(c.listen);
     ck_assert_int_eq(c.listen_mode, 0660);
     ck_assert_int_eq(c.shutdown_timeout, 0);
@@ -106,6 +109,7 @@ START_TEST(config_every_key)
         "upload_expiry = 3600;\n"
         "metadata_cache_mb = 0;\n"
         "workers = 4;\n"
+        "upload_workers = 2;\n"
         "listen = \"/run/oci.sock\";\n"
         "listen_mode = \"0600\";\n"
         "shutdown_timeout = 30;\n"
@@ -124,6 +128,8 @@ START_TEST(config_every_key)
     ck_assert_int_eq(c.upload_expiry, 3600);
     ck_assert_uint_eq(c.metadata_cache_mb, 0);
     ck_assert_int_eq(c.workers, 4);
+    ck_assert_int_eq(c.upload_workers, 2);
+    ck_assert_int_eq(config_upload_workers(&c), 2);
     ck_assert_str_eq(c.listen, "/run/oci.sock");
     ck_assert_int_eq(c.listen_mode, 0600);
     ck_assert_int_eq(c.shutdown_timeout, 30);
@@ -135,6 +141,19 @@ END_TEST
 START_TEST(config_forms)
 {
     struct config c;
+    /* upload_workers: never more than workers; unset, a quarter of them
+     * (at least one, when there are two) is kept for reads */
+    ck_assert_ptr_null(cfg_load_text("workers = 4;\nupload_workers = 8;\n", &c));
+    ck_assert_int_eq(config_upload_workers(&c), 4);
+    config_free(&c);
+    const int workers[][2] = { { 1, 1 }, { 2, 1 }, { 3, 2 }, { 8, 6 }, { 16, 12 }, { 64, 48 } };
+    for (size_t i = 0; i < sizeof workers / sizeof workers[0]; i++) {
+        char text[32];
+        snprintf(text, sizeof text, "workers = %d;\n", workers[i][0]);
+        ck_assert_ptr_null(cfg_load_text(text, &c));
+        ck_assert_int_eq(config_upload_workers(&c), workers[i][1]);
+        config_free(&c);
+    }
     /* list form with parentheses, and the comma-separated string form */
     ck_assert_ptr_null(cfg_load_text("readonlyipnskeys = (\"a\", \"b.c\");\n", &c));
     ck_assert_uint_eq(c.n_readonlyipnskeys, 2);
@@ -176,6 +195,7 @@ START_TEST(config_errors)
     cfg_expect_error("max_manifest_size = 1023;\n", 1, "max_manifest_size: must be 1024..67108864");
     cfg_expect_error("max_manifest_size = 67108865;\n", 1, "max_manifest_size: must be");
     cfg_expect_error("upload_expiry = 59;\n", 1, "upload_expiry: must be at least 60");
+    cfg_expect_error("upload_workers = 0;\n", 1, "upload_workers: must be 1..1024");
     cfg_expect_error("shutdown_timeout = -1;\n", 1, "shutdown_timeout:");
     cfg_expect_error("log_level = \"verbose\";\n", 1, "log_level: must be one of");
     cfg_expect_error("mfsroot = \"/\";\n", 1, "mfsroot:");

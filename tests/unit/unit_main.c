@@ -12,7 +12,7 @@ int main(void)
         suite_dispatch, suite_h_uploads,
         suite_pub_timing,
         suite_fcgi_framing,
-        suite_slots,
+        suite_slots, suite_admit,
     };
     return unit_run(suites, sizeof suites / sizeof suites[0]);
 }
