@@ -36,6 +36,7 @@ struct config {
     int allow_sparse;            /* accept manifests whose descriptors are missing */
     uint64_t max_manifest_size;  /* bytes, default 4 MiB */
     time_t upload_expiry;        /* seconds, default 24 h */
+    unsigned max_upload_sessions;   /* open upload sessions at most (POST beyond: 429), default 10,000 */
     unsigned metadata_cache_mb;  /* MiB of the shared metadata cache, 0 = off */
     time_t layout_ipns_ttl;      /* longest an ipns/<name> layout resolution is reused, s; default 30; 0 = never */
     /* process model */

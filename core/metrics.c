@@ -267,6 +267,9 @@ int metrics_format(const struct metrics_counters *c, const struct metrics_publis
                     c->uploads_started) < 0 ||
         metrics_one(out, "upload_sessions_completed_total", "counter",
                     "Blob uploads completed (digest verified, blob stored).", c->uploads_completed) < 0 ||
+        metrics_one(out, "upload_sessions_open", "gauge",
+                    "Upload sessions open (kept by the workers, recounted from statedir by each sweep).",
+                    c->upload_sessions) < 0 ||
         metrics_head(out, "upload_refused_total", "counter",
                      "Upload requests answered 429: every upload_workers slot busy (workers), "
                      "or max_upload_sessions open (sessions).") < 0 ||

@@ -52,6 +52,8 @@ struct metrics_counters {
     uint64_t worker_starts;
     uint64_t worker_restarts;                  /* workers that died unexpectedly */
     uint64_t log_generation;                   /* bumped by the master on SIGHUP (core/log.c) */
+    uint64_t upload_sessions;                  /* gauge: open upload sessions (core/registry/upload.h) */
+    uint64_t upload_sessions_counted;          /* unix time that count was last taken from statedir; 0 never */
 };
 
 /* The publisher's numbers, as read from its status file. */

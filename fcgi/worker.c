@@ -146,6 +146,8 @@ static int worker_loop(int listen_fd, pid_t master_pid, const sigset_t *waitmask
         if (worker_kubo)
             log_debug("worker: request made %lu Kubo calls", kubo_request_count(worker_kubo) - kubo_before);
         (*served)++;
+        /* after the answer went out, so nobody waits for it */
+        registry_maintain(reg);
     }
     if (fr.ipcFd >= 0)
         close(fr.ipcFd);   /* an idle kept-alive connection: nothing in flight */
@@ -214,6 +216,7 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
         .allow_sparse = c->allow_sparse,
         .max_manifest_size = c->max_manifest_size,
         .upload_expiry = c->upload_expiry,
+        .max_upload_sessions = c->max_upload_sessions,
         .metrics_path = c->metrics_path,
         .writeipnskey = c->writeipnskey,
         .accel_redirect = c->accel_redirect,

@@ -14,6 +14,7 @@ struct registry_opts {
     int allow_sparse;
     uint64_t max_manifest_size;
     time_t upload_expiry;
+    unsigned max_upload_sessions;   /* POST beyond it: 429 (0: no maximum) */
     /* Blob GET offload (HEAD, 416 and empty blobs are always answered here):
      * accel_redirect: an internal front-server location prefix ("/_oci_p2p_blob/"):
      *   answer "X-Accel-Redirect: <prefix><cid>?digest=<digest>&type=<type>";
@@ -34,11 +35,15 @@ struct registry {
     /* borrowed; the upload_workers slots a request that reads a body takes
      * (core/registry/admit.h). NULL: bodies are not limited. */
     struct slots *body_slots;
-    time_t last_sweep;
+    time_t last_sweep;           /* when this worker last looked whether a sweep is due */
 };
 
 void registry_init(struct registry *reg, const struct registry_opts *opts, struct store *store);
 /* Answers req on resp completely (status, headers, body, or an aborted stream). */
 void registry_handle(struct registry *reg, struct request *req, struct response *resp);
+/* Upkeep for a worker to run between two requests, never inside one: a
+ * slice of the sweep of expired upload sessions when one is due (the
+ * workers take turns; core/registry/h_uploads.c). */
+void registry_maintain(struct registry *reg);
 
 #endif

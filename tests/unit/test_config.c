@@ -77,6 +77,7 @@ START_TEST(config_defaults)
     ck_assert_int_eq(c.upload_expiry, 86400);
     ck_assert_uint_eq(c.metadata_cache_mb, 32);
     ck_assert_int_eq(c.workers, 16);
+    ck_assert_uint_eq(c.max_upload_sessions, 10000);
     /* unset: a quarter of the workers are kept for requests without a body */
     ck_assert_int_eq(c.upload_workers, 0);
     ck_assert_int_eq(config_upload_workers(&c), 12);
@@ -107,6 +108,7 @@ START_TEST(config_every_key)
         "allow_sparse = true;\n"
         "max_manifest_size = 8388608;\n"
         "upload_expiry = 3600;\n"
+        "max_upload_sessions = 50;\n"
         "metadata_cache_mb = 0;\n"
         "workers = 4;\n"
         "upload_workers = 2;\n"
@@ -126,6 +128,7 @@ START_TEST(config_every_key)
     ck_assert_int_eq(c.allow_sparse, 1);
     ck_assert_uint_eq(c.max_manifest_size, 8388608);
     ck_assert_int_eq(c.upload_expiry, 3600);
+    ck_assert_uint_eq(c.max_upload_sessions, 50);
     ck_assert_uint_eq(c.metadata_cache_mb, 0);
     ck_assert_int_eq(c.workers, 4);
     ck_assert_int_eq(c.upload_workers, 2);
@@ -194,7 +197,8 @@ START_TEST(config_errors)
     cfg_expect_error("allow_sparse = \"yes\";\n", 1, "allow_sparse: must be true or false");
     cfg_expect_error("max_manifest_size = 1023;\n", 1, "max_manifest_size: must be 1024..67108864");
     cfg_expect_error("max_manifest_size = 67108865;\n", 1, "max_manifest_size: must be");
-    cfg_expect_error("upload_expiry = 59;\n", 1, "upload_expiry: must be at least 60");
+    cfg_expect_error("upload_expiry = 9;\n", 1, "upload_expiry: must be at least 10");
+    cfg_expect_error("max_upload_sessions = 0;\n", 1, "max_upload_sessions: must be 1..10000000");
     cfg_expect_error("upload_workers = 0;\n", 1, "upload_workers: must be 1..1024");
     cfg_expect_error("shutdown_timeout = -1;\n", 1, "shutdown_timeout:");
     cfg_expect_error("log_level = \"verbose\";\n", 1, "log_level: must be one of");
@@ -235,13 +239,13 @@ START_TEST(config_every_error)
                               "worker = 5;\n"
                               "readonly = \"yes\";\n"
                               "mfsroot = \"/ok\";\n"
-                              "upload_expiry = 59;\n"
+                              "upload_expiry = 9;\n"
                               "accel_redirect = \"/_b/\";\n"
                               "blob_redirect = \"https://gw/{cid}\";\n", &c);
     ck_assert_ptr_nonnull(err);
     char *want = xasprintf("%1$s:2: worker: unknown setting\n"
                            "%1$s:3: readonly: must be true or false, not a string\n"
-                           "%1$s:5: upload_expiry: must be at least 60 (got 59)\n"
+                           "%1$s:5: upload_expiry: must be at least 10 (got 9)\n"
                            "%1$s:7: blob_redirect: accel_redirect and blob_redirect are exclusive; set one",
                            cfg_path);
     ck_assert_str_eq(err, want);

@@ -126,10 +126,12 @@ START_TEST(metrics_methods_and_classes)
     memset(&d, 0, sizeof d);
     d.uploads_refused[METRICS_REFUSED_WORKERS] = 2;
     d.uploads_refused[METRICS_REFUSED_SESSIONS] = 1;
+    d.upload_sessions = 7;
     char *s = fmt(&d, NULL);
     check_syntax(s);
     ck_assert_ptr_nonnull(strstr(s, "oci_registry_p2p_upload_refused_total{reason=\"workers\"} 2\n"));
     ck_assert_ptr_nonnull(strstr(s, "oci_registry_p2p_upload_refused_total{reason=\"sessions\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(s, "# TYPE oci_registry_p2p_upload_sessions_open gauge\noci_registry_p2p_upload_sessions_open 7\n"));
     free(s);
     ck_assert_uint_eq(after.workers_alive, before.workers_alive);
     ck_assert_uint_eq(after.worker_restarts - before.worker_restarts, 1);
