@@ -103,6 +103,13 @@ static void worker_pause_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+/* A connection waits on the listening socket. */
+static int worker_pending(int listen_fd)
+{
+    struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
+    return poll(&pfd, 1, 0) > 0;
+}
+
 static int worker_loop(int listen_fd, pid_t master_pid, const sigset_t *waitmask,
                        struct registry *reg, unsigned long *served)
 {
@@ -146,8 +153,11 @@ static int worker_loop(int listen_fd, pid_t master_pid, const sigset_t *waitmask
         if (worker_kubo)
             log_debug("worker: request made %lu Kubo calls", kubo_request_count(worker_kubo) - kubo_before);
         (*served)++;
-        /* after the answer went out, so nobody waits for it */
-        registry_maintain(reg);
+        /* after the answer went out, so nobody waits for it; slice after
+         * slice while no connection waits (other workers take those
+         * anyway, but this one should not be missing for long) */
+        while (registry_maintain(reg) && !worker_stop && !worker_pending(listen_fd))
+            ;
     }
     if (fr.ipcFd >= 0)
         close(fr.ipcFd);   /* an idle kept-alive connection: nothing in flight */

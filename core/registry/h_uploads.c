@@ -50,21 +50,23 @@ static time_t sweep_interval(const struct registry *reg)
 /* The registry's upkeep between two requests (registry.h): the sweep of
  * expired upload sessions, run by the workers in turn, never inside a
  * request (a client would wait for it). */
-void registry_maintain(struct registry *reg)
+int registry_maintain(struct registry *reg)
 {
     time_t now = time(NULL), interval = sweep_interval(reg);
-    int n;
+    int n, more = 0;
 
     /* the shared stamp (is one due?) is a file: looked at once a second
-     * at most by each worker */
-    if (now - reg->last_sweep < 1)
-        return;
+     * at most by each worker, unless its last slice left work */
+    if (now - reg->last_sweep < 1 && !reg->sweep_more)
+        return 0;
     reg->last_sweep = now;
     n = upload_sweep_due(reg->opts.statedir, reg->opts.upload_expiry, interval, SWEEP_BUDGET_MS,
-                         discard_staged, reg->store);
+                         discard_staged, reg->store, &more);
+    reg->sweep_more = more;
     if (n > 0)
         log_info("removed %d expired upload session(s); %llu open", n,
                  (unsigned long long)upload_open_count());
+    return more;
 }
 
 static void forget(struct registry *reg, struct upload *u)

@@ -36,14 +36,16 @@ struct registry {
      * (core/registry/admit.h). NULL: bodies are not limited. */
     struct slots *body_slots;
     time_t last_sweep;           /* when this worker last looked whether a sweep is due */
+    int sweep_more;              /* its last slice ran out of time with sessions left */
 };
 
 void registry_init(struct registry *reg, const struct registry_opts *opts, struct store *store);
 /* Answers req on resp completely (status, headers, body, or an aborted stream). */
 void registry_handle(struct registry *reg, struct request *req, struct response *resp);
 /* Upkeep for a worker to run between two requests, never inside one: a
- * slice of the sweep of expired upload sessions when one is due (the
- * workers take turns; core/registry/h_uploads.c). */
-void registry_maintain(struct registry *reg);
+ * slice (about 500 ms) of the sweep of expired upload sessions when one is
+ * due (the workers take turns; core/registry/h_uploads.c). Returns 1 when
+ * work is left for another slice right away. */
+int registry_maintain(struct registry *reg);
 
 #endif

@@ -644,8 +644,10 @@ int upload_sweep(const char *statedir, time_t max_age, long budget_ms, upload_di
 }
 
 int upload_sweep_due(const char *statedir, time_t max_age, time_t interval, long budget_ms,
-                     upload_discard_fn discard, void *ctx)
+                     upload_discard_fn discard, void *ctx, int *more_out)
 {
+    if (more_out)
+        *more_out = 0;
     char *dir = xasprintf("%s/uploads", statedir);
     if (upload_mkdir(dir) < 0) {
         free(dir);
@@ -670,6 +672,8 @@ int upload_sweep_due(const char *statedir, time_t max_age, time_t interval, long
             /* out of time with sessions left: due again at once */
             struct timespec t[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_sec = time(NULL) - interval } };
             futimens(fd, t);
+            if (more_out)
+                *more_out = 1;
         }
     }
     close(fd);   /* drops the lock */

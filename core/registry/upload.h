@@ -67,10 +67,10 @@ int upload_sweep(const char *statedir, time_t max_age, long budget_ms, upload_di
 /* upload_sweep, unless one ran (in any process) less than interval seconds
  * ago or is running now: the workers take turns through
  * <statedir>/uploads/.sweep (flock for "running", mtime for "when"). One
- * that ran out of budget_ms is due again at once. Returns how many were
- * removed. */
+ * that ran out of budget_ms is due again at once, and sets *more (NULL:
+ * not wanted). Returns how many were removed. */
 int upload_sweep_due(const char *statedir, time_t max_age, time_t interval, long budget_ms,
-                     upload_discard_fn discard, void *ctx);
+                     upload_discard_fn discard, void *ctx, int *more);
 /* Sessions open, as counted (see the top of this file). */
 uint64_t upload_open_count(void);
 

@@ -183,7 +183,7 @@ check_sessions() {
         e2e_wait_for 60 "sessions swept" no_sessions_open
     swept=$(($(date +%s) - t0))
     e2e_check "  ... and their files are gone ($(session_files) left)" [ "$(session_files)" = 0 ]
-    echo "  swept: all gone ${swept} s after the last was made (expiry ${EXPIRY} s, sweep every 1 s in 500 ms slices)" >>"$T/report"
+    echo "  swept: all gone ${swept} s after the last was made (expiry ${EXPIRY} s; swept between requests, 500 ms at a time)" >>"$T/report"
     code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$BASE/v2/many/blobs/uploads/")
     e2e_check "then a POST opens a session again ($code)" [ "$code" = 202 ]
 }

@@ -246,19 +246,19 @@ START_TEST(upload_sweep_takes_turns)
     int fd = open(stamp, O_RDWR | O_CREAT, 0600);
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(flock(fd, LOCK_EX), 0);
-    ck_assert_int_eq(upload_sweep_due(dir, -10, 3600, 0, NULL, NULL), 0);
+    ck_assert_int_eq(upload_sweep_due(dir, -10, 3600, 0, NULL, NULL, NULL), 0);
     close(fd);
     /* nobody swept yet: sweep now */
-    ck_assert_int_eq(upload_sweep_due(dir, -10, 3600, 0, NULL, NULL), 2);
+    ck_assert_int_eq(upload_sweep_due(dir, -10, 3600, 0, NULL, NULL, NULL), 2);
     ck_assert_int_eq(upload_create(dir, "c", DIGEST_SHA256, 0, &u), UPLOAD_OK);
     upload_close(&u);
     /* one swept less than an interval ago: not again */
-    ck_assert_int_eq(upload_sweep_due(dir, -10, 3600, 0, NULL, NULL), 0);
+    ck_assert_int_eq(upload_sweep_due(dir, -10, 3600, 0, NULL, NULL, NULL), 0);
     ck_assert_int_eq(count_files(dir), 2);
     /* an interval later it does */
     struct timespec past[2] = { { .tv_sec = time(NULL) - 4000 }, { .tv_sec = time(NULL) - 4000 } };
     ck_assert_int_eq(utimensat(AT_FDCWD, stamp, past, 0), 0);
-    ck_assert_int_eq(upload_sweep_due(dir, -10, 3600, 0, NULL, NULL), 1);
+    ck_assert_int_eq(upload_sweep_due(dir, -10, 3600, 0, NULL, NULL, NULL), 1);
     free(stamp);
     rm_rf(dir);
     free(dir);
@@ -279,10 +279,11 @@ START_TEST(upload_sweep_budget)
     int n = upload_sweep(dir, -10, 1, NULL, NULL, &more);
     ck_assert_int_eq(more, 1);
     ck_assert_int_lt(n, 600);
-    int m = upload_sweep_due(dir, -10, 3600, 1, NULL, NULL);
+    int m = upload_sweep_due(dir, -10, 3600, 1, NULL, NULL, &more);
     ck_assert_int_lt(m, 600 - n);
+    ck_assert_int_eq(more, 1);
     /* due again at once, though the interval is an hour */
-    ck_assert_int_eq(upload_sweep_due(dir, -10, 3600, 0, NULL, NULL), 600 - n - m);
+    ck_assert_int_eq(upload_sweep_due(dir, -10, 3600, 0, NULL, NULL, NULL), 600 - n - m);
     ck_assert_int_eq(upload_sweep(dir, -10, 0, NULL, NULL, &more), 0);
     ck_assert_int_eq(more, 0);
     ck_assert_int_eq(count_files(dir), 0);
