@@ -28,9 +28,11 @@
 
 #define UPLOAD_JSON_MAX (64u * 1024 * 1024)   /* a session with ~500k chunks; more is corruption */
 /* A count that says "full" is taken again from the directory at most this
- * often: what it missed (a worker killed between a file and the count)
- * never refuses sessions for longer. */
-#define UPLOAD_RECOUNT_S 1
+ * often: one a crash left too high (a worker killed between a session file
+ * and the count) refuses sessions no longer than that, and a registry
+ * really at its maximum lists its 20,000 files (tens of ms on ext4, creates
+ * and removals waiting) no more often. */
+#define UPLOAD_RECOUNT_S 10
 
 static char *upload_path(const char *dir, const char *id, const char *ext)
 {
@@ -169,9 +171,9 @@ static void upload_count_down(void)
 
 /* One more session, unless max are open: the .count lock (shared, held
  * until the session file exists), or -2 when full. A count never taken, or
- * one that says full and was taken over a second ago, is taken again first
- * (a worker killed between a session file and the count leaves it one too
- * high; never too low). */
+ * one that says full and was taken over UPLOAD_RECOUNT_S ago, is taken
+ * again first (a worker killed between a session file and the count leaves
+ * it one too high; never too low). */
 static int upload_count_up(const char *dir, unsigned max)
 {
     struct metrics_counters *m = metrics_live();

@@ -13,8 +13,8 @@
  * maximum without listing the directory each time (ext4 lists 20,000 entries
  * in tens of ms). Creates and removals keep it; it is taken from the
  * directory when it was never taken, and when it says the maximum is
- * reached (at most once a second: a worker killed between a session file
- * and the count leaves it one too high). <statedir>/uploads/.count keeps
+ * reached (at most every 10 s: a worker killed between a session file and
+ * the count leaves it one too high). <statedir>/uploads/.count keeps
  * those counts from missing creates and removals made meanwhile. */
 #ifndef CORE_REGISTRY_UPLOAD_H
 #define CORE_REGISTRY_UPLOAD_H

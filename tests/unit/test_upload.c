@@ -320,7 +320,7 @@ START_TEST(upload_max_sessions)
     upload_close(&x);
     ck_assert_int_eq(upload_create(dir, "a", DIGEST_SHA256, 3, &x), UPLOAD_FULL);
     /* sessions removed behind the count's back: it is taken from the
-     * directory again when it says full (at most once a second) */
+     * directory again when it says full (at most every 10 s) */
     char *cmd = xasprintf("rm -f %s/uploads/*", dir);
     ck_assert_int_eq(system(cmd), 0);
     free(cmd);
