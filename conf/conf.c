@@ -40,7 +40,11 @@
 /* a republished layout should show up within half a minute; a day is plenty of cap */
 #define CONFIG_DEFAULT_IPNS_TTL 30
 #define CONFIG_MAX_IPNS_TTL 86400
-#define CONFIG_DEFAULT_WORKERS 16
+/* A quarter of the pool is kept for requests without a body (upload_workers):
+ * 32 leaves 24 for uploads, enough for the three 6-way oras pushes of
+ * tests/e2e/clients.sh or four docker pushes (5 layers each) at once, which
+ * 16 (12 for uploads) refused with 429; an idle worker costs ~1.5 MB PSS. */
+#define CONFIG_DEFAULT_WORKERS 32
 #define CONFIG_MAX_WORKERS 1024
 /* 32 MiB: 262,144 entries of 128 bytes, room for ~100k tags with their
  * manifest and blob links; shared by all workers, its pages are touched

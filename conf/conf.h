@@ -40,7 +40,7 @@ struct config {
     unsigned metadata_cache_mb;  /* MiB of the shared metadata cache, 0 = off */
     time_t layout_ipns_ttl;      /* longest an ipns/<name> layout resolution is reused, s; default 30; 0 = never */
     /* process model */
-    int workers;                 /* default 16 */
+    int workers;                 /* default 32 */
     int upload_workers;          /* workers that may read request bodies at once; 0 = derived (config_upload_workers) */
     char *listen;                /* NULL = inherit fd 0 / LISTEN_FDS; "/path.sock" or "host:port" */
     int listen_mode;             /* Unix socket mode, default 0660 */

@@ -76,11 +76,11 @@ START_TEST(config_defaults)
     ck_assert_uint_eq(c.max_manifest_size, 4194304);
     ck_assert_int_eq(c.upload_expiry, 86400);
     ck_assert_uint_eq(c.metadata_cache_mb, 32);
-    ck_assert_int_eq(c.workers, 16);
+    ck_assert_int_eq(c.workers, 32);
     ck_assert_uint_eq(c.max_upload_sessions, 10000);
     /* unset: a quarter of the workers are kept for requests without a body */
     ck_assert_int_eq(c.upload_workers, 0);
-    ck_assert_int_eq(config_upload_workers(&c), 12);
+    ck_assert_int_eq(config_upload_workers(&c), 24);
     ck_assert_ptr_null(c.listen);
     ck_assert_int_eq(c.listen_mode, 0660);
     ck_assert_int_eq(c.shutdown_timeout, 0);
@@ -89,7 +89,7 @@ START_TEST(config_defaults)
     /* an empty file is all defaults too */
     ck_assert_ptr_null(cfg_load_text("# nothing\n", &c));
     ck_assert_str_eq(c.file, cfg_path);
-    ck_assert_int_eq(c.workers, 16);
+    ck_assert_int_eq(c.workers, 32);
     config_free(&c);
 }
 END_TEST
@@ -391,7 +391,7 @@ START_TEST(config_example_file)
     struct config c;
     char *err = NULL;
     ck_assert_msg(config_load(path, &c, &err) == 0, "%s", err);
-    ck_assert_int_eq(c.workers, 16);
+    ck_assert_int_eq(c.workers, 32);
     ck_assert_str_eq(c.mfsroot, "/oci-registry-p2p");
     config_free(&c);
     free(path);
