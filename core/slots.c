@@ -1,6 +1,7 @@
 /* slots: n lock files, one flock()ed per holder (see slots.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -60,23 +61,37 @@ static int slots_open(struct slots *s)
     return 0;
 }
 
+/* Records who holds slot i (read by slots_holders); best effort. */
+static void slots_sign(int fd)
+{
+    char pid[24];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (len > 0 && pwrite(fd, pid, (size_t)len, 0) == len)
+        (void)ftruncate(fd, len);
+}
+
 int slots_take(struct slots *s)
 {
     if (s->held >= 0)
         return SLOTS_TAKEN;
     if (slots_open(s) < 0)
         return SLOTS_ERROR;
-    for (unsigned i = 0; i < s->n; i++) {
-        int r;
-        do
-            r = flock(s->fds[i], LOCK_EX | LOCK_NB);
-        while (r < 0 && errno == EINTR);
-        if (r == 0) {
-            s->held = (int)i;
-            return SLOTS_TAKEN;
+    /* twice round: a file free but probed by slots_holders at that very
+     * moment refuses an exclusive lock for a few microseconds */
+    for (unsigned pass = 0; pass < 2; pass++) {
+        for (unsigned i = 0; i < s->n; i++) {
+            int r;
+            do
+                r = flock(s->fds[i], LOCK_EX | LOCK_NB);
+            while (r < 0 && errno == EINTR);
+            if (r == 0) {
+                s->held = (int)i;
+                slots_sign(s->fds[i]);
+                return SLOTS_TAKEN;
+            }
+            if (errno != EWOULDBLOCK)
+                return SLOTS_ERROR;
         }
-        if (errno != EWOULDBLOCK)
-            return SLOTS_ERROR;
     }
     return SLOTS_FULL;
 }
@@ -90,4 +105,34 @@ void slots_release(struct slots *s)
     if (flock(s->fds[s->held], LOCK_UN) < 0)
         slots_close(s);
     s->held = -1;
+}
+
+unsigned slots_holders(const char *dir, unsigned n, int *pids)
+{
+    unsigned held = 0;
+    for (unsigned i = 0; i < n; i++) {
+        char *path = xasprintf("%s/%u", dir, i);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        free(path);
+        if (fd < 0)
+            continue;   /* never made: never taken */
+        if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+            close(fd);   /* free (closing drops the probe's lock) */
+            continue;
+        }
+        if (errno == EWOULDBLOCK) {
+            char buf[24];
+            ssize_t r = pread(fd, buf, sizeof buf - 1, 0);
+            long pid = 0;
+            if (r > 0) {
+                buf[r] = '\0';
+                pid = strtol(buf, NULL, 10);
+            }
+            if (pids)
+                pids[held] = (int)pid;
+            held++;
+        }
+        close(fd);
+    }
+    return held;
 }

@@ -10,7 +10,9 @@
  * Each process opens the files itself (flock locks belong to an open file,
  * so descriptors inherited across fork() would share one lock); a process
  * holds at most one slot. Taking is never blocking: FULL at once when every
- * file is locked, so the caller can refuse rather than wait. */
+ * file is locked, so the caller can refuse rather than wait. A holder
+ * writes its pid into its file, so another process can tell who holds
+ * what (slots_holders). */
 #ifndef CORE_SLOTS_H
 #define CORE_SLOTS_H
 
@@ -35,5 +37,12 @@ void slots_free(struct slots *s);
 int slots_take(struct slots *s);
 /* Gives the held slot back (none held: nothing happens). */
 void slots_release(struct slots *s);
+
+/* How many of the n slots in dir are held, by probing each file with a
+ * shared lock that fails while a holder has it (no /proc/locks: systemd's
+ * ProcSubset=pid hides it). The holders' pids go to pids[0..return) when
+ * pids is not NULL (room for n). A take that meets a probe tries the
+ * other files, and all of them twice, before it says FULL. */
+unsigned slots_holders(const char *dir, unsigned n, int *pids);
 
 #endif

@@ -43,10 +43,20 @@ static volatile sig_atomic_t worker_stop;
 static struct kubo *worker_kubo;
 /* Write end of the master's "root changed" pipe to the publisher (-1: none). */
 static int worker_notify_fd = -1;
+/* The master, told when this worker begins reading a request body. */
+static pid_t worker_master_pid;
 
 void worker_set_notify_fd(int fd)
 {
     worker_notify_fd = fd;
+}
+
+/* registry.body_begun: this worker is held by a body now; the master starts
+ * another one so the pool stays whole for everything else (fcgi/master.c). */
+static void worker_body_begun(void)
+{
+    if (getppid() == worker_master_pid)
+        kill(worker_master_pid, SIGUSR2);
 }
 
 static void worker_on_stop(int sig)
@@ -240,6 +250,8 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
     slots_init(&body_slots, slots_dir, (unsigned)config_upload_workers(c));
     free(slots_dir);
     reg.body_slots = &body_slots;
+    worker_master_pid = master_pid;
+    reg.body_begun = worker_body_begun;
     /* ipfs/ and ipns/ names: OCI layouts on IPFS, with a cache every worker shares */
     char *layout_cache = xasprintf("%s/layout-cache", c->statedir);
     struct store *layouts = store_layout_new(k, layout_cache, c->layout_ipns_ttl, c->max_manifest_size);

@@ -42,6 +42,8 @@ int admit_begin(struct registry *reg, struct request *req, struct response *resp
         return 0;
     switch (slots_take(reg->body_slots)) {
     case SLOTS_TAKEN:
+        if (reg->body_begun)
+            reg->body_begun();
         return 0;
     case SLOTS_FULL:
         metrics_upload_refused(METRICS_REFUSED_WORKERS);

@@ -3,10 +3,11 @@
  * A worker serves one request at a time, and one that reads a request body
  * (a blob's bytes, a manifest) is held for as long as the client takes to
  * send it: one byte a second holds it for days. So reading a body takes one
- * of `upload_workers` slots shared by all workers (core/slots.h); when none
- * is free the request is answered 429 TOOMANYREQUESTS with Retry-After at
- * once, without reading its body, and the workers past upload_workers stay
- * free for pulls whatever uploads do. Requests whose body is not read
+ * of `upload_workers` slots shared by all workers (core/slots.h), and the
+ * worker says so (body_begun): the master starts another worker in its
+ * place, so `workers` stay free for pulls whatever uploads do
+ * (fcgi/master.c). When no slot is free the request is answered 429
+ * TOOMANYREQUESTS with Retry-After at once, without reading its body. Requests whose body is not read
  * (every GET and HEAD, DELETE, the POST that opens a session or mounts, a
  * final PUT with Content-Length: 0) never need a slot. */
 #ifndef CORE_REGISTRY_ADMIT_H

@@ -35,6 +35,9 @@ struct registry {
     /* borrowed; the upload_workers slots a request that reads a body takes
      * (core/registry/admit.h). NULL: bodies are not limited. */
     struct slots *body_slots;
+    /* Called once a request took a slot, before its body is read (the
+     * worker tells the master, which starts another worker). NULL: none. */
+    void (*body_begun)(void);
     time_t last_sweep;           /* when this worker last looked whether a sweep is due */
     int sweep_more;              /* its last slice ran out of time with sessions left */
 };

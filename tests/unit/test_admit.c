@@ -159,6 +159,30 @@ START_TEST(admit_slot_comes_back)
 }
 END_TEST
 
+/* The worker is told each time a body is about to be read (the master then
+ * starts another worker), and only then. */
+static int admit_begun;
+static void admit_count_begun(void)
+{
+    admit_begun++;
+}
+
+START_TEST(admit_tells_the_worker)
+{
+    henv.reg.body_begun = admit_count_begun;
+    char *patch = admit_session("");
+    ck_assert_int_eq(admit_begun, 0);   /* a bodiless POST */
+    handler_env_check("PATCH", patch, "foo", 202, NULL);
+    ck_assert_int_eq(admit_begun, 1);
+    admit_served("GET", "/v2/repo/manifests/v1");
+    ck_assert_int_eq(admit_begun, 1);
+    admit_fill();
+    admit_refused("PATCH", patch, "bar");
+    ck_assert_int_eq(admit_begun, 1);
+    free(patch);
+}
+END_TEST
+
 /* Without slots (body_slots NULL: unit tests, --check-config) nothing is
  * limited. */
 START_TEST(admit_unlimited_without_slots)
@@ -179,6 +203,7 @@ Suite *suite_admit(void)
     tcase_add_test(tc, admit_refuses_bodies_when_full);
     tcase_add_test(tc, admit_serves_the_rest_when_full);
     tcase_add_test(tc, admit_slot_comes_back);
+    tcase_add_test(tc, admit_tells_the_worker);
     tcase_add_test(tc, admit_unlimited_without_slots);
     suite_add_tcase(s, tc);
     return s;

@@ -76,11 +76,11 @@ START_TEST(config_defaults)
     ck_assert_uint_eq(c.max_manifest_size, 4194304);
     ck_assert_int_eq(c.upload_expiry, 86400);
     ck_assert_uint_eq(c.metadata_cache_mb, 32);
-    ck_assert_int_eq(c.workers, 32);
+    ck_assert_int_eq(c.workers, 16);
     ck_assert_uint_eq(c.max_upload_sessions, 10000);
-    /* unset: a quarter of the workers are kept for requests without a body */
+    /* unset: twice the workers */
     ck_assert_int_eq(c.upload_workers, 0);
-    ck_assert_int_eq(config_upload_workers(&c), 24);
+    ck_assert_int_eq(config_upload_workers(&c), 32);
     ck_assert_ptr_null(c.listen);
     ck_assert_int_eq(c.listen_mode, 0660);
     ck_assert_int_eq(c.shutdown_timeout, 0);
@@ -89,7 +89,7 @@ START_TEST(config_defaults)
     /* an empty file is all defaults too */
     ck_assert_ptr_null(cfg_load_text("# nothing\n", &c));
     ck_assert_str_eq(c.file, cfg_path);
-    ck_assert_int_eq(c.workers, 32);
+    ck_assert_int_eq(c.workers, 16);
     config_free(&c);
 }
 END_TEST
@@ -144,12 +144,12 @@ END_TEST
 START_TEST(config_forms)
 {
     struct config c;
-    /* upload_workers: never more than workers; unset, a quarter of them
-     * (at least one, when there are two) is kept for reads */
+    /* upload_workers: as set (workers of their own, so it may exceed
+     * workers); unset, twice workers, at most 1024 */
     ck_assert_ptr_null(cfg_load_text("workers = 4;\nupload_workers = 8;\n", &c));
-    ck_assert_int_eq(config_upload_workers(&c), 4);
+    ck_assert_int_eq(config_upload_workers(&c), 8);
     config_free(&c);
-    const int workers[][2] = { { 1, 1 }, { 2, 1 }, { 3, 2 }, { 8, 6 }, { 16, 12 }, { 64, 48 } };
+    const int workers[][2] = { { 1, 2 }, { 3, 6 }, { 16, 32 }, { 600, 1024 }, { 1024, 1024 } };
     for (size_t i = 0; i < sizeof workers / sizeof workers[0]; i++) {
         char text[32];
         snprintf(text, sizeof text, "workers = %d;\n", workers[i][0]);
@@ -391,7 +391,7 @@ START_TEST(config_example_file)
     struct config c;
     char *err = NULL;
     ck_assert_msg(config_load(path, &c, &err) == 0, "%s", err);
-    ck_assert_int_eq(c.workers, 32);
+    ck_assert_int_eq(c.workers, 16);
     ck_assert_str_eq(c.mfsroot, "/oci-registry-p2p");
     config_free(&c);
     free(path);

@@ -86,12 +86,50 @@ START_TEST(slots_holder_killed)
     slots_init(&s, dir, 1);
     ck_assert_int_eq(slots_take(&s), SLOTS_FULL);
     ck_assert_int_eq(kill(pid, SIGKILL), 0);
+    int pids[1] = { 0 };
+    ck_assert_uint_eq(slots_holders(dir, 1, pids), 1);
+    ck_assert_int_eq(pids[0], pid);
     int status;
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_uint_eq(slots_holders(dir, 1, NULL), 0);
     ck_assert_int_eq(slots_take(&s), SLOTS_TAKEN);
     slots_free(&s);
     close(ready[0]);
     close(ready[1]);
+    free(dir);
+}
+END_TEST
+
+/* Who holds what, seen from outside: the count and the holders' pids; a
+ * probe never takes a slot from anyone, and files never made are free. */
+START_TEST(slots_holders_probe)
+{
+    char *dir = slots_dir();
+    ck_assert_uint_eq(slots_holders(dir, 4, NULL), 0);   /* nothing made yet */
+    struct slots a, b;
+    slots_init(&a, dir, 4);
+    slots_init(&b, dir, 4);
+    ck_assert_int_eq(slots_take(&a), SLOTS_TAKEN);
+    ck_assert_int_eq(slots_take(&b), SLOTS_TAKEN);
+    int pids[4] = { 0 };
+    ck_assert_uint_eq(slots_holders(dir, 4, pids), 2);
+    ck_assert_int_eq(pids[0], getpid());
+    ck_assert_int_eq(pids[1], getpid());
+    /* the probe left them held, and the other two free */
+    struct slots c[3];
+    for (int i = 0; i < 3; i++)
+        slots_init(&c[i], dir, 4);
+    ck_assert_int_eq(slots_take(&c[0]), SLOTS_TAKEN);
+    ck_assert_int_eq(slots_take(&c[1]), SLOTS_TAKEN);
+    ck_assert_int_eq(slots_take(&c[2]), SLOTS_FULL);
+    ck_assert_uint_eq(slots_holders(dir, 4, NULL), 4);
+    slots_release(&a);
+    ck_assert_uint_eq(slots_holders(dir, 4, NULL), 3);
+    slots_free(&a);
+    slots_free(&b);
+    for (int i = 0; i < 3; i++)
+        slots_free(&c[i]);
+    ck_assert_uint_eq(slots_holders(dir, 4, NULL), 0);
     free(dir);
 }
 END_TEST
@@ -119,6 +157,7 @@ Suite *suite_slots(void)
     tcase_add_checked_fixture(tc, slots_setup, slots_teardown);
     tcase_add_test(tc, slots_take_until_full);
     tcase_add_test(tc, slots_holder_killed);
+    tcase_add_test(tc, slots_holders_probe);
     tcase_add_test(tc, slots_error);
     suite_add_tcase(s, tc);
     return s;
