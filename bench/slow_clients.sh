@@ -18,8 +18,8 @@
 #
 # Environment: BENCH_REPS (3), BENCH_DURATION (wrk seconds, 10),
 # BENCH_SLOW_CLIENTS (100), BENCH_CONNECTIONS (32), BENCH_REGISTRY_CONF
-# (extra registry config lines, newline-separated, e.g. "upload_workers = 16;"
-# to see the registry without a reserve), BENCH_OUT (default
+# (extra registry config lines, newline-separated, e.g. "upload_workers = 8;"),
+# BENCH_OUT (default
 # <checkout>/_artifacts/bench-slow: samples.tsv, wrk.log, slow-*.json,
 # settings.txt, logs/), BENCH_KUBO_RUN (reuse that e2e run's Kubo),
 # REGISTRY_BIN (a given build).
