@@ -116,7 +116,11 @@ unsigned slots_holders(const char *dir, unsigned n, int *pids)
         free(path);
         if (fd < 0)
             continue;   /* never made: never taken */
-        if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+        int r;
+        do
+            r = flock(fd, LOCK_SH | LOCK_NB);
+        while (r < 0 && errno == EINTR);
+        if (r == 0) {
             close(fd);   /* free (closing drops the probe's lock) */
             continue;
         }

@@ -13,8 +13,8 @@
  * to send it, so it does not count against `workers`: each holds one of the
  * upload_workers slots (core/slots.h, core/registry/admit.h), and the pool
  * is `workers` plus the slots held. A worker that takes one sends SIGUSR2,
- * so its replacement starts at once; extra workers are retired one a tick
- * once bodies end, never one that holds a slot. */
+ * so its replacement starts at once; extra workers are retired at the next
+ * tick once bodies end, never one that holds a slot. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -324,9 +324,7 @@ static void master_maintain(struct master *m)
     if (cur >= want)
         for (; old > 0; old--)
             master_retire_one(m, 1);
-    /* one at a time: bodies start and end all the time, and a worker just
-     * retired would be started again a moment later */
-    if (cur > want)
+    for (; cur > want; cur--)
         master_retire_one(m, 0);
 }
 
