@@ -37,10 +37,12 @@ struct config {
     int allow_sparse;            /* accept manifests whose descriptors are missing */
     uint64_t max_manifest_size;  /* bytes, default 4 MiB */
     time_t upload_expiry;        /* seconds, default 24 h */
+    unsigned max_upload_sessions;   /* open upload sessions at most (POST beyond: 429), default 10,000 */
     unsigned metadata_cache_mb;  /* MiB of the shared metadata cache, 0 = off */
     time_t layout_ipns_ttl;      /* longest an ipns/<name> layout resolution is reused, s; default 30; 0 = never */
     /* process model */
     int workers;                 /* default 16 */
+    int upload_workers;          /* request bodies read at once, by extra workers; 0 = derived (config_upload_workers) */
     char *listen;                /* NULL = inherit fd 0 / LISTEN_FDS; "/path.sock" or "host:port" */
     int listen_mode;             /* Unix socket mode, default 0660 */
     int shutdown_timeout;        /* seconds a drain may take before workers are killed; 0 = no limit */
@@ -60,5 +62,10 @@ int config_load(const char *file, struct config *c, char **err);
 void config_free(struct config *c);
 /* Writes the effective configuration, one "key = value" per line (for --check-config -v and logs). */
 void config_dump(const struct config *c, FILE *out);
+/* How many request bodies (an upload's bytes, a manifest) may be read at
+ * the same time: upload_workers, or twice workers when unset (at most
+ * 1024). Each is read by a worker of its own: the master starts one more
+ * for every body being read, so `workers` stay free for the rest. */
+int config_upload_workers(const struct config *c);
 
 #endif

@@ -87,6 +87,12 @@ void metrics_upload_completed(void)
     METRICS_ADD(metrics_cur->uploads_completed, 1);
 }
 
+void metrics_upload_refused(enum metrics_refused why)
+{
+    if ((unsigned)why < 2)
+        METRICS_ADD(metrics_cur->uploads_refused[why], 1);
+}
+
 void metrics_kubo_rpc(uint64_t duration_us, int outcome)
 {
     struct metrics_counters *c = metrics_cur;
@@ -261,6 +267,16 @@ int metrics_format(const struct metrics_counters *c, const struct metrics_publis
                     c->uploads_started) < 0 ||
         metrics_one(out, "upload_sessions_completed_total", "counter",
                     "Blob uploads completed (digest verified, blob stored).", c->uploads_completed) < 0 ||
+        metrics_one(out, "upload_sessions_open", "gauge",
+                    "Upload sessions open (kept by the workers, recounted from statedir by each sweep).",
+                    c->upload_sessions) < 0 ||
+        metrics_head(out, "upload_refused_total", "counter",
+                     "Upload requests answered 429: every upload_workers slot busy (workers), "
+                     "or max_upload_sessions open (sessions).") < 0 ||
+        buf_appendf(out, P "upload_refused_total{reason=\"workers\"} %" PRIu64 "\n"
+                         P "upload_refused_total{reason=\"sessions\"} %" PRIu64 "\n",
+                    c->uploads_refused[METRICS_REFUSED_WORKERS],
+                    c->uploads_refused[METRICS_REFUSED_SESSIONS]) < 0 ||
         metrics_kubo(c, out) < 0 ||
         metrics_one(out, "workers_alive", "gauge", "Worker processes running.", c->workers_alive) < 0 ||
         metrics_one(out, "worker_starts_total", "counter", "Worker processes started.", c->worker_starts) < 0 ||

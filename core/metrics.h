@@ -40,6 +40,7 @@ struct metrics_counters {
     uint64_t bytes_out;                        /* response body bytes sent */
     uint64_t uploads_started;
     uint64_t uploads_completed;
+    uint64_t uploads_refused[2];               /* 429s, by enum metrics_refused */
     uint64_t kubo_rpc;                         /* RPC calls made */
     uint64_t kubo_rpc_us;                      /* their summed latency */
     uint64_t kubo_rpc_bucket[METRICS_KUBO_BUCKETS + 1];   /* not cumulative; last = +Inf */
@@ -51,6 +52,8 @@ struct metrics_counters {
     uint64_t worker_starts;
     uint64_t worker_restarts;                  /* workers that died unexpectedly */
     uint64_t log_generation;                   /* bumped by the master on SIGHUP (core/log.c) */
+    uint64_t upload_sessions;                  /* gauge: open upload sessions (core/registry/upload.h) */
+    uint64_t upload_sessions_counted;          /* unix time that count was last taken from statedir; 0 never */
 };
 
 /* The publisher's numbers, as read from its status file. */
@@ -79,6 +82,12 @@ void metrics_request(unsigned route, const char *method, int status, int aborted
                      uint64_t bytes_in, uint64_t bytes_out, uint64_t duration_us);
 void metrics_upload_started(void);
 void metrics_upload_completed(void);
+/* Why an upload request was answered 429 TOOMANYREQUESTS. */
+enum metrics_refused {
+    METRICS_REFUSED_WORKERS = 0,   /* every upload_workers slot was busy */
+    METRICS_REFUSED_SESSIONS = 1,  /* max_upload_sessions were open */
+};
+void metrics_upload_refused(enum metrics_refused why);
 /* One Kubo RPC call; outcome 0 = answered (success or a normal "not found"),
  * 1 = unreachable, 2 = Kubo reported an error. */
 void metrics_kubo_rpc(uint64_t duration_us, int outcome);

@@ -12,8 +12,11 @@
  *   the front server still sends, waiting up to 2 s per read: after an
  *   aborted upload that could mean swallowing the rest of a large body. So we
  *   close the fd ourselves and only let FCGX_Free release the memory. */
+#include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include "core/log.h"
@@ -217,12 +220,60 @@ int edge_settle(struct edge_io *e, int aborted)
     return failed;
 }
 
+/* After the answer, libfcgi's close reads and throws away whatever the front
+ * server still sends, until it stops, 2 s at most *between* two reads (so
+ * the peer reads the answer before a close with unread data could reset the
+ * connection). A request body the handler did not read to its end (a 429,
+ * an error before the body) is still coming, at the client's pace: a front
+ * server that writes the whole body before it reads the answer (caddy)
+ * would hold the worker until the last byte, a slow client for as long as it
+ * likes. So when the body's end was not seen, the worker waits for the
+ * front server's close (nginx closes at FCGI_END_REQUEST) for EDGE_LINGER_MS
+ * in all, then closes. */
+#define EDGE_LINGER_MS 2000
+
+static void edge_linger(int fd)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (shutdown(fd, SHUT_WR) < 0)
+        return;
+    for (;;) {
+        double left = EDGE_LINGER_MS - edge_ms_since(&t0);
+        if (left <= 0)
+            return;
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int r = poll(&p, 1, (int)left + 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return;
+        char trash[4096];
+        ssize_t n = read(fd, trash, sizeof trash);
+        if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+            return;
+    }
+}
+
 void edge_end(struct edge_io *e)
 {
-    if (e->dropped)
-        edge_release_dropped(e->fr);
-    else
-        FCGX_Finish_r(e->fr);
+    FCGX_Request *fr = e->fr;
+    if (e->dropped) {
+        edge_release_dropped(fr);
+        return;
+    }
+    if (!FCGX_HasSeenEOF(fr->in)) {
+        /* the answer and FCGI_END_REQUEST go out first, as FCGX_Finish_r
+         * would send them; then close ourselves, never keeping a
+         * connection whose request body is still arriving */
+        FCGX_FClose(fr->err);
+        FCGX_FClose(fr->out);
+        if (fr->ipcFd >= 0)
+            edge_linger(fr->ipcFd);
+        fr->keepConnection = 0;
+        fr->detached = 1;   /* FCGX_Free's close without libfcgi's drain */
+    }
+    FCGX_Finish_r(fr);
 }
 
 void edge_serve(FCGX_Request *fr, struct registry *reg)

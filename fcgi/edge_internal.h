@@ -33,7 +33,9 @@ int edge_settle(struct edge_io *e, int aborted);
 
 /* Ends a settled request so fr is ready for the next FCGX_Accept_r:
  * FCGX_Finish_r (an empty FCGI_STDOUT record and FCGI_END_REQUEST) after a
- * whole response; after a drop, libfcgi's memory only. */
+ * whole response; after a drop, libfcgi's memory only. When the request
+ * body's end was not read, the connection is closed within EDGE_LINGER_MS
+ * (edge.c) however long the front server goes on sending it. */
 void edge_end(struct edge_io *e);
 
 #endif

@@ -7,7 +7,14 @@
  * Workers are tracked by generation: SIGHUP loads the file again and bumps
  * the generation; the pool is then brought to `workers` processes of the
  * current generation by forking a new worker *before* retiring (SIGTERM) an
- * old one, so capacity never drops while a reload rolls through. */
+ * old one, so capacity never drops while a reload rolls through.
+ *
+ * A worker reading a request body is held for as long as the client takes
+ * to send it, so it does not count against `workers`: each holds one of the
+ * upload_workers slots (core/slots.h, core/registry/admit.h), and the pool
+ * is `workers` plus the slots held. A worker that takes one sends SIGUSR2,
+ * so its replacement starts at once; extra workers are retired at the next
+ * tick once bodies end, never one that holds a slot. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -20,6 +27,7 @@
 #include <unistd.h>
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/slots.h"
 #include "core/xalloc.h"
 #include "fcgi/listen.h"
 #include "fcgi/master.h"
@@ -66,6 +74,10 @@ struct master {
     long long drain_start, last_resend, next_spawn;
     unsigned fast_deaths;
     struct sidecars side;    /* publisher and resolver */
+    char *slots_dir;         /* <statedir>/upload-slots */
+    unsigned holders;        /* slots held (bodies being read), as last probed */
+    int *holder_pids;        /* their workers (room for config_upload_workers) */
+    unsigned holder_cap;
 };
 
 /* A drain stops the publisher after the workers; it may be publishing the
@@ -256,22 +268,45 @@ static void master_count(const struct master *m, size_t *cur, size_t *old)
     }
 }
 
-/* Retires one active worker: of an older generation if old, else the newest. */
+static int master_holds_slot(const struct master *m, pid_t pid)
+{
+    for (unsigned i = 0; i < m->holders; i++)
+        if (m->holder_pids[i] == pid)
+            return 1;
+    return 0;
+}
+
+/* Retires one active worker: of an older generation if old, else the
+ * newest that is not reading a body. */
 static void master_retire_one(struct master *m, int old)
 {
     for (size_t i = m->nkids; i-- > 0;) {
         struct master_child *k = &m->kids[i];
-        if (!k->retiring && (old ? k->gen != m->gen : k->gen == m->gen)) {
-            master_retire(k);
-            return;
-        }
+        if (k->retiring || (old ? k->gen == m->gen : k->gen != m->gen))
+            continue;
+        if (!old && master_holds_slot(m, k->pid))
+            continue;
+        master_retire(k);
+        return;
     }
 }
 
-/* Brings the pool to cfg.workers workers of the current generation. */
+/* How many bodies are being read, and by whom (the slots' lock files). */
+static void master_probe_holders(struct master *m)
+{
+    unsigned n = (unsigned)config_upload_workers(&m->cfg);
+    if (n > m->holder_cap) {
+        m->holder_pids = xrealloc(m->holder_pids, n * sizeof *m->holder_pids);
+        m->holder_cap = n;
+    }
+    m->holders = slots_holders(m->slots_dir, n, m->holder_pids);
+}
+
+/* Brings the pool to cfg.workers workers of the current generation, plus
+ * one for each body being read. */
 static void master_maintain(struct master *m)
 {
-    size_t cur, old, want = (size_t)m->cfg.workers;
+    size_t cur, old, want = (size_t)m->cfg.workers + m->holders;
     master_count(m, &cur, &old);
     while (cur < want && master_now_ms() >= m->next_spawn) {
         size_t before = m->nkids;
@@ -486,6 +521,8 @@ static void master_loop(struct master *m, const sigset_t *set)
         struct timespec tick = { MASTER_TICK_S, 0 };
         siginfo_t si;
         int sig = sigtimedwait(set, &si, &tick);
+        if (!m->draining)
+            master_probe_holders(m);   /* SIGUSR2: a body began; or the tick */
         if (sig == SIGTERM || sig == SIGINT)
             master_start_drain(m, sig);
         else if (sig == SIGHUP && !m->draining)
@@ -588,6 +625,7 @@ int master_run(struct config *c)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);   /* from a worker: it began reading a body */
     sigaddset(&set, SIGCHLD);
     sigprocmask(SIG_BLOCK, &set, NULL);
     /* a closed log pipe must not kill the master */
@@ -597,6 +635,7 @@ int master_run(struct config *c)
              m.listen_how, m.inherited ? "" : " ", m.inherited ? "" : m.cfg.listen,
              m.cfg.workers, m.cfg.statedir,
              m.cfg.file ? m.cfg.file : "(built-in defaults)");
+    m.slots_dir = xasprintf("%s/upload-slots", m.cfg.statedir);
     master_loop(&m, &set);
     log_info("master: all workers gone; exiting");
 
@@ -605,6 +644,8 @@ int master_run(struct config *c)
     close(m.listen_fd);
     sidecar_close(&m.side);
     free(m.kids);
+    free(m.slots_dir);
+    free(m.holder_pids);
     config_free(&m.cfg);
     close(lock_fd);
     return 0;

@@ -43,10 +43,20 @@ static volatile sig_atomic_t worker_stop;
 static struct kubo *worker_kubo;
 /* Write end of the master's "root changed" pipe to the publisher (-1: none). */
 static int worker_notify_fd = -1;
+/* The master, told when this worker begins reading a request body. */
+static pid_t worker_master_pid;
 
 void worker_set_notify_fd(int fd)
 {
     worker_notify_fd = fd;
+}
+
+/* registry.body_begun: this worker is held by a body now; the master starts
+ * another one so the pool stays whole for everything else (fcgi/master.c). */
+static void worker_body_begun(void)
+{
+    if (getppid() == worker_master_pid)
+        kill(worker_master_pid, SIGUSR2);
 }
 
 static void worker_on_stop(int sig)
@@ -103,6 +113,13 @@ static void worker_pause_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+/* A connection waits on the listening socket. */
+static int worker_pending(int listen_fd)
+{
+    struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
+    return poll(&pfd, 1, 0) > 0;
+}
+
 static int worker_loop(int listen_fd, pid_t master_pid, const sigset_t *waitmask,
                        struct registry *reg, unsigned long *served)
 {
@@ -146,6 +163,11 @@ static int worker_loop(int listen_fd, pid_t master_pid, const sigset_t *waitmask
         if (worker_kubo)
             log_debug("worker: request made %lu Kubo calls", kubo_request_count(worker_kubo) - kubo_before);
         (*served)++;
+        /* after the answer went out, so nobody waits for it; slice after
+         * slice while no connection waits (other workers take those
+         * anyway, but this one should not be missing for long) */
+        while (registry_maintain(reg) && !worker_stop && !worker_pending(listen_fd))
+            ;
     }
     if (fr.ipcFd >= 0)
         close(fr.ipcFd);   /* an idle kept-alive connection: nothing in flight */
@@ -215,6 +237,7 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
         .allow_sparse = c->allow_sparse,
         .max_manifest_size = c->max_manifest_size,
         .upload_expiry = c->upload_expiry,
+        .max_upload_sessions = c->max_upload_sessions,
         .metrics_path = c->metrics_path,
         .writeipnskey = c->writeipnskey,
         .accel_redirect = c->accel_redirect,
@@ -222,6 +245,14 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
     };
     struct registry reg;
     registry_init(&reg, &opts, store);
+    /* how many workers may be reading a request body at once (admit.h) */
+    char *slots_dir = xasprintf("%s/upload-slots", c->statedir);
+    struct slots body_slots;
+    slots_init(&body_slots, slots_dir, (unsigned)config_upload_workers(c));
+    free(slots_dir);
+    reg.body_slots = &body_slots;
+    worker_master_pid = master_pid;
+    reg.body_begun = worker_body_begun;
     /* ipfs/ and ipns/ names: OCI layouts on IPFS, with a cache every worker shares */
     char *layout_cache = xasprintf("%s/layout-cache", c->statedir);
     struct store *layouts = store_layout_new(k, layout_cache, c->layout_ipns_ttl, c->max_manifest_size);
@@ -233,6 +264,7 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
     int rc = worker_loop(listen_fd, master_pid, &waitmask, &reg, &served);
     log_debug("worker: stopping after %lu requests", served);
 
+    slots_free(&body_slots);
     store_layout_free(layouts);
     free(layout_cache);
     store_union_free(store);

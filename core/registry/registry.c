@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "core/registry/registry.h"
+#include "core/registry/admit.h"
 #include "core/registry/handlers.h"
 #include "core/registry/h_common.h"
 #include "oci/layout.h"
@@ -118,7 +119,10 @@ static void reg_dispatch(const struct reg_route *routes, size_t n, struct regist
         if (routes[i].kind != rt->kind)
             continue;
         if (routes[i].methods & m) {
-            routes[i].handler(reg, req, resp, rt);
+            if (admit_begin(reg, req, resp) == 0) {
+                routes[i].handler(reg, req, resp, rt);
+                admit_end(reg);
+            }
             return;
         }
         allowed |= routes[i].methods;

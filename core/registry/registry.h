@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <time.h>
 #include "core/http.h"
+#include "core/slots.h"
 #include "core/store.h"
 
 struct registry_opts {
@@ -14,6 +15,7 @@ struct registry_opts {
     int allow_sparse;
     uint64_t max_manifest_size;
     time_t upload_expiry;
+    unsigned max_upload_sessions;   /* POST beyond it: 429 (0: no maximum) */
     /* Blob GET offload (HEAD, 416 and empty blobs are always answered here):
      * accel_redirect: an internal front-server location prefix ("/_oci_p2p_blob/"):
      *   answer "X-Accel-Redirect: <prefix><cid>?digest=<digest>&type=<type>";
@@ -31,11 +33,23 @@ struct registry {
     /* borrowed; serves the names oci/layout.h calls layout names (ipfs/<cid>...,
      * ipns/<name>...), read-only. NULL: those names are unknown. */
     struct store *layout_store;
-    time_t last_sweep;
+    /* borrowed; the upload_workers slots a request that reads a body takes
+     * (core/registry/admit.h). NULL: bodies are not limited. */
+    struct slots *body_slots;
+    /* Called once a request took a slot, before its body is read (the
+     * worker tells the master, which starts another worker). NULL: none. */
+    void (*body_begun)(void);
+    time_t last_sweep;           /* when this worker last looked whether a sweep is due */
+    int sweep_more;              /* its last slice ran out of time with sessions left */
 };
 
 void registry_init(struct registry *reg, const struct registry_opts *opts, struct store *store);
 /* Answers req on resp completely (status, headers, body, or an aborted stream). */
 void registry_handle(struct registry *reg, struct request *req, struct response *resp);
+/* Upkeep for a worker to run between two requests, never inside one: a
+ * slice (about 500 ms) of the sweep of expired upload sessions when one is
+ * due (the workers take turns; core/registry/h_uploads.c). Returns 1 when
+ * work is left for another slice right away. */
+int registry_maintain(struct registry *reg);
 
 #endif

@@ -22,10 +22,17 @@
 #include "core/xjson.h"
 #include "core/registry/upload.h"
 #include "core/buf.h"
+#include "core/metrics.h"
 #include "core/names.h"
 #include "core/xalloc.h"
 
 #define UPLOAD_JSON_MAX (64u * 1024 * 1024)   /* a session with ~500k chunks; more is corruption */
+/* A count that says "full" is taken again from the directory at most this
+ * often: one a crash left too high (a worker killed between a session file
+ * and the count) refuses sessions no longer than that, and a registry
+ * really at its maximum lists its 20,000 files (tens of ms on ext4, creates
+ * and removals waiting) no more often. */
+#define UPLOAD_RECOUNT_S 10
 
 static char *upload_path(const char *dir, const char *id, const char *ext)
 {
@@ -90,13 +97,144 @@ static int upload_lock(const char *dir, const char *id, int create, int *rc)
     return fd;
 }
 
-int upload_create(const char *statedir, const char *name, enum digest_alg alg, struct upload *u)
+/* ---- the open count (shared, see upload.h) ----
+ *
+ * <statedir>/uploads/.count is flock()ed shared by whoever makes or
+ * removes a session file and changes the count with it, and exclusively
+ * while the count is taken from the directory: a count taken with creates
+ * and removals going on beside it would miss some. */
+
+/* "<32 hex>.json": a session file. */
+static int upload_is_session_file(const char *fn, char id[33])
+{
+    size_t len = strlen(fn);
+    if (len != 32 + 5 || strcmp(fn + 32, ".json") != 0)
+        return 0;
+    memcpy(id, fn, 32);
+    id[32] = '\0';
+    return upload_id_valid(id);
+}
+
+/* Opens and flocks dir/.count (op: LOCK_SH or LOCK_EX). The fd, or -1 when
+ * it cannot be had: the count then goes on unguarded (a later count from
+ * the directory puts it right). */
+static int upload_count_lock(const char *dir, int op)
+{
+    char *path = xasprintf("%s/.count", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    free(path);
+    if (fd < 0)
+        return -1;
+    int r;
+    do
+        r = flock(fd, op);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void upload_count_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd);
+}
+
+/* Takes the count from the directory, with nothing made or removed meanwhile. */
+static void upload_recount(const char *dir)
+{
+    int lock = upload_count_lock(dir, LOCK_EX);
+    DIR *d = opendir(dir);
+    uint64_t n = 0;
+    if (d) {
+        struct dirent *de;
+        char id[33];
+        while ((de = readdir(d)) != NULL)
+            n += upload_is_session_file(de->d_name, id);
+        closedir(d);
+    }
+    struct metrics_counters *m = metrics_live();
+    __atomic_store_n(&m->upload_sessions, n, __ATOMIC_RELAXED);
+    __atomic_store_n(&m->upload_sessions_counted, (uint64_t)time(NULL), __ATOMIC_RELAXED);
+    upload_count_unlock(lock);
+}
+
+static void upload_count_down(void)
+{
+    uint64_t *c = &metrics_live()->upload_sessions;
+    uint64_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
+    while (v > 0 && !__atomic_compare_exchange_n(c, &v, v - 1, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
+/* One more session, unless max are open: the .count lock (shared, held
+ * until the session file exists), or -2 when full. A count never taken, or
+ * one that says full and was taken over UPLOAD_RECOUNT_S ago, is taken
+ * again first (a worker killed between a session file and the count leaves
+ * it one too high; never too low). */
+static int upload_count_up(const char *dir, unsigned max)
+{
+    struct metrics_counters *m = metrics_live();
+    if (__atomic_load_n(&m->upload_sessions_counted, __ATOMIC_RELAXED) == 0)
+        upload_recount(dir);
+    for (int pass = 0; pass < 2; pass++) {
+        int lock = upload_count_lock(dir, LOCK_SH);
+        uint64_t n = __atomic_add_fetch(&m->upload_sessions, 1, __ATOMIC_RELAXED);
+        if (max == 0 || n <= max)
+            return lock;
+        upload_count_down();
+        upload_count_unlock(lock);
+        uint64_t at = __atomic_load_n(&m->upload_sessions_counted, __ATOMIC_RELAXED);
+        if (pass > 0 || (uint64_t)time(NULL) < at + UPLOAD_RECOUNT_S)
+            break;
+        upload_recount(dir);
+    }
+    return -2;
+}
+
+uint64_t upload_open_count(void)
+{
+    return __atomic_load_n(&metrics_live()->upload_sessions, __ATOMIC_RELAXED);
+}
+
+/* Unlinks the session's files, the lock file last (see the top of this
+ * file); the count goes down with its session file. The caller holds the
+ * .count lock. 0, or -1 if a file could not be removed. */
+static int upload_unlink(struct upload *u)
+{
+    int rc = 0;
+    char *json = upload_path(u->dir, u->id, ".json");
+    char *staged = upload_path(u->dir, u->id, ".staged");
+    char *lock = upload_path(u->dir, u->id, ".lock");
+    if (unlink(json) == 0)
+        upload_count_down();
+    else if (errno != ENOENT)
+        rc = -1;
+    if (unlink(staged) < 0 && errno != ENOENT)
+        rc = -1;
+    if (unlink(lock) < 0 && errno != ENOENT)
+        rc = -1;
+    free(json);
+    free(staged);
+    free(lock);
+    return rc;
+}
+
+int upload_create(const char *statedir, const char *name, enum digest_alg alg,
+                  unsigned max_sessions, struct upload *u)
 {
     upload_clear(u);
     char *dir = xasprintf("%s/uploads", statedir);
     if (upload_mkdir(dir) < 0) {
         free(dir);
         return UPLOAD_ERROR;
+    }
+    int count_lock = upload_count_up(dir, max_sessions);
+    if (count_lock == -2) {
+        free(dir);
+        return UPLOAD_FULL;
     }
     int rc = UPLOAD_ERROR;
     for (int attempt = 0; attempt < 4; attempt++) {   /* EEXIST on 128 random bits: paranoia */
@@ -107,8 +245,12 @@ int upload_create(const char *statedir, const char *name, enum digest_alg alg, s
             break;
     }
     if (u->lock_fd < 0) {
+        int e = errno;
         free(dir);
         upload_clear(u);
+        upload_count_down();
+        upload_count_unlock(count_lock);
+        errno = e;
         return UPLOAD_ERROR;
     }
     u->dir = dir;
@@ -117,11 +259,16 @@ int upload_create(const char *statedir, const char *name, enum digest_alg alg, s
     u->created = time(NULL);
     if (upload_save(u) < 0) {
         int e = errno;
-        upload_remove(u);
+        /* no session file was made (the save writes a temporary file and
+         * renames it), so upload_unlink does not count it down */
+        upload_unlink(u);
+        upload_count_down();
+        upload_count_unlock(count_lock);
         upload_close(u);
         errno = e;
         return UPLOAD_ERROR;
     }
+    upload_count_unlock(count_lock);
     return UPLOAD_OK;
 }
 
@@ -233,6 +380,9 @@ int upload_open(const char *statedir, const char *id, struct upload *u)
     }
     u->dir = dir;
     u->lock_fd = fd;
+    char *staged = upload_path(dir, id, ".staged");
+    u->staged = access(staged, F_OK) == 0 || errno != ENOENT;   /* in doubt: staged */
+    free(staged);
     char *path = upload_path(dir, id, ".json");
     struct buf b;
     buf_init(&b, UPLOAD_JSON_MAX);
@@ -259,6 +409,20 @@ void upload_add_chunk(struct upload *u, const struct store_chunk *c)
 {
     u->chunks = xrealloc(u->chunks, (u->nchunks + 1) * sizeof *u->chunks);
     u->chunks[u->nchunks++] = *c;
+}
+
+int upload_mark_staged(struct upload *u)
+{
+    if (u->staged)
+        return 0;
+    char *path = upload_path(u->dir, u->id, ".staged");
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    free(path);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    u->staged = 1;
+    return 0;
 }
 
 static char *upload_to_json(const struct upload *u)
@@ -339,16 +503,9 @@ int upload_remove(struct upload *u)
 {
     if (!u->dir)
         return -1;
-    int rc = 0;
-    char *json = upload_path(u->dir, u->id, ".json");
-    char *lock = upload_path(u->dir, u->id, ".lock");
-    if (unlink(json) < 0 && errno != ENOENT)
-        rc = -1;
-    /* the lock file last, while still holding it (see the top of this file) */
-    if (unlink(lock) < 0 && errno != ENOENT)
-        rc = -1;
-    free(json);
-    free(lock);
+    int count_lock = upload_count_lock(u->dir, LOCK_SH);
+    int rc = upload_unlink(u);
+    upload_count_unlock(count_lock);
     return rc;
 }
 
@@ -372,24 +529,99 @@ static void upload_sweep_stray(const char *dir, const char *fname, time_t cutoff
     free(path);
 }
 
-int upload_sweep(const char *statedir, time_t max_age, upload_discard_fn discard, void *ctx)
+/* Whether <id>.lock was made before cutoff. Its mtime is the session's
+ * start (nothing writes to it), so the sweep skips young sessions with one
+ * stat(), without reading their files; -1 when it is gone. */
+static int upload_started_before(const char *dir, const char *id, time_t cutoff)
 {
+    char *lock = upload_path(dir, id, ".lock");
+    struct stat st;
+    int r = stat(lock, &st);
+    free(lock);
+    if (r < 0)
+        return -1;
+    return st.st_mtime <= cutoff;
+}
+
+/* Removes session id if it started before cutoff and nobody holds it.
+ * 1 removed, 0 kept (young, busy, or not removable), -1 gone meanwhile. */
+static int upload_sweep_one(const char *statedir, const char *dir, const char *id, time_t cutoff,
+                            upload_discard_fn discard, void *ctx)
+{
+    int old = upload_started_before(dir, id, cutoff);
+    if (old <= 0)
+        return old;
+    struct upload u;
+    int rc = upload_open(statedir, id, &u);
+    if (rc == UPLOAD_NOT_FOUND)
+        return -1;
+    if (rc == UPLOAD_BUSY)
+        return 0;   /* a request works on it right now */
+    if (rc == UPLOAD_ERROR) {
+        /* unreadable session: judge by its file's age and remove it
+         * under the lock all the same */
+        char *path = upload_path(dir, id, ".json");
+        struct stat st;
+        old = stat(path, &st) == 0 && st.st_mtime < cutoff;
+        free(path);
+        if (!old)
+            return 0;
+        int lrc;
+        int fd = upload_lock(dir, id, 0, &lrc);
+        if (fd < 0)
+            return lrc == UPLOAD_NOT_FOUND ? -1 : 0;
+        upload_clear(&u);
+        memcpy(u.id, id, 33);
+        u.dir = xstrdup(dir);
+        u.lock_fd = fd;
+        u.staged = 1;
+    } else if (u.created > cutoff) {
+        upload_close(&u);
+        return 0;
+    }
+    if (discard && (u.staged || u.nchunks))
+        discard(ctx, id);
+    int removed = upload_remove(&u) == 0;
+    upload_close(&u);
+    return removed;
+}
+
+static long long upload_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int upload_sweep(const char *statedir, time_t max_age, long budget_ms, upload_discard_fn discard,
+                 void *ctx, int *more)
+{
+    if (more)
+        *more = 0;
     char *dir = xasprintf("%s/uploads", statedir);
     DIR *d = opendir(dir);
     if (!d) {
         free(dir);
         return 0;
     }
-    time_t now = time(NULL);
-    time_t cutoff = now - max_age;
+    time_t cutoff = time(NULL) - max_age;
+    long long deadline = budget_ms > 0 ? upload_now_ms() + budget_ms : 0;
     int removed = 0;
+    unsigned seen = 0;
     struct dirent *de;
+    char id[33];
     while ((de = readdir(d)) != NULL) {
         const char *fn = de->d_name;
         size_t len = strlen(fn);
-        if (len == 32 + 5 && strcmp(fn + 32, ".lock") == 0) {
-            /* a lock without a session: a create that crashed before saving */
-            char id[33];
+        if (deadline && ++seen % 64 == 0 && upload_now_ms() >= deadline) {
+            if (more)
+                *more = 1;
+            break;
+        }
+        if ((len == 32 + 5 && strcmp(fn + 32, ".lock") == 0) ||
+            (len == 32 + 7 && strcmp(fn + 32, ".staged") == 0)) {
+            /* a lock or mark without a session: a create that crashed
+             * before saving, or a removal that did */
             memcpy(id, fn, 32);
             id[32] = '\0';
             char *json = upload_path(dir, id, ".json");
@@ -403,45 +635,49 @@ int upload_sweep(const char *statedir, time_t max_age, upload_discard_fn discard
             upload_sweep_stray(dir, fn, cutoff);
             continue;
         }
-        if (len != 32 + 5 || strcmp(fn + 32, ".json") != 0)
+        if (!upload_is_session_file(fn, id))
             continue;
-        char id[33];
-        memcpy(id, fn, 32);
-        id[32] = '\0';
-        if (!upload_id_valid(id))
-            continue;
-        struct upload u;
-        int rc = upload_open(statedir, id, &u);
-        if (rc == UPLOAD_BUSY || rc == UPLOAD_NOT_FOUND)
-            continue;   /* in use right now, or gone meanwhile */
-        if (rc == UPLOAD_ERROR) {
-            /* unreadable session: judge by its file's age and remove it
-             * under the lock all the same */
-            char *path = upload_path(dir, id, ".json");
-            struct stat st;
-            int old = stat(path, &st) == 0 && st.st_mtime < cutoff;
-            free(path);
-            if (!old)
-                continue;
-            int lrc;
-            int fd = upload_lock(dir, id, 0, &lrc);
-            if (fd < 0)
-                continue;
-            upload_clear(&u);
-            memcpy(u.id, id, 33);
-            u.dir = xstrdup(dir);
-            u.lock_fd = fd;
-        } else if (u.created > cutoff) {
-            upload_close(&u);
-            continue;
-        }
-        if (discard)
-            discard(ctx, id);
-        if (upload_remove(&u) == 0)
+        if (upload_sweep_one(statedir, dir, id, cutoff, discard, ctx) > 0)
             removed++;
-        upload_close(&u);
     }
     closedir(d);
     free(dir);
+    return removed;
+}
+
+int upload_sweep_due(const char *statedir, time_t max_age, time_t interval, long budget_ms,
+                     upload_discard_fn discard, void *ctx, int *more_out)
+{
+    if (more_out)
+        *more_out = 0;
+    char *dir = xasprintf("%s/uploads", statedir);
+    if (upload_mkdir(dir) < 0) {
+        free(dir);
+        return 0;
+    }
+    char *path = xasprintf("%s/.sweep", dir);
+    free(dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    free(path);
+    if (fd < 0)
+        return 0;
+    int removed = 0, more = 0;
+    struct stat st;
+    /* another worker sweeping now, or one that swept not long ago: skip.
+     * The mtime says when the last sweep started; a new file (size 0) has
+     * never seen one. */
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 &&
+        (st.st_size == 0 || time(NULL) - st.st_mtime >= interval) &&
+        pwrite(fd, "s", 1, 0) == 1 && futimens(fd, NULL) == 0) {
+        removed = upload_sweep(statedir, max_age, budget_ms, discard, ctx, &more);
+        if (more) {
+            /* out of time with sessions left: due again at once */
+            struct timespec t[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_sec = time(NULL) - interval } };
+            futimens(fd, t);
+            if (more_out)
+                *more_out = 1;
+        }
+    }
+    close(fd);   /* drops the lock */
     return removed;
 }

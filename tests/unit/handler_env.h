@@ -44,7 +44,8 @@ char *handler_env_expect(const char *method, const char *uri, const char *body, 
 /* handler_env_expect for a request whose status (and code) is all there is to check. */
 void handler_env_check(const char *method, const char *uri, const char *body, int status,
                        const char *code);
-/* Files in <statedir>/uploads (two per session: .json and .lock). */
+/* Session files in <statedir>/uploads: two per session, .json and .lock
+ * (not the .staged mark some have). */
 int handler_env_session_files(void);
 
 #endif

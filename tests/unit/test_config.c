@@ -78,6 +78,10 @@ START_TEST(config_defaults)
     ck_assert_int_eq(c.upload_expiry, 86400);
     ck_assert_uint_eq(c.metadata_cache_mb, 32);
     ck_assert_int_eq(c.workers, 16);
+    ck_assert_uint_eq(c.max_upload_sessions, 10000);
+    /* unset: twice the workers */
+    ck_assert_int_eq(c.upload_workers, 0);
+    ck_assert_int_eq(config_upload_workers(&c), 32);
     ck_assert_ptr_null(c.listen);
     ck_assert_int_eq(c.listen_mode, 0660);
     ck_assert_int_eq(c.shutdown_timeout, 0);
@@ -106,8 +110,10 @@ START_TEST(config_every_key)
         "allow_sparse = true;\n"
         "max_manifest_size = 8388608;\n"
         "upload_expiry = 3600;\n"
+        "max_upload_sessions = 50;\n"
         "metadata_cache_mb = 0;\n"
         "workers = 4;\n"
+        "upload_workers = 2;\n"
         "listen = \"/run/oci.sock\";\n"
         "listen_mode = \"0600\";\n"
         "shutdown_timeout = 30;\n"
@@ -125,8 +131,11 @@ START_TEST(config_every_key)
     ck_assert_int_eq(c.allow_sparse, 1);
     ck_assert_uint_eq(c.max_manifest_size, 8388608);
     ck_assert_int_eq(c.upload_expiry, 3600);
+    ck_assert_uint_eq(c.max_upload_sessions, 50);
     ck_assert_uint_eq(c.metadata_cache_mb, 0);
     ck_assert_int_eq(c.workers, 4);
+    ck_assert_int_eq(c.upload_workers, 2);
+    ck_assert_int_eq(config_upload_workers(&c), 2);
     ck_assert_str_eq(c.listen, "/run/oci.sock");
     ck_assert_int_eq(c.listen_mode, 0600);
     ck_assert_int_eq(c.shutdown_timeout, 30);
@@ -138,6 +147,19 @@ END_TEST
 START_TEST(config_forms)
 {
     struct config c;
+    /* upload_workers: as set (workers of their own, so it may exceed
+     * workers); unset, twice workers, at most 1024 */
+    ck_assert_ptr_null(cfg_load_text("workers = 4;\nupload_workers = 8;\n", &c));
+    ck_assert_int_eq(config_upload_workers(&c), 8);
+    config_free(&c);
+    const int workers[][2] = { { 1, 2 }, { 3, 6 }, { 16, 32 }, { 600, 1024 }, { 1024, 1024 } };
+    for (size_t i = 0; i < sizeof workers / sizeof workers[0]; i++) {
+        char text[32];
+        snprintf(text, sizeof text, "workers = %d;\n", workers[i][0]);
+        ck_assert_ptr_null(cfg_load_text(text, &c));
+        ck_assert_int_eq(config_upload_workers(&c), workers[i][1]);
+        config_free(&c);
+    }
     /* list form with parentheses, and the comma-separated string form */
     ck_assert_ptr_null(cfg_load_text("readonlyipnskeys = (\"a\", \"b.c\");\n", &c));
     ck_assert_uint_eq(c.n_readonlyipnskeys, 2);
@@ -178,7 +200,9 @@ START_TEST(config_errors)
     cfg_expect_error("allow_sparse = \"yes\";\n", 1, "allow_sparse: must be true or false");
     cfg_expect_error("max_manifest_size = 1023;\n", 1, "max_manifest_size: must be 1024..67108864");
     cfg_expect_error("max_manifest_size = 67108865;\n", 1, "max_manifest_size: must be");
-    cfg_expect_error("upload_expiry = 59;\n", 1, "upload_expiry: must be at least 60");
+    cfg_expect_error("upload_expiry = 9;\n", 1, "upload_expiry: must be at least 10");
+    cfg_expect_error("max_upload_sessions = 0;\n", 1, "max_upload_sessions: must be 1..10000000");
+    cfg_expect_error("upload_workers = 0;\n", 1, "upload_workers: must be 1..1024");
     cfg_expect_error("shutdown_timeout = -1;\n", 1, "shutdown_timeout:");
     cfg_expect_error("log_level = \"verbose\";\n", 1, "log_level: must be one of");
     cfg_expect_error("mfsroot = \"/\";\n", 1, "mfsroot:");
@@ -218,13 +242,13 @@ START_TEST(config_every_error)
                               "worker = 5;\n"
                               "readonly = \"yes\";\n"
                               "mfsroot = \"/ok\";\n"
-                              "upload_expiry = 59;\n"
+                              "upload_expiry = 9;\n"
                               "accel_redirect = \"/_b/\";\n"
                               "blob_redirect = \"https://gw/{cid}\";\n", &c);
     ck_assert_ptr_nonnull(err);
     char *want = xasprintf("%1$s:2: worker: unknown setting\n"
                            "%1$s:3: readonly: must be true or false, not a string\n"
-                           "%1$s:5: upload_expiry: must be at least 60 (got 59)\n"
+                           "%1$s:5: upload_expiry: must be at least 10 (got 9)\n"
                            "%1$s:7: blob_redirect: accel_redirect and blob_redirect are exclusive; set one",
                            cfg_path);
     ck_assert_str_eq(err, want);

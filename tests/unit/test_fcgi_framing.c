@@ -627,6 +627,73 @@ START_TEST(test_edge_splice_partway)
 }
 END_TEST
 
+/* A front server forwarding a slow client's body that the handler never
+ * read (a 429): it keeps sending a byte of FCGI_STDIN every 50 ms and
+ * reads the answer only when the body is done, as caddy does. The edge
+ * answers, then closes after EDGE_LINGER_MS at most, rather than reading
+ * the body to its end as libfcgi's own close would. */
+#define FR_SLOW_FRONT_MAX_MS 10000
+
+static int fr_slow_front_job(void *arg)
+{
+    int fd = *(const int *)arg;
+    long long t0 = peer_now_ms();
+    while (peer_now_ms() - t0 < FR_SLOW_FRONT_MAX_MS) {
+        if (fcgi_record_write(fd, FCGI_STDIN, PEER_ID, "x", 1) < 0)
+            return 0;   /* EPIPE: the edge closed the connection */
+        peer_sleep_ms(50);
+    }
+    return 1;   /* still accepted after 10 s: the edge is reading the body */
+}
+
+static int fr_unread_body_job(void *arg)
+{
+    int fd = *(const int *)arg;
+    FCGX_Request r;
+    PEER_REQUIRE(FCGX_Init() == 0);
+    FCGX_InitRequest(&r, -1, 0);
+    r.ipcFd = fd;
+    r.keepConnection = 1;
+    PEER_REQUIRE(FCGX_Accept_r(&r) == 0);
+    struct edge_io e = { .fr = &r };
+    const char *m = edge_ops.param(&e, "REQUEST_METHOD");
+    PEER_REQUIRE(m && strcmp(m, "PATCH") == 0);
+    static const char head[] = "Status: 429 Too Many Requests\r\nRetry-After: 1\r\n\r\n";
+    PEER_REQUIRE(edge_ops.write(&e, head, sizeof head - 1) == 0);
+    PEER_REQUIRE(edge_settle(&e, 0) == 0);
+    long long t0 = peer_now_ms();
+    edge_end(&e);
+    PEER_REQUIRE(peer_now_ms() - t0 < 2000 + 1000);   /* EDGE_LINGER_MS, and some */
+    PEER_REQUIRE(r.ipcFd == -1);
+    return 0;
+}
+
+START_TEST(test_edge_body_unread)
+{
+    signal(SIGPIPE, SIG_IGN);
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    FCGI_BeginRequestBody b = { .roleB1 = 0, .roleB0 = FCGI_RESPONDER, .flags = 0 };
+    ck_assert_int_eq(fcgi_record_write(sv[1], FCGI_BEGIN_REQUEST, PEER_ID, &b, sizeof b), 0);
+    static const char kv[] = "\016\005REQUEST_METHODPATCH\016\007CONTENT_LENGTH1000000";
+    ck_assert_int_eq(fcgi_record_write(sv[1], FCGI_PARAMS, PEER_ID, kv, sizeof kv - 1), 0);
+    unsigned char end[FCGI_HEADER_LEN];
+    fcgi_record_header(end, FCGI_PARAMS, PEER_ID, 0, 0);
+    ck_assert_int_eq(write(sv[1], end, sizeof end), (ssize_t)sizeof end);
+    pid_t edge = peer_spawn(fr_unread_body_job, &sv[0], &sv[1], 1);
+    pid_t front = peer_spawn(fr_slow_front_job, &sv[1], &sv[0], 1);
+    close(sv[0]);
+    struct peer_stream s;
+    peer_read(sv[1], &s);   /* until the edge's shutdown: the answer, then EOF */
+    peer_assert_finished(&s);
+    peer_assert_body(&s, "Status: 429 Too Many Requests\r\nRetry-After: 1\r\n\r\n", 0);
+    peer_free(&s);
+    peer_reap(edge);
+    peer_reap(front);   /* its writes failed: the edge closed */
+    close(sv[1]);
+}
+END_TEST
+
 Suite *suite_fcgi_framing(void)
 {
     Suite *s = suite_create("fcgi_framing");
@@ -657,6 +724,7 @@ Suite *suite_fcgi_framing(void)
     tcase_add_test(edge, test_edge_param_last);
     tcase_add_test(edge, test_edge_splice_whole);
     tcase_add_test(edge, test_edge_splice_partway);
+    tcase_add_test(edge, test_edge_body_unread);
     suite_add_tcase(s, edge);
     return s;
 }

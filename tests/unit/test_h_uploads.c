@@ -4,11 +4,15 @@
  * DELETE cancels; sessions are files in a temporary statedir, the chunks
  * live in the fake store (tests/unit/fake_store.h, standing in for Kubo),
  * which keeps them in memory, joins them and links committed blobs. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include "tests/unit/unit.h"
 #include "tests/unit/handler_env.h"
+#include "core/metrics.h"
 #include "core/names.h"
 #include "core/registry/upload.h"
 #include "core/xalloc.h"
@@ -340,15 +344,89 @@ START_TEST(upload_session_busy)
 }
 END_TEST
 
-/* An expired session is unknown and removed, its chunks discarded. */
+/* An expired session is unknown and removed, its chunks discarded; one
+ * that never had a chunk costs no store call. */
 START_TEST(upload_session_expired)
 {
-    char uri[UP_URI_MAX], *id = up_start(NULL, uri);
+    char uri[UP_URI_MAX], *id = up_start("bar", uri);
+    char uri2[UP_URI_MAX], *id2 = up_start(NULL, uri2);
     henv.reg.opts.upload_expiry = -1;
     handler_env_check("PATCH", uri, "foo", 404, "BLOB_UPLOAD_UNKNOWN");
-    ck_assert_int_eq(henv.store.calls[FAKE_CHUNK_PUT], 0);
+    ck_assert_int_eq(henv.store.calls[FAKE_CHUNK_PUT], 1);
+    ck_assert_int_eq(henv.store.calls[FAKE_UPLOAD_DISCARD], 1);
     ck_assert_str_eq(henv.store.last_upload_id, id);
+    ck_assert_int_eq(handler_env_session_files(), 2);
+    handler_env_check("PATCH", uri2, "foo", 404, "BLOB_UPLOAD_UNKNOWN");
+    ck_assert_int_eq(henv.store.calls[FAKE_UPLOAD_DISCARD], 1);
     ck_assert_int_eq(handler_env_session_files(), 0);
+    free(id2);
+    free(id);
+}
+END_TEST
+
+/* At most max_upload_sessions open: one more POST (a session, or a whole
+ * blob) is 429 TOOMANYREQUESTS with Retry-After, and makes nothing; one
+ * that ends makes room. */
+START_TEST(upload_max_sessions)
+{
+    henv.reg.opts.max_upload_sessions = 2;
+    char uri[UP_URI_MAX], *id = up_start(NULL, uri);
+    char uri2[UP_URI_MAX], *id2 = up_start("fo", uri2);
+    struct metrics_counters before, after;
+    metrics_snapshot(&before);
+    char *out = handler_env_expect("POST", UPLOADS, NULL, 429, "TOOMANYREQUESTS");
+    fake_resp_header_is(out, "Retry-After", "10");
+    ck_assert_ptr_nonnull(strstr(fake_resp_body(out), "max_upload_sessions"));
+    free(out);
+    handler_env_check("POST", UPLOADS "?digest=" FOO_DIGEST, "foo", 429, "TOOMANYREQUESTS");
+    metrics_snapshot(&after);
+    ck_assert_uint_eq(after.uploads_refused[METRICS_REFUSED_SESSIONS] -
+                      before.uploads_refused[METRICS_REFUSED_SESSIONS], 2);
+    ck_assert_int_eq(handler_env_session_files(), 4);
+    ck_assert_uint_eq(upload_open_count(), 2);
+    /* a mount needs no session */
+    fake_store_add_blob(&henv.store, "repo", "foo", NULL);
+    handler_env_check("POST", "/v2/other/blobs/uploads/?mount=" FOO_DIGEST "&from=repo", NULL, 201, NULL);
+    /* one completes, one is cancelled: room for two */
+    handler_env_check("PUT", up_uri(uri2, id2, "?digest=" FOO_DIGEST), "o", 201, NULL);
+    handler_env_check("DELETE", up_uri(uri, id, ""), NULL, 204, NULL);
+    ck_assert_uint_eq(upload_open_count(), 0);
+    free(up_start(NULL, uri));
+    handler_env_check("POST", UPLOADS "?digest=" FOO_DIGEST, "foo", 201, NULL);
+    free(id2);
+    free(id);
+}
+END_TEST
+
+/* Expired sessions are swept between requests (registry_maintain), never
+ * inside one, and that makes room under max_upload_sessions; one that
+ * never had a chunk costs no store call. */
+START_TEST(upload_sweep_between_requests)
+{
+    henv.reg.opts.max_upload_sessions = 2;
+    char uri[UP_URI_MAX], *id = up_start(NULL, uri);
+    char uri2[UP_URI_MAX], *id2 = up_start("foo", uri2);
+    registry_maintain(&henv.reg);   /* a first sweep: nothing old */
+    ck_assert_int_eq(handler_env_session_files(), 4);
+    /* both expire: a POST still finds no room (it does not sweep) */
+    henv.reg.opts.upload_expiry = -1;
+    handler_env_check("POST", UPLOADS, NULL, 429, "TOOMANYREQUESTS");
+    /* the next turn: this worker looks at most once a second, and the last
+     * sweep was long ago */
+    henv.reg.last_sweep = 0;
+    char *stamp = xasprintf("%s/uploads/.sweep", henv.statedir);
+    struct timespec past[2] = { { .tv_sec = time(NULL) - 100 }, { .tv_sec = time(NULL) - 100 } };
+    ck_assert_int_eq(utimensat(AT_FDCWD, stamp, past, 0), 0);
+    free(stamp);
+    memset(henv.store.calls, 0, sizeof henv.store.calls);
+    registry_maintain(&henv.reg);
+    ck_assert_int_eq(henv.store.calls[FAKE_UPLOAD_DISCARD], 1);
+    ck_assert_str_eq(henv.store.last_upload_id, id2);
+    ck_assert_int_eq(handler_env_session_files(), 0);
+    ck_assert_uint_eq(upload_open_count(), 0);
+    henv.reg.opts.upload_expiry = 3600;
+    handler_env_check("POST", UPLOADS, NULL, 202, NULL);
+    free(id2);
     free(id);
 }
 END_TEST
@@ -483,6 +561,8 @@ Suite *suite_h_uploads(void)
     tcase_add_test(tc, upload_unknown_sessions);
     tcase_add_test(tc, upload_session_busy);
     tcase_add_test(tc, upload_session_expired);
+    tcase_add_test(tc, upload_max_sessions);
+    tcase_add_test(tc, upload_sweep_between_requests);
     tcase_add_test(tc, upload_mount);
     tcase_add_test(tc, upload_mount_falls_back);
     tcase_add_test(tc, upload_store_unavailable);

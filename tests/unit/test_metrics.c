@@ -103,6 +103,9 @@ START_TEST(metrics_methods_and_classes)
     metrics_request(99, "GET", 200, 0, 0, 3, 10);      /* unknown route: slot 0 */
     metrics_upload_started();
     metrics_upload_completed();
+    metrics_upload_refused(METRICS_REFUSED_WORKERS);
+    metrics_upload_refused(METRICS_REFUSED_WORKERS);
+    metrics_upload_refused(METRICS_REFUSED_SESSIONS);
     metrics_worker_started();
     metrics_worker_exited(1);
     metrics_snapshot(&after);
@@ -115,6 +118,21 @@ START_TEST(metrics_methods_and_classes)
     ck_assert_uint_eq(after.bytes_out - before.bytes_out, 3);
     ck_assert_uint_eq(after.uploads_started - before.uploads_started, 1);
     ck_assert_uint_eq(after.uploads_completed - before.uploads_completed, 1);
+    ck_assert_uint_eq(after.uploads_refused[METRICS_REFUSED_WORKERS] -
+                      before.uploads_refused[METRICS_REFUSED_WORKERS], 2);
+    ck_assert_uint_eq(after.uploads_refused[METRICS_REFUSED_SESSIONS] -
+                      before.uploads_refused[METRICS_REFUSED_SESSIONS], 1);
+    struct metrics_counters d;
+    memset(&d, 0, sizeof d);
+    d.uploads_refused[METRICS_REFUSED_WORKERS] = 2;
+    d.uploads_refused[METRICS_REFUSED_SESSIONS] = 1;
+    d.upload_sessions = 7;
+    char *s = fmt(&d, NULL);
+    check_syntax(s);
+    ck_assert_ptr_nonnull(strstr(s, "oci_registry_p2p_upload_refused_total{reason=\"workers\"} 2\n"));
+    ck_assert_ptr_nonnull(strstr(s, "oci_registry_p2p_upload_refused_total{reason=\"sessions\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(s, "# TYPE oci_registry_p2p_upload_sessions_open gauge\noci_registry_p2p_upload_sessions_open 7\n"));
+    free(s);
     ck_assert_uint_eq(after.workers_alive, before.workers_alive);
     ck_assert_uint_eq(after.worker_restarts - before.worker_restarts, 1);
 }
