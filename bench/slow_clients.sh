@@ -69,6 +69,7 @@ export E2E_RUN E2E_OWNER
 e2e_init_run
 WORK=$(mktemp -d /tmp/oci-p2p-bench-work.XXXXXX)
 SLOW_PID=""
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
     [ -n "$SLOW_PID" ] && kill "$SLOW_PID" 2>/dev/null
     e2e_teardown

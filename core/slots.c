@@ -126,10 +126,10 @@ unsigned slots_holders(const char *dir, unsigned n, int *pids)
         }
         if (errno == EWOULDBLOCK) {
             char buf[24];
-            ssize_t r = pread(fd, buf, sizeof buf - 1, 0);
+            ssize_t got = pread(fd, buf, sizeof buf - 1, 0);
             long pid = 0;
-            if (r > 0) {
-                buf[r] = '\0';
+            if (got > 0) {
+                buf[got] = '\0';
                 pid = strtol(buf, NULL, 10);
             }
             if (pids)

@@ -132,9 +132,10 @@ holders() {
     inodes=$(stat -c %i "$E2E_RUN/$STACK/state/upload-slots"/* 2>/dev/null | tr '\n' '|')
     [ -n "$inodes" ] || return 0
     master=$(e2e_registry_pid "$STACK")
-    for p in $(awk -v re="^(${inodes%|})$" '$2 == "FLOCK" { split($6, f, ":"); if (f[3] ~ re) print $5 }' /proc/locks); do
-        [ "$(awk '/^PPid:/ {print $2}' "/proc/$p/status" 2>/dev/null)" = "$master" ] && echo "$p"
-    done
+    awk -v re="^(${inodes%|})$" '$2 == "FLOCK" { split($6, f, ":"); if (f[3] ~ re) print $5 }' /proc/locks |
+        while read -r p; do
+            [ "$(awk '/^PPid:/ {print $2}' "/proc/$p/status" 2>/dev/null)" = "$master" ] && echo "$p"
+        done
 }
 holders_at_least() { [ "$(holders | wc -l)" -ge "$1" ]; }
 
