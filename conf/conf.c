@@ -663,6 +663,55 @@ static void config_key_blob_redirect(struct config_ctx *x, const config_setting_
         config_replace(&x->c->blob_redirect, v);
 }
 
+/* ---- blob files ---- */
+
+static void config_key_blobdir(struct config_ctx *x, const config_setting_t *s)
+{
+    const char *v = config_get_str(x, s);
+    if (!v)
+        return;
+    if (!*v) {
+        config_replace(&x->c->blobdir, NULL);
+        return;
+    }
+    if (v[0] != '/' || strlen(v) > CONFIG_PATH_MAX || config_has_ctl(v) || strcmp(v, "/") == 0) {
+        config_fail(x, s, "must be an absolute directory path below Kubo's filestore root (got \"%s\")", v);
+        return;
+    }
+    char *d = xstrdup(v);
+    size_t n = strlen(d);
+    while (n > 1 && d[n - 1] == '/')   /* blobfile_path appends "/<alg>/..." */
+        d[--n] = '\0';
+    free(x->c->blobdir);
+    x->c->blobdir = d;
+}
+
+static void config_key_blobfile_accel(struct config_ctx *x, const config_setting_t *s)
+{
+    const char *v = config_get_str(x, s);
+    if (!v)
+        return;
+    size_t n = strlen(v);
+    if (n == 0) {
+        config_replace(&x->c->blobfile_accel, NULL);
+        return;
+    }
+    if (x->c->blobfile_sendfile)
+        config_fail(x, s, "blobfile_accel_redirect and blobfile_sendfile are exclusive; set one");
+    else if (v[0] != '/' || v[n - 1] != '/' || n < 3 || !config_uri_chars_ok(v) || strncmp(v, "/v2/", 4) == 0)
+        config_fail(x, s, "must be the front server's internal location, a path such as "
+                          "\"/_oci_p2p_file/\" (starts and ends with '/', outside /v2/; got \"%s\")", v);
+    else
+        config_replace(&x->c->blobfile_accel, v);
+}
+
+static void config_key_blobfile_sendfile(struct config_ctx *x, const config_setting_t *s)
+{
+    config_get_bool(x, s, &x->c->blobfile_sendfile);
+    if (x->c->blobfile_sendfile && x->c->blobfile_accel)
+        config_fail(x, s, "blobfile_accel_redirect and blobfile_sendfile are exclusive; set one");
+}
+
 static void config_key_log_level(struct config_ctx *x, const config_setting_t *s)
 {
     const char *v = config_get_str(x, s);
@@ -835,6 +884,9 @@ static const struct {
     { "logfile", config_key_logfile },
     { "syslog", config_key_syslog },
     { "metrics_path", config_key_metrics_path },
+    { "blobdir", config_key_blobdir },
+    { "blobfile_accel_redirect", config_key_blobfile_accel },
+    { "blobfile_sendfile", config_key_blobfile_sendfile },
     { "accel_redirect", config_key_accel },
     { "blob_redirect", config_key_blob_redirect },
 };
@@ -907,6 +959,10 @@ int config_load(const char *file, struct config *c, char **err)
         config_read_file_into(file, c, &errs);
     }
     config_env(c, &errs);
+    if ((c->blobfile_accel || c->blobfile_sendfile) && !c->blobdir)
+        config_errs_add(&errs, xasprintf("%s: %s needs blobdir (there are no blob files to send without it)",
+                                         file ? file : "configuration",
+                                         c->blobfile_accel ? "blobfile_accel_redirect" : "blobfile_sendfile"));
     *err = config_errs_take(&errs);
     return *err ? -1 : 0;
 }
@@ -923,6 +979,8 @@ void config_free(struct config *c)
     free(c->mfsroot);
     free(c->statedir);
     free(c->listen);
+    free(c->blobdir);
+    free(c->blobfile_accel);
     free(c->accel_redirect);
     free(c->blob_redirect);
     free(c->logfile);
@@ -993,6 +1051,13 @@ void config_dump(const struct config *c, FILE *out)
     config_dump_str(out, "logfile", c->logfile ? c->logfile : "");
     fprintf(out, "syslog = %s;\n", c->syslog ? "true" : "false");
     config_dump_str(out, "metrics_path", c->metrics_path ? c->metrics_path : "");
+    if (c->blobdir)
+        config_dump_str(out, "blobdir", c->blobdir);
+    else
+        fputs("# blobdir: not set (blob bytes are held by Kubo only)\n", out);
+    if (c->blobfile_accel)
+        config_dump_str(out, "blobfile_accel_redirect", c->blobfile_accel);
+    fprintf(out, "blobfile_sendfile = %s;\n", c->blobfile_sendfile ? "true" : "false");
     if (c->accel_redirect)
         config_dump_str(out, "accel_redirect", c->accel_redirect);
     else if (c->blob_redirect)

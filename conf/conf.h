@@ -50,6 +50,10 @@ struct config {
     char *logfile;               /* NULL = stderr; reopened on SIGHUP (logrotate) */
     int syslog;                  /* also (or, without logfile, only) to syslog, facility daemon */
     char *metrics_path;          /* request path answered with Prometheus metrics; NULL = none */
+    /* blob files (oci/store_files.h): committed blobs as plain files */
+    char *blobdir;               /* NULL = off; absolute, below Kubo's filestore root */
+    char *blobfile_accel;        /* NULL = off; internal location prefix "/_oci_p2p_file/" (X-Accel-Redirect) */
+    int blobfile_sendfile;       /* X-Sendfile with the file's absolute path (lighttpd) */
     /* blob GET offload (core/h_blobs.c); at most one of them is set */
     char *accel_redirect;        /* NULL = off; internal location prefix "/_oci_p2p_blob/" (X-Accel-Redirect) */
     char *blob_redirect;         /* NULL = off; 307 to this URL template with "{cid}" */

@@ -44,6 +44,8 @@ struct store_blob {
     uint64_t size;
     char cid[STORE_CID_MAX];
     struct digest digest;    /* what the bytes must hash to (set by blob_stat) */
+    int file;                /* the bytes are a blob file (core/blobfile.h) that a front
+                              * server may send: set by oci/store_files.c's blob_stat */
 };
 
 struct store;
@@ -82,9 +84,15 @@ struct store_ops {
     int (*blob_import)(struct store *, struct store *from, const char *from_name,
                        const struct digest *d);
 
-    /* Uploads: chunk idx of session id streams from cb into the store. */
-    int (*chunk_put)(struct store *, const char *upload_id, unsigned idx,
-                     store_read_cb cb, void *ctx, struct store_chunk *out);
+    /* Uploads: chunk idx of session id, starting at byte offset of the
+     * upload, streams from cb into the store. whole is not NULL when this
+     * chunk is the whole blob and the client named its digest up front (a
+     * monolithic upload): a store may then write it where blob whole goes
+     * in the same pass; the caller still verifies the digest before
+     * blob_commit, and upload_discard undoes what a mismatch left. */
+    int (*chunk_put)(struct store *, const char *upload_id, unsigned idx, uint64_t offset,
+                     const struct digest *whole, store_read_cb cb, void *ctx,
+                     struct store_chunk *out);
     /* The chunks, in order, as one piece of content; *out gets its CID. */
     int (*chunks_join)(struct store *, const struct store_chunk *chunks, size_t n,
                        struct store_chunk *out);

@@ -33,8 +33,10 @@
 #include "fcgi/master.h"
 #include "fcgi/sidecar.h"
 #include "fcgi/worker.h"
+#include "ipfs/kubo.h"
 #include "ipfs/publisher.h"
 #include "oci/cache_shm.h"
+#include "oci/store_files.h"
 
 #define MASTER_TICK_S 1
 /* A worker that dies sooner than this after its start counts as a failed
@@ -129,6 +131,36 @@ static int master_mkdirs(const char *dir, mode_t mode, char **err)
         return -1;
     }
     return 0;
+}
+
+/* blobdir on: refuses to start when the node cannot reference files there
+ * (a push would fail at its first blob); a node that is down now is only
+ * worth a warning. 0, or -1 with *err set. */
+static int master_check_blobdir(const struct config *c, char **err)
+{
+    *err = NULL;
+    if (!c->blobdir)
+        return 0;
+    char *kerr = NULL, *why = NULL;
+    struct kubo *k = kubo_new(c->ipfsapiaddress, c->ipfsgatewayaddress, &kerr);
+    if (!k) {
+        *err = kerr ? kerr : xstrdup("kubo client setup failed");
+        return -1;
+    }
+    int rc = store_files_probe(k, c->blobdir, &why);
+    kubo_free(k);
+    if (rc == 0) {
+        log_info("master: blob files in %s, referenced by Kubo's filestore", c->blobdir);
+        free(why);
+        return 0;
+    }
+    if (rc > 0) {
+        log_warn("master: %s; blob files in %s are not checked", why, c->blobdir);
+        free(why);
+        return 0;
+    }
+    *err = why;
+    return -1;
 }
 
 static long master_lock_owner(int fd)
@@ -605,7 +637,7 @@ int master_run(struct config *c)
     struct publisher_opts po;
     sidecar_publisher_opts(&m.cfg, &po);
     if (publisher_check_key(&po, &err) < 0 || publisher_claim(&po, getpid(), &err) < 0 ||
-        sidecar_init(&m.side, &err) < 0) {
+        master_check_blobdir(&m.cfg, &err) < 0 || sidecar_init(&m.side, &err) < 0) {
         log_error("%s", err);
         free(err);
         close(m.listen_fd);

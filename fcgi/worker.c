@@ -36,6 +36,7 @@
 #include "oci/store_cache.h"
 #include "oci/store_mfs.h"
 #include "oci/store_union.h"
+#include "oci/store_files.h"
 #include "oci/store_layout.h"
 
 static volatile sig_atomic_t worker_stop;
@@ -226,7 +227,10 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
     const struct store_notify notify = { .changed = worker_notify, .ctx = NULL };
     struct store *mfs = store_mfs_new(k, c->mfsroot, uploads, &notify);
     /* metadata answered from memory; mfsroot is written only through it */
-    struct store *local = store_cache_new(mfs);
+    struct store *cache = store_cache_new(mfs);
+    /* blob files: committed blobs as plain files Kubo references (filestore) */
+    struct store *files = c->blobdir ? store_files_new(cache, k, c->blobdir) : NULL;
+    struct store *local = files ? files : cache;
     /* mirrors: the read-only roots other registries published */
     const struct store_union_roots roots = { .open = worker_root_open, .close = worker_root_close, .ctx = k };
     struct store *store = store_union_new(local, c->n_readonlyipnskeys ? c->statedir : NULL, &roots);
@@ -240,6 +244,9 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
         .max_upload_sessions = c->max_upload_sessions,
         .metrics_path = c->metrics_path,
         .writeipnskey = c->writeipnskey,
+        .blobdir = c->blobdir,
+        .blobfile_accel = c->blobfile_accel,
+        .blobfile_sendfile = c->blobfile_sendfile,
         .accel_redirect = c->accel_redirect,
         .blob_redirect = c->blob_redirect,
     };
@@ -268,7 +275,8 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
     store_layout_free(layouts);
     free(layout_cache);
     store_union_free(store);
-    store_cache_free(local);
+    store_files_free(files);
+    store_cache_free(cache);
     store_mfs_free(mfs);
     free(uploads);
     kubo_free(k);

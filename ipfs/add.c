@@ -36,8 +36,9 @@ static size_t add_read(char *buf, size_t size, size_t nitems, void *arg)
     return (size_t)r;
 }
 
-int kubo_add_stream(struct kubo *k, kubo_read_cb cb, void *ctx, const char *to_files,
-                    char cid_out[KUBO_CID_MAX], uint64_t *size)
+/* Both adds: to_files (copying add) or abspath (nocopy add), at most one. */
+static int kubo_add_common(struct kubo *k, kubo_read_cb cb, void *ctx, const char *to_files,
+                           const char *abspath, char cid_out[KUBO_CID_MAX], uint64_t *size)
 {
     struct kubo_query q;
     kubo_query_init(&q);
@@ -48,6 +49,8 @@ int kubo_add_stream(struct kubo *k, kubo_read_cb cb, void *ctx, const char *to_f
     kubo_query_add(&q, "progress", "false");
     if (to_files)
         kubo_query_add(&q, "to-files", to_files);
+    if (abspath)
+        kubo_query_add(&q, "nocopy", "true");
 
     struct add_src src = { .cb = cb, .ctx = ctx };
     curl_mime *mime = curl_mime_init(k->rpc);
@@ -59,12 +62,22 @@ int kubo_add_stream(struct kubo *k, kubo_read_cb cb, void *ctx, const char *to_f
     curl_mime_type(part, "application/octet-stream");
     /* Size -1: unknown, so curl sends the request chunked. */
     curl_mime_data_cb(part, -1, add_read, NULL, NULL, &src);
+    struct curl_slist *hdrs = NULL;
+    if (abspath) {
+        /* what boxo's multipart reader takes as the file's absolute path */
+        char *h = xasprintf("Abspath: %s", abspath);
+        hdrs = curl_slist_append(NULL, h);
+        free(h);
+        if (!hdrs)
+            abort();
+        curl_mime_headers(part, hdrs, 1);   /* the part owns the list */
+    }
 
     struct buf out;
     buf_init(&out, KUBO_JSON_MAX);
-    int rc = kubo_rpc(k, "add", to_files ? to_files : "(stream)", &q, mime, &out);
-    const char *what = to_files ? to_files : "(stream)";
-    char *cmd = xasprintf("add %s", what);
+    const char *what = to_files ? to_files : abspath ? abspath : "(stream)";
+    int rc = kubo_rpc(k, "add", what, &q, mime, &out);
+    char *cmd = xasprintf(abspath ? "add --nocopy %s" : "add %s", what);
     if (src.aborted) {
         rc = kubo_fail(k, KUBO_ABORTED, cmd, "cancelled by the data source after %llu bytes",
                        (unsigned long long)src.total);
@@ -91,6 +104,18 @@ int kubo_add_stream(struct kubo *k, kubo_read_cb cb, void *ctx, const char *to_f
     curl_mime_free(mime);
     kubo_query_free(&q);
     return rc;
+}
+
+int kubo_add_stream(struct kubo *k, kubo_read_cb cb, void *ctx, const char *to_files,
+                    char cid_out[KUBO_CID_MAX], uint64_t *size)
+{
+    return kubo_add_common(k, cb, ctx, to_files, NULL, cid_out, size);
+}
+
+int kubo_add_nocopy(struct kubo *k, const char *abspath, kubo_read_cb cb, void *ctx,
+                    char cid_out[KUBO_CID_MAX], uint64_t *size)
+{
+    return kubo_add_common(k, cb, ctx, NULL, abspath, cid_out, size);
 }
 
 struct add_mem {

@@ -90,6 +90,43 @@ int kubo_add_stream(struct kubo *k, kubo_read_cb cb, void *ctx, const char *to_f
                     char cid_out[KUBO_CID_MAX], uint64_t *size);
 int kubo_add_mem(struct kubo *k, const void *data, size_t len, const char *to_files,
                  char cid_out[KUBO_CID_MAX]);
+/* kubo_add_stream without copying the bytes into Kubo's blockstore (add
+ * --nocopy): the node records, per leaf, the file abspath and the offset
+ * the leaf has in it (its filestore), and reads the bytes from that file
+ * whenever it needs them. The bytes still come from cb; abspath only names
+ * where they will be, and must do so by the time anyone reads them. Needs
+ * Experimental.FilestoreEnabled and abspath below the parent directory of
+ * the node's repository; leaves are raw and the CID v1 as for
+ * kubo_add_stream, so the CID is the same as a copying add's. Not pinned,
+ * not linked into MFS. */
+int kubo_add_nocopy(struct kubo *k, const char *abspath, kubo_read_cb cb, void *ctx,
+                    char cid_out[KUBO_CID_MAX], uint64_t *size);
+
+/* --- the filestore of --nocopy adds (ipfs/filestore.c) --- */
+/* The file (as the filestore names it: relative to its root) that the
+ * first leaf of cid's DAG is referenced into; *path is the caller's to
+ * free. KUBO_NOT_FOUND when the node holds that leaf itself. */
+int kubo_filestore_file_of(struct kubo *k, const char *cid, char **path);
+/* 1 when entry (a filestore path: relative to the filestore root, or
+ * absolute) names the absolute path abspath. */
+int kubo_filestore_path_is(const char *entry, const char *abspath);
+/* Takes out (block/rm) every filestore entry that names target but does not
+ * read back as its CID, for the leaves of the bytes in bytes_file (cut as a
+ * --nocopy add cuts them): what an add naming target left when the bytes
+ * did not become target. A missing bytes_file is nothing to do. */
+int kubo_filestore_forget(struct kubo *k, const char *bytes_file, const char *target);
+/* The filestore's verdict on block cid (boxo filestore/util.go): 0 ok,
+ * 10 the file cannot be read, 11 it is not there, 12 it changed, 20 other,
+ * 30 the block is no filestore entry. */
+int kubo_filestore_status(struct kubo *k, const char *cid, int *status);
+#define KUBO_FILESTORE_OK 0
+#define KUBO_FILESTORE_FILE_ERROR 10
+#define KUBO_FILESTORE_FILE_NOT_FOUND 11
+#define KUBO_FILESTORE_FILE_CHANGED 12
+/* block/rm --force of one block (a filestore entry's too). */
+int kubo_block_rm(struct kubo *k, const char *cid);
+/* The CIDv1 (raw, sha2-256) of a leaf whose SHA-256 is sha256. */
+void kubo_raw_cid(const unsigned char sha256[32], char out[KUBO_CID_MAX]);
 
 /* --- UnixFS concatenation (ipfs/unixfs.c) --- */
 /* Builds one UnixFS file whose content is the given files in order (dag/put

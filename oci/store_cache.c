@@ -304,10 +304,11 @@ static int store_cache_blob_open(struct store *s, const struct store_blob *b, ui
 }
 
 static int store_cache_chunk_put(struct store *s, const char *upload_id, unsigned idx,
-                                 store_read_cb cb, void *ctx, struct store_chunk *out)
+                                 uint64_t offset, const struct digest *whole, store_read_cb cb,
+                                 void *ctx, struct store_chunk *out)
 {
     struct store *in = store_cache_in(s);
-    return in->ops->chunk_put(in, upload_id, idx, cb, ctx, out);
+    return in->ops->chunk_put(in, upload_id, idx, offset, whole, cb, ctx, out);
 }
 
 static int store_cache_chunks_join(struct store *s, const struct store_chunk *chunks, size_t n,

@@ -741,10 +741,11 @@ static int sl_blob_mount(struct store *s, const char *name, const char *from, co
     return sl_ro(sl_of(s));
 }
 
-static int sl_chunk_put(struct store *s, const char *id, unsigned idx, store_read_cb cb, void *ctx,
+static int sl_chunk_put(struct store *s, const char *id, unsigned idx, uint64_t offset,
+                        const struct digest *whole, store_read_cb cb, void *ctx,
                         struct store_chunk *out)
 {
-    (void)id; (void)idx; (void)cb; (void)ctx; (void)out;
+    (void)id; (void)idx; (void)offset; (void)whole; (void)cb; (void)ctx; (void)out;
     return sl_ro(sl_of(s));
 }
 

@@ -343,9 +343,12 @@ static int store_mfs_repo_import(struct store *s, const char *name, struct store
  * PATCH, which the client retries. No flush: the staging area is outside
  * root, never published, and GC sees MFS's current state. */
 static int store_mfs_chunk_put(struct store *s, const char *upload_id, unsigned idx,
-                               store_read_cb cb, void *ctx, struct store_chunk *out)
+                               uint64_t offset, const struct digest *whole, store_read_cb cb,
+                               void *ctx, struct store_chunk *out)
 {
     struct store_mfs *m = store_mfs_of(s);
+    (void)offset;   /* each chunk is its own content, joined at completion */
+    (void)whole;
     int krc = kubo_add_stream(m->k, cb, ctx, NULL, out->cid, &out->size);
     if (krc != KUBO_OK)
         return store_mfs_kfail(m, krc, "upload %s chunk %u", upload_id, idx);

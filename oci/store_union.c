@@ -363,11 +363,13 @@ static int union_blob_mount(struct store *s, const char *name, const char *from,
     return union_wrote(u, u->local->ops->blob_mount(u->local, name, NULL, d));
 }
 
-static int union_chunk_put(struct store *s, const char *upload_id, unsigned idx, store_read_cb cb, void *ctx,
+static int union_chunk_put(struct store *s, const char *upload_id, unsigned idx, uint64_t offset,
+                           const struct digest *whole, store_read_cb cb, void *ctx,
                            struct store_chunk *out)
 {
     struct store_union *u = union_of(s);
-    return union_rc(u, u->local, u->local->ops->chunk_put(u->local, upload_id, idx, cb, ctx, out));
+    return union_rc(u, u->local,
+                    u->local->ops->chunk_put(u->local, upload_id, idx, offset, whole, cb, ctx, out));
 }
 
 static int union_chunks_join(struct store *s, const struct store_chunk *chunks, size_t n, struct store_chunk *out)

@@ -5,28 +5,31 @@
 # as shipped, with only its listen address and FastCGI socket substituted,
 # so what we test is what users install.
 #
-#   nginx_render_local OUTDIR LISTEN SOCKET [GATEWAY]
+#   nginx_render_local OUTDIR LISTEN SOCKET [GATEWAY [BLOBDIR]]
 #       writes OUTDIR/nginx.conf (+ server.conf, fastcgi_params); GATEWAY
 #       (host:port of Kubo's gateway) replaces 127.0.0.1:8080 in the blob
-#       offload location; logs,
+#       offload location, BLOBDIR the blob files' directory in the
+#       /_oci_p2p_file/ location (the registry's blobdir); logs,
 #       pid file and temp dirs all live in OUTDIR. Start it with
 #       nginx -p OUTDIR -c OUTDIR/nginx.conf -e OUTDIR/error.log -g 'daemon off;'
 
 NGINX_SHIPPED_CONF=${NGINX_SHIPPED_CONF:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/deploy/nginx/oci-registry-p2p.conf}
 
 nginx_render_local() {
-    local out=$1 listen=$2 sock=$3 gw=${4:-127.0.0.1:8080} user_line=""
+    local out=$1 listen=$2 sock=$3 gw=${4:-127.0.0.1:8080} blobdir=${5:-/var/lib/oci-registry-p2p/blobs} user_line=""
     mkdir -p "$out/tmp"
     [ -f /etc/nginx/fastcgi_params ] || { echo "nginx-conf: /etc/nginx/fastcgi_params missing (is nginx installed?)" >&2; return 1; }
     cp /etc/nginx/fastcgi_params "$out/fastcgi_params"
     sed -e "s|listen 127\.0\.0\.1:5000;|listen $listen;|" \
         -e "s|unix:/run/oci-registry-p2p/fcgi\.sock|unix:$sock|" \
         -e "s|proxy_pass http://127\.0\.0\.1:8080/ipfs/|proxy_pass http://$gw/ipfs/|" \
+        -e "s|alias /var/lib/oci-registry-p2p/blobs/;|alias $blobdir/;|" \
         "$NGINX_SHIPPED_CONF" >"$out/server.conf"
     # Fail loudly if the shipped file changed so that a substitution no
     # longer applies: a test stack must never talk to a system registry.
     if ! { grep -q "listen $listen;" "$out/server.conf" && grep -q "unix:$sock;" "$out/server.conf" \
-        && grep -q "proxy_pass http://$gw/ipfs/" "$out/server.conf"; }; then
+        && grep -q "proxy_pass http://$gw/ipfs/" "$out/server.conf" \
+        && { ! grep -q 'alias ' "$out/server.conf" || grep -q "alias $blobdir/;" "$out/server.conf"; }; }; then
         echo "nginx-conf: could not substitute listen/socket in $NGINX_SHIPPED_CONF" >&2
         return 1
     fi

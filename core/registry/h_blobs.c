@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include "core/registry/handlers.h"
 #include "core/registry/h_common.h"
+#include "core/blobfile.h"
 #include "core/log.h"
 #include "core/range.h"
 
@@ -49,6 +50,41 @@ static enum http_try blob_offload(struct registry *reg, struct response *resp, c
     return HTTP_DECLINED;
 }
 
+/* Hands a blob file to the front server, which sends it with sendfile and
+ * answers Range itself: nginx's and caddy's internal location (alias of
+ * blobdir; the digest rides in the query as for blob_offload), or
+ * lighttpd's X-Sendfile, which keeps our headers. Range is left to the
+ * front server; a 416 and HEAD were answered before. HTTP_DECLINED when
+ * no front server is configured to do it. */
+static enum http_try blobfile_offload(struct registry *reg, struct response *resp, const struct digest *d,
+                                      const char *ds, uint64_t size)
+{
+    char rel[BLOBFILE_REL_MAX];
+    const char *accel = reg->opts.blobfile_accel;
+    if (!reg->opts.blobdir || !*reg->opts.blobdir)
+        return HTTP_DECLINED;
+    blobfile_rel(d, rel);
+    if (accel && *accel) {
+        resp_status(resp, 200);
+        resp_header(resp, "X-Accel-Redirect", "%s%s?digest=%s", accel, rel, ds);
+        resp_header(resp, "Content-Type", BLOB_TYPE);
+        resp_header(resp, "Content-Length", "0");
+        resp_finish(resp);
+        return HTTP_DONE;
+    }
+    if (reg->opts.blobfile_sendfile) {
+        resp_status(resp, 200);
+        resp_header(resp, "ETag", "\"%s\"", ds);
+        resp_header(resp, "Accept-Ranges", "bytes");
+        resp_header(resp, "Content-Type", BLOB_TYPE);
+        resp_header(resp, "Content-Length", "%llu", (unsigned long long)size);
+        resp_header(resp, "X-Sendfile", "%s/%s", reg->opts.blobdir, rel);
+        resp_finish(resp);
+        return HTTP_DONE;
+    }
+    return HTTP_DECLINED;
+}
+
 /* The zero-copy path: the store hands over a socket positioned at the
  * bytes and the edge splices them into the FastCGI connection, so the
  * worker never copies them (per GiB its CPU drops by more than half; see
@@ -66,7 +102,8 @@ static enum http_try blob_splice(struct registry *reg, struct response *resp, co
     static int told;   /* the first refusal per process is worth an info line */
     struct store *st = reg->store;
     int fd;
-    if (!st->ops->blob_open || st->ops->blob_verify || !resp_can_splice(resp))
+    /* a blob file was verified once, before it was put in place */
+    if (!st->ops->blob_open || (st->ops->blob_verify && !b->file) || !resp_can_splice(resp))
         return HTTP_DECLINED;
     int orc = st->ops->blob_open(st, b, start, len, &fd);
     if (orc == STORE_UNAVAILABLE || orc == STORE_NOT_FOUND) {
@@ -110,10 +147,13 @@ void h_blob_get(struct registry *reg, struct request *req, struct response *resp
     digest_str(&d, ds);
     resp_header(resp, "Docker-Content-Digest", "%s", ds);
     int rr = range_parse(req_header(req, "HTTP_RANGE"), size, &start, &end);
+    if (b.file && !resp->head_only && rr != RANGE_UNSATISFIABLE &&
+        blobfile_offload(reg, resp, &d, ds, size) == HTTP_DONE)
+        return;
     /* The gateway answers Range itself; an unsatisfiable one gets the
      * registry's own 416 below. Bytes the store does not vouch for are
      * checked first: nobody hashes them on the offloaded path. */
-    if (!resp->head_only && size > 0 && rr != RANGE_UNSATISFIABLE && b.cid[0] &&
+    if (!b.file && !resp->head_only && size > 0 && rr != RANGE_UNSATISFIABLE && b.cid[0] &&
         ((reg->opts.accel_redirect && *reg->opts.accel_redirect) ||
          (reg->opts.blob_redirect && *reg->opts.blob_redirect))) {
         if (st->ops->blob_verify && (rc = st->ops->blob_verify(st, &b)) != STORE_OK) {
@@ -141,7 +181,7 @@ void h_blob_get(struct registry *reg, struct request *req, struct response *resp
         end = size ? size - 1 : 0;
         break;
     }
-    if (st->ops->blob_verify && (resp->head_only || start > 0 || end + 1 < size)) {
+    if (st->ops->blob_verify && !b.file && (resp->head_only || start > 0 || end + 1 < size)) {
         /* neither a HEAD nor a part may vouch for bytes never checked */
         rc = st->ops->blob_verify(st, &b);
         if (rc != STORE_OK) {

@@ -208,7 +208,7 @@ static ssize_t body_read(void *ctx, char *p, size_t n)
 /* Appends the request body (possibly empty) to the session. On failure it has
  * answered and returns -1; the session is unchanged then. */
 static int append_body(struct registry *reg, struct request *req, struct response *resp,
-                       struct upload *u)
+                       struct upload *u, const struct digest *whole)
 {
     struct store *st = reg->store;
     char pre[PREREAD];
@@ -232,7 +232,8 @@ static int append_body(struct registry *reg, struct request *req, struct respons
         state_fail(reg, resp, "cannot mark upload session", u->id, errno);
         return -1;
     }
-    rc = st->ops->chunk_put(st, u->id, (unsigned)u->nchunks, body_read, &src, &c);
+    rc = st->ops->chunk_put(st, u->id, (unsigned)u->nchunks, u->offset,
+                            u->offset == 0 && u->nchunks == 0 ? whole : NULL, body_read, &src, &c);
     if (rc != STORE_OK) {
         if (src.client_error)
             resp_error(resp, OCI_BLOB_UPLOAD_INVALID, "request body ended early", NULL);
@@ -418,7 +419,7 @@ void h_upload_post(struct registry *reg, struct request *req, struct response *r
     metrics_upload_started();
     if (dig) {
         /* Monolithic upload: the whole blob is this request's body. */
-        if (append_body(reg, req, resp, &u) == 0)
+        if (append_body(reg, req, resp, &u, &want) == 0)
             complete(reg, resp, &u, &want, 1, NULL);
         else
             forget(reg, &u);
@@ -454,7 +455,7 @@ void h_upload_patch(struct registry *reg, struct request *req, struct response *
 
     if (session_open(reg, resp, rt, &u) < 0)
         return;
-    if (check_content_range(req, resp, &u) == 0 && append_body(reg, req, resp, &u) == 0)
+    if (check_content_range(req, resp, &u) == 0 && append_body(reg, req, resp, &u, NULL) == 0)
         accepted(resp, &u);
     upload_close(&u);
 }
@@ -473,7 +474,7 @@ void h_upload_put(struct registry *reg, struct request *req, struct response *re
     if (h_digest(resp, dig, &want) == 0 && session_open(reg, resp, rt, &u) == 0) {
         struct upload_mark before;
         upload_mark(&u, &before);
-        if (check_content_range(req, resp, &u) == 0 && append_body(reg, req, resp, &u) == 0)
+        if (check_content_range(req, resp, &u) == 0 && append_body(reg, req, resp, &u, &want) == 0)
             complete(reg, resp, &u, &want, 0, &before);
         upload_close(&u);
     }

@@ -23,6 +23,15 @@ struct registry_opts {
      * NULL or "" = stream the bytes through the worker. */
     const char *accel_redirect;
     const char *blob_redirect;
+    /* Blob files (store_blob.file; core/blobfile.h), sent by the front
+     * server instead: blobfile_accel, an internal location prefix
+     * ("/_oci_p2p_file/") whose alias is blobdir: answer "X-Accel-Redirect:
+     * <prefix><alg>/<xx>/<hex>?digest=<digest>"; blobfile_sendfile: answer
+     * "X-Sendfile: <blobdir>/<alg>/<xx>/<hex>" (lighttpd). Neither: the
+     * worker sends the file (splice, no copy through user space). */
+    const char *blobdir;
+    const char *blobfile_accel;
+    int blobfile_sendfile;
     const char *metrics_path;    /* exact request path answered with metrics; NULL or "" = none */
     const char *writeipnskey;    /* set: the health check requires a live publisher */
 };

@@ -78,6 +78,9 @@ e2e_start_kubo() {
     api=$(e2e_free_port) && gw=$(e2e_free_port) || return 1
     IPFS_PATH="$dir/repo" "$IPFS_BIN" config Addresses.API "/ip4/127.0.0.1/tcp/$api" || return 1
     IPFS_PATH="$dir/repo" "$IPFS_BIN" config Addresses.Gateway "/ip4/127.0.0.1/tcp/$gw" || return 1
+    # blob files (blobdir) are referenced from the filestore; its root is
+    # $dir, the repository's parent (e2e_blobdir)
+    IPFS_PATH="$dir/repo" "$IPFS_BIN" config --json Experimental.FilestoreEnabled true || return 1
     echo "$api" >"$dir/api.port"
     echo "$gw" >"$dir/gw.port"
     e2e_kubo_daemon
@@ -174,11 +177,16 @@ e2e_peak_rss() {
     echo "$max $n ${master:-0}"
 }
 
+# e2e_blobdir NAME: where stack NAME keeps blob files, below the Kubo
+# node's filestore root (the parent of its repository).
+e2e_blobdir() { printf '%s/kubo/blobs-%s' "$E2E_RUN" "$1"; }
+
 e2e_start_nginx() {
     local name=$1 dir=$E2E_RUN/$1 port try
     for try in 1 2 3; do
         port=$(e2e_free_port) || return 1
-        nginx_render_local "$dir/nginx" "127.0.0.1:$port" "$dir/fcgi.sock" "127.0.0.1:$(e2e_kubo_gw_port)" || return 1
+        nginx_render_local "$dir/nginx" "127.0.0.1:$port" "$dir/fcgi.sock" "127.0.0.1:$(e2e_kubo_gw_port)" \
+            "$(e2e_blobdir "$name")" || return 1
         nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/error.log" -g 'daemon off;' \
             >>"$dir/nginx/stderr.log" 2>&1 &
         echo $! >"$dir/nginx.pid"
@@ -246,6 +254,8 @@ e2e_stack_config() {
     case $1 in
         default) ;;
         sparse) echo "allow_sparse = true;" ;;
+        # blob files sent by nginx (X-Accel-Redirect to the file)
+        files) printf '%s\n' "blobdir = \"$(e2e_blobdir files)\";" 'blobfile_accel_redirect = "/_oci_p2p_file/";' ;;
         # OCI layouts on IPFS (tests/e2e/layout.sh): debug logs carry the
         # Kubo calls per request; a short IPNS reuse so a republish shows
         layout) printf '%s\n' 'log_level = "debug";' 'layout_ipns_ttl = 2;' ;;

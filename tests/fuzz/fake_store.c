@@ -214,10 +214,13 @@ static int fake_blob_mount(struct store *st, const char *name, const char *from,
 
 /* ---- uploads ---- */
 
-static int fake_chunk_put(struct store *st, const char *upload_id, unsigned idx, store_read_cb cb,
-                          void *ctx, struct store_chunk *out)
+static int fake_chunk_put(struct store *st, const char *upload_id, unsigned idx, uint64_t offset,
+                          const struct digest *whole, store_read_cb cb, void *ctx,
+                          struct store_chunk *out)
 {
     (void)st;
+    (void)offset;
+    (void)whole;
     (void)upload_id;
     (void)idx;
     size_t len = 0, cap = 4096;

@@ -130,9 +130,12 @@ static int fake_blob_mount(struct store *s, const char *name, const char *from, 
     return STORE_OK;
 }
 
-static int fake_chunk_put(struct store *s, const char *upload_id, unsigned idx,
-                          store_read_cb cb, void *ctx, struct store_chunk *out)
+static int fake_chunk_put(struct store *s, const char *upload_id, unsigned idx, uint64_t offset,
+                          const struct digest *whole, store_read_cb cb, void *ctx,
+                          struct store_chunk *out)
 {
+    (void)offset;
+    (void)whole;
     int rc = fake_enter(s, FAKE_CHUNK_PUT);
     struct fake_store *f = fake_of(s);
     char tmp[4096];

@@ -48,8 +48,8 @@ static void push_blob(struct store *st, const char *name, const char *bytes, str
     struct fx_source b = { .p = bytes + half, .len = len - half, .step = 3 };
     struct store_chunk c[2], joined;
     fx_digest(bytes, len, d);
-    ck_assert_int_eq(st->ops->chunk_put(st, "push", 0, fx_read, &a, &c[0]), STORE_OK);
-    ck_assert_int_eq(st->ops->chunk_put(st, "push", 1, fx_read, &b, &c[1]), STORE_OK);
+    ck_assert_int_eq(st->ops->chunk_put(st, "push", 0, 0, NULL, fx_read, &a, &c[0]), STORE_OK);
+    ck_assert_int_eq(st->ops->chunk_put(st, "push", 1, 0, NULL, fx_read, &b, &c[1]), STORE_OK);
     ck_assert_int_eq(st->ops->chunks_join(st, c, 2, &joined), STORE_OK);
     ck_assert_int_eq(st->ops->blob_commit(st, name, d, &joined), STORE_OK);
     ck_assert_int_eq(st->ops->upload_discard(st, "push"), STORE_OK);
@@ -94,13 +94,13 @@ START_TEST(mfs_push_flow)
     fx_digest(bytes, strlen(bytes), &d);
 
     /* each chunk streams from the callback into an add, then is staged */
-    ck_assert_int_eq(s->ops->chunk_put(s, "u1", 0, fx_read, &a, &c[0]), STORE_OK);
+    ck_assert_int_eq(s->ops->chunk_put(s, "u1", 0, 0, NULL, fx_read, &a, &c[0]), STORE_OK);
     ck_assert_uint_eq(c[0].size, 12);
     ck_assert_uint_eq(a.off, 12);
     ck_assert_int_eq(kubo_files_stat(k, "/uploads/u1/0", &st), KUBO_OK);
     ck_assert_str_eq(st.cid, c[0].cid);
     ck_assert_uint_eq(st.size, 12);
-    ck_assert_int_eq(s->ops->chunk_put(s, "u1", 1, fx_read, &b, &c[1]), STORE_OK);
+    ck_assert_int_eq(s->ops->chunk_put(s, "u1", 1, 0, NULL, fx_read, &b, &c[1]), STORE_OK);
     ck_assert_uint_eq(c[1].size, strlen(bytes) - 12);
     ck_assert_uint_eq(fake_kubo_calls(k, "add_stream"), 2);
     ck_assert_int_eq(notified, 0);   /* staging is never published */
@@ -160,15 +160,15 @@ START_TEST(mfs_chunk_retry)
     struct fx_source a = { .p = "first", .len = 5, .step = 64 };
     struct fx_source b = { .p = "second", .len = 6, .step = 64 };
     struct kubo_stat st;
-    ck_assert_int_eq(s->ops->chunk_put(s, "u2", 0, fx_read, &a, &c1), STORE_OK);
-    ck_assert_int_eq(s->ops->chunk_put(s, "u2", 0, fx_read, &b, &c2), STORE_OK);
+    ck_assert_int_eq(s->ops->chunk_put(s, "u2", 0, 0, NULL, fx_read, &a, &c1), STORE_OK);
+    ck_assert_int_eq(s->ops->chunk_put(s, "u2", 0, 0, NULL, fx_read, &b, &c2), STORE_OK);
     ck_assert_int_eq(kubo_files_stat(k, "/uploads/u2/0", &st), KUBO_OK);
     ck_assert_str_eq(st.cid, c2.cid);
     ck_assert_uint_eq(st.size, 6);
 
     /* a source that aborts cancels the add and stages nothing */
     struct fx_source bad = { .p = "abc", .len = 3, .step = 1, .abort_at_end = 1 };
-    ck_assert_int_eq(s->ops->chunk_put(s, "u2", 1, fx_read, &bad, &c1), STORE_ABORTED);
+    ck_assert_int_eq(s->ops->chunk_put(s, "u2", 1, 0, NULL, fx_read, &bad, &c1), STORE_ABORTED);
     assert_missing("/uploads/u2/1");
 }
 END_TEST
@@ -487,7 +487,7 @@ START_TEST(mfs_kubo_unavailable)
     fake_kubo_fail_call(k, "add_stream", KUBO_UNAVAILABLE);
     struct fx_source src = { .p = "abc", .len = 3, .step = 3 };
     struct store_chunk c;
-    fx_assert_err(s, s->ops->chunk_put(s, "u", 0, fx_read, &src, &c), STORE_UNAVAILABLE,
+    fx_assert_err(s, s->ops->chunk_put(s, "u", 0, 0, NULL, fx_read, &src, &c), STORE_UNAVAILABLE,
                   "store: upload u chunk 0: ipfs: add (stream): Couldn't connect to server");
     ck_assert_int_eq(notified, 1);
 }

@@ -1,0 +1,37 @@
+/* blobfile: the blob-files layout (blobdir). A committed blob is one
+ * immutable plain file at <blobdir>/<alg>/<first two hex>/<hex>, written
+ * once (temporary name, fsync, rename) and never changed; upload staging
+ * lives in <blobdir>/.uploads/. The same relative path is what a front
+ * server is told to send (X-Accel-Redirect prefix + path, or X-Sendfile
+ * with the absolute path), so this file is the one place that names it.
+ *
+ * Pure rules and small POSIX helpers; no Kubo, no registry state. */
+#ifndef CORE_BLOBFILE_H
+#define CORE_BLOBFILE_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "core/digest.h"
+
+/* "sha512/" + 2 + "/" + 128 hex + NUL */
+#define BLOBFILE_REL_MAX (7 + 2 + 1 + DIGEST_HEX_MAX + 1)
+#define BLOBFILE_UPLOADS ".uploads"
+
+/* The path of blob d below blobdir, e.g. "sha256/ab/ab12...". Returns out. */
+char *blobfile_rel(const struct digest *d, char out[BLOBFILE_REL_MAX]);
+/* <dir>/<rel>; caller frees. */
+char *blobfile_path(const char *dir, const struct digest *d);
+/* <dir>/.uploads/<upload id>; caller frees. */
+char *blobfile_staging(const char *dir, const char *upload_id);
+/* The digest named by rel ("sha256/ab/<hex>"): 0, or -1 when rel is not a
+ * blob file's path (a staging file, a stray name). */
+int blobfile_parse_rel(const char *rel, struct digest *out);
+
+/* Creates dir's parents of path as needed (mode 0755). 0, or -1 with errno. */
+int blobfile_mkparents(const char *path);
+/* fsync of the directory that holds path. 0, or -1 with errno. */
+int blobfile_sync_parent(const char *path);
+/* Writes all n bytes at fd's position. 0, or -1 with errno. */
+int blobfile_write_all(int fd, const void *p, size_t n);
+
+#endif

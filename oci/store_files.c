@@ -1,0 +1,788 @@
+/* store_files: blob files in front of the linking store (see store_files.h).
+ *
+ * A staged chunk is named in store_chunk.cid as "file:<upload id>", or
+ * "file:<upload id>:<cid>" when a one-pass add already gave the whole
+ * blob's CID; chunks without the prefix came from the inner store (a
+ * session begun before this mode) and stay its business. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "core/blobfile.h"
+#include "core/errmsg.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "oci/store_files.h"
+#include "oci/store_kubo.h"
+
+#define FILES_TAG "file:"
+#define FILES_TAG_LEN 5
+#define FILES_BUF (256 * 1024)
+
+struct store_files {
+    struct store base;
+    struct store_ops ops;    /* ours, with inner's optional NULLs kept */
+    struct store *in;        /* borrowed */
+    struct kubo *k;          /* borrowed */
+    char *dir;
+    char *err;
+    int own_err;             /* the last failure is ours, not the inner store's */
+};
+
+static struct store_files *files_of(struct store *s)
+{
+    return s->impl;
+}
+
+static struct store *files_in(struct store *s)
+{
+    struct store_files *f = files_of(s);
+    f->own_err = 0;
+    return f->in;
+}
+
+static int files_fail(struct store_files *f, int rc, int e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Our own failure: "<what>: <strerror(e)>" (e == 0: no cause). */
+static int files_fail(struct store_files *f, int rc, int e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    errmsg_vset(&f->err, rc, "blob files", e ? strerror(e) : NULL, fmt, ap);
+    va_end(ap);
+    f->own_err = 1;
+    return rc;
+}
+
+static int files_kfail(struct store_files *f, int krc, const char *what, const char *arg)
+{
+    f->own_err = 1;
+    return store_kubo_fail(&f->err, "blob files", f->k, krc, "%s %s", what, arg);
+}
+
+/* ---- reads ---- */
+
+/* The file of blob b is gone: is that an error (Kubo's filestore points at
+ * it, so the blob was a file here) or a blob that never was one? */
+static int files_missing(struct store_files *f, const struct store_blob *b, const char *path)
+{
+    char *owner = NULL;
+    int krc = kubo_filestore_file_of(f->k, b->cid, &owner);
+    if (krc == KUBO_NOT_FOUND)
+        return STORE_OK;   /* the node holds the bytes itself: not a file */
+    if (krc != KUBO_OK)
+        return files_kfail(f, krc, "find the file of blob", b->cid);
+    int ours = kubo_filestore_path_is(owner, path);
+    free(owner);
+    if (!ours)
+        return STORE_OK;   /* shares another file's blocks: Kubo serves it */
+    log_error("blob file %s is missing; Kubo's filestore still points at it", path);
+    return files_fail(f, STORE_ERROR, ENOENT, "blob file %s (the node's filestore points at it)", path);
+}
+
+static int files_blob_stat(struct store *s, const char *name, const struct digest *d, struct store_blob *out)
+{
+    struct store_files *f = files_of(s);
+    struct store *in = files_in(s);
+    int rc = in->ops->blob_stat(in, name, d, out);
+    if (rc != STORE_OK)
+        return rc;
+    out->digest = *d;
+    out->file = 0;
+    if (out->size == 0)
+        return STORE_OK;   /* never a file: nothing to send */
+    char *path = blobfile_path(f->dir, d);
+    struct stat sb;
+    if (stat(path, &sb) == 0) {
+        if (S_ISREG(sb.st_mode) && (uint64_t)sb.st_size == out->size) {
+            out->file = 1;
+        } else {
+            log_error("blob file %s has %lld bytes, the blob %llu", path, (long long)sb.st_size,
+                      (unsigned long long)out->size);
+            rc = files_fail(f, STORE_ERROR, 0, "blob file %s has %lld bytes, the blob %llu", path,
+                            (long long)sb.st_size, (unsigned long long)out->size);
+        }
+    } else if (errno == ENOENT) {
+        rc = files_missing(f, out, path);
+    } else {
+        rc = files_fail(f, STORE_ERROR, errno, "stat %s", path);
+    }
+    free(path);
+    return rc;
+}
+
+/* Opens blob b's file at offset. -1 when it failed (recorded). */
+static int files_open_at(struct store_files *f, const struct store_blob *b, uint64_t offset)
+{
+    char *path = blobfile_path(f->dir, &b->digest);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        files_fail(f, STORE_ERROR, errno, "open %s", path);
+    } else if (lseek(fd, (off_t)offset, SEEK_SET) < 0) {
+        files_fail(f, STORE_ERROR, errno, "seek %s", path);
+        close(fd);
+        fd = -1;
+    }
+    free(path);
+    return fd;
+}
+
+static int files_blob_read(struct store *s, const struct store_blob *b, uint64_t offset, uint64_t length,
+                           store_write_cb cb, void *ctx)
+{
+    struct store_files *f = files_of(s);
+    struct store *in = files_in(s);
+    if (!b->file)
+        return in->ops->blob_read(in, b, offset, length, cb, ctx);
+    int fd = files_open_at(f, b, offset);
+    if (fd < 0)
+        return STORE_ERROR;
+    if (length == 0)
+        length = b->size - offset;
+    char *buf = xmalloc(FILES_BUF);
+    int rc = STORE_OK;
+    while (length > 0) {
+        ssize_t r = read(fd, buf, length < FILES_BUF ? (size_t)length : FILES_BUF);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            char ds[DIGEST_STR_MAX];
+            rc = files_fail(f, STORE_ERROR, r < 0 ? errno : 0, "read blob file of %s: %s",
+                            digest_str(&b->digest, ds), r < 0 ? "read failed" : "it ended early");
+            break;
+        }
+        if (cb(ctx, buf, (size_t)r) < 0) {
+            rc = files_fail(f, STORE_ABORTED, 0, "read blob file: the receiver stopped");
+            break;
+        }
+        length -= (uint64_t)r;
+    }
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+static int files_blob_open(struct store *s, const struct store_blob *b, uint64_t offset, uint64_t length,
+                           int *fd)
+{
+    struct store_files *f = files_of(s);
+    struct store *in = files_in(s);
+    *fd = -1;
+    if (!b->file) {
+        if (!in->ops->blob_open)
+            return files_fail(f, STORE_ERROR, 0, "this store cannot open blob %s", b->cid);
+        return in->ops->blob_open(in, b, offset, length, fd);
+    }
+    (void)length;   /* the file holds at least offset + length bytes: blob_stat checked its size */
+    *fd = files_open_at(f, b, offset);
+    return *fd < 0 ? STORE_ERROR : STORE_OK;
+}
+
+/* ---- uploads ---- */
+
+/* The upload id of a staged chunk's name, copied into id; NULL for a chunk
+ * of the inner store. Returns the CID part after it ("" when none). */
+static const char *files_chunk_parse(const char *name, char id[33])
+{
+    if (strncmp(name, FILES_TAG, FILES_TAG_LEN) != 0)
+        return NULL;
+    const char *p = name + FILES_TAG_LEN;
+    size_t n = strcspn(p, ":");
+    if (n == 0 || n > 32)
+        return NULL;
+    memcpy(id, p, n);
+    id[n] = '\0';
+    return p[n] == ':' ? p + n + 1 : "";
+}
+
+/* Reading the body: each piece read is also written to the staging file,
+ * so a one-pass add sees the bytes exactly when the file gets them. */
+struct files_tee {
+    store_read_cb cb;
+    void *ctx;
+    int fd;
+    int write_errno;
+};
+
+static ssize_t files_tee_read(void *arg, char *p, size_t n)
+{
+    struct files_tee *t = arg;
+    ssize_t r = t->cb(t->ctx, p, n);
+    if (r > 0 && blobfile_write_all(t->fd, p, (size_t)r) < 0) {
+        t->write_errno = errno;
+        return -1;
+    }
+    return r;
+}
+
+/* <staging>.target: the final path a one-pass add named, written before
+ * the add; gone once the file is in place or the entries are forgotten. */
+static char *files_target_note(const char *staging)
+{
+    return xasprintf("%s.target", staging);
+}
+
+static int files_note_target(struct store_files *f, const char *staging, const char *target)
+{
+    char *note = files_target_note(staging);
+    int fd = open(note, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int rc = fd < 0 || blobfile_write_all(fd, target, strlen(target)) < 0 ? -1 : 0;
+    if (rc < 0)
+        files_fail(f, STORE_ERROR, errno, "write %s", note);
+    if (fd >= 0)
+        close(fd);
+    free(note);
+    return rc;
+}
+
+/* The target a one-pass add named, or NULL (none, or unreadable). */
+static char *files_read_target(const char *staging)
+{
+    char *note = files_target_note(staging), buf[4096];
+    int fd = open(note, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (fd >= 0)
+        close(fd);
+    free(note);
+    if (n <= 0)
+        return NULL;
+    buf[n] = '\0';
+    return xstrdup(buf);
+}
+
+/* A one-pass add is possible when the chunk is the whole blob, the digest is
+ * known, and no file is there yet (an existing one is kept: its filestore
+ * entries must never be pointed at bytes still unverified). */
+static int files_one_pass(struct store_files *f, const struct digest *whole, uint64_t offset, char **target)
+{
+    *target = NULL;
+    if (!whole || offset != 0)
+        return 0;
+    char *path = blobfile_path(f->dir, whole);
+    if (access(path, F_OK) == 0) {
+        free(path);
+        return 0;
+    }
+    *target = path;
+    return 1;
+}
+
+static int files_chunk_put(struct store *s, const char *upload_id, unsigned idx, uint64_t offset,
+                           const struct digest *whole, store_read_cb cb, void *ctx, struct store_chunk *out)
+{
+    struct store_files *f = files_of(s);
+    char *path = blobfile_staging(f->dir, upload_id);
+    int rc = STORE_OK, fd = -1;
+    struct stat sb;
+
+    f->own_err = 1;
+    if (blobfile_mkparents(path) < 0) {
+        rc = files_fail(f, STORE_ERROR, errno, "create the directory of %s", path);
+        goto out;
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = files_fail(f, STORE_ERROR, errno, "open %s", path);
+        goto out;
+    }
+    /* what a failed attempt left past offset goes; less than offset means
+     * the staged bytes were lost (blobdir wiped under a live session) */
+    if (fstat(fd, &sb) < 0 || (uint64_t)sb.st_size < offset) {
+        rc = files_fail(f, STORE_ERROR, 0, "upload %s: the staging file %s has %lld bytes, the session %llu",
+                        upload_id, path, (long long)sb.st_size, (unsigned long long)offset);
+        goto out;
+    }
+    if (ftruncate(fd, (off_t)offset) < 0 || lseek(fd, (off_t)offset, SEEK_SET) < 0) {
+        rc = files_fail(f, STORE_ERROR, errno, "truncate %s", path);
+        goto out;
+    }
+    struct files_tee t = { .cb = cb, .ctx = ctx, .fd = fd };
+    char *target;
+    uint64_t n = 0;
+    if (files_one_pass(f, whole, offset, &target)) {
+        char cid[KUBO_CID_MAX];
+        /* from here on the node may hold entries naming target: say where,
+         * so upload_discard can take them out if the digest is wrong */
+        if (files_note_target(f, path, target) < 0) {
+            rc = STORE_ERROR;
+            free(target);
+            goto out;
+        }
+        int krc = kubo_add_nocopy(f->k, target, files_tee_read, &t, cid, &n);
+        if (t.write_errno)
+            rc = files_fail(f, STORE_ERROR, t.write_errno, "write %s", path);
+        else if (krc != KUBO_OK)
+            rc = files_kfail(f, krc, "add", target);
+        else if ((size_t)snprintf(out->cid, sizeof out->cid, FILES_TAG "%s:%s", upload_id, cid) >=
+                 sizeof out->cid)
+            rc = files_fail(f, STORE_ERROR, 0, "add %s: CID %s too long to keep", target, cid);
+        free(target);
+    } else {
+        char *buf = xmalloc(FILES_BUF);
+        for (;;) {
+            ssize_t r = files_tee_read(&t, buf, FILES_BUF);
+            if (r == 0)
+                break;
+            if (r < 0) {
+                rc = t.write_errno ? files_fail(f, STORE_ERROR, t.write_errno, "write %s", path)
+                                   : files_fail(f, STORE_ABORTED, 0, "upload %s chunk %u: the body stopped",
+                                                upload_id, idx);
+                break;
+            }
+            n += (uint64_t)r;
+        }
+        free(buf);
+        snprintf(out->cid, sizeof out->cid, FILES_TAG "%s", upload_id);
+    }
+    out->size = n;
+out:
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    return rc;
+}
+
+static int files_chunks_join(struct store *s, const struct store_chunk *chunks, size_t n,
+                             struct store_chunk *out)
+{
+    struct store_files *f = files_of(s);
+    struct store *in = files_in(s);
+    char id[33], id0[33];
+    size_t staged = 0;
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (files_chunk_parse(chunks[i].cid, id)) {
+            if (staged++ == 0)
+                memcpy(id0, id, sizeof id);
+            else if (strcmp(id, id0) != 0)
+                return files_fail(f, STORE_ERROR, 0, "join: chunks of two uploads (%s, %s)", id0, id);
+        }
+        total += chunks[i].size;
+    }
+    if (staged == 0 || total == 0)
+        return in->ops->chunks_join(in, chunks, n, out);   /* not ours, or empty: never a file */
+    if (staged != n)
+        return files_fail(f, STORE_ERROR, 0, "upload %s began before blob files were on; start it again", id0);
+    if (n == 1)
+        *out = chunks[0];
+    else
+        snprintf(out->cid, sizeof out->cid, FILES_TAG "%s", id0);
+    out->size = total;
+    return STORE_OK;
+}
+
+static int files_read_fd(struct store_files *f, int fd, const char *path, store_write_cb cb, void *ctx)
+{
+    char *buf = xmalloc(FILES_BUF);
+    int rc = STORE_OK;
+    for (;;) {
+        ssize_t r = read(fd, buf, FILES_BUF);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            rc = files_fail(f, STORE_ERROR, errno, "read %s", path);
+            break;
+        }
+        if (r == 0)
+            break;
+        if (cb(ctx, buf, (size_t)r) < 0) {
+            rc = files_fail(f, STORE_ABORTED, 0, "read %s: the receiver stopped", path);
+            break;
+        }
+    }
+    free(buf);
+    return rc;
+}
+
+static int files_content_read(struct store *s, const struct store_chunk *c, store_write_cb cb, void *ctx)
+{
+    struct store_files *f = files_of(s);
+    struct store *in = files_in(s);
+    char id[33];
+    if (!files_chunk_parse(c->cid, id))
+        return in->ops->content_read(in, c, cb, ctx);
+    char *path = blobfile_staging(f->dir, id);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int rc = fd < 0 ? files_fail(f, STORE_ERROR, errno, "open %s", path) : files_read_fd(f, fd, path, cb, ctx);
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    return rc;
+}
+
+/* The file as a kubo_read_cb, for the add at completion. */
+struct files_src {
+    int fd;
+    int read_errno;
+};
+
+static ssize_t files_src_read(void *arg, char *p, size_t n)
+{
+    struct files_src *r = arg;
+    for (;;) {
+        ssize_t got = read(r->fd, p, n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            r->read_errno = errno;
+        return got;
+    }
+}
+
+/* Adds the file at path (in place, read once) with --nocopy; cid gets the
+ * root. */
+static int files_add_in_place(struct store_files *f, const char *path, uint64_t size, char cid[KUBO_CID_MAX])
+{
+    struct files_src r = { .fd = open(path, O_RDONLY | O_CLOEXEC) };
+    if (r.fd < 0)
+        return files_fail(f, STORE_ERROR, errno, "open %s", path);
+    uint64_t n = 0;
+    int krc = kubo_add_nocopy(f->k, path, files_src_read, &r, cid, &n);
+    close(r.fd);
+    if (r.read_errno)
+        return files_fail(f, STORE_ERROR, r.read_errno, "read %s", path);
+    if (krc != KUBO_OK)
+        return files_kfail(f, krc, "add", path);
+    if (n != size)
+        return files_fail(f, STORE_ERROR, 0, "add %s: %llu bytes read, the blob has %llu", path,
+                          (unsigned long long)n, (unsigned long long)size);
+    return STORE_OK;
+}
+
+/* Moves the verified staging file into place, durably: its bytes are on
+ * disk before the rename, and the rename is before the caller's 201. An
+ * existing file of the same digest has the same bytes and stays. */
+static int files_place(struct store_files *f, const char *staging, const char *path, uint64_t size)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0 && (uint64_t)sb.st_size == size) {
+        unlink(staging);
+        return STORE_OK;
+    }
+    int fd = open(staging, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return files_fail(f, STORE_ERROR, errno, "open %s", staging);
+    int syncrc = fsync(fd), e = errno;
+    close(fd);
+    if (syncrc < 0)
+        return files_fail(f, STORE_ERROR, e, "fsync %s", staging);
+    if (blobfile_mkparents(path) < 0)
+        return files_fail(f, STORE_ERROR, errno, "create the directory of %s", path);
+    if (rename(staging, path) < 0)
+        return files_fail(f, STORE_ERROR, errno, "rename %s to %s", staging, path);
+    if (blobfile_sync_parent(path) < 0)
+        return files_fail(f, STORE_ERROR, errno, "fsync the directory of %s", path);
+    return STORE_OK;
+}
+
+static int files_blob_commit(struct store *s, const char *name, const struct digest *d,
+                             const struct store_chunk *content)
+{
+    struct store_files *f = files_of(s);
+    struct store *in = files_in(s);
+    char id[33];
+    const char *cid = files_chunk_parse(content->cid, id);
+    if (!cid)
+        return in->ops->blob_commit(in, name, d, content);
+    char *staging = blobfile_staging(f->dir, id);
+    char *path = blobfile_path(f->dir, d);
+    struct store_chunk linked = { .size = content->size };
+    int rc = files_place(f, staging, path, content->size);
+    if (rc == STORE_OK) {
+        char *note = files_target_note(staging);
+        unlink(note);   /* the entries it guards now name a verified file */
+        free(note);
+    }
+    if (rc == STORE_OK && *cid)
+        snprintf(linked.cid, sizeof linked.cid, "%s", cid);
+    else if (rc == STORE_OK)
+        rc = files_add_in_place(f, path, content->size, linked.cid);
+    if (rc == STORE_OK) {
+        in = files_in(s);
+        rc = in->ops->blob_commit(in, name, d, &linked);
+    }
+    free(path);
+    free(staging);
+    return rc;
+}
+
+static int files_upload_discard(struct store *s, const char *upload_id)
+{
+    struct store_files *f = files_of(s);
+    char *staging = blobfile_staging(f->dir, upload_id);
+    /* A one-pass add whose digest did not match left filestore entries
+     * that name a file that will not be there: take them out, so no later
+     * blob sharing a chunk with those bytes is referenced into it. */
+    int rc = STORE_OK;
+    char *target = files_read_target(staging);
+    if (target) {
+        int krc = kubo_filestore_forget(f->k, staging, target);
+        if (krc != KUBO_OK)
+            rc = files_kfail(f, krc, "forget the filestore entries naming", target);
+        else
+            log_info("upload %s: took out the filestore entries its add made for %s", upload_id, target);
+        free(target);
+    }
+    if (rc != STORE_OK) {
+        free(staging);
+        return rc;   /* kept, with its note: the next discard (the sweep's) tries again */
+    }
+    char *note = files_target_note(staging);
+    if (unlink(staging) < 0 && errno != ENOENT)
+        rc = files_fail(f, STORE_ERROR, errno, "remove %s", staging);
+    unlink(note);
+    free(note);
+    free(staging);
+    if (rc != STORE_OK)
+        return rc;
+    struct store *in = files_in(s);
+    return in->ops->upload_discard(in, upload_id);
+}
+
+/* ---- everything else is the inner store's ---- */
+
+static int files_blob_unlink(struct store *s, const char *name, const struct digest *d)
+{
+    struct store *in = files_in(s);
+    return in->ops->blob_unlink(in, name, d);
+}
+
+static int files_blob_mount(struct store *s, const char *name, const char *from, const struct digest *d)
+{
+    struct store *in = files_in(s);
+    return in->ops->blob_mount(in, name, from, d);
+}
+
+static int files_blob_verify(struct store *s, const struct store_blob *b)
+{
+    struct store *in = files_in(s);
+    return b->file ? STORE_OK : in->ops->blob_verify(in, b);
+}
+
+static int files_repo_import(struct store *s, const char *name, struct store *from)
+{
+    struct store *in = files_in(s);
+    return in->ops->repo_import(in, name, from);
+}
+
+static int files_blob_import(struct store *s, struct store *from, const char *from_name, const struct digest *d)
+{
+    struct store *in = files_in(s);
+    return in->ops->blob_import(in, from, from_name, d);
+}
+
+static int files_tag_resolve(struct store *s, const char *name, const char *tag, struct digest *out)
+{
+    struct store *in = files_in(s);
+    return in->ops->tag_resolve(in, name, tag, out);
+}
+
+static int files_manifest_exists(struct store *s, const char *name, const struct digest *d)
+{
+    struct store *in = files_in(s);
+    return in->ops->manifest_exists(in, name, d);
+}
+
+static int files_manifest_get(struct store *s, const char *name, const struct digest *d, struct buf *out)
+{
+    struct store *in = files_in(s);
+    return in->ops->manifest_get(in, name, d, out);
+}
+
+static int files_manifest_put(struct store *s, const char *name, const struct digest *d, const char *data,
+                              size_t len, char *const *tags, size_t ntags, const struct digest *subject)
+{
+    struct store *in = files_in(s);
+    return in->ops->manifest_put(in, name, d, data, len, tags, ntags, subject);
+}
+
+static int files_manifest_delete(struct store *s, const char *name, const struct digest *d,
+                                 const struct digest *subject)
+{
+    struct store *in = files_in(s);
+    return in->ops->manifest_delete(in, name, d, subject);
+}
+
+static int files_tag_delete(struct store *s, const char *name, const char *tag)
+{
+    struct store *in = files_in(s);
+    return in->ops->tag_delete(in, name, tag);
+}
+
+static int files_tags_list(struct store *s, const char *name, char ***tags, size_t *n)
+{
+    struct store *in = files_in(s);
+    return in->ops->tags_list(in, name, tags, n);
+}
+
+static int files_referrers(struct store *s, const char *name, const struct digest *subject,
+                           struct digest **out, size_t *n)
+{
+    struct store *in = files_in(s);
+    return in->ops->referrers(in, name, subject, out, n);
+}
+
+static int files_catalog(struct store *s, char ***names, size_t *n)
+{
+    struct store *in = files_in(s);
+    return in->ops->catalog(in, names, n);
+}
+
+static int files_repo_exists(struct store *s, const char *name)
+{
+    struct store *in = files_in(s);
+    return in->ops->repo_exists(in, name);
+}
+
+/* The node, and then the blob directory: a registry that cannot write its
+ * blob files is as unable to take a push as one whose node is down. */
+static int files_ping(struct store *s, long timeout_ms, char *version, size_t n)
+{
+    struct store_files *f = files_of(s);
+    struct store *in = files_in(s);
+    int rc = in->ops->ping ? in->ops->ping(in, timeout_ms, version, n) : STORE_OK;
+    if (rc != STORE_OK)
+        return rc;
+    char *uploads = xasprintf("%s/" BLOBFILE_UPLOADS, f->dir);
+    if (access(f->dir, R_OK | X_OK) < 0)
+        rc = files_fail(f, STORE_ERROR, errno, "blob directory %s", f->dir);
+    else if (access(uploads, W_OK) < 0 && !(errno == ENOENT && access(f->dir, W_OK) == 0))
+        rc = files_fail(f, STORE_ERROR, errno, "blob directory %s: cannot write %s", f->dir, uploads);
+    free(uploads);
+    return rc;
+}
+
+static const char *files_errmsg(struct store *s)
+{
+    struct store_files *f = files_of(s);
+    if (f->own_err)
+        return f->err ? f->err : "blob files: no error";
+    return f->in->ops->errmsg(f->in);
+}
+
+static const struct store_ops files_ops = {
+    .blob_stat = files_blob_stat,
+    .blob_read = files_blob_read,
+    .blob_open = files_blob_open,
+    .blob_unlink = files_blob_unlink,
+    .blob_mount = files_blob_mount,
+    .blob_verify = files_blob_verify,
+    .repo_import = files_repo_import,
+    .blob_import = files_blob_import,
+    .chunk_put = files_chunk_put,
+    .chunks_join = files_chunks_join,
+    .content_read = files_content_read,
+    .blob_commit = files_blob_commit,
+    .upload_discard = files_upload_discard,
+    .tag_resolve = files_tag_resolve,
+    .manifest_exists = files_manifest_exists,
+    .manifest_get = files_manifest_get,
+    .manifest_put = files_manifest_put,
+    .manifest_delete = files_manifest_delete,
+    .tag_delete = files_tag_delete,
+    .tags_list = files_tags_list,
+    .referrers = files_referrers,
+    .catalog = files_catalog,
+    .repo_exists = files_repo_exists,
+    .ping = files_ping,
+    .errmsg = files_errmsg,
+};
+
+struct store *store_files_new(struct store *inner, struct kubo *k, const char *dir)
+{
+    struct store_files *f = xcalloc(1, sizeof *f);
+    f->ops = files_ops;
+    /* optional operations stay optional (blob_open is ours for files) */
+    if (!inner->ops->blob_verify)
+        f->ops.blob_verify = NULL;
+    if (!inner->ops->repo_import)
+        f->ops.repo_import = NULL;
+    if (!inner->ops->blob_import)
+        f->ops.blob_import = NULL;
+    f->base.ops = &f->ops;
+    f->base.impl = f;
+    f->in = inner;
+    f->k = k;
+    f->dir = xstrdup(dir);
+    return &f->base;
+}
+
+void store_files_free(struct store *s)
+{
+    if (!s)
+        return;
+    struct store_files *f = files_of(s);
+    free(f->dir);
+    free(f->err);
+    free(f);
+}
+
+/* ---- can Kubo reference files in dir? ---- */
+
+static ssize_t files_mem_read(void *arg, char *p, size_t n)
+{
+    const char **s = arg;
+    size_t left = strlen(*s), c = left < n ? left : n;
+    memcpy(p, *s, c);
+    *s += c;
+    return (ssize_t)c;
+}
+
+int store_files_probe(struct kubo *k, const char *dir, char **why)
+{
+    *why = NULL;
+    char *path = xasprintf("%s/" BLOBFILE_UPLOADS "/probe-%ld", dir, (long)getpid());
+    char *text = xasprintf("oci-registry-p2p filestore probe %ld %ld\n", (long)getpid(), (long)time(NULL));
+    int rc = -1, fd = -1;
+    if (blobfile_mkparents(path) < 0) {
+        *why = xasprintf("blobdir %s: cannot create %s/" BLOBFILE_UPLOADS ": %s", dir, dir, strerror(errno));
+        goto out;
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || blobfile_write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
+        *why = xasprintf("blobdir %s: cannot write %s: %s", dir, path, strerror(errno));
+        goto out;
+    }
+    char cid[KUBO_CID_MAX];
+    const char *src = text;
+    int krc = kubo_add_nocopy(k, path, files_mem_read, &src, cid, NULL);
+    if (krc == KUBO_UNAVAILABLE) {
+        *why = xasprintf("cannot check blobdir now: %s", kubo_errmsg(k));
+        rc = 1;
+        goto out;
+    }
+    if (krc != KUBO_OK) {
+        *why = xasprintf("blobdir %s: Kubo cannot reference files there: %s (blob files need "
+                         "Experimental.FilestoreEnabled = true and blobdir below the parent directory "
+                         "of the node's repository)", dir, kubo_errmsg(k));
+        goto out;
+    }
+    int status;
+    krc = kubo_filestore_status(k, cid, &status);
+    if (krc != KUBO_OK) {
+        *why = xasprintf("blobdir %s: cannot ask Kubo's filestore: %s", dir, kubo_errmsg(k));
+        rc = krc == KUBO_UNAVAILABLE ? 1 : -1;
+    } else if (status == KUBO_FILESTORE_OK) {
+        rc = 0;
+    } else if (status == KUBO_FILESTORE_FILE_NOT_FOUND) {
+        *why = xasprintf("blobdir %s: Kubo does not see %s (is the node on another host, or in "
+                         "another mount namespace?)", dir, path);
+    } else {
+        *why = xasprintf("blobdir %s: Kubo cannot read %s (filestore status %d: can the node's user "
+                         "read blobdir?)", dir, path, status);
+    }
+    kubo_block_rm(k, cid);
+out:
+    if (fd >= 0)
+        close(fd);
+    unlink(path);
+    free(text);
+    free(path);
+    return rc;
+}

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# blobfiles.sh: blob files (blobdir). Every committed blob is a plain file
+# below blobdir that nginx sends itself (X-Accel-Redirect to an internal
+# alias location, sendfile), and that Kubo references from its filestore
+# (add --nocopy) instead of holding a second copy. Checked here, on the
+# "files" stack (tests/e2e/lib.sh: blobdir below the Kubo node's filestore
+# root, blobfile_accel_redirect, the shipped nginx config):
+#   - a 100 MiB one-request push: the file is in place and hashes to its
+#     name, Kubo's repository grows by less than 1% of it, `ipfs filestore
+#     ls` lists its chunks, its CID is `ipfs add --cid-version 1
+#     --raw-leaves --only-hash` of the bytes;
+#   - the same for a chunked upload (POST, PATCH, PATCH, PUT), which adds
+#     the file at completion;
+#   - GET through nginx byte for byte: whole, and Range first byte, last
+#     byte, middle, suffix; unsatisfiable is 416; HEAD and the headers;
+#   - a wrong digest on a one-request push: 400, no file, and no filestore
+#     entry left naming the file;
+#   - a blob file truncated or removed under the registry: 5xx naming the
+#     file, never bytes; `ipfs filestore verify` clean once it is back;
+#   - skopeo copies an image in and out.
+# Numbers go to $E2E_ARTIFACTS/blobfiles.txt.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+STACK=files
+REPO=e2e/files
+SIZE=${E2E_FILES_SIZE:-104857600}
+
+bf_bytes() { e2e_keystream "oci-registry-p2p-blobfiles-$1" "$2"; }
+# bf_repo_bytes: what Kubo's repository holds on disk (blocks and datastore).
+bf_repo_bytes() { du -sb "$E2E_RUN/kubo/repo" | cut -f1; }
+# bf_mfs_cid DIGEST: the CID the registry linked blob DIGEST as.
+bf_mfs_cid() { e2e_ipfs files stat --hash "$(e2e_mfs_blob_path "$STACK" "$1")"; }
+bf_file() { local hex=${1#sha256:}; printf '%s/sha256/%s/%s' "$(e2e_blobdir "$STACK")" "${hex:0:2}" "$hex"; }
+# bf_range URL FILE FIRST LAST DESC: a Range GET answers 206 with FILE's bytes FIRST..LAST.
+bf_range() {
+    local url=$1 file=$2 first=$3 last=$4 desc=$5 want got code
+    want=$(tail -c +$((first + 1)) "$file" | head -c $((last - first + 1)) | e2e_sha256)
+    code=$(e2e_http GET "$url" -H "Range: bytes=$first-$last")
+    got=$(e2e_sha256 <"$E2E_HTTP_DIR/body")
+    e2e_expect_eq "Range $desc ($first-$last): 206 with the file's bytes" "$code $got" "206 $want"
+}
+
+main() {
+    local base work before after grown dg f cid want_cid url code loc n report dg2 f2 bad
+    e2e_ensure_stack "$STACK" || { e2e_fail "stack '$STACK' did not start"; e2e_finish blobfiles; return; }
+    base=$(e2e_url "$STACK")
+    work=$(mktemp -d "$E2E_RUN/blobfiles.XXXXXX")
+    report=$E2E_ARTIFACTS/blobfiles.txt
+    : >"$report"
+    echo "== blob files (stack $STACK, $base, blobdir $(e2e_blobdir "$STACK"))"
+
+    # --- one-request push: bytes to the file and to Kubo in one pass
+    bf_bytes one "$SIZE" >"$work/one"
+    dg=$(e2e_digest "$work/one")
+    f=$(bf_file "$dg")
+    before=$(bf_repo_bytes)
+    code=$(e2e_blob_post "$base" "$REPO" "$work/one")
+    e2e_expect_eq "100 MiB POST ?digest= (one request) -> 201" "$code" 201
+    after=$(bf_repo_bytes)
+    grown=$((after - before))
+    printf '100 MiB one-request push: Kubo repository grew by %d bytes (%s%% of the blob)\n' "$grown" \
+        "$(awk -v g="$grown" -v s="$SIZE" 'BEGIN { printf "%.3f", 100 * g / s }')" | tee -a "$report"
+    e2e_check "Kubo's repository grew by less than 1% of the blob ($grown bytes)" [ "$grown" -lt $((SIZE / 100)) ]
+    e2e_expect_eq "the blob file is in place and hashes to its name" "$(e2e_digest "$f" 2>/dev/null)" "$dg"
+    cid=$(bf_mfs_cid "$dg")
+    want_cid=$(e2e_ipfs add -Q --cid-version 1 --raw-leaves --only-hash "$work/one")
+    e2e_expect_eq "its CID is add --cid-version 1 --raw-leaves --only-hash of the bytes" "$cid" "$want_cid"
+    n=$(e2e_ipfs filestore ls 2>/dev/null | grep -c " ${f#"$E2E_RUN/kubo/"} ")
+    e2e_expect_eq "ipfs filestore ls lists its $((SIZE / 262144)) chunks" "$n" "$((SIZE / 262144))"
+
+    # --- GET through nginx: the file, sent by nginx
+    url=$base/v2/$REPO/blobs/$dg
+    code=$(e2e_http GET "$url")
+    e2e_expect_eq "GET: 200 with the blob's bytes" "$code $(e2e_digest <"$E2E_HTTP_DIR/body")" "200 $dg"
+    e2e_check "GET: Docker-Content-Digest, ETag, Content-Type, Content-Length" e2e_headers_match \
+        "^docker-content-digest: $dg\$" "^etag: \"$dg\"\$" '^content-type: application/octet-stream$' \
+        "^content-length: $SIZE\$"
+    bf_range "$url" "$work/one" 0 0 "first byte"
+    bf_range "$url" "$work/one" $((SIZE - 1)) $((SIZE - 1)) "last byte"
+    bf_range "$url" "$work/one" 1234567 7654321 "middle"
+    code=$(e2e_http GET "$url" -H "Range: bytes=-1000")
+    e2e_expect_eq "Range suffix (-1000): 206 with the last 1000 bytes" "$code $(e2e_sha256 <"$E2E_HTTP_DIR/body")" \
+        "206 $(tail -c 1000 "$work/one" | e2e_sha256)"
+    code=$(e2e_http GET "$url" -H "Range: bytes=$SIZE-")
+    e2e_expect_eq "Range past the end: 416" "$code" 416
+    code=$(e2e_http HEAD "$url")
+    e2e_check "HEAD: 200, Content-Length $SIZE, the digest" eval "[ $code = 200 ] && e2e_headers_match \
+        '^content-length: $SIZE\$' '^docker-content-digest: $dg\$'"
+    e2e_check "nginx sent the file (X-Accel-Redirect): no blob bytes through a worker" \
+        sh -c "! grep -h 'blob $dg: .*streaming it instead' '$E2E_RUN/$STACK'/*.log"
+
+    # --- chunked upload: staged, placed and added at completion
+    bf_bytes two $((3 * 1048576 + 12345)) >"$work/two"
+    dg2=$(e2e_digest "$work/two")
+    f2=$(bf_file "$dg2")
+    head -c 1048576 "$work/two" >"$work/two.a"
+    tail -c +1048577 "$work/two" >"$work/two.b"
+    loc=$(e2e_upload_start "$base" "$REPO")
+    e2e_upload_patch "$loc" "$work/two.a" -H "Content-Range: 0-1048575" >/dev/null
+    loc=$(e2e_location "$base")
+    e2e_upload_patch "$loc" "$work/two.b" >/dev/null
+    loc=$(e2e_location "$base")
+    code=$(e2e_upload_put "$loc" "$dg2")
+    e2e_expect_eq "chunked upload (POST, PATCH, PATCH, PUT) -> 201" "$code" 201
+    e2e_expect_eq "its blob file is in place" "$(e2e_digest "$f2" 2>/dev/null)" "$dg2"
+    e2e_expect_eq "its CID is add --only-hash of the bytes" "$(bf_mfs_cid "$dg2")" \
+        "$(e2e_ipfs add -Q --cid-version 1 --raw-leaves --only-hash "$work/two")"
+    code=$(e2e_http GET "$base/v2/$REPO/blobs/$dg2")
+    e2e_expect_eq "GET of it: 200 with its bytes" "$code $(e2e_digest <"$E2E_HTTP_DIR/body")" "200 $dg2"
+
+    # --- a wrong digest: nothing stays, not even a filestore entry
+    bf_bytes bad 700000 >"$work/bad"
+    bad=sha256:$(printf 'not the bytes' | e2e_sha256)
+    code=$(e2e_http POST "$base/v2/$REPO/blobs/uploads/?digest=$bad" -H 'Content-Type: application/octet-stream' \
+        --data-binary "@$work/bad")
+    e2e_expect_eq "POST ?digest= with other bytes: 400 DIGEST_INVALID" "$code $(e2e_errcode)" "400 DIGEST_INVALID"
+    e2e_check "no file for the wrong digest" [ ! -e "$(bf_file "$bad")" ]
+    n=$(e2e_ipfs filestore ls 2>/dev/null | grep -c "$(bf_file "$bad" | sed "s|^$E2E_RUN/kubo/||")")
+    e2e_expect_eq "no filestore entry names the file the wrong digest would have had" "$n" 0
+    n=$(find "$(e2e_blobdir "$STACK")/.uploads" -type f | wc -l)
+    e2e_expect_eq "no staging file left" "$n" 0
+
+    # --- a damaged blob file: an error naming it, never bytes
+    cp "$f2" "$work/two.saved"
+    truncate -s 1000 "$f2"
+    code=$(e2e_http GET "$base/v2/$REPO/blobs/$dg2")
+    e2e_check "truncated file: GET 5xx naming the file ($code)" eval "[ ${code:0:1} = 5 ] && grep -q '$f2' '$E2E_HTTP_DIR/body'"
+    rm -f "$f2"
+    code=$(e2e_http GET "$base/v2/$REPO/blobs/$dg2")
+    e2e_check "missing file: GET 5xx naming the file ($code)" eval "[ ${code:0:1} = 5 ] && grep -q '$f2' '$E2E_HTTP_DIR/body'"
+    code=$(e2e_http HEAD "$base/v2/$REPO/blobs/$dg2")
+    e2e_check "missing file: HEAD 5xx too ($code)" [ "${code:0:1}" = 5 ]
+    cp "$work/two.saved" "$f2"
+    code=$(e2e_http GET "$base/v2/$REPO/blobs/$dg2")
+    e2e_expect_eq "file back: GET 200 with its bytes" "$code $(e2e_digest <"$E2E_HTTP_DIR/body")" "200 $dg2"
+    n=$(e2e_ipfs filestore verify 2>&1 | grep -vc '^ok ')
+    e2e_expect_eq "ipfs filestore verify: every entry ok" "$n" 0
+
+    # --- a client's round trip
+    if skopeo copy -q --dest-tls-verify=false "oci:$E2E_ROOT/tests/e2e/data/seed-hello-layout" \
+        "docker://${base#http://}/$REPO/seed:1" >"$work/skopeo.log" 2>&1 &&
+        skopeo copy -q --src-tls-verify=false "docker://${base#http://}/$REPO/seed:1" "oci:$work/pulled:1" \
+            >>"$work/skopeo.log" 2>&1; then
+        e2e_ok "skopeo push and pull of the seed image"
+    else
+        e2e_fail "skopeo push and pull of the seed image: $(tail -n 3 "$work/skopeo.log")"
+    fi
+    rm -rf "$work"
+    e2e_finish blobfiles
+}
+
+main "$@"
