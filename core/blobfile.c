@@ -1,5 +1,7 @@
 /* blobfile: the blob-files layout and its POSIX helpers (see blobfile.h). */
 #include <errno.h>
+#include <stdio.h>
+#include <time.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,4 +111,57 @@ int blobfile_write_all(int fd, const void *p, size_t n)
         n -= (size_t)w;
     }
     return 0;
+}
+
+static char *blobfile_damage_path(const char *dir)
+{
+    return xasprintf("%s/.damaged", dir);
+}
+
+int blobfile_damage_note(const char *dir, const char *path, uint64_t size, const char *problem)
+{
+    char *final = blobfile_damage_path(dir);
+    char *tmp = xasprintf("%s.%ld", final, (long)getpid());
+    int rc = -1;
+    FILE *f = fopen(tmp, "w");
+    if (f) {
+        /* tabs and newlines would break the record: paths here never have them */
+        fprintf(f, "%lld\t%llu\t%s\t%s\n", (long long)time(NULL), (unsigned long long)size, path, problem);
+        rc = fclose(f) == 0 ? rename(tmp, final) : -1;
+    }
+    int e = errno;
+    if (rc < 0)
+        unlink(tmp);
+    free(tmp);
+    free(final);
+    errno = e;
+    return rc;
+}
+
+int blobfile_damage_read(const char *dir, struct blobfile_damage *out)
+{
+    char *path = blobfile_damage_path(dir);
+    FILE *f = fopen(path, "r");
+    char line[4096 + 512];
+    int rc = 0;
+    if (f && fgets(line, sizeof line, f)) {
+        char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL, *t3 = t2 ? strchr(t2 + 1, '\t') : NULL;
+        if (t3) {
+            *t1 = *t2 = *t3 = '\0';
+            line[strcspn(line, "\n")] = '\0';
+            t3[1 + strcspn(t3 + 1, "\n")] = '\0';
+            out->at = strtoll(line, NULL, 10);
+            out->size = strtoull(t1 + 1, NULL, 10);
+            snprintf(out->path, sizeof out->path, "%s", t2 + 1);
+            snprintf(out->problem, sizeof out->problem, "%s", t3 + 1);
+            struct stat sb;
+            rc = stat(out->path, &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size == out->size ? 0 : 1;
+        }
+    }
+    if (f)
+        fclose(f);
+    if (f && rc == 0)
+        unlink(path);   /* repaired (or unreadable): nothing to report */
+    free(path);
+    return rc;
 }

@@ -34,4 +34,18 @@ int blobfile_sync_parent(const char *path);
 /* Writes all n bytes at fd's position. 0, or -1 with errno. */
 int blobfile_write_all(int fd, const void *p, size_t n);
 
+/* The last damaged blob file a reader found (missing, or of the wrong
+ * size), kept in <dir>/.damaged for the health endpoint: the newest only. */
+struct blobfile_damage {
+    long long at;                /* unix time it was found */
+    unsigned long long size;     /* the size the blob has */
+    char path[4096];
+    char problem[256];
+};
+/* Records it (atomically replacing the last one). 0, or -1 with errno. */
+int blobfile_damage_note(const char *dir, const char *path, uint64_t size, const char *problem);
+/* 1 with *out when a damage is recorded and the file is still not what it
+ * must be; 0 when none is (a repaired file's record is removed). */
+int blobfile_damage_read(const char *dir, struct blobfile_damage *out);
+
 #endif

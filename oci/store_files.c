@@ -83,6 +83,7 @@ static int files_missing(struct store_files *f, const struct store_blob *b, cons
     if (!ours)
         return STORE_OK;   /* shares another file's blocks: Kubo serves it */
     log_error("blob file %s is missing; Kubo's filestore still points at it", path);
+    blobfile_damage_note(f->dir, path, b->size, "missing; Kubo's filestore points at it");
     return files_fail(f, STORE_ERROR, ENOENT, "blob file %s (the node's filestore points at it)", path);
 }
 
@@ -105,6 +106,7 @@ static int files_blob_stat(struct store *s, const char *name, const struct diges
         } else {
             log_error("blob file %s has %lld bytes, the blob %llu", path, (long long)sb.st_size,
                       (unsigned long long)out->size);
+            blobfile_damage_note(f->dir, path, out->size, "its size is not the blob's");
             rc = files_fail(f, STORE_ERROR, 0, "blob file %s has %lld bytes, the blob %llu", path,
                             (long long)sb.st_size, (unsigned long long)out->size);
         }
@@ -640,22 +642,11 @@ static int files_repo_exists(struct store *s, const char *name)
     return in->ops->repo_exists(in, name);
 }
 
-/* The node, and then the blob directory: a registry that cannot write its
- * blob files is as unable to take a push as one whose node is down. */
+/* The node only: the blob directory is the health endpoint's to check. */
 static int files_ping(struct store *s, long timeout_ms, char *version, size_t n)
 {
-    struct store_files *f = files_of(s);
     struct store *in = files_in(s);
-    int rc = in->ops->ping ? in->ops->ping(in, timeout_ms, version, n) : STORE_OK;
-    if (rc != STORE_OK)
-        return rc;
-    char *uploads = xasprintf("%s/" BLOBFILE_UPLOADS, f->dir);
-    if (access(f->dir, R_OK | X_OK) < 0)
-        rc = files_fail(f, STORE_ERROR, errno, "blob directory %s", f->dir);
-    else if (access(uploads, W_OK) < 0 && !(errno == ENOENT && access(f->dir, W_OK) == 0))
-        rc = files_fail(f, STORE_ERROR, errno, "blob directory %s: cannot write %s", f->dir, uploads);
-    free(uploads);
-    return rc;
+    return in->ops->ping ? in->ops->ping(in, timeout_ms, version, n) : STORE_OK;
 }
 
 static const char *files_errmsg(struct store *s)

@@ -13,6 +13,7 @@
 #include "core/xjson.h"
 #include "core/registry/handlers.h"
 #include "core/registry/h_common.h"
+#include "core/blobfile.h"
 #include "core/log.h"
 #include "core/p2pstate.h"
 #include "core/xalloc.h"
@@ -102,6 +103,38 @@ static int h_health_publisher(struct registry *reg, json_object *o, const char *
     return ok;
 }
 
+/* Adds the "blob_files" member when blobdir is set; returns 0 when the
+ * registry cannot write blob files (a push would fail). A damaged file
+ * (missing, wrong size) a reader found is reported, not fatal: one blob
+ * answers 5xx, the others serve. */
+static int h_health_blobfiles(struct registry *reg, json_object *o, const char **why)
+{
+    const char *dir = reg->opts.blobdir;
+    if (!dir || !*dir)
+        return 1;
+    json_object *b = xjson_object();
+    xjson_set(b, "dir", xjson_string(dir));
+    int ok = access(dir, R_OK | W_OK | X_OK) == 0;
+    if (!ok) {
+        char *msg = xasprintf("the blob directory %s cannot be written: %s", dir, strerror(errno));
+        xjson_set(b, "error", xjson_string(msg));
+        log_warn("health: %s", msg);
+        free(msg);
+        *why = "the blob directory cannot be written";
+    }
+    struct blobfile_damage d;
+    if (blobfile_damage_read(dir, &d) == 1) {
+        json_object *dm = xjson_object();
+        xjson_set(dm, "file", xjson_string(d.path));
+        xjson_set(dm, "problem", xjson_string(d.problem));
+        xjson_set(dm, "found_at", xjson_int64(d.at));
+        xjson_set(b, "damaged", dm);
+    }
+    xjson_set(b, "ok", xjson_bool(ok));
+    xjson_set(o, "blob_files", b);
+    return ok;
+}
+
 void h_health(struct registry *reg, struct request *req, struct response *resp, const struct route *rt)
 {
     (void)req;
@@ -110,6 +143,7 @@ void h_health(struct registry *reg, struct request *req, struct response *resp, 
     const char *why = NULL;
     int ok = h_health_kubo(reg, o, &why);
     ok = h_health_publisher(reg, o, &why) && ok;
+    ok = h_health_blobfiles(reg, o, &why) && ok;
     xjson_set(o, "status", xjson_string(ok ? "ok" : "unavailable"));
     if (why)
         xjson_set(o, "reason", xjson_string(why));

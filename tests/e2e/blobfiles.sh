@@ -131,9 +131,15 @@ main() {
     e2e_check "missing file: GET 5xx naming the file ($code)" eval "[ ${code:0:1} = 5 ] && grep -q '$f2' '$E2E_HTTP_DIR/body'"
     code=$(e2e_http HEAD "$base/v2/$REPO/blobs/$dg2")
     e2e_check "missing file: HEAD 5xx too ($code)" [ "${code:0:1}" = 5 ]
+    code=$(e2e_http GET "$base/v2/_p2p/health")
+    e2e_expect_eq "health names the missing file (and stays 200: the other blobs serve)" \
+        "$code $(jq -r '.blob_files.damaged.file // empty' "$E2E_HTTP_DIR/body")" "200 $f2"
     cp "$work/two.saved" "$f2"
     code=$(e2e_http GET "$base/v2/$REPO/blobs/$dg2")
     e2e_expect_eq "file back: GET 200 with its bytes" "$code $(e2e_digest <"$E2E_HTTP_DIR/body")" "200 $dg2"
+    code=$(e2e_http GET "$base/v2/_p2p/health")
+    e2e_expect_eq "health: no damaged file once it is back" \
+        "$code $(jq -r '.blob_files | has("damaged")' "$E2E_HTTP_DIR/body")" "200 false"
     n=$(e2e_ipfs filestore verify 2>&1 | grep -vc '^ok ')
     e2e_expect_eq "ipfs filestore verify: every entry ok" "$n" 0
 
