@@ -686,6 +686,19 @@ static void config_key_blobdir(struct config_ctx *x, const config_setting_t *s)
     x->c->blobdir = d;
 }
 
+static void config_key_blobfiles(struct config_ctx *x, const config_setting_t *s)
+{
+    const char *v = config_get_str(x, s);
+    if (!v)
+        return;
+    if (strcmp(v, "auto") == 0)
+        x->c->blobfiles_required = 0;
+    else if (strcmp(v, "required") == 0)
+        x->c->blobfiles_required = 1;
+    else
+        config_fail(x, s, "must be \"auto\" or \"required\" (got \"%s\")", v);
+}
+
 static void config_key_blobfile_accel(struct config_ctx *x, const config_setting_t *s)
 {
     const char *v = config_get_str(x, s);
@@ -885,6 +898,7 @@ static const struct {
     { "syslog", config_key_syslog },
     { "metrics_path", config_key_metrics_path },
     { "blobdir", config_key_blobdir },
+    { "blobfiles", config_key_blobfiles },
     { "blobfile_accel_redirect", config_key_blobfile_accel },
     { "blobfile_sendfile", config_key_blobfile_sendfile },
     { "accel_redirect", config_key_accel },
@@ -1055,6 +1069,7 @@ void config_dump(const struct config *c, FILE *out)
         config_dump_str(out, "blobdir", c->blobdir);
     else
         fputs("# blobdir: not set (blob bytes are held by Kubo only)\n", out);
+    fprintf(out, "blobfiles = \"%s\";\n", c->blobfiles_required ? "required" : "auto");
     if (c->blobfile_accel)
         config_dump_str(out, "blobfile_accel_redirect", c->blobfile_accel);
     fprintf(out, "blobfile_sendfile = %s;\n", c->blobfile_sendfile ? "true" : "false");

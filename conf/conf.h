@@ -52,6 +52,8 @@ struct config {
     char *metrics_path;          /* request path answered with Prometheus metrics; NULL = none */
     /* blob files (oci/store_files.h): committed blobs as plain files */
     char *blobdir;               /* NULL = off; absolute, below Kubo's filestore root */
+    int blobfiles_required;      /* blobfiles = "required": refuse to start when Kubo cannot
+                                  * reference files in blobdir ("auto": go on without them) */
     char *blobfile_accel;        /* NULL = off; internal location prefix "/_oci_p2p_file/" (X-Accel-Redirect) */
     int blobfile_sendfile;       /* X-Sendfile with the file's absolute path (lighttpd) */
     /* blob GET offload (core/h_blobs.c); at most one of them is set */

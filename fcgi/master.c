@@ -133,10 +133,12 @@ static int master_mkdirs(const char *dir, mode_t mode, char **err)
     return 0;
 }
 
-/* blobdir on: refuses to start when the node cannot reference files there
- * (a push would fail at its first blob); a node that is down now is only
- * worth a warning. 0, or -1 with *err set. */
-static int master_check_blobdir(const struct config *c, char **err)
+/* blobdir on: tries whether the node can reference files there. When it
+ * cannot, blobfiles = "required" refuses to start (a push would fail at
+ * its first blob) and "auto" goes on without blob files (c->blobdir is
+ * cleared before any worker is forked), saying why. A node that is down
+ * now is only worth a warning. 0, or -1 with *err set. */
+static int master_check_blobdir(struct config *c, char **err)
 {
     *err = NULL;
     if (!c->blobdir)
@@ -159,8 +161,19 @@ static int master_check_blobdir(const struct config *c, char **err)
         free(why);
         return 0;
     }
-    *err = why;
-    return -1;
+    if (c->blobfiles_required) {
+        *err = why;
+        return -1;
+    }
+    log_warn("master: %s; serving without blob files (blob bytes stay in Kubo; blobfiles = \"required\" "
+             "refuses to start instead)", why);
+    free(why);
+    free(c->blobdir);
+    c->blobdir = NULL;
+    free(c->blobfile_accel);
+    c->blobfile_accel = NULL;
+    c->blobfile_sendfile = 0;
+    return 0;
 }
 
 static long master_lock_owner(int fd)

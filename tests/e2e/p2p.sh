@@ -15,7 +15,9 @@
 # another writer detected and refused; SIGTERM publishes a pending change;
 # interop: the CNCF distribution registry's storage, added to IPFS and
 # published under key D, served by B; with pinreadonly, node 1 stopped, B
-# still serves every tag. Numbers go to $E2E_ARTIFACTS/p2p.txt.
+# still serves every tag. Registry A keeps blob files (blobdir): node 2
+# fetches them from node 1's filestore, which verifies clean after.
+# Numbers go to $E2E_ARTIFACTS/p2p.txt.
 set -u
 E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=lib.sh
@@ -48,7 +50,8 @@ p2p_node() {
         "$IPFS_BIN" config --json Addresses.Announce "[\"/ip4/127.0.0.1/tcp/$swarm\"]" &&
         "$IPFS_BIN" config --json Bootstrap '[]' &&
         "$IPFS_BIN" config --json Discovery.MDNS.Enabled false &&
-        "$IPFS_BIN" config Routing.Type dhtserver || return 1
+        "$IPFS_BIN" config Routing.Type dhtserver &&
+        "$IPFS_BIN" config --json Experimental.FilestoreEnabled true || return 1
     unset IPFS_PATH
     echo "$api" >"$dir/api.port"
     echo "$gw" >"$dir/gw.port"
@@ -122,7 +125,7 @@ main() {
     trap 'exit 130' INT TERM
     if ! { p2p_node 1 && p2p_node 2; }; then e2e_fail "two Kubo nodes did not start"; return; fi
     e2e_check "node 2 connects to node 1 over loopback (swarm connect)" p2p_connect
-    local K D want got i t0 t1 tag
+    local K D want got i t0 t1 tag A_FILES
     K=$(nipfs 1 key gen --type=ed25519 reg) || { e2e_fail "key gen"; return; }
     report "write key K = $K (keystore name 'reg' on node 1)"
 
@@ -138,7 +141,10 @@ main() {
         p2p_distribution
     fi
 
-    on 1 e2e_start_stack A "writeipnskey = \"reg\";" "ipnsrefresh = 1;" || { e2e_fail "registry A"; return; }
+    # A keeps blob files (sent by nginx, referenced by node 1's filestore):
+    # B's node fetches them over bitswap from that filestore
+    A_FILES=("blobdir = \"$P2P/n1/kubo/blobs-A\";" 'blobfile_accel_redirect = "/_oci_p2p_file/";')
+    on 1 e2e_start_stack A "writeipnskey = \"reg\";" "ipnsrefresh = 1;" "${A_FILES[@]}" || { e2e_fail "registry A"; return; }
     local rokeys="\"$K\"${D:+, \"$D\"}"
     on 2 e2e_start_stack B "readonlyipnskeys = [ $rokeys ];" "readonly = true;" "ipnsrefresh = 1;" \
         "pinreadonly = true;" || { e2e_fail "registry B"; return; }
@@ -159,6 +165,20 @@ main() {
     e2e_check "skopeo pull from B (bytes over bitswap, name over the DHT)" pull 2 B p2p/hello:v1
     got=$(manifest_digest 2 B p2p/hello v1)
     e2e_expect_eq "B's digest for p2p/hello:v1 is A's ($want)" "$got" "$want"
+    # a blob only A has (the seed's layers are also in node 1 as ordinary
+    # blocks, from the interop step: a block the node has gets no filestore
+    # entry): B's node must fetch it from node 1's filestore
+    local ub="$P2P/unique.bin" udg hex entries bad
+    e2e_keystream oci-registry-p2p-p2p-unique 3000000 >"$ub"
+    udg=$(e2e_digest "$ub") hex=${udg#sha256:}
+    e2e_expect_eq "a 3 MB blob pushed to A in one request" "$(e2e_blob_post "$(url 1 A)" p2p/hello "$ub")" 201
+    entries=$(nipfs 1 filestore ls 2>/dev/null | grep -c " blobs-A/sha256/${hex:0:2}/$hex ")
+    e2e_expect_eq "it is a blob file that node 1's filestore references (12 chunks)" "$entries" 12
+    e2e_wait_for 30 "B serves the blob" e2e_code_is 200 -I "$(url 2 B)/v2/p2p/hello/blobs/$udg"
+    e2e_expect_eq "B serves its bytes (node 2 fetched them over bitswap from node 1's filestore)" \
+        "$(curl -sf "$(url 2 B)/v2/p2p/hello/blobs/$udg" | e2e_digest)" "$udg"
+    bad=$(nipfs 1 filestore verify 2>&1 | grep -vc '^ok ')
+    e2e_expect_eq "ipfs filestore verify on node 1: every entry ok" "$bad" 0
     e2e_check "A's status: published, nothing pending, no error" \
         sh -c "[ \"\$(curl -sf $(url 1 A)/v2/_p2p/status | jq -r '.publisher | \"\(.alive) \(.pending) \(.last_error) \(.state)\"')\" = 'true false  ready' ]"
     e2e_check "B's status shows K resolved to A's last published root" \
@@ -206,7 +226,7 @@ main() {
     # SIGTERM publishes a pending change before exiting (a long quiet period
     # keeps it pending when the signal arrives)
     on 1 e2e_stop_registry A
-    on 1 e2e_start_registry A "writeipnskey = \"reg\";" "ipnsrefresh = 1;" "publish_quiet_ms = 60000;" \
+    on 1 e2e_start_registry A "writeipnskey = \"reg\";" "ipnsrefresh = 1;" "${A_FILES[@]}" "publish_quiet_ms = 60000;" \
         "publish_max_interval_ms = 600000;" || e2e_fail "restart A"
     e2e_wait_for 30 "A's publisher ready" sh -c "[ \"\$(jq -r .state $P2P/n1/A/state/publisher.json 2>/dev/null)\" = ready ]"
     tag_put 1 A p2p/hello v1 term || e2e_fail "push :term"
@@ -217,7 +237,7 @@ main() {
     e2e_check "SIGTERM published the pending change (B serves :term)" serves 2 B p2p/hello term
 
     # restart: push, restart, pull (from A itself)
-    on 1 e2e_start_registry A "writeipnskey = \"reg\";" "ipnsrefresh = 1;" || e2e_fail "restart A"
+    on 1 e2e_start_registry A "writeipnskey = \"reg\";" "ipnsrefresh = 1;" "${A_FILES[@]}" || e2e_fail "restart A"
     e2e_wait_for 30 "A answers" curl -sf "$(url 1 A)/v2/"
     e2e_check "after a restart A serves what was pushed before (skopeo pull)" pull 1 A p2p/hello:p1
     e2e_check "after a restart A's publisher is ready again (its own root, not another writer)" \
@@ -237,7 +257,7 @@ main() {
 
     # start-up import: mfsroot missing, the key resolves -> files/cp the root
     nipfs 1 files rm -r "$(e2e_mfsroot A)" || e2e_fail "remove A's mfsroot"
-    on 1 e2e_start_stack A "writeipnskey = \"reg\";" "ipnsrefresh = 1;" || e2e_fail "restart A"
+    on 1 e2e_start_stack A "writeipnskey = \"reg\";" "ipnsrefresh = 1;" "${A_FILES[@]}" || e2e_fail "restart A"
     e2e_wait_for 30 "A ready" pubfield_is 1 A state ready
     e2e_check "a missing mfsroot is imported from what K points at (pull :b1)" pull 1 A p2p/hello:b1
     e2e_check "  ... the import is logged" grep -q "imported" "$P2P/n1/A/registry.log"
@@ -248,7 +268,7 @@ main() {
     on 1 e2e_stop_nginx A
     on 1 e2e_stop_registry A
     nipfs 1 name publish --key=reg "/ipfs/$other" >/dev/null || e2e_fail "publish another root"
-    on 1 e2e_start_stack A "writeipnskey = \"reg\";" "ipnsrefresh = 1;" || e2e_fail "restart A"
+    on 1 e2e_start_stack A "writeipnskey = \"reg\";" "ipnsrefresh = 1;" "${A_FILES[@]}" || e2e_fail "restart A"
     e2e_wait_for 30 "A sees the other writer" pubfield_is 1 A state other_writer
     e2e_check "another writer's root is detected (state other_writer)" pubfield_is 1 A state other_writer
     e2e_check "  ... and logged loudly" grep -q "ANOTHER WRITER" "$P2P/n1/A/registry.log"

@@ -497,6 +497,42 @@ START_TEST(config_offload_keys)
 }
 END_TEST
 
+/* Blob files: off by default; blobdir absolute; the two ways to have the
+ * front server send them are exclusive and need blobdir. */
+START_TEST(config_blobfile_keys)
+{
+    struct config c;
+    char *err = cfg_load_text("", &c);
+    ck_assert_ptr_null(err);
+    ck_assert_ptr_null(c.blobdir);
+    ck_assert_ptr_null(c.blobfile_accel);
+    ck_assert_int_eq(c.blobfile_sendfile, 0);
+    config_free(&c);
+    err = cfg_load_text("blobdir = \"/srv/ipfs/blobs//\";\nblobfile_accel_redirect = \"/_oci_p2p_file/\";\n", &c);
+    ck_assert_ptr_null(err);
+    ck_assert_str_eq(c.blobdir, "/srv/ipfs/blobs");
+    ck_assert_str_eq(c.blobfile_accel, "/_oci_p2p_file/");
+    config_free(&c);
+    err = cfg_load_text("blobdir = \"/srv/ipfs/blobs\";\nblobfile_sendfile = true;\nblobfiles = \"required\";\n", &c);
+    ck_assert_ptr_null(err);
+    ck_assert_int_eq(c.blobfile_sendfile, 1);
+    ck_assert_int_eq(c.blobfiles_required, 1);
+    config_free(&c);
+    cfg_expect_error("blobdir = \"blobs\";\n", 1, "blobdir: must be an absolute directory path");
+    cfg_expect_error("blobfiles = \"yes\";\n", 1, "blobfiles: must be \"auto\" or \"required\"");
+    cfg_expect_error("blobdir = \"/\";\n", 1, "blobdir: must be an absolute directory path");
+    cfg_expect_error("blobdir = \"/b\";\nblobfile_accel_redirect = \"/v2/f/\";\n", 2,
+                     "blobfile_accel_redirect: must be the front server's internal location");
+    cfg_expect_error("blobdir = \"/b\";\nblobfile_accel_redirect = \"/_f/\";\nblobfile_sendfile = true;\n", 3,
+                     "blobfile_sendfile: blobfile_accel_redirect and blobfile_sendfile are exclusive");
+    err = cfg_load_text("blobfile_sendfile = true;\n", &c);
+    ck_assert_ptr_nonnull(err);
+    ck_assert_ptr_nonnull(strstr(err, "blobfile_sendfile needs blobdir"));
+    free(err);
+    config_free(&c);
+}
+END_TEST
+
 Suite *suite_config(void)
 {
     Suite *s = suite_create("config");
@@ -515,6 +551,7 @@ Suite *suite_config(void)
     tcase_add_test(tc, config_example_file);
     tcase_add_test(tc, config_p2p_keys);
     tcase_add_test(tc, config_offload_keys);
+    tcase_add_test(tc, config_blobfile_keys);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -35,6 +35,7 @@ Suite *suite_pub_timing(void);
 Suite *suite_fcgi_framing(void);
 Suite *suite_registry(void);
 Suite *suite_slots(void);
+Suite *suite_blobfile(void);
 Suite *suite_admit(void);
 
 #endif
