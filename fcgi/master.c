@@ -150,6 +150,11 @@ static int master_check_blobdir(struct config *c, char **err)
         return -1;
     }
     int rc = store_files_probe(k, c->blobdir, &why);
+    if (rc == 0) {
+        char *sessions = xasprintf("%s/uploads", c->statedir);
+        store_files_recover(k, c->blobdir, sessions);
+        free(sessions);
+    }
     kubo_free(k);
     if (rc == 0) {
         log_info("master: blob files in %s, referenced by Kubo's filestore", c->blobdir);

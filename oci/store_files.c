@@ -4,6 +4,7 @@
  * "file:<upload id>:<cid>" when a one-pass add already gave the whole
  * blob's CID; chunks without the prefix came from the inner store (a
  * session begun before this mode) and stay its business. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -204,22 +205,41 @@ static const char *files_chunk_parse(const char *name, char id[33])
 }
 
 /* Reading the body: each piece read is also written to the staging file,
- * so a one-pass add sees the bytes exactly when the file gets them. */
+ * so a one-pass add sees the bytes exactly when the file gets them. A
+ * failure (the body stopped, the disk is full) ends the add's data early
+ * instead of cutting its request (soft): Kubo then finishes that add
+ * before it answers, so every filestore entry it makes exists by the time
+ * upload_discard takes them out (a cut request goes on being added inside
+ * Kubo after the registry moved on). */
 struct files_tee {
     store_read_cb cb;
     void *ctx;
     int fd;
+    int soft;
     int write_errno;
+    int read_failed;
+    off_t given;             /* bytes in the file, all handed on */
 };
 
 static ssize_t files_tee_read(void *arg, char *p, size_t n)
 {
     struct files_tee *t = arg;
+    if (t->write_errno || t->read_failed)
+        return t->soft ? 0 : -1;
     ssize_t r = t->cb(t->ctx, p, n);
+    if (r < 0) {
+        t->read_failed = 1;
+        return t->soft ? 0 : -1;
+    }
     if (r > 0 && blobfile_write_all(t->fd, p, (size_t)r) < 0) {
         t->write_errno = errno;
-        return -1;
+        /* the file holds exactly what was handed on, so the leaves cut
+         * from it are the add's (upload_discard) */
+        if (ftruncate(t->fd, t->given) < 0)
+            log_warn("blob files: cannot cut a failed write back: %s", strerror(errno));
+        return t->soft ? 0 : -1;
     }
+    t->given += r;
     return r;
 }
 
@@ -304,7 +324,7 @@ static int files_chunk_put(struct store *s, const char *upload_id, unsigned idx,
         rc = files_fail(f, STORE_ERROR, errno, "truncate %s", path);
         goto out;
     }
-    struct files_tee t = { .cb = cb, .ctx = ctx, .fd = fd };
+    struct files_tee t = { .cb = cb, .ctx = ctx, .fd = fd, .given = (off_t)offset };
     char *target;
     uint64_t n = 0;
     if (files_one_pass(f, whole, offset, &target)) {
@@ -316,9 +336,12 @@ static int files_chunk_put(struct store *s, const char *upload_id, unsigned idx,
             free(target);
             goto out;
         }
+        t.soft = 1;
         int krc = kubo_add_nocopy(f->k, target, files_tee_read, &t, cid, &n);
         if (t.write_errno)
             rc = files_fail(f, STORE_ERROR, t.write_errno, "write %s", path);
+        else if (t.read_failed)
+            rc = files_fail(f, STORE_ABORTED, 0, "upload %s: the body stopped", upload_id);
         else if (krc != KUBO_OK)
             rc = files_kfail(f, krc, "add", target);
         else if ((size_t)snprintf(out->cid, sizeof out->cid, FILES_TAG "%s:%s", upload_id, cid) >=
@@ -712,6 +735,58 @@ void store_files_free(struct store *s)
     free(f->dir);
     free(f->err);
     free(f);
+}
+
+/* ---- what a crash or a node that was down left in <dir>/.uploads ---- */
+
+int store_files_recover(struct kubo *k, const char *dir, const char *sessions)
+{
+    char *updir = xasprintf("%s/" BLOBFILE_UPLOADS, dir);
+    DIR *d = opendir(updir);
+    int left = 0;
+    if (!d) {
+        free(updir);
+        return 0;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len != 32 + 7 || strcmp(e->d_name + 32, ".target") != 0)
+            continue;
+        char id[33];
+        memcpy(id, e->d_name, 32);
+        id[32] = '\0';
+        char *staging = xasprintf("%s/%s", updir, id);
+        char *target = files_read_target(staging);
+        int krc = target ? kubo_filestore_forget(k, staging, target) : KUBO_OK;
+        if (krc == KUBO_OK) {
+            char *note = files_target_note(staging);
+            unlink(note);
+            free(note);
+        } else {
+            log_warn("blob files: %s: %s (tried again at the next start)", staging, kubo_errmsg(k));
+            left++;
+        }
+        free(target);
+        free(staging);
+    }
+    rewinddir(d);
+    /* staging files whose session is gone (its discard could not finish) */
+    while ((e = readdir(d))) {
+        if (strlen(e->d_name) != 32 || strspn(e->d_name, "0123456789abcdef") != 32)
+            continue;
+        char *session = xasprintf("%s/%s.json", sessions, e->d_name);
+        char *staging = xasprintf("%s/%s", updir, e->d_name);
+        char *note = files_target_note(staging);
+        if (access(session, F_OK) < 0 && errno == ENOENT && access(note, F_OK) < 0 && unlink(staging) == 0)
+            log_info("blob files: removed %s, the staging of a session that no longer exists", staging);
+        free(note);
+        free(staging);
+        free(session);
+    }
+    closedir(d);
+    free(updir);
+    return left;
 }
 
 /* ---- can Kubo reference files in dir? ---- */

@@ -34,5 +34,11 @@ void store_files_free(struct store *s);
  * read the file); 1 cannot tell now (the node is down), *why says so. *why
  * is the caller's to free. */
 int store_files_probe(struct kubo *k, const char *dir, char **why);
+/* At start, before any worker: what an upload whose discard could not
+ * finish (the node was down, the registry was killed) left in
+ * <dir>/.uploads: the filestore entries of its one-pass add are taken out,
+ * and a staging file whose session (<sessions>/<id>.json) is gone is
+ * removed. Returns how many could not be dealt with now (logged). */
+int store_files_recover(struct kubo *k, const char *dir, const char *sessions);
 
 #endif

@@ -27,6 +27,13 @@
 #   5. The master SIGKILLed with a PATCH in flight, then started again at
 #      once: it waits for the orphaned worker (which finishes its request),
 #      then serves the same data.
+#   6. Blob files (a second registry with blobdir on a 8 MiB tmpfs below the
+#      node's filestore root): blobdir full in a one-request upload and in a
+#      streamed PATCH gets 507 naming the cause, leaves no file, no staging
+#      and no filestore entry, and the session keeps its offset; Kubo
+#      SIGKILLed at the add --nocopy of a one-request upload and of a final
+#      PUT gets 503, nothing visible, and the retries complete with the
+#      right bytes; `ipfs filestore verify` is clean at the end.
 #
 # The exact points in 3 and 4 come from kubo_fault_proxy.py, which kills
 # Kubo or holds the call when a given RPC request line goes by. tmpfs
@@ -60,6 +67,7 @@ mkdir -p "$CTL" "$F/data"
 k() { E2E_RUN=$F "$@"; }
 r() { E2E_RUN=$F/r "$@"; }
 STACK=faults
+FB=faultsfiles   # the blob-files registry of part 6
 ROOTDIR=$(e2e_mfsroot "$STACK")
 REPOS=$ROOTDIR/docker/registry/v2/repositories
 
@@ -71,11 +79,15 @@ faults_teardown() {
     local m
     r e2e_stop_nginx "$STACK"
     r e2e_stop_registry "$STACK"
+    r e2e_stop_nginx "$FB"
+    r e2e_stop_registry "$FB"
     e2e_stop_pid "$F/proxy.pid" 5
     k e2e_stop_kubo
     mkdir -p "$E2E_ARTIFACTS/logs/faults"
     cp "$F"/r/"$STACK"/*.log "$F"/r/"$STACK"/nginx/*.log "$F"/kubo/*.log "$CTL"/*.log \
         "$E2E_ARTIFACTS/logs/faults/" 2>/dev/null
+    mkdir -p "$E2E_ARTIFACTS/logs/faults/$FB"
+    cp "$F"/r/"$FB"/*.log "$F"/r/"$FB"/nginx/*.log "$E2E_ARTIFACTS/logs/faults/$FB/" 2>/dev/null
     # orphaned workers of the killed master may still be finishing
     for m in $(tac "$F/mounts" 2>/dev/null); do
         umount "$m" 2>/dev/null || { sleep 1; umount "$m"; } || umount -l "$m"
@@ -472,6 +484,78 @@ t_master_killed() {
     e2e_check "5: the new master serves the same data" eval 'image_whole f/small v1 && image_whole f/big v1'
 }
 
+# --------------------------------------------------------------- 6
+# fb_leftovers DIGEST: what a failed upload of DIGEST may not leave: its
+# blob file, a staging file, a filestore entry naming the file.
+fb_leftovers() {
+    local hex=${1#sha256:} n left
+    [ -e "$FBDIR/sha256/${hex:0:2}/$hex" ] && { e2e_log "the blob file is there"; return 1; }
+    left=$(find "$FBDIR/.uploads" -type f 2>/dev/null)
+    [ -z "$left" ] || { e2e_log "staging left: $left"; return 1; }
+    n=$(k e2e_ipfs filestore ls 2>/dev/null | grep -c "blobs-$FB/sha256/${hex:0:2}/$hex ")
+    [ "$n" = 0 ] || { e2e_log "$n filestore entries name the file"; return 1; }
+}
+t_blob_files() {
+    local url_saved=$URL big d got loc bad
+    report "== 6. blob files (blobdir on an 8 MiB tmpfs below the node's filestore root)"
+    # blobdir is below the filestore root ($F/kubo); nginx finds it at the
+    # path lib.sh gives this stack ($F/r/kubo/blobs-$FB), a symlink to it
+    FBDIR=$F/kubo/blobs-$FB
+    fmount "$FBDIR" 8m || { e2e_fail "6: cannot mount a tmpfs for blobdir"; return; }
+    ln -sfn "$FBDIR" "$F/r/kubo/blobs-$FB"
+    r e2e_start_stack "$FB" "blobdir = \"$FBDIR\";" 'blobfiles = "required";' \
+        'blobfile_accel_redirect = "/_oci_p2p_file/";' >/dev/null 2>&1 || { e2e_fail "6: blob-files registry did not start"; return; }
+    URL=$(r e2e_url "$FB")
+
+    # a. blobdir full
+    rnd "$F/data/f12" f12 $((12 * MB))
+    d=$(e2e_digest "$F/data/f12")
+    got=$(e2e_blob_post "$URL" fb/full "$F/data/f12")
+    report "   one-request upload of 12 MiB onto 8 MiB: $got $(e2e_errcode): $(answer_detail | cut -c1-120)"
+    e2e_check "6a: a one-request upload onto a full blobdir gets 507 naming 'No space left on device'" \
+        eval '[ "$got" = 507 ] && answer_detail | grep -q "No space left on device"'
+    e2e_check "6a: ...leaving no blob file, no staging file and no filestore entry" fb_leftovers "$d"
+    loc=$(upload_start fb/full)
+    e2e_check "6a: a first 1 MiB chunk is acknowledged" [ "$(patch "$loc" "$F/data/c1")" = 202 ]
+    got=$(patch "$loc" "$F/data/f12")
+    e2e_check "6a: a streamed 12 MiB PATCH onto the full blobdir gets 507" [ "$got" = 507 ]
+    e2e_check "6a: the session still reports only the acknowledged 1 MiB" [ "$(upload_range "$loc")" = "$(range_of "$MB")" ]
+    mount -o remount,size=64m "$FBDIR" || e2e_fail "6a: growing the tmpfs"
+    e2e_check "6a: with room, the same PATCH is acknowledged" [ "$(patch "$loc" "$F/data/f12")" = 202 ]
+    d=$(e2e_digest "$F/data/c1" "$F/data/f12")
+    e2e_check "6a: PUT completes and the blob is its digest's bytes" completes fb/full "$loc" "$d"
+    e2e_check "6a: the one-request upload succeeds too" \
+        eval '[ "$(e2e_blob_post "$URL" fb/full "$F/data/f12")" = 201 ] && blob_is fb/full "$(e2e_digest "$F/data/f12")"'
+
+    # b. Kubo killed at the add --nocopy
+    rnd "$F/data/k3" k3 $((3 * MB))
+    d=$(e2e_digest "$F/data/k3")
+    arm kill "nocopy=true"
+    got=$(e2e_blob_post "$URL" fb/kill "$F/data/k3")
+    report "   one-request upload, Kubo killed at its add --nocopy: $got $(e2e_errcode)"
+    e2e_check "6b: one-request upload with Kubo killed at its add --nocopy: 503 UNAVAILABLE" \
+        eval 'fired && [ "$got" = 503 ] && [ "$(e2e_errcode)" = UNAVAILABLE ]'
+    disarm
+    kubo_start || e2e_fail "6: Kubo restart"
+    e2e_check "6b: nothing visible: HEAD of the blob is 404" [ "$(e2e_code -I "$URL/v2/fb/kill/blobs/$d")" = 404 ]
+    e2e_check "6b: the retried upload completes with the right bytes" \
+        eval '[ "$(e2e_blob_post "$URL" fb/kill "$F/data/k3")" = 201 ] && blob_is fb/kill "$d"'
+    staged_upload fb/kill k4
+    arm kill "nocopy=true"
+    got=$(put_done "$loc" "$d")
+    report "   final PUT, Kubo killed at its add --nocopy: $got $(e2e_errcode)"
+    e2e_check "6b: final PUT with Kubo killed at its add --nocopy: 503 UNAVAILABLE" \
+        eval 'fired && [ "$got" = 503 ] && [ "$(e2e_errcode)" = UNAVAILABLE ]'
+    disarm
+    kubo_start || e2e_fail "6: Kubo restart"
+    e2e_check "6b: nothing visible: HEAD of the blob is 404" [ "$(e2e_code -I "$URL/v2/fb/kill/blobs/$d")" = 404 ]
+    e2e_check "6b: the session survived with its offset" [ "$(upload_range "$loc")" = "$(range_of "$MB")" ]
+    e2e_check "6b: the retried PUT completes with the right bytes" completes fb/kill "$loc" "$d"
+    bad=$(k e2e_ipfs filestore verify 2>&1 | grep -vc '^ok ')
+    e2e_expect_eq "6: ipfs filestore verify: every entry ok" "$bad" 0
+    URL=$url_saved
+}
+
 main() {
     local t0
     t0=$(date +%s)
@@ -481,6 +565,7 @@ main() {
     t_kubo_killed
     t_worker_killed
     t_master_killed
+    t_blob_files
     report "faults: $(($(date +%s) - t0)) s"
 }
 
