@@ -1,11 +1,13 @@
-/* edge_splice: splice(2) from a source socket into the FastCGI connection,
- * framed on the way (see edge_splice.h for the contract). */
+/* edge_splice: splice(2) from a source socket (or a blob file) into the
+ * FastCGI connection, framed on the way (see edge_splice.h for the
+ * contract). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 #include "core/log.h"
@@ -41,6 +43,7 @@ struct edge_splice {
     int wrote;         /* something went into dst: no going back */
     int stall_ms;      /* from the source's SO_RCVTIMEO; -1: none */
     int lowat;         /* the source's SO_RCVLOWAT as set here */
+    int is_sock;       /* src is a socket (else a regular file: a blob file) */
 };
 
 /* Everything in the framed pipe into the FastCGI connection (blocking). */
@@ -142,7 +145,7 @@ static int edge_splice_records(struct edge_splice *s, uint16_t request_id, uint6
                 return -1;
             }
             if (r < 0 && s->in_raw == 0) {   /* an empty pipe is never full: no bytes yet */
-                if (n - in < (uint64_t)s->lowat) {
+                if (s->is_sock && n - in < (uint64_t)s->lowat) {
                     /* the last bytes: a sender that keeps the connection open
                      * must not leave us waiting for more than will come */
                     int lw = (int)(n - in);
@@ -174,7 +177,9 @@ static int edge_splice_open(struct edge_splice *s, uint16_t request_id, uint64_t
 {
     struct timeval tv = { 0, 0 };
     socklen_t sl = sizeof tv;
-    if (getsockopt(s->src, SOL_SOCKET, SO_RCVTIMEO, &tv, &sl) == 0 && (tv.tv_sec || tv.tv_usec))
+    struct stat sb;
+    s->is_sock = fstat(s->src, &sb) == 0 && S_ISSOCK(sb.st_mode);
+    if (s->is_sock && getsockopt(s->src, SOL_SOCKET, SO_RCVTIMEO, &tv, &sl) == 0 && (tv.tv_sec || tv.tv_usec))
         s->stall_ms = tv.tv_sec >= INT_MAX / 1000 ? INT_MAX : (int)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
     /* Wake up for EDGE_LOWAT bytes, not for every segment (the end of the
      * stream wakes up too); read what has come without waiting for more. */
@@ -182,7 +187,7 @@ static int edge_splice_open(struct edge_splice *s, uint16_t request_id, uint64_t
     s->lowat = lowat;
     int fl = fcntl(s->src, F_GETFL);
     if (fl < 0 || fcntl(s->src, F_SETFL, fl | O_NONBLOCK) < 0 ||
-        setsockopt(s->src, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat) < 0 ||
+        (s->is_sock && setsockopt(s->src, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat) < 0) ||
         pipe2(s->raw, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(s->framed, O_CLOEXEC | O_NONBLOCK) < 0) {
         log_error("edge: setting up the zero-copy send: %s", strerror(errno));
         for (int i = 0; i < 2; i++) {

@@ -7,10 +7,10 @@
 #include <stdint.h>
 #include "core/http.h"   /* enum http_try */
 
-/* n body bytes from src (a socket with at least n bytes still to come)
- * into dst (the FastCGI connection: blocking, at a record boundary) as
- * FCGI_STDOUT records of request_id. src is left non-blocking, with its
- * SO_RCVLOWAT changed; its SO_RCVTIMEO, if set, is how long it may stall.
+/* n body bytes from src (a socket with at least n bytes still to come, or
+ * a regular file with n bytes from its offset on) into dst (the FastCGI connection: blocking, at a record boundary) as
+ * FCGI_STDOUT records of request_id. src is left non-blocking, a socket
+ * with its SO_RCVLOWAT changed; its SO_RCVTIMEO, if set, is how long it may stall.
  * *sent gets the body bytes that reached dst. HTTP_DONE when all n went
  * out; HTTP_DECLINED when nothing reached dst (set-up failed, or the
  * source failed before the first byte): dst is as it was and the caller may

@@ -17,6 +17,8 @@
 #     entry left naming the file;
 #   - a blob file truncated or removed under the registry: 5xx naming the
 #     file, never bytes; `ipfs filestore verify` clean once it is back;
+#   - without blobfile_accel_redirect the worker splices the file itself
+#     (whole and Range, byte for byte, never the streaming fallback);
 #   - skopeo copies an image in and out.
 # Numbers go to $E2E_ARTIFACTS/blobfiles.txt.
 set -uo pipefail
@@ -142,6 +144,25 @@ main() {
         "$code $(jq -r '.blob_files | has("damaged")' "$E2E_HTTP_DIR/body")" "200 false"
     n=$(e2e_ipfs filestore verify 2>&1 | grep -vc '^ok ')
     e2e_expect_eq "ipfs filestore verify: every entry ok" "$n" 0
+
+    # --- no front server offload: the worker splices the file itself
+    local wstack=fileswk wbase
+    if e2e_start_stack "$wstack" "blobdir = \"$(e2e_blobdir "$wstack")\";" >/dev/null; then
+        wbase=$(e2e_url "$wstack")
+        code=$(e2e_blob_post "$wbase" "$REPO" "$work/two")
+        e2e_expect_eq "worker-sent stack: one-request push -> 201" "$code" 201
+        code=$(e2e_http GET "$wbase/v2/$REPO/blobs/$dg2")
+        e2e_expect_eq "worker-sent stack: GET 200 with the bytes" "$code $(e2e_digest <"$E2E_HTTP_DIR/body")" "200 $dg2"
+        bf_range "$wbase/v2/$REPO/blobs/$dg2" "$work/two" 300000 2999999 "worker-sent, middle"
+        bf_range "$wbase/v2/$REPO/blobs/$dg2" "$work/two" $(($(stat -c %s "$work/two") - 1)) \
+            $(($(stat -c %s "$work/two") - 1)) "worker-sent, last byte"
+        e2e_check "worker-sent stack: the worker spliced the file (no 'streaming it instead' in its log)" \
+            sh -c "! grep -h 'streaming it instead' '$E2E_RUN/$wstack'/*.log"
+        e2e_stop_nginx "$wstack"
+        e2e_stop_registry "$wstack"
+    else
+        e2e_fail "stack $wstack (blob files sent by the worker) did not start"
+    fi
 
     # --- a client's round trip
     if skopeo copy -q --dest-tls-verify=false "oci:$E2E_ROOT/tests/e2e/data/seed-hello-layout" \
