@@ -178,7 +178,11 @@ static int edge_splice_open(struct edge_splice *s, uint16_t request_id, uint64_t
     struct timeval tv = { 0, 0 };
     socklen_t sl = sizeof tv;
     struct stat sb;
-    s->is_sock = fstat(s->src, &sb) == 0 && S_ISSOCK(sb.st_mode);
+    if (fstat(s->src, &sb) < 0 || !(S_ISSOCK(sb.st_mode) || S_ISREG(sb.st_mode))) {
+        log_error("edge: the zero-copy source is neither a socket nor a file");
+        return -1;
+    }
+    s->is_sock = S_ISSOCK(sb.st_mode);
     if (s->is_sock && getsockopt(s->src, SOL_SOCKET, SO_RCVTIMEO, &tv, &sl) == 0 && (tv.tv_sec || tv.tv_usec))
         s->stall_ms = tv.tv_sec >= INT_MAX / 1000 ? INT_MAX : (int)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
     /* Wake up for EDGE_LOWAT bytes, not for every segment (the end of the

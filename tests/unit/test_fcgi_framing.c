@@ -360,7 +360,43 @@ START_TEST(test_splice_nothing_sent)
 }
 END_TEST
 
-/* A source that is not a socket cannot be set up: 1 at once. */
+/* A blob file as the source, from an offset: whole records of its bytes. */
+START_TEST(test_splice_from_file)
+{
+    char path[] = "/tmp/test-splice-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    unlink(path);
+    uint64_t n = 3 * 1024 * 1024 + 5, skip = 4096;
+    unsigned char *junk = peer_pattern(1000, (size_t)skip), *body = peer_pattern(0, (size_t)n);
+    ck_assert_int_eq(write(fd, junk, (size_t)skip), (ssize_t)skip);
+    ck_assert_int_eq(write(fd, body, (size_t)n), (ssize_t)n);
+    free(junk);
+    free(body);
+    ck_assert_int_eq(lseek(fd, (off_t)skip, SEEK_SET), (off_t)skip);
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    struct fr_result *res = fr_result_map();
+    *res = (struct fr_result){ .rc = 99 };
+    struct fr_splice_job j = { fd, sv[0], n, res };
+    int not_splicer[] = { sv[1] };
+    pid_t splicer = peer_spawn(fr_splice_job, &j, not_splicer, 1);
+    close(sv[0]);
+    close(fd);
+    struct peer_stream st;
+    peer_read(sv[1], &st);
+    close(sv[1]);
+    peer_reap(splicer);
+    ck_assert_int_eq(res->rc, 0);
+    ck_assert_uint_eq(res->sent, n);
+    peer_assert_ours(&st);
+    peer_assert_body(&st, "", n);
+    peer_free(&st);
+    munmap(res, sizeof *res);
+}
+END_TEST
+
+/* A source that is neither a socket nor a file cannot be set up: 1 at once. */
 START_TEST(test_splice_not_a_socket)
 {
     int p[2], sv[2];
@@ -714,6 +750,7 @@ Suite *suite_fcgi_framing(void)
     tcase_add_test(spl, test_splice_source_stalls);
     tcase_add_test(spl, test_splice_nothing_sent);
     tcase_add_test(spl, test_splice_not_a_socket);
+    tcase_add_test(spl, test_splice_from_file);
     suite_add_tcase(s, spl);
     TCase *edge = tcase_create("edge");
     tcase_set_timeout(edge, 30);
