@@ -325,3 +325,134 @@ int kubo_block_rm(struct kubo *k, const char *cid)
     kubo_query_free(&q);
     return rc;
 }
+
+/* ---- a DAG's leaves, from its internal nodes only ---- */
+
+/* A raw CID (bafk...: codec raw) is a leaf; anything else is read. */
+static int filestore_is_raw(const char *cid)
+{
+    return strncmp(cid, "bafk", 4) == 0;
+}
+
+struct links {
+    char **cids;
+    size_t n;
+};
+
+static void links_line(json_object *o, void *ctx)
+{
+    struct links *l = ctx;
+    json_object *links;
+    if (!json_object_object_get_ex(o, "Links", &links) || !json_object_is_type(links, json_type_array))
+        return;
+    size_t n = json_object_array_length(links);
+    l->cids = xcalloc(n ? n : 1, sizeof *l->cids);
+    for (size_t i = 0; i < n; i++) {
+        json_object *hash;
+        if (!json_object_object_get_ex(json_object_array_get_idx(links, i), "Hash", &hash))
+            continue;
+        const char *c = filestore_str(hash, "/");
+        if (c && *c && strlen(c) < KUBO_CID_MAX)
+            l->cids[l->n++] = xstrdup(c);
+    }
+}
+
+static int filestore_leaves_at(struct kubo *k, const char *cid, int depth, kubo_leaf_fn fn, void *ctx)
+{
+    if (filestore_is_raw(cid))
+        return fn(ctx, cid) < 0 ? KUBO_ABORTED : KUBO_OK;
+    if (depth > FILESTORE_MAX_DEPTH)
+        return kubo_fail(k, KUBO_ERROR, "dag/get", "%s: deeper than %d levels", cid, FILESTORE_MAX_DEPTH);
+    struct kubo_query q;
+    struct buf out;
+    kubo_query_init(&q);
+    kubo_query_add(&q, "arg", cid);
+    kubo_query_add(&q, "output-codec", "dag-json");
+    buf_init(&out, KUBO_JSON_MAX);
+    int rc = kubo_rpc(k, "dag/get", cid, &q, NULL, &out);
+    struct links l = { 0 };
+    if (rc == KUBO_OK)
+        filestore_each_line(&out, links_line, &l);
+    buf_free(&out);
+    kubo_query_free(&q);
+    for (size_t i = 0; i < l.n && rc == KUBO_OK; i++)
+        rc = filestore_leaves_at(k, l.cids[i], depth + 1, fn, ctx);
+    for (size_t i = 0; i < l.n; i++)
+        free(l.cids[i]);
+    free(l.cids);
+    return rc;
+}
+
+int kubo_dag_leaves(struct kubo *k, const char *root, kubo_leaf_fn fn, void *ctx)
+{
+    return filestore_leaves_at(k, root, 0, fn, ctx);
+}
+
+int kubo_block_put_raw(struct kubo *k, const void *data, size_t len, char cid_out[KUBO_CID_MAX])
+{
+    struct kubo_query q;
+    kubo_query_init(&q);
+    kubo_query_add(&q, "cid-codec", "raw");
+    kubo_query_add(&q, "mhtype", "sha2-256");
+    curl_mime *mime = curl_mime_init(k->rpc);
+    curl_mimepart *part = curl_mime_addpart(mime);
+    if (!mime || !part)
+        abort();
+    curl_mime_name(part, "file");
+    curl_mime_filename(part, "leaf");
+    curl_mime_type(part, "application/octet-stream");
+    curl_mime_data(part, data, len);
+    struct buf out;
+    buf_init(&out, KUBO_JSON_MAX);
+    int rc = kubo_rpc(k, "block/put", "(leaf)", &q, mime, &out);
+    if (rc == KUBO_OK)
+        rc = kubo_json_cid(k, "block/put (leaf)", &out, "Key", 0, cid_out);
+    buf_free(&out);
+    curl_mime_free(mime);
+    kubo_query_free(&q);
+    return rc;
+}
+
+struct paths_batch {
+    const char *const *cids;
+    size_t n;
+    char **paths;
+};
+
+static void paths_line(json_object *o, void *ctx)
+{
+    struct paths_batch *b = ctx;
+    const char *key = filestore_key(o), *p = filestore_str(o, "FilePath");
+    int st = filestore_status(o);
+    if (!key || !p || !*p || st == FILESTORE_STATUS_KEY_NOT_FOUND)
+        return;
+    for (size_t i = 0; i < b->n; i++) {
+        if (!b->paths[i] && strcmp(b->cids[i], key) == 0) {
+            b->paths[i] = xstrdup(p);
+            return;
+        }
+    }
+}
+
+int kubo_filestore_paths(struct kubo *k, const char *const *cids, size_t n, char ***paths)
+{
+    struct paths_batch b = { .cids = cids, .n = n, .paths = xcalloc(n ? n : 1, sizeof *b.paths) };
+    int rc = KUBO_OK;
+    for (size_t at = 0; at < n && rc == KUBO_OK; at += FILESTORE_BATCH) {
+        struct kubo_query q;
+        struct buf out;
+        kubo_query_init(&q);
+        for (size_t i = at; i < n && i < at + FILESTORE_BATCH; i++)
+            kubo_query_add(&q, "arg", cids[i]);
+        buf_init(&out, KUBO_JSON_MAX);
+        rc = kubo_rpc(k, "filestore/ls", cids[at], &q, NULL, &out);
+        if (rc == KUBO_OK || rc == KUBO_NOT_FOUND) {
+            filestore_each_line(&out, paths_line, &b);
+            rc = KUBO_OK;
+        }
+        buf_free(&out);
+        kubo_query_free(&q);
+    }
+    *paths = b.paths;
+    return rc;
+}

@@ -107,6 +107,10 @@ int kubo_add_nocopy(struct kubo *k, const char *abspath, kubo_read_cb cb, void *
  * first leaf of cid's DAG is referenced into; *path is the caller's to
  * free. KUBO_NOT_FOUND when the node holds that leaf itself. */
 int kubo_filestore_file_of(struct kubo *k, const char *cid, char **path);
+/* For each of n CIDs, the file its filestore entry names (relative to the
+ * filestore root), or NULL when it has none; *paths (n strings) is the
+ * caller's to free. */
+int kubo_filestore_paths(struct kubo *k, const char *const *cids, size_t n, char ***paths);
 /* 1 when entry (a filestore path: relative to the filestore root, or
  * absolute) names the absolute path abspath. */
 int kubo_filestore_path_is(const char *entry, const char *abspath);
@@ -125,6 +129,14 @@ int kubo_filestore_status(struct kubo *k, const char *cid, int *status);
 #define KUBO_FILESTORE_FILE_CHANGED 12
 /* block/rm --force of one block (a filestore entry's too). */
 int kubo_block_rm(struct kubo *k, const char *cid);
+/* Calls fn with the CID of every leaf (raw block) of the DAG at root, in
+ * order, reading only its internal nodes (dag/get), never a leaf's bytes.
+ * fn returns -1 to stop (KUBO_ABORTED). */
+typedef int (*kubo_leaf_fn)(void *ctx, const char *cid);
+int kubo_dag_leaves(struct kubo *k, const char *root, kubo_leaf_fn fn, void *ctx);
+/* block/put of len bytes as a raw block (an ordinary block, not a
+ * filestore entry); cid_out gets its CIDv1. */
+int kubo_block_put_raw(struct kubo *k, const void *data, size_t len, char cid_out[KUBO_CID_MAX]);
 /* The CIDv1 (raw, sha2-256) of a leaf whose SHA-256 is sha256. */
 void kubo_raw_cid(const unsigned char sha256[32], char out[KUBO_CID_MAX]);
 

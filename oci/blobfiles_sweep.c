@@ -1,0 +1,452 @@
+/* blobfiles_sweep: removing blob files without breaking shared leaves (see
+ * blobfiles_sweep.h). Three passes: what MFS holds (every blob's CID), the
+ * files to remove and the filestore entries that point into them, then
+ * which of those entries a held blob's DAG needs (internal nodes only: no
+ * leaf is read). Memory: one entry per leaf of the files removed. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "core/blobfile.h"
+#include "core/xalloc.h"
+#include "oci/blobfiles_sweep.h"
+#include "oci/paths.h"
+
+#define SWEEP_LEAF (256 * 1024)   /* Kubo's chunker default, as add --nocopy cuts */
+
+struct held {          /* a blob MFS links */
+    char ds[DIGEST_STR_MAX];
+    char cid[KUBO_CID_MAX];
+    int readd;         /* its file must be added again (it needs a leaf of a removed file) */
+};
+
+struct doomed {        /* a blob file to remove */
+    char *path;
+    uint64_t size;
+};
+
+struct entry {         /* a filestore entry that points into a doomed file */
+    char cid[KUBO_CID_MAX];
+    size_t doomed;     /* which */
+    uint64_t off;
+    size_t len;
+    int needed;        /* a held blob's DAG has it */
+};
+
+struct sweep {
+    struct kubo *k;
+    const char *dir;
+    char **err;
+    struct held *held;
+    size_t nheld;
+    struct doomed *doomed;
+    size_t ndoomed;
+    struct entry *e;
+    size_t ne, cape;
+    size_t cur_held;   /* during the DAG walk */
+};
+
+static int sweep_fail(struct sweep *s, const char *what, const char *cause)
+{
+    *s->err = xasprintf("sweep blob files: %s: %s", what, cause);
+    return -1;
+}
+
+static int held_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct held *)a)->ds, ((const struct held *)b)->ds);
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct entry *)a)->cid, ((const struct entry *)b)->cid);
+}
+
+static int names_valid_hex(const char *s, size_t n)
+{
+    return strlen(s) == n && strspn(s, "0123456789abcdef") == n;
+}
+
+/* ---- pass 1: every blob MFS links, with its CID ---- */
+static int sweep_held(struct sweep *s, const char *mfsroot)
+{
+    char *v2 = path_v2(mfsroot);
+    char *blobs = xasprintf("%s/blobs", v2);
+    free(v2);
+    char **algs = NULL;
+    size_t nalg = 0;
+    int rc = kubo_files_ls(s->k, blobs, &algs, &nalg);
+    if (rc == KUBO_NOT_FOUND)
+        rc = KUBO_OK;   /* nothing pushed yet */
+    for (size_t a = 0; a < nalg && rc == KUBO_OK; a++) {
+        enum digest_alg alg;
+        if (digest_alg_parse(algs[a], &alg) < 0)
+            continue;
+        char *adir = xasprintf("%s/%s", blobs, algs[a]);
+        char **fans = NULL;
+        size_t nfan = 0;
+        rc = kubo_files_ls(s->k, adir, &fans, &nfan);
+        for (size_t f = 0; f < nfan && rc == KUBO_OK; f++) {
+            char *fdir = xasprintf("%s/%s", adir, fans[f]);
+            char **hexes = NULL;
+            size_t nhex = 0;
+            rc = kubo_files_ls(s->k, fdir, &hexes, &nhex);
+            for (size_t h = 0; h < nhex && rc == KUBO_OK; h++) {
+                if (!names_valid_hex(hexes[h], digest_alg_hexlen(alg)))
+                    continue;
+                char *data = xasprintf("%s/%s/data", fdir, hexes[h]);
+                struct kubo_stat st;
+                rc = kubo_files_stat(s->k, data, &st);
+                if (rc == KUBO_OK) {
+                    s->held = xrealloc(s->held, (s->nheld + 1) * sizeof *s->held);
+                    struct held *x = &s->held[s->nheld++];
+                    memset(x, 0, sizeof *x);
+                    snprintf(x->ds, sizeof x->ds, "%s:%s", algs[a], hexes[h]);
+                    snprintf(x->cid, sizeof x->cid, "%s", st.cid);
+                } else if (rc == KUBO_NOT_FOUND) {
+                    rc = KUBO_OK;   /* a directory without data: holds nothing */
+                }
+                free(data);
+            }
+            strv_free(hexes, nhex);
+            free(fdir);
+        }
+        strv_free(fans, nfan);
+        free(adir);
+    }
+    strv_free(algs, nalg);
+    free(blobs);
+    if (rc != KUBO_OK)
+        return sweep_fail(s, "list the blobs MFS links", kubo_errmsg(s->k));
+    qsort(s->held, s->nheld, sizeof *s->held, held_cmp);
+    return 0;
+}
+
+static struct held *sweep_find_held(struct sweep *s, const struct digest *d)
+{
+    struct held key;
+    digest_str(d, key.ds);
+    return bsearch(&key, s->held, s->nheld, sizeof *s->held, held_cmp);
+}
+
+/* ---- pass 2: the files to remove, and the entries pointing into them ---- */
+
+static void sweep_hex_of(const struct digest *d, unsigned char sha[32])
+{
+    for (int i = 0; i < 32; i++) {
+        unsigned v = 0;
+        sscanf(d->hex + 2 * i, "%2x", &v);
+        sha[i] = (unsigned char)v;
+    }
+}
+
+/* Keeps, of the leaves asked about, those whose entry names the file. */
+static int sweep_entries_of(struct sweep *s, size_t di, struct entry *cand, size_t n)
+{
+    char **cids = xcalloc(n, sizeof *cids);
+    for (size_t i = 0; i < n; i++)
+        cids[i] = cand[i].cid;
+    char **paths = NULL;
+    int rc = kubo_filestore_paths(s->k, (const char *const *)cids, n, &paths);
+    free(cids);
+    if (rc != KUBO_OK)
+        return sweep_fail(s, "ask the filestore", kubo_errmsg(s->k));
+    for (size_t i = 0; i < n; i++) {
+        if (!paths[i] || !kubo_filestore_path_is(paths[i], s->doomed[di].path))
+            continue;
+        int dup = 0;
+        for (size_t j = 0; j < s->ne && !dup; j++)
+            dup = strcmp(s->e[j].cid, cand[i].cid) == 0;
+        if (dup)
+            continue;   /* the same leaf twice in the file: one entry */
+        if (s->ne == s->cape) {
+            s->cape = s->cape ? 2 * s->cape : 256;
+            s->e = xrealloc(s->e, s->cape * sizeof *s->e);
+        }
+        s->e[s->ne] = cand[i];
+        s->e[s->ne].doomed = di;
+        s->ne++;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+    return 0;
+}
+
+#define SWEEP_BATCH 64
+
+static int sweep_leaves(struct sweep *s, size_t di)
+{
+    const char *path = s->doomed[di].path;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return sweep_fail(s, path, strerror(errno));
+    char *leaf = xmalloc(SWEEP_LEAF);
+    struct entry cand[SWEEP_BATCH];
+    size_t n = 0;
+    uint64_t off = 0;
+    int rc = 0;
+    for (;;) {
+        size_t got = 0;
+        while (got < SWEEP_LEAF) {
+            ssize_t r = read(fd, leaf + got, SWEEP_LEAF - got);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0) {
+                if (r < 0)
+                    rc = sweep_fail(s, path, strerror(errno));
+                break;
+            }
+            got += (size_t)r;
+        }
+        if (rc < 0 || got == 0)
+            break;
+        struct digest d;
+        unsigned char sha[32];
+        digest_of(DIGEST_SHA256, leaf, got, &d);
+        sweep_hex_of(&d, sha);
+        memset(&cand[n], 0, sizeof cand[n]);
+        kubo_raw_cid(sha, cand[n].cid);
+        cand[n].off = off;
+        cand[n].len = got;
+        n++;
+        off += got;
+        if (n == SWEEP_BATCH) {
+            rc = sweep_entries_of(s, di, cand, n);
+            n = 0;
+            if (rc < 0)
+                break;
+        }
+        if (got < SWEEP_LEAF)
+            break;
+    }
+    if (rc == 0 && n)
+        rc = sweep_entries_of(s, di, cand, n);
+    free(leaf);
+    close(fd);
+    return rc;
+}
+
+/* Every blob file below dir; those MFS does not link and that are older
+ * than grace become doomed. */
+static int sweep_files(struct sweep *s, time_t grace, struct blobfiles_sweep_stats *st)
+{
+    time_t now = time(NULL);
+    DIR *top = opendir(s->dir);
+    if (!top)
+        return errno == ENOENT ? 0 : sweep_fail(s, s->dir, strerror(errno));
+    struct dirent *a;
+    int rc = 0;
+    while (rc == 0 && (a = readdir(top))) {
+        enum digest_alg alg;
+        if (digest_alg_parse(a->d_name, &alg) < 0)
+            continue;   /* .uploads, .damaged, strays */
+        char *adir = xasprintf("%s/%s", s->dir, a->d_name);
+        DIR *ad = opendir(adir);
+        struct dirent *f;
+        while (rc == 0 && ad && (f = readdir(ad))) {
+            if (!names_valid_hex(f->d_name, 2))
+                continue;
+            char *fdir = xasprintf("%s/%s", adir, f->d_name);
+            DIR *fd = opendir(fdir);
+            struct dirent *h;
+            while (rc == 0 && fd && (h = readdir(fd))) {
+                char rel[BLOBFILE_REL_MAX + 8];
+                struct digest d;
+                if ((size_t)snprintf(rel, sizeof rel, "%s/%s/%s", a->d_name, f->d_name, h->d_name) >= sizeof rel ||
+                    blobfile_parse_rel(rel, &d) < 0)
+                    continue;   /* no blob file's name */
+                char *path = xasprintf("%s/%s", fdir, h->d_name);
+                struct stat sb;
+                if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+                    free(path);
+                    continue;
+                }
+                st->files++;
+                if (sweep_find_held(s, &d)) {
+                    st->held++;
+                    free(path);
+                } else if (now - sb.st_ctime < grace) {
+                    st->young++;
+                    free(path);
+                } else {
+                    s->doomed = xrealloc(s->doomed, (s->ndoomed + 1) * sizeof *s->doomed);
+                    s->doomed[s->ndoomed].path = path;
+                    s->doomed[s->ndoomed].size = (uint64_t)sb.st_size;
+                    rc = sweep_leaves(s, s->ndoomed++);
+                }
+            }
+            if (fd)
+                closedir(fd);
+            free(fdir);
+        }
+        if (ad)
+            closedir(ad);
+        free(adir);
+    }
+    closedir(top);
+    qsort(s->e, s->ne, sizeof *s->e, entry_cmp);
+    return rc;
+}
+
+/* ---- pass 3: which of those entries a held blob needs ---- */
+
+static int sweep_need(void *ctx, const char *cid)
+{
+    struct sweep *s = ctx;
+    struct entry key;
+    snprintf(key.cid, sizeof key.cid, "%s", cid);
+    struct entry *e = bsearch(&key, s->e, s->ne, sizeof *s->e, entry_cmp);
+    if (e) {
+        e->needed = 1;
+        s->held[s->cur_held].readd = 1;
+    }
+    return 0;
+}
+
+static int sweep_needed(struct sweep *s)
+{
+    for (size_t i = 0; i < s->nheld; i++) {
+        s->cur_held = i;
+        if (kubo_dag_leaves(s->k, s->held[i].cid, sweep_need, s) != KUBO_OK) {
+            char *what = xasprintf("walk the DAG of blob %s (%s)", s->held[i].ds, s->held[i].cid);
+            int rc = sweep_fail(s, what, kubo_errmsg(s->k));
+            free(what);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* ---- doing it ---- */
+
+static ssize_t sweep_read_fd(void *ctx, char *p, size_t n)
+{
+    int fd = *(int *)ctx;
+    for (;;) {
+        ssize_t r = read(fd, p, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        return r;
+    }
+}
+
+/* The held blob's file added again: its leaves the node lacks now get
+ * entries naming it. Not a file here: nothing to do (pass 3's leaves
+ * are put back as blocks instead). */
+static int sweep_readd(struct sweep *s, struct held *h, FILE *out)
+{
+    struct digest d;
+    if (digest_parse(h->ds, &d) != DIGEST_PARSE_OK)
+        return 0;
+    char *path = blobfile_path(s->dir, &d);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int rc = 0;
+    if (fd >= 0) {
+        char cid[KUBO_CID_MAX];
+        if (kubo_add_nocopy(s->k, path, sweep_read_fd, &fd, cid, NULL) != KUBO_OK)
+            rc = sweep_fail(s, path, kubo_errmsg(s->k));
+        else if (out)
+            fprintf(out, "  re-pointed shared leaves to %s\n", path);
+        close(fd);
+    }
+    free(path);
+    return rc;
+}
+
+/* A needed leaf no re-added file took: back as an ordinary block, from the
+ * doomed file's bytes. */
+static int sweep_put_back(struct sweep *s, struct entry *e, struct blobfiles_sweep_stats *st)
+{
+    int status = -1;
+    if (kubo_filestore_status(s->k, e->cid, &status) == KUBO_OK && status == KUBO_FILESTORE_OK)
+        return 0;   /* re-pointed into a surviving file */
+    const char *path = s->doomed[e->doomed].path;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return sweep_fail(s, path, strerror(errno));
+    char *buf = xmalloc(e->len);
+    ssize_t r = pread(fd, buf, e->len, (off_t)e->off);
+    close(fd);
+    char cid[KUBO_CID_MAX];
+    int rc = 0;
+    if (r != (ssize_t)e->len)
+        rc = sweep_fail(s, path, "short read");
+    else if (kubo_block_put_raw(s->k, buf, e->len, cid) != KUBO_OK)
+        rc = sweep_fail(s, "put a shared leaf back", kubo_errmsg(s->k));
+    else if (strcmp(cid, e->cid) != 0)
+        rc = sweep_fail(s, path, "a leaf's bytes no longer hash to its CID (changed in place?)");
+    else
+        st->leaves_put++;
+    free(buf);
+    return rc;
+}
+
+int blobfiles_sweep(struct kubo *k, const char *dir, const char *mfsroot, time_t grace, int dry_run,
+                    FILE *out, struct blobfiles_sweep_stats *st, char **err)
+{
+    struct sweep s = { .k = k, .dir = dir, .err = err };
+    memset(st, 0, sizeof *st);
+    *err = NULL;
+    int rc = sweep_held(&s, mfsroot);
+    if (rc == 0)
+        rc = sweep_files(&s, grace, st);
+    if (rc == 0 && s.ne)
+        rc = sweep_needed(&s);
+    if (rc == 0) {
+        for (size_t i = 0; i < s.ndoomed; i++) {
+            st->removed++;
+            st->bytes += s.doomed[i].size;
+            if (out)
+                fprintf(out, "%s %s (%llu bytes)\n", dry_run ? "would remove" : "remove", s.doomed[i].path,
+                        (unsigned long long)s.doomed[i].size);
+        }
+        for (size_t i = 0; i < s.ne; i++) {
+            if (s.e[i].needed)
+                continue;
+            st->leaves_dropped++;
+            if (!dry_run && kubo_block_rm(k, s.e[i].cid) != KUBO_OK) {
+                rc = sweep_fail(&s, "take out a filestore entry", kubo_errmsg(k));
+                break;
+            }
+        }
+    }
+    if (rc == 0) {
+        /* the needed ones: taken out too, so that an add may record them
+         * again, now naming a surviving file */
+        for (size_t i = 0; i < s.ne && rc == 0; i++) {
+            if (s.e[i].needed && !dry_run && kubo_block_rm(k, s.e[i].cid) != KUBO_OK)
+                rc = sweep_fail(&s, "take out a shared filestore entry", kubo_errmsg(k));
+        }
+        for (size_t i = 0; i < s.nheld && rc == 0; i++) {
+            if (!s.held[i].readd)
+                continue;
+            st->readded++;
+            if (!dry_run)
+                rc = sweep_readd(&s, &s.held[i], out);
+            else if (out)
+                fprintf(out, "  would re-point shared leaves to blob %s\n", s.held[i].ds);
+        }
+        for (size_t i = 0; i < s.ne && rc == 0; i++) {
+            if (!s.e[i].needed)
+                continue;
+            if (!dry_run)
+                rc = sweep_put_back(&s, &s.e[i], st);
+        }
+    }
+    if (rc == 0 && !dry_run) {
+        for (size_t i = 0; i < s.ndoomed && rc == 0; i++) {
+            if (unlink(s.doomed[i].path) < 0 && errno != ENOENT)
+                rc = sweep_fail(&s, s.doomed[i].path, strerror(errno));
+        }
+    }
+    for (size_t i = 0; i < s.ndoomed; i++)
+        free(s.doomed[i].path);
+    free(s.doomed);
+    free(s.held);
+    free(s.e);
+    return rc;
+}
