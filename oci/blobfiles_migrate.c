@@ -285,8 +285,9 @@ static int mig_reference(struct migrate *m, const struct mig_blob *b, const char
         return -1;
     }
     char ds[DIGEST_STR_MAX];
-    fprintf(m->o->out, "blob %s: %s now links %s (was %s, another DAG shape of the same bytes)\n",
-            digest_str(&b->d, ds), data, cid, b->cid);
+    fprintf(m->o->out, "blob %s: %s now links %s (was %s, another DAG shape of the same bytes); "
+            "the MFS root changed with it\n", digest_str(&b->d, ds), data, cid, b->cid);
+    fflush(m->o->out);
     free(data);
     m->relinked++;
     return 0;
