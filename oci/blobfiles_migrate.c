@@ -249,12 +249,19 @@ out:
     return rc;
 }
 
+struct mig_src {
+    struct migrate *m;
+    int fd;
+};
+
+/* The file's bytes for add --nocopy; progress lines go on meanwhile. */
 static ssize_t mig_file_read(void *ctx, char *p, size_t n)
 {
-    int fd = *(int *)ctx;
+    struct mig_src *s = ctx;
     ssize_t r;
-    while ((r = read(fd, p, n)) < 0 && errno == EINTR)
+    while ((r = read(s->fd, p, n)) < 0 && errno == EINTR)
         ;
+    mig_progress(s->m);
     return r;
 }
 
@@ -264,21 +271,21 @@ static int mig_reference(struct migrate *m, const struct mig_blob *b, const char
     int krc = kubo_leaves_rm(m->k, path, NULL);
     if (krc != KUBO_OK)
         return mig_fail(m, b, "remove the node's copies of its leaves (%s): %s", path, kubo_errmsg(m->k));
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    struct mig_src src = { .m = m, .fd = open(path, O_RDONLY | O_CLOEXEC) };
+    if (src.fd < 0)
         return mig_fail(m, b, "open %s: %s", path, strerror(errno));
     char cid[KUBO_CID_MAX];
     uint64_t n = 0;
-    krc = kubo_add_nocopy(m->k, path, mig_file_read, &fd, cid, &n);
-    close(fd);
+    krc = kubo_add_nocopy(m->k, path, mig_file_read, &src, cid, &n);
+    close(src.fd);
     if (krc != KUBO_OK)
         return mig_fail(m, b, "add --nocopy %s: %s", path, kubo_errmsg(m->k));
     if (strcmp(cid, b->cid) == 0)
         return 0;
-    char *src = xasprintf("/ipfs/%s", cid);
+    char *ipfs = xasprintf("/ipfs/%s", cid);
     char *data = path_blob_data(m->o->mfsroot, &b->d);
-    krc = kubo_files_replace(m->k, src, data);
-    free(src);
+    krc = kubo_files_replace(m->k, ipfs, data);
+    free(ipfs);
     if (krc != KUBO_OK) {
         mig_fail(m, b, "link %s to the file's CID: %s", data, kubo_errmsg(m->k));
         free(data);
