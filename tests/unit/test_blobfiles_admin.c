@@ -1,4 +1,4 @@
-/* blobfiles: the pure helpers of --verify and --migrate: the pacing of
+/* blobfiles_admin: the pure helpers of --verify and --migrate: the pacing of
  * progress lines (core/progress.h), the CID of a --nocopy add's leaf
  * (ipfs/leaves.c, against Kubo 0.43.1's `add -n --cid-version 1
  * --raw-leaves`), and the walk over blobdir (oci/blobfiles_walk.c). */
@@ -99,9 +99,9 @@ START_TEST(walk_takes_blob_files_only)
 }
 END_TEST
 
-Suite *suite_blobfiles(void)
+Suite *suite_blobfiles_admin(void)
 {
-    Suite *s = suite_create("blobfiles");
+    Suite *s = suite_create("blobfiles_admin");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, progress_every_two_seconds_at_most);
     tcase_add_test(tc, leaf_cid_is_kubos);
