@@ -7,13 +7,27 @@
 #include "conf/conf.h"
 #include "core/log.h"
 #include "fcgi/master.h"
+#include "oci/blobfiles_admin.h"
 
 #define MAIN_DEFAULT_CONF SYSCONFDIR "/oci-registry-p2p.conf"
+/* long options without a short one */
+enum { MAIN_VERIFY = 256, MAIN_MIGRATE };
+
+/* --verify, --migrate: the blob-file commands (oci/blobfiles_admin.h). */
+static int main_blobfiles(const struct config *cfg, int cmd)
+{
+    struct blobfiles_admin_opts o = {
+        .blobdir = cfg->blobdir, .mfsroot = cfg->mfsroot, .api = cfg->ipfsapiaddress,
+        .gateway = cfg->ipfsgatewayaddress, .statedir = cfg->statedir, .out = stdout, .progress = stderr,
+    };
+    log_set_level(cfg->log_level);
+    return cmd == MAIN_VERIFY ? blobfiles_verify(&o) : blobfiles_migrate(&o);
+}
 
 static void main_usage(FILE *out)
 {
     fprintf(out,
-            "Usage: oci-registry-p2p [-c FILE] [--check-config]\n"
+            "Usage: oci-registry-p2p [-c FILE] [--check-config | --verify | --migrate]\n"
             "An OCI registry stored in IPFS (Kubo), served over FastCGI.\n"
             "\n"
             "  -c, --config FILE   configuration file; without it\n"
@@ -21,6 +35,13 @@ static void main_usage(FILE *out)
             "                      else built-in defaults and the environment\n"
             "  -t, --check-config  validate the configuration, print the effective\n"
             "                      settings and exit (0 valid, 1 invalid)\n"
+            "      --verify        hash every blob file in blobdir against its name and\n"
+            "                      exit: 0 all good, 1 a bad file (one line each),\n"
+            "                      2 a setup error; read only, the registry may run\n"
+            "      --migrate       make blob files of the blobs Kubo alone holds (pushed\n"
+            "                      before blobdir was set) and exit: 0 done, 1 a blob\n"
+            "                      failed, 2 a setup error; resumable, safe while the\n"
+            "                      registry runs\n"
             "  -V, --version       print the version and exit\n"
             "  -h, --help          print this help and exit\n"
             "\n"
@@ -34,12 +55,14 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         { "config", required_argument, NULL, 'c' },
         { "check-config", no_argument, NULL, 't' },
+        { "verify", no_argument, NULL, MAIN_VERIFY },
+        { "migrate", no_argument, NULL, MAIN_MIGRATE },
         { "version", no_argument, NULL, 'V' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *file = NULL;
-    int check = 0;
+    int cmd = 0;   /* 't', MAIN_VERIFY, MAIN_MIGRATE, or 0: serve */
     int ch;
     while ((ch = getopt_long(argc, argv, "c:tVh", opts, NULL)) != -1) {
         switch (ch) {
@@ -47,7 +70,13 @@ int main(int argc, char **argv)
             file = optarg;
             break;
         case 't':
-            check = 1;
+        case MAIN_VERIFY:
+        case MAIN_MIGRATE:
+            if (cmd && cmd != ch) {
+                fprintf(stderr, "oci-registry-p2p: --check-config, --verify and --migrate exclude each other\n");
+                return 1;
+            }
+            cmd = ch;
             break;
         case 'V':
             printf("oci-registry-p2p %s\n", PACKAGE_VERSION);
@@ -83,7 +112,12 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
-    if (check) {
+    if (cmd == MAIN_VERIFY || cmd == MAIN_MIGRATE) {
+        int rc = main_blobfiles(&cfg, cmd);
+        config_free(&cfg);
+        return rc;
+    }
+    if (cmd == 't') {
         config_dump(&cfg, stdout);
         fprintf(stderr, "oci-registry-p2p: configuration %s is valid\n",
                 file ? file : "(built-in defaults)");

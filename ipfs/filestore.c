@@ -14,8 +14,6 @@
 #include "core/xalloc.h"
 #include "ipfs/kubo_internal.h"
 
-/* Kubo's chunker default (size-262144): a --nocopy add cuts the file there. */
-#define FILESTORE_LEAF (256 * 1024)
 /* CIDs per call: keeps the query and each answer small. */
 #define FILESTORE_BATCH 64
 /* boxo filestore/util.go: an entry that reads back as its CID */
@@ -237,14 +235,14 @@ int kubo_filestore_forget(struct kubo *k, const char *bytes_file, const char *ta
     if (fd < 0)
         return errno == ENOENT ? KUBO_OK : kubo_fail(k, KUBO_ERROR, "filestore forget", "open %s: %s",
                                                      bytes_file, strerror(errno));
-    char *leaf = xmalloc(FILESTORE_LEAF);
+    char *leaf = xmalloc(KUBO_LEAF_SIZE);
     char (*cids)[KUBO_CID_MAX] = xcalloc(FILESTORE_BATCH, sizeof *cids);
     size_t n = 0;
     int rc = KUBO_OK, eof = 0;
     while (!eof && rc == KUBO_OK) {
         size_t got = 0;
-        while (got < FILESTORE_LEAF) {
-            ssize_t r = read(fd, leaf + got, FILESTORE_LEAF - got);
+        while (got < KUBO_LEAF_SIZE) {
+            ssize_t r = read(fd, leaf + got, KUBO_LEAF_SIZE - got);
             if (r < 0 && errno == EINTR)
                 continue;
             if (r < 0) {

@@ -71,6 +71,9 @@ int kubo_files_rm(struct kubo *k, const char *path, int recursive);
 int kubo_files_mkdir(struct kubo *k, const char *path);   /* with parents; existing is ok */
 /* files/flush; cid_out may be NULL. */
 int kubo_files_flush(struct kubo *k, const char *path, char cid_out[KUBO_CID_MAX]);
+/* dst becomes a copy of src (files/rm then files/cp) under one hold of the
+ * MFS lock, so no other change of this registry sees dst missing between. */
+int kubo_files_replace(struct kubo *k, const char *src, const char *dst);
 
 /* --- add (ipfs/add.c) --- */
 /* Source of bytes for add: >0 bytes, 0 end of data, -1 abort (the add is
@@ -139,6 +142,17 @@ int kubo_dag_leaves(struct kubo *k, const char *root, kubo_leaf_fn fn, void *ctx
 int kubo_block_put_raw(struct kubo *k, const void *data, size_t len, char cid_out[KUBO_CID_MAX]);
 /* The CIDv1 (raw, sha2-256) of a leaf whose SHA-256 is sha256. */
 void kubo_raw_cid(const unsigned char sha256[32], char out[KUBO_CID_MAX]);
+
+/* --- the leaves of a --nocopy add (ipfs/leaves.c) --- */
+/* Kubo's chunker default (size-262144): an add cuts a file there. */
+#define KUBO_LEAF_SIZE (256 * 1024)
+/* The CID of the raw leaf holding bytes p[0..n) (kubo_raw_cid of their SHA-256). */
+void kubo_leaf_cid(const void *p, size_t n, char out[KUBO_CID_MAX]);
+/* block/rm --force of every leaf the file at path is cut into (a leaf the
+ * node does not hold is skipped): what must go before a --nocopy add of
+ * the file, so its filestore records each leaf instead of skipping those
+ * the node already holds. *nleaves (may be NULL) gets how many leaves. */
+int kubo_leaves_rm(struct kubo *k, const char *path, uint64_t *nleaves);
 
 /* --- UnixFS concatenation (ipfs/unixfs.c) --- */
 /* Builds one UnixFS file whose content is the given files in order (dag/put

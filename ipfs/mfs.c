@@ -216,3 +216,25 @@ int kubo_files_flush(struct kubo *k, const char *path, char cid_out[KUBO_CID_MAX
     buf_free(&out);
     return rc;
 }
+
+int kubo_files_replace(struct kubo *k, const char *src, const char *dst)
+{
+    struct kubo_query q;
+    struct buf out;
+    buf_init(&out, KUBO_ERRBODY_MAX);
+    kubo_mfs_lock(k);
+    int rc = mfs_call(k, "files/rm", dst, &out, (const char *const[]){ "recursive", "true", NULL });
+    buf_free(&out);
+    if (rc == KUBO_OK || rc == KUBO_NOT_FOUND) {
+        kubo_query_init(&q);
+        kubo_query_add(&q, "arg", src);
+        kubo_query_add(&q, "arg", dst);
+        kubo_query_add(&q, "parents", "true");
+        char *arg = xasprintf("%s %s", src, dst);
+        rc = kubo_rpc(k, "files/cp", arg, &q, NULL, NULL);
+        free(arg);
+        kubo_query_free(&q);
+    }
+    kubo_mfs_unlock(k);
+    return rc;
+}

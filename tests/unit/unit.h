@@ -37,5 +37,6 @@ Suite *suite_registry(void);
 Suite *suite_slots(void);
 Suite *suite_blobfile(void);
 Suite *suite_admit(void);
+Suite *suite_blobfiles_admin(void);
 
 #endif

@@ -13,7 +13,7 @@ int main(void)
         suite_pub_timing,
         suite_fcgi_framing,
         suite_blob_offload, suite_gateway_head, suite_mfs_lock, suite_master_lock, suite_errors, suite_registry,
-        suite_slots, suite_admit, suite_blobfile,
+        suite_slots, suite_admit, suite_blobfile, suite_blobfiles_admin,
     };
     return unit_run(suites, sizeof suites / sizeof suites[0]);
 }
