@@ -1,8 +1,10 @@
 /* main: command line, configuration, then the master. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "conf/conf.h"
 #include "core/log.h"
@@ -11,23 +13,31 @@
 
 #define MAIN_DEFAULT_CONF SYSCONFDIR "/oci-registry-p2p.conf"
 /* long options without a short one */
-enum { MAIN_VERIFY = 256, MAIN_MIGRATE };
+enum { MAIN_VERIFY = 256, MAIN_MIGRATE, MAIN_SWEEP, MAIN_DRY_RUN, MAIN_MIN_AGE };
+/* sweep-files: a file put in place less than this ago may be a commit in
+ * progress (the file comes before its link into MFS) */
+#define MAIN_SWEEP_MIN_AGE 600
 
-/* --verify, --migrate: the blob-file commands (oci/blobfiles_admin.h). */
-static int main_blobfiles(const struct config *cfg, int cmd)
+/* --verify, --migrate, --sweep-files: the blob-file commands
+ * (oci/blobfiles_admin.h). */
+static int main_blobfiles(const struct config *cfg, int cmd, int dry_run, time_t min_age)
 {
     struct blobfiles_admin_opts o = {
         .blobdir = cfg->blobdir, .mfsroot = cfg->mfsroot, .api = cfg->ipfsapiaddress,
         .gateway = cfg->ipfsgatewayaddress, .statedir = cfg->statedir, .out = stdout, .progress = stderr,
+        .dry_run = dry_run, .min_age = min_age,
     };
     log_set_level(cfg->log_level);
-    return cmd == MAIN_VERIFY ? blobfiles_verify(&o) : blobfiles_migrate(&o);
+    return cmd == MAIN_VERIFY    ? blobfiles_verify(&o)
+           : cmd == MAIN_MIGRATE ? blobfiles_migrate(&o)
+                                 : blobfiles_sweep_files(&o);
 }
 
 static void main_usage(FILE *out)
 {
     fprintf(out,
-            "Usage: oci-registry-p2p [-c FILE] [--check-config | --verify | --migrate]\n"
+            "Usage: oci-registry-p2p [-c FILE] [--check-config | --verify | --migrate |\n"
+            "                        --sweep-files [--dry-run] [--min-age SECONDS]]\n"
             "An OCI registry stored in IPFS (Kubo), served over FastCGI.\n"
             "\n"
             "  -c, --config FILE   configuration file; without it\n"
@@ -42,6 +52,12 @@ static void main_usage(FILE *out)
             "                      before blobdir was set) and exit: 0 done, 1 a blob\n"
             "                      failed, 2 a setup error; resumable, safe while the\n"
             "                      registry runs\n"
+            "      --sweep-files   remove the blob files of blobs the registry no longer\n"
+            "                      holds (not linked under blobs/ in MFS, put in place\n"
+            "                      more than --min-age seconds ago, default 600), first\n"
+            "                      re-pointing the leaves other blobs share with them;\n"
+            "                      --dry-run only says what it would do. Exit 0 done,\n"
+            "                      1 failed partway, 2 a setup error\n"
             "  -V, --version       print the version and exit\n"
             "  -h, --help          print this help and exit\n"
             "\n"
@@ -57,12 +73,18 @@ int main(int argc, char **argv)
         { "check-config", no_argument, NULL, 't' },
         { "verify", no_argument, NULL, MAIN_VERIFY },
         { "migrate", no_argument, NULL, MAIN_MIGRATE },
+        { "sweep-files", no_argument, NULL, MAIN_SWEEP },
+        { "dry-run", no_argument, NULL, MAIN_DRY_RUN },
+        { "min-age", required_argument, NULL, MAIN_MIN_AGE },
         { "version", no_argument, NULL, 'V' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *file = NULL;
-    int cmd = 0;   /* 't', MAIN_VERIFY, MAIN_MIGRATE, or 0: serve */
+    int cmd = 0;   /* 't', MAIN_VERIFY, MAIN_MIGRATE, MAIN_SWEEP, or 0: serve */
+    int dry_run = 0;
+    long long min_age = MAIN_SWEEP_MIN_AGE;
+    char *end;
     int ch;
     while ((ch = getopt_long(argc, argv, "c:tVh", opts, NULL)) != -1) {
         switch (ch) {
@@ -72,11 +94,24 @@ int main(int argc, char **argv)
         case 't':
         case MAIN_VERIFY:
         case MAIN_MIGRATE:
+        case MAIN_SWEEP:
             if (cmd && cmd != ch) {
-                fprintf(stderr, "oci-registry-p2p: --check-config, --verify and --migrate exclude each other\n");
+                fprintf(stderr, "oci-registry-p2p: --check-config, --verify, --migrate and --sweep-files "
+                                "exclude each other\n");
                 return 1;
             }
             cmd = ch;
+            break;
+        case MAIN_DRY_RUN:
+            dry_run = 1;
+            break;
+        case MAIN_MIN_AGE:
+            errno = 0;
+            min_age = strtoll(optarg, &end, 10);
+            if (errno || end == optarg || *end || min_age < 0) {
+                fprintf(stderr, "oci-registry-p2p: --min-age: seconds, 0 or more (got '%s')\n", optarg);
+                return 1;
+            }
             break;
         case 'V':
             printf("oci-registry-p2p %s\n", PACKAGE_VERSION);
@@ -88,6 +123,10 @@ int main(int argc, char **argv)
             main_usage(stderr);
             return 1;
         }
+    }
+    if ((dry_run || min_age != MAIN_SWEEP_MIN_AGE) && cmd != MAIN_SWEEP) {
+        fprintf(stderr, "oci-registry-p2p: --dry-run and --min-age go with --sweep-files\n");
+        return 1;
     }
     if (optind < argc) {
         fprintf(stderr, "oci-registry-p2p: unexpected argument '%s' (try --help)\n", argv[optind]);
@@ -112,8 +151,8 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
-    if (cmd == MAIN_VERIFY || cmd == MAIN_MIGRATE) {
-        int rc = main_blobfiles(&cfg, cmd);
+    if (cmd == MAIN_VERIFY || cmd == MAIN_MIGRATE || cmd == MAIN_SWEEP) {
+        int rc = main_blobfiles(&cfg, cmd, dry_run, (time_t)min_age);
         config_free(&cfg);
         return rc;
     }

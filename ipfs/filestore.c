@@ -257,15 +257,7 @@ int kubo_filestore_forget(struct kubo *k, const char *bytes_file, const char *ta
         }
         if (rc != KUBO_OK || got == 0)
             break;
-        struct digest d;
-        unsigned char sha[32];
-        digest_of(DIGEST_SHA256, leaf, got, &d);
-        for (int i = 0; i < 32; i++) {
-            unsigned v;
-            sscanf(d.hex + 2 * i, "%2x", &v);
-            sha[i] = (unsigned char)v;
-        }
-        kubo_raw_cid(sha, cids[n++]);
+        kubo_leaf_cid(leaf, got, cids[n++]);
         if (n == FILESTORE_BATCH) {
             rc = forget_batch(k, target, cids, n);
             n = 0;

@@ -3,13 +3,15 @@
  *
  *   verify   hashes every blob file against its name (read only);
  *   migrate  turns blobs Kubo alone holds (pushed before blobdir was set)
- *            into blob files the node references with --nocopy.
+ *            into blob files the node references with --nocopy;
+ *   sweep-files  removes the files of blobs the registry no longer holds.
  *
  * Both print one line per problem to o->out, a progress line to o->progress
  * every PROGRESS_EVERY_MS at most, and a summary line to o->out. */
 #ifndef OCI_BLOBFILES_ADMIN_H
 #define OCI_BLOBFILES_ADMIN_H
 #include <stdio.h>
+#include <time.h>
 
 /* What the commands need of the configuration (borrowed strings). */
 struct blobfiles_admin_opts {
@@ -20,6 +22,8 @@ struct blobfiles_admin_opts {
     const char *statedir;    /* migrate: <statedir>/mfs.lock, the registry's MFS lock */
     FILE *out;
     FILE *progress;
+    int dry_run;             /* sweep-files: decide and say, change nothing */
+    time_t min_age;          /* sweep-files: files put in place more recently stay */
 };
 
 /* Exit codes of both commands */
@@ -29,6 +33,9 @@ struct blobfiles_admin_opts {
 
 int blobfiles_verify(const struct blobfiles_admin_opts *o);
 int blobfiles_migrate(const struct blobfiles_admin_opts *o);
+/* sweep-files: removes the blob files of blobs MFS no longer links,
+ * keeping shared leaves (oci/blobfiles_sweep.h). */
+int blobfiles_sweep_files(const struct blobfiles_admin_opts *o);
 
 /* blobfiles_walk.c: the blob files below blobdir. Calls fn for each
  * <alg>/<xx>/<hex> that names a blob (stray names and .uploads are

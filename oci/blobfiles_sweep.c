@@ -3,7 +3,6 @@
  * files to remove and the filestore entries that point into them, then
  * which of those entries a held blob's DAG needs (internal nodes only: no
  * leaf is read). Memory: one entry per leaf of the files removed. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -12,10 +11,11 @@
 #include <unistd.h>
 #include "core/blobfile.h"
 #include "core/xalloc.h"
+#include "oci/blobfiles_admin.h"
 #include "oci/blobfiles_sweep.h"
 #include "oci/paths.h"
 
-#define SWEEP_LEAF (256 * 1024)   /* Kubo's chunker default, as add --nocopy cuts */
+#define SWEEP_LEAF KUBO_LEAF_SIZE
 
 struct held {          /* a blob MFS links */
     char ds[DIGEST_STR_MAX];
@@ -65,7 +65,7 @@ static int entry_cmp(const void *a, const void *b)
     return strcmp(((const struct entry *)a)->cid, ((const struct entry *)b)->cid);
 }
 
-static int names_valid_hex(const char *s, size_t n)
+static int sweep_hex_name(const char *s, size_t n)
 {
     return strlen(s) == n && strspn(s, "0123456789abcdef") == n;
 }
@@ -95,7 +95,7 @@ static int sweep_held(struct sweep *s, const char *mfsroot)
             size_t nhex = 0;
             rc = kubo_files_ls(s->k, fdir, &hexes, &nhex);
             for (size_t h = 0; h < nhex && rc == KUBO_OK; h++) {
-                if (!names_valid_hex(hexes[h], digest_alg_hexlen(alg)))
+                if (!sweep_hex_name(hexes[h], digest_alg_hexlen(alg)))
                     continue;
                 char *data = xasprintf("%s/%s/data", fdir, hexes[h]);
                 struct kubo_stat st;
@@ -133,15 +133,6 @@ static struct held *sweep_find_held(struct sweep *s, const struct digest *d)
 }
 
 /* ---- pass 2: the files to remove, and the entries pointing into them ---- */
-
-static void sweep_hex_of(const struct digest *d, unsigned char sha[32])
-{
-    for (int i = 0; i < 32; i++) {
-        unsigned v = 0;
-        sscanf(d->hex + 2 * i, "%2x", &v);
-        sha[i] = (unsigned char)v;
-    }
-}
 
 /* Keeps, of the leaves asked about, those whose entry names the file. */
 static int sweep_entries_of(struct sweep *s, size_t di, struct entry *cand, size_t n)
@@ -204,12 +195,8 @@ static int sweep_leaves(struct sweep *s, size_t di)
         }
         if (rc < 0 || got == 0)
             break;
-        struct digest d;
-        unsigned char sha[32];
-        digest_of(DIGEST_SHA256, leaf, got, &d);
-        sweep_hex_of(&d, sha);
         memset(&cand[n], 0, sizeof cand[n]);
-        kubo_raw_cid(sha, cand[n].cid);
+        kubo_leaf_cid(leaf, got, cand[n].cid);
         cand[n].off = off;
         cand[n].len = got;
         n++;
@@ -230,66 +217,47 @@ static int sweep_leaves(struct sweep *s, size_t di)
     return rc;
 }
 
-/* Every blob file below dir; those MFS does not link and that are older
+/* Each blob file below dir: those MFS does not link and that are older
  * than grace become doomed. */
+struct sweep_walk {
+    struct sweep *s;
+    time_t now, grace;
+    struct blobfiles_sweep_stats *st;
+};
+
+static int sweep_file(void *ctx, const char *path, const struct digest *d)
+{
+    struct sweep_walk *w = ctx;
+    struct sweep *s = w->s;
+    struct stat sb;
+    if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode))
+        return 0;
+    w->st->files++;
+    if (sweep_find_held(s, d)) {
+        w->st->held++;
+        return 0;
+    }
+    if (w->now - sb.st_ctime < w->grace) {   /* ctime: when it was put in place */
+        w->st->young++;
+        return 0;
+    }
+    s->doomed = xrealloc(s->doomed, (s->ndoomed + 1) * sizeof *s->doomed);
+    s->doomed[s->ndoomed].path = xstrdup(path);
+    s->doomed[s->ndoomed].size = (uint64_t)sb.st_size;
+    return sweep_leaves(s, s->ndoomed++);
+}
+
 static int sweep_files(struct sweep *s, time_t grace, struct blobfiles_sweep_stats *st)
 {
-    time_t now = time(NULL);
-    DIR *top = opendir(s->dir);
-    if (!top)
-        return errno == ENOENT ? 0 : sweep_fail(s, s->dir, strerror(errno));
-    struct dirent *a;
-    int rc = 0;
-    while (rc == 0 && (a = readdir(top))) {
-        enum digest_alg alg;
-        if (digest_alg_parse(a->d_name, &alg) < 0)
-            continue;   /* .uploads, .damaged, strays */
-        char *adir = xasprintf("%s/%s", s->dir, a->d_name);
-        DIR *ad = opendir(adir);
-        struct dirent *f;
-        while (rc == 0 && ad && (f = readdir(ad))) {
-            if (!names_valid_hex(f->d_name, 2))
-                continue;
-            char *fdir = xasprintf("%s/%s", adir, f->d_name);
-            DIR *fd = opendir(fdir);
-            struct dirent *h;
-            while (rc == 0 && fd && (h = readdir(fd))) {
-                char rel[BLOBFILE_REL_MAX + 8];
-                struct digest d;
-                if ((size_t)snprintf(rel, sizeof rel, "%s/%s/%s", a->d_name, f->d_name, h->d_name) >= sizeof rel ||
-                    blobfile_parse_rel(rel, &d) < 0)
-                    continue;   /* no blob file's name */
-                char *path = xasprintf("%s/%s", fdir, h->d_name);
-                struct stat sb;
-                if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-                    free(path);
-                    continue;
-                }
-                st->files++;
-                if (sweep_find_held(s, &d)) {
-                    st->held++;
-                    free(path);
-                } else if (now - sb.st_ctime < grace) {
-                    st->young++;
-                    free(path);
-                } else {
-                    s->doomed = xrealloc(s->doomed, (s->ndoomed + 1) * sizeof *s->doomed);
-                    s->doomed[s->ndoomed].path = path;
-                    s->doomed[s->ndoomed].size = (uint64_t)sb.st_size;
-                    rc = sweep_leaves(s, s->ndoomed++);
-                }
-            }
-            if (fd)
-                closedir(fd);
-            free(fdir);
-        }
-        if (ad)
-            closedir(ad);
-        free(adir);
+    struct sweep_walk w = { .s = s, .now = time(NULL), .grace = grace, .st = st };
+    char *where = NULL;
+    int rc = blobfiles_walk(s->dir, sweep_file, &w, &where);
+    if (rc < 0 && !*s->err) {
+        sweep_fail(s, where ? where : s->dir, strerror(errno));
     }
-    closedir(top);
+    free(where);
     qsort(s->e, s->ne, sizeof *s->e, entry_cmp);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 /* ---- pass 3: which of those entries a held blob needs ---- */
@@ -449,4 +417,34 @@ int blobfiles_sweep(struct kubo *k, const char *dir, const char *mfsroot, time_t
     free(s.held);
     free(s.e);
     return rc;
+}
+
+/* ---- the command ---- */
+
+int blobfiles_sweep_files(const struct blobfiles_admin_opts *o)
+{
+    if (!o->blobdir) {
+        fprintf(o->progress, "sweep-files: blobdir is not set in the configuration: no blob files to sweep\n");
+        return BLOBFILES_SETUP;
+    }
+    char *err = NULL;
+    struct kubo *k = kubo_new(o->api, o->gateway, &err);
+    if (!k) {
+        fprintf(o->progress, "sweep-files: Kubo client: %s\n", err);
+        free(err);
+        return BLOBFILES_SETUP;
+    }
+    struct blobfiles_sweep_stats st;
+    int rc = blobfiles_sweep(k, o->blobdir, o->mfsroot, o->min_age, o->dry_run, o->out, &st, &err);
+    kubo_free(k);
+    if (rc < 0) {
+        fprintf(o->progress, "%s\n", err);
+        free(err);
+    }
+    fprintf(o->out, "sweep-files%s: %lu files, %lu held, %lu younger than %lld s, %lu %s (%llu bytes); "
+            "%lu filestore entries taken out, %lu files added again and %lu leaves put back as blocks "
+            "to keep shared leaves\n", o->dry_run ? " (dry run)" : "", st.files, st.held, st.young,
+            (long long)o->min_age, st.removed, o->dry_run ? "to remove" : "removed",
+            (unsigned long long)st.bytes, st.leaves_dropped, st.readded, st.leaves_put);
+    return rc < 0 ? BLOBFILES_SOME_BAD : BLOBFILES_ALL_GOOD;
 }

@@ -496,7 +496,7 @@ fb_leftovers() {
     [ "$n" = 0 ] || { e2e_log "$n filestore entries name the file"; return 1; }
 }
 t_blob_files() {
-    local url_saved=$URL big d got loc bad
+    local url_saved=$URL d got loc bad
     report "== 6. blob files (blobdir on an 8 MiB tmpfs below the node's filestore root)"
     # blobdir is below the filestore root ($F/kubo); nginx finds it at the
     # path lib.sh gives this stack ($F/r/kubo/blobs-$FB), a symlink to it

@@ -16,7 +16,8 @@
 # interop: the CNCF distribution registry's storage, added to IPFS and
 # published under key D, served by B; with pinreadonly, node 1 stopped, B
 # still serves every tag. Registry A keeps blob files (blobdir): node 2
-# fetches them from node 1's filestore, which verifies clean after.
+# fetches them from node 1's filestore, which verifies clean after; two
+# blobs share leaves and one of them is swept (t_shared_leaves).
 # Numbers go to $E2E_ARTIFACTS/p2p.txt.
 set -u
 E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -145,6 +146,7 @@ main() {
     # B's node fetches them over bitswap from that filestore
     A_FILES=("blobdir = \"$P2P/n1/kubo/blobs-A\";" 'blobfile_accel_redirect = "/_oci_p2p_file/";')
     on 1 e2e_start_stack A "writeipnskey = \"reg\";" "ipnsrefresh = 1;" "${A_FILES[@]}" || { e2e_fail "registry A"; return; }
+    t_shared_leaves
     local rokeys="\"$K\"${D:+, \"$D\"}"
     on 2 e2e_start_stack B "readonlyipnskeys = [ $rokeys ];" "readonly = true;" "ipnsrefresh = 1;" \
         "pinreadonly = true;" || { e2e_fail "registry B"; return; }
@@ -295,6 +297,40 @@ main() {
     if [ -n "${D:-}" ]; then
         e2e_check "interop: B serves the distribution registry's image (node 1 down, pinned)" pull 2 B dist/hello:v1
     fi
+}
+
+# t_shared_leaves: two blobs sharing their first 4 MiB, pushed to A (X
+# first: node 1's filestore then reads the shared leaves from X's file).
+# X leaves the registry (a DELETE from its repository, then what garbage
+# collection will do: its data taken out of MFS, here by hand) and
+# --sweep-files removes its file: Y's shared leaves must be re-pointed
+# first. Node 1's filestore verifies clean and node 2, which never had Y,
+# fetches Y's bytes over bitswap, byte for byte. Run before B exists, so
+# nothing on node 2 holds Y yet.
+t_shared_leaves() {
+    local x="$P2P/shared-x" y="$P2P/shared-y" dx dy hx fx fy cy out
+    e2e_keystream oci-registry-p2p-shared-head 4194304 >"$x"
+    cp "$x" "$y"
+    e2e_keystream oci-registry-p2p-shared-x 1000000 >>"$x"
+    e2e_keystream oci-registry-p2p-shared-y 1500000 >>"$y"
+    dx=$(e2e_digest "$x") dy=$(e2e_digest "$y") hx=${dx#sha256:}
+    fx=$P2P/n1/kubo/blobs-A/sha256/${hx:0:2}/$hx fy=$P2P/n1/kubo/blobs-A/sha256/${dy:7:2}/${dy#sha256:}
+    e2e_expect_eq "shared leaves: X pushed to A" "$(e2e_blob_post "$(url 1 A)" p2p/shared "$x")" 201
+    e2e_expect_eq "shared leaves: Y (its first 4 MiB are X's) pushed to A" "$(e2e_blob_post "$(url 1 A)" p2p/shared "$y")" 201
+    e2e_expect_eq "shared leaves: Y's first leaf is read from X's file" \
+        "$(nipfs 1 filestore ls "$(head -c 262144 "$y" | nipfs 1 add -Q --only-hash --cid-version 1 --raw-leaves)" 2>/dev/null | awk '{print $3}')" "blobs-A/sha256/${hx:0:2}/$hx"
+    cy=$(nipfs 1 files stat --hash "$(on 1 e2e_mfs_blob_path A "$dy")")
+    e2e_expect_eq "shared leaves: DELETE X from its repository -> 202" \
+        "$(e2e_code -X DELETE "$(url 1 A)/v2/p2p/shared/blobs/$dx")" 202
+    nipfs 1 files rm -r "$(dirname "$(on 1 e2e_mfs_blob_path A "$dx")")" || e2e_fail "shared leaves: take X out of MFS"
+    out=$("$REGISTRY_BIN" --sweep-files --min-age 0 -c "$P2P/n1/A/registry.conf" 2>&1)
+    report "sweep of X's file: $(tr '\n' ' ' <<<"$out")"
+    e2e_check "shared leaves: --sweep-files removed X's file" [ ! -e "$fx" ]
+    e2e_check "shared leaves: ...and kept Y's" [ -f "$fy" ]
+    e2e_expect_eq "shared leaves: node 1's filestore verify is clean" "$(nipfs 1 filestore verify 2>&1 | grep -vc '^ok ')" 0
+    e2e_expect_eq "shared leaves: node 1 reads Y whole" "$(nipfs 1 cat "$cy" | e2e_digest)" "$dy"
+    e2e_expect_eq "shared leaves: node 2 (which never had Y) fetches Y byte for byte over bitswap" \
+        "$(nipfs 2 --timeout=60s cat "$cy" | e2e_digest)" "$dy"
 }
 
 # The CNCF distribution registry, filesystem storage in a temp dir, plain
