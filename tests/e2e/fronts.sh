@@ -117,9 +117,10 @@ fr_reglog() {
 
 # fr_files_conf STACK sendfile|accel: the registry's config lines for blob
 # files the front sends: X-Sendfile (lighttpd) or X-Accel-Redirect to
-# /_oci_p2p_file/ (caddy, nginx).
+# /_oci_p2p_file/ (caddy, nginx); allow_sparse for conformance dev's sparse
+# manifests.
 fr_files_conf() {
-    printf '%s\n' "workers = 4;" "blobdir = \"$(e2e_blobdir "$1")\";"
+    printf '%s\n' "workers = 4;" "blobdir = \"$(e2e_blobdir "$1")\";" "allow_sparse = true;"
     case $2 in
         sendfile) echo "blobfile_sendfile = true;" ;;
         accel) echo 'blobfile_accel_redirect = "/_oci_p2p_file/";' ;;
