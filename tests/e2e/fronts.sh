@@ -3,19 +3,29 @@
 # real client through each, on the Kubo node the other suites share:
 #
 #   lighttpd  shipped deploy/lighttpd config, lighttpd starting the registry
-#             itself (bin-path, max-procs 1): conformance 1.1, skopeo round
-#             trip of the 1 GiB image, a docker-style chunked 1 GiB PATCH,
-#             raw-URI routing; stopping lighttpd must stop the registry
-#             (lighttpd signals only the master, which must drain its pool)
+#             itself (bin-path, max-procs 1), in blob-files mode (blobdir,
+#             blobfile_sendfile; the config's x-sendfile lines on):
+#             conformance dev with every toggle, skopeo round trip of the
+#             1 GiB image, a docker-style chunked 1 GiB PATCH, Range on that
+#             blob file byte for byte (lighttpd answers it), the registry's
+#             log showing every blob GET of it offloaded, raw-URI routing;
+#             then a SIGHUP without blobdir and the workers SIGKILLed mid
+#             blob GET; stopping lighttpd must stop the registry (lighttpd
+#             signals only the master, which must drain its pool)
 #   caddy     shipped deploy/caddy site block (caddy 2.6, transport fastcgi),
-#             registry under systemd-socket-activate (LISTEN_FDS): the same
-#             checks, no Status: header leaking; then a SIGHUP turns on the
-#             blob offload (handle_response) and conformance dev runs again
+#             registry under systemd-socket-activate (LISTEN_FDS), in
+#             blob-files mode (blobfile_accel_redirect; handle_response +
+#             file_server): the same checks, no Status: header leaking; then
+#             the SIGHUP and SIGKILL as for lighttpd; then a SIGHUP turns on
+#             the blob offload to the gateway (handle_response) and
+#             conformance dev runs again
 #   offload   nginx with the shipped config, registry with
 #             accel_redirect = "/_oci_p2p_blob/": conformance dev, every
 #             toggle on (digest headers included); blob GETs must be served
 #             by nginx from the gateway (two upstreams in one request); a
 #             docker-style chunked 1 GiB PATCH (nginx streams it)
+#   nginx-files  nginx, registry in blob-files mode (blobfile_accel_redirect):
+#             conformance dev with every toggle, Range on a 5 MB blob file
 #   redirect  nginx, registry with blob_redirect = gateway URL template:
 #             skopeo round trip following the 307s to the Kubo gateway
 #
