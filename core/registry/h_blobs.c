@@ -132,7 +132,10 @@ void h_blob_get(struct registry *reg, struct request *req, struct response *resp
     struct store *st = reg->store;
     struct digest d;
     char ds[DIGEST_STR_MAX];
-    struct store_blob b;
+    /* zeroed: only the blob-files store sets b.file; left to the stack, a
+     * stray non-zero file turned off the gateway offload (and would skip
+     * blob_verify) whenever blob_stat did not come from the metadata cache */
+    struct store_blob b = { 0 };
     uint64_t size, start = 0, end = 0;
     int rc;
 

@@ -3,19 +3,29 @@
 # real client through each, on the Kubo node the other suites share:
 #
 #   lighttpd  shipped deploy/lighttpd config, lighttpd starting the registry
-#             itself (bin-path, max-procs 1): conformance 1.1, skopeo round
-#             trip of the 1 GiB image, a docker-style chunked 1 GiB PATCH,
-#             raw-URI routing; stopping lighttpd must stop the registry
-#             (lighttpd signals only the master, which must drain its pool)
+#             itself (bin-path, max-procs 1), in blob-files mode (blobdir,
+#             blobfile_sendfile; the config's x-sendfile lines on):
+#             conformance dev with every toggle, skopeo round trip of the
+#             1 GiB image, a docker-style chunked 1 GiB PATCH, Range on that
+#             blob file byte for byte (lighttpd answers it), the registry's
+#             log showing every blob GET of it offloaded, raw-URI routing;
+#             then a SIGHUP without blobdir and the workers SIGKILLed mid
+#             blob GET; stopping lighttpd must stop the registry (lighttpd
+#             signals only the master, which must drain its pool)
 #   caddy     shipped deploy/caddy site block (caddy 2.6, transport fastcgi),
-#             registry under systemd-socket-activate (LISTEN_FDS): the same
-#             checks, no Status: header leaking; then a SIGHUP turns on the
-#             blob offload (handle_response) and conformance dev runs again
+#             registry under systemd-socket-activate (LISTEN_FDS), in
+#             blob-files mode (blobfile_accel_redirect; handle_response +
+#             file_server): the same checks, no Status: header leaking; then
+#             the SIGHUP and SIGKILL as for lighttpd; then a SIGHUP turns on
+#             the blob offload to the gateway (handle_response) and
+#             conformance dev runs again
 #   offload   nginx with the shipped config, registry with
 #             accel_redirect = "/_oci_p2p_blob/": conformance dev, every
 #             toggle on (digest headers included); blob GETs must be served
 #             by nginx from the gateway (two upstreams in one request); a
 #             docker-style chunked 1 GiB PATCH (nginx streams it)
+#   nginx-files  nginx, registry in blob-files mode (blobfile_accel_redirect):
+#             conformance dev with every toggle, Range on a 5 MB blob file
 #   redirect  nginx, registry with blob_redirect = gateway URL template:
 #             skopeo round trip following the 307s to the Kubo gateway
 #
@@ -83,22 +93,106 @@ t_raw_uri() {
         eval '[ "$code" = 400 ] && grep -q NAME_INVALID "$E2E_HTTP_DIR/body"'
 }
 
-# t_front STACK LABEL: conformance 1.1, the 1 GiB round trip, the chunked
-# 1 GiB upload, raw URIs; one line per result in the report.
+# t_front STACK LABEL HOW: the stack runs in blob-files mode (blobdir; the
+# front sends blob files itself, HOW says how): conformance dev with every
+# toggle, the 1 GiB round trip, the chunked 1 GiB upload, Range on it byte
+# for byte, proof that the worker sent no blob bytes, raw URIs; one line per
+# result in the report.
 t_front() {
-    local stack=$1 label=$2 ok_rt=FAIL ok_ch=FAIL
-    conf_run "$stack-1.1" "$stack" 1.1
+    local stack=$1 label=$2 how=$3 ok_rt=FAIL ok_ch=FAIL all_on=() t t0
+    for t in $CONF_ALL_TOGGLES; do all_on+=("$t=true"); done
+    t0=$(date +%s)
+    conf_run "$stack-files-dev" "$stack" dev "${all_on[@]}"
+    FR_CONF_SECS=$(($(date +%s) - t0))
     RT_PUSH_SECS=0 RT_PULL_SECS=0
     rt_roundtrip "big-$stack" "$FR_BIG" v1 "$stack" && ok_rt=PASS
     FR_CHUNKED=""
     t_chunked_upload "$stack" "e2e/chunked-$stack" "$(rt_blob "$FR_BIG" "$FR_BIG_LAYER")" "$FR_BIG_LAYER" && ok_ch=PASS
     e2e_blob_bytes "$stack" "e2e/chunked-$stack" "$FR_BIG_LAYER" "$(rt_blob "$FR_BIG" "$FR_BIG_LAYER")"
-    t_cut_get "$stack" "e2e/chunked-$stack" "$FR_BIG_LAYER"
+    t_files_probe "$stack" "e2e/chunked-$stack" "$FR_BIG_LAYER" "$(rt_blob "$FR_BIG" "$FR_BIG_LAYER")"
     t_raw_uri "$stack"
     fr_note "$label"
-    fr_note "  conformance 1.1: $(fr_conf_result "$stack-1.1")"
+    fr_note "  blob files (blobdir) sent by $how"
+    fr_note "  conformance dev (every toggle): $(fr_conf_result "$stack-files-dev") (${FR_CONF_SECS} s)"
     fr_note "  1 GiB skopeo round trip: $ok_rt (push ${RT_PUSH_SECS} s, pull ${RT_PULL_SECS} s)"
     fr_note "  1 GiB docker-style chunked PATCH + PUT: $ok_ch (${FR_CHUNKED:-failed})"
+    fr_note "  Range on the 1 GiB blob file (first byte, last byte, middle, suffix, unsatisfiable): $FR_RANGES; blob GETs sent by the front, none by a worker: $FR_OFFLOADED"
+}
+
+# fr_reglog STACK: the registry's log (under lighttpd's bin-path, its
+# stderr is lighttpd's stderr).
+fr_reglog() {
+    if [ -d "$E2E_RUN/$1/lighttpd" ]; then echo "$E2E_RUN/$1/lighttpd/stderr.log"; else echo "$E2E_RUN/$1/registry.log"; fi
+}
+
+# fr_files_conf STACK sendfile|accel: the registry's config lines for blob
+# files the front sends: X-Sendfile (lighttpd) or X-Accel-Redirect to
+# /_oci_p2p_file/ (caddy, nginx); allow_sparse for conformance dev's sparse
+# manifests.
+fr_files_conf() {
+    printf '%s\n' "workers = 4;" "blobdir = \"$(e2e_blobdir "$1")\";" "allow_sparse = true;"
+    case $2 in
+        sendfile) echo "blobfile_sendfile = true;" ;;
+        accel) echo 'blobfile_accel_redirect = "/_oci_p2p_file/";' ;;
+    esac
+}
+
+# fr_reload STACK [CONFIG LINES...]: STACK's registry.conf rewritten, then
+# SIGHUP to its master; returns once the reload is logged and the pool has
+# rolled over to the new generation.
+fr_reload() {
+    local stack=$1 log n
+    shift
+    log=$(fr_reglog "$stack")
+    e2e_write_conf "$stack" "$@" || return 1
+    n=$(grep -c "SIGHUP: reloaded" "$log")
+    kill -HUP "$(cat "$E2E_RUN/$stack/registry.pid")"
+    e2e_wait_for 20 "$stack registry reload" sh -c "[ \$(grep -c 'SIGHUP: reloaded' '$log') -gt $n ]" || return 1
+    sleep 2   # let the pool roll over to the new generation
+}
+
+# fr_range STACK URL FILE FIRST LAST DESC: a Range GET answers 206 with
+# FILE's bytes FIRST..LAST (compared byte for byte) and their Content-Range.
+fr_range() {
+    local stack=$1 url=$2 file=$3 first=$4 last=$5 desc=$6 size code
+    size=$(stat -c %s "$file")
+    code=$(e2e_http GET "$url" -H "Range: bytes=$first-$last")
+    # shellcheck disable=SC2016 # eval'd by e2e_check when the check runs, not now
+    e2e_check "$stack: Range $desc ($first-$last): 206, Content-Range, the file's bytes" \
+        eval '[ "$code" = 206 ] && e2e_headers_match "^content-range: bytes $first-$last/$size\$" &&
+            cmp -s "$E2E_HTTP_DIR/body" <(tail -c +$((first + 1)) "$file" | head -c $((last - first + 1)))'
+}
+
+# t_files_probe STACK REPO DIGEST FILE: blob DIGEST (FILE's bytes) is a blob
+# file the front sends: Range first byte, last byte, middle, suffix are the
+# file's bytes, an unsatisfiable one is 416; the registry's headers are
+# there and the front's internal ones are not; every blob GET line of the
+# registry's log for it says 0 bytes out (the front sent them).
+t_files_probe() {
+    local stack=$1 repo=$2 dg=$3 file=$4 url size code lines sent fails=$E2E_FAILS
+    url=$(e2e_url "$stack")/v2/$repo/blobs/$dg
+    size=$(stat -c %s "$file")
+    fr_range "$stack" "$url" "$file" 0 0 "first byte"
+    # shellcheck disable=SC2016 # eval'd by e2e_check when the check runs, not now
+    e2e_check "$stack: blob file GET headers: Docker-Content-Digest, ETag \"<digest>\", one Content-Type application/octet-stream, no X-Sendfile/X-Accel-Redirect" \
+        eval 'e2e_headers_match "^docker-content-digest: $dg\$" "^etag: \"$dg\"\$" "^content-type: application/octet-stream\$" \
+            "!^(x-sendfile|x-accel-redirect|x-lighttpd-send-file):" && [ "$(grep -ci "^content-type:" "$E2E_HTTP_DIR/headers")" = 1 ]'
+    fr_range "$stack" "$url" "$file" $((size - 1)) $((size - 1)) "last byte"
+    fr_range "$stack" "$url" "$file" $((size / 2 + 12345)) $((size / 2 + 12345 + 1048576 - 1)) "middle, 1 MiB"
+    code=$(e2e_http GET "$url" -H "Range: bytes=-1000")
+    # shellcheck disable=SC2016 # eval'd by e2e_check when the check runs, not now
+    e2e_check "$stack: Range suffix (-1000): 206, Content-Range, the last 1000 bytes" \
+        eval '[ "$code" = 206 ] && e2e_headers_match "^content-range: bytes $((size - 1000))-$((size - 1))/$size\$" &&
+            cmp -s "$E2E_HTTP_DIR/body" <(tail -c 1000 "$file")'
+    code=$(e2e_http GET "$url" -H "Range: bytes=$size-")
+    e2e_check "$stack: Range past the end: 416 with Content-Range bytes */$size" \
+        eval "[ '$code' = 416 ] && e2e_headers_match '^content-range: bytes \*/$size\$'"
+    FR_RANGES=$([ "$E2E_FAILS" = "$fails" ] && echo PASS || echo FAIL)
+    lines=$(grep -c "GET /v2/[^ ]*/blobs/$dg blob 20[06] " "$(fr_reglog "$stack")")
+    sent=$(grep "GET /v2/[^ ]*/blobs/$dg blob 20[06] " "$(fr_reglog "$stack")" | grep -vc ' out 0 bytes')
+    e2e_check "$stack: the registry log shows $lines blob GETs of it, all offloaded (out 0 bytes; $sent sent by a worker)" \
+        sh -c "[ '$lines' -ge 4 ] && [ '$sent' = 0 ]"
+    FR_OFFLOADED="$lines GETs, $sent by a worker"
 }
 
 # t_cut_get STACK REPO DIGEST: the workers SIGKILLed in the middle of a
@@ -159,15 +253,22 @@ t_lighttpd_graceful() {
 }
 
 t_lighttpd() {
-    local master workers alive
-    if ! fronts_start_lighttpd_binpath lighttpd "workers = 4;"; then
+    local master workers alive conf=()
+    mapfile -t conf < <(fr_files_conf lighttpd sendfile)
+    if ! FRONTS_BLOBDIR=$(e2e_blobdir lighttpd) fronts_start_lighttpd_binpath lighttpd "${conf[@]}"; then
         e2e_fail "lighttpd: stack did not start"
         return
     fi
     master=$(cat "$E2E_RUN/lighttpd/registry.pid" 2>/dev/null)
     e2e_check "lighttpd: bin-path started one registry master ($master), child of lighttpd" \
         sh -c "[ -n '$master' ] && [ \"\$(ps -o ppid= -p '$master' | tr -d ' ')\" = '$(cat "$E2E_RUN/lighttpd/front.pid")' ]"
-    t_front lighttpd "lighttpd $(lighttpd -v 2>/dev/null | sed -n 's|^lighttpd/\([^ ]*\).*|\1|p') (mod_fastcgi, bin-path, max-procs 1)"
+    t_front lighttpd "lighttpd $(lighttpd -v 2>/dev/null | sed -n 's|^lighttpd/\([^ ]*\).*|\1|p') (mod_fastcgi, bin-path, max-procs 1)" \
+        "lighttpd (X-Sendfile, x-sendfile-docroot = blobdir; Range answered by lighttpd)"
+    # The worker streaming (no blob files): what a SIGKILLed worker does to
+    # a blob GET in flight.
+    e2e_log "lighttpd: SIGHUP without blobdir (the worker streams blobs from Kubo)"
+    fr_reload lighttpd "workers = 4;" || e2e_fail "lighttpd: registry reload without blobdir"
+    t_cut_get lighttpd "e2e/chunked-lighttpd" "$FR_BIG_LAYER"
     t_lighttpd_graceful
     master=$(cat "$E2E_RUN/lighttpd/registry.pid" 2>/dev/null)
     # lighttpd signals only the process it started; the master must take
@@ -184,8 +285,9 @@ t_lighttpd() {
 }
 
 t_caddy() {
-    local dir=$E2E_RUN/caddy base n
-    if ! fronts_start_caddy_socket_activated caddy "workers = 4;"; then
+    local dir=$E2E_RUN/caddy base conf=()
+    mapfile -t conf < <(fr_files_conf caddy accel)
+    if ! fronts_start_caddy_socket_activated caddy "${conf[@]}"; then
         e2e_fail "caddy: stack did not start"
         return
     fi
@@ -195,15 +297,19 @@ t_caddy() {
     e2e_upload_start "$base" e2e/status >/dev/null
     e2e_check "caddy: upload POST is 202 with a Location, and no Status: header reaches the client" \
         e2e_headers_match '^HTTP/1.1 202' '^location: /v2/' '!^status:'
-    t_front caddy "caddy $(caddy version 2>/dev/null | cut -d' ' -f1) (reverse_proxy, transport fastcgi; registry socket-activated)"
+    t_front caddy "caddy $(caddy version 2>/dev/null | cut -d' ' -f1) (reverse_proxy, transport fastcgi; registry socket-activated)" \
+        "caddy (handle_response of X-Accel-Redirect /_oci_p2p_file/, file_server from blobdir; Range answered by file_server)"
 
-    # Offload through caddy (handle_response), switched on by a reload.
+    # The worker streaming (no blob files): a SIGKILLed worker mid GET.
+    e2e_log "caddy: SIGHUP without blobdir (the worker streams blobs from Kubo)"
+    fr_reload caddy "workers = 4;" || e2e_fail "caddy: registry reload without blobdir"
+    t_cut_get caddy "e2e/chunked-caddy" "$FR_BIG_LAYER"
+
+    # Offload to the gateway through caddy (handle_response), switched on by
+    # a reload.
     e2e_log "caddy: SIGHUP with accel_redirect and allow_sparse on"
-    printf 'accel_redirect = "/_oci_p2p_blob/";\nallow_sparse = true;\n' >>"$dir/registry.conf"
-    n=$(grep -c "SIGHUP: reloaded" "$dir/registry.log")
-    kill -HUP "$(cat "$dir/registry.pid")"
-    e2e_wait_for 20 "caddy registry reload" sh -c "[ \$(grep -c 'SIGHUP: reloaded' '$dir/registry.log') -gt $n ]"
-    sleep 2   # let the pool roll over to the new generation
+    fr_reload caddy "workers = 4;" 'accel_redirect = "/_oci_p2p_blob/";' "allow_sparse = true;" \
+        || e2e_fail "caddy: registry reload with accel_redirect"
     t_offload_probe caddy
     local all_on=() t
     for t in $CONF_ALL_TOGGLES; do all_on+=("$t=true"); done
@@ -263,6 +369,34 @@ t_offload() {
     e2e_stop_registry offload
 }
 
+# t_nginx_files: nginx with the shipped config in blob-files mode
+# (blobfile_accel_redirect to its /_oci_p2p_file/ alias): conformance dev
+# with every toggle, a blob's bytes and Range, blob GETs offloaded. The rest
+# of this mode behind nginx is tests/e2e/blobfiles.sh's.
+t_nginx_files() {
+    local all_on=() t conf=() f dg t0 secs
+    mapfile -t conf < <(fr_files_conf nginx-files accel)
+    if ! e2e_start_stack nginx-files "${conf[@]}"; then
+        e2e_fail "nginx-files: stack did not start"
+        return
+    fi
+    for t in $CONF_ALL_TOGGLES; do all_on+=("$t=true"); done
+    t0=$(date +%s)
+    conf_run nginx-files-dev nginx-files dev "${all_on[@]}"
+    secs=$(($(date +%s) - t0))
+    f=$E2E_RUN/nginx-files/probe.bin
+    head -c 5000000 /dev/urandom >"$f"
+    dg=$(e2e_digest "$f")
+    e2e_blob_put "$(e2e_url nginx-files)" e2e/files-probe "$f" >/dev/null
+    e2e_blob_bytes nginx-files e2e/files-probe "$dg" "$f"
+    t_files_probe nginx-files e2e/files-probe "$dg" "$f"
+    fr_note "nginx $(nginx -v 2>&1 | sed -n 's|.*nginx/||p') with blob files (X-Accel-Redirect to the /_oci_p2p_file/ alias, sendfile)"
+    fr_note "  conformance dev (every toggle): $(fr_conf_result nginx-files-dev) ($secs s)"
+    fr_note "  Range on a 5 MB blob file (first byte, last byte, middle, suffix, unsatisfiable): $FR_RANGES; blob GETs sent by nginx, none by a worker: $FR_OFFLOADED"
+    e2e_stop_nginx nginx-files
+    e2e_stop_registry nginx-files
+}
+
 t_redirect() {
     local gw base loc small
     gw="http://127.0.0.1:$(e2e_kubo_gw_port)/ipfs/{cid}"
@@ -297,6 +431,7 @@ main() {
     t_lighttpd
     t_caddy
     t_offload
+    t_nginx_files
     t_redirect
     e2e_finish fronts
 }
