@@ -345,7 +345,7 @@ static int files_chunk_put(struct store *s, const char *upload_id, unsigned idx,
             rc = files_fail(f, STORE_ERROR, t.write_errno, "write %s", path);
         else if (t.read_failed)
             rc = files_fail(f, STORE_ABORTED, 0, "upload %s: the body stopped", upload_id);
-        else if (krc != KUBO_OK && t.eof) {
+        else if (krc != KUBO_OK && krc != KUBO_UNAVAILABLE && t.eof && t.given <= KUBO_LEAF_SIZE) {
             /* Kubo 0.43 fails a one-pass add of a blob of one chunk (up
              * to 256 KiB: a raw leaf that is its own root) after taking the
              * whole body, with "open <target>: no such file or directory":

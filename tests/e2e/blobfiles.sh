@@ -92,6 +92,15 @@ main() {
     e2e_check "nginx sent the file (X-Accel-Redirect): no blob bytes through a worker" \
         sh -c "! grep -h 'blob $dg: .*streaming it instead' '$E2E_RUN/$STACK'/*.log"
 
+    # --- a one-request push of one leaf (a raw block that is its own root)
+    bf_bytes small 512 >"$work/small"
+    code=$(e2e_blob_post "$base" "$REPO" "$work/small")
+    e2e_expect_eq "512-byte POST ?digest= -> 201" "$code" 201
+    e2e_expect_eq "its blob file is in place" "$(e2e_digest "$(bf_file "$(e2e_digest "$work/small")")" 2>/dev/null)" \
+        "$(e2e_digest "$work/small")"
+    code=$(e2e_http GET "$base/v2/$REPO/blobs/$(e2e_digest "$work/small")")
+    e2e_expect_eq "GET of it: 200 with its bytes" "$code $(e2e_digest <"$E2E_HTTP_DIR/body")" "200 $(e2e_digest "$work/small")"
+
     # --- chunked upload: staged, placed and added at completion
     bf_bytes two $((3 * 1048576 + 12345)) >"$work/two"
     dg2=$(e2e_digest "$work/two")
