@@ -146,6 +146,8 @@ EOF
             && grep -qxF 'statedir = \"$RR_DATA/state\";' '$conf' && grep -qxF 'workers = 2;   # mine' '$conf'"
     e2e_check "stale ports: /v2/_p2p/health answers 200 through nginx on REGISTRY_PORT" rr_healthy
     e2e_check "stale ports: a blob push and pull through nginx work" rr_push
+    e2e_check "a kept registry.conf without blobdir: it says blob files are off and how to turn them on" \
+        grep -q 'blob files: off (no blobdir in' "$out"
     rr_stop
     e2e_check "SIGTERM: run-registry stops what it started and exits 130 (got ${RR_RC:-none})" \
         sh -c "grep -q 'stopping' '$out' && [ '${RR_RC:-}' = 130 ]"
@@ -190,6 +192,8 @@ rr_shared_tree() {
     port2=$(e2e_free_port)
     rr_start "$a" OCI_P2P_DATA="$RR_DIR/share-a"
     e2e_check "shared tree: the first run-registry is ready" rr_wait_ready "$a" 300
+    e2e_check "a fresh data folder: blob files are on, in it (its own Kubo references them)" \
+        grep -qF "blob files: on, in $RR_DIR/share-a/blobs" "$a"
     local first=$RR_PID
     t=$SECONDS
     env -u REGISTRY_STORAGE_IPFS_IPFSAPIADDRESS OCI_P2P_DATA="$RR_DIR/share-b" REGISTRY_PORT="$port2" \
