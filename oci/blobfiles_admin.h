@@ -44,5 +44,12 @@ int blobfiles_sweep_files(const struct blobfiles_admin_opts *o);
 struct digest;
 typedef int (*blobfiles_fn)(void *ctx, const char *path, const struct digest *d);
 int blobfiles_walk(const char *blobdir, blobfiles_fn fn, void *ctx, char **where);
+/* Calls fn for each blob MFS links under <mfsroot>/docker/registry/v2/blobs
+ * (an <alg>/<xx>/<hex> directory; whether it has its data is fn's to ask);
+ * fn returns 0 to go on, -1 to stop (KUBO_ABORTED). KUBO_* of the listing;
+ * no blobs directory yet is KUBO_OK. */
+struct kubo;
+typedef int (*blobfiles_mfs_fn)(void *ctx, const struct digest *d);
+int blobfiles_mfs_walk(struct kubo *k, const char *mfsroot, blobfiles_mfs_fn fn, void *ctx);
 
 #endif

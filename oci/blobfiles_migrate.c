@@ -89,53 +89,19 @@ static void mig_add_blob(struct migrate *m, const struct digest *d)
     m->total_bytes += st.size;
 }
 
-/* Names of dir; NULL names (n = 0) when dir does not exist. KUBO_* */
-static int mig_ls(struct migrate *m, const char *dir, char ***names, size_t *n)
+static int mig_listed(void *ctx, const struct digest *d)
 {
-    int krc = kubo_files_ls(m->k, dir, names, n);
-    if (krc == KUBO_NOT_FOUND) {
-        *names = NULL;
-        *n = 0;
-        return KUBO_OK;
-    }
-    if (krc != KUBO_OK)
-        fprintf(m->o->progress, "migrate: listing blobs: %s\n", kubo_errmsg(m->k));
-    return krc;
+    struct migrate *m = ctx;
+    mig_add_blob(m, d);
+    mig_progress(m);
+    return 0;
 }
 
 static int mig_list(struct migrate *m)
 {
-    char *v2 = path_v2(m->o->mfsroot);
-    char *top = xasprintf("%s/blobs", v2);
-    free(v2);
-    char **algs, **fans, **hexes;
-    size_t na, nf, nh;
-    int krc = mig_ls(m, top, &algs, &na);
-    for (size_t a = 0; krc == KUBO_OK && a < na; a++) {
-        enum digest_alg alg;
-        if (digest_alg_parse(algs[a], &alg) < 0)
-            continue;
-        char *adir = xasprintf("%s/%s", top, algs[a]);
-        krc = mig_ls(m, adir, &fans, &nf);
-        for (size_t f = 0; krc == KUBO_OK && f < nf; f++) {
-            char *fdir = xasprintf("%s/%s", adir, fans[f]);
-            krc = mig_ls(m, fdir, &hexes, &nh);
-            for (size_t h = 0; krc == KUBO_OK && h < nh; h++) {
-                char *s = xasprintf("%s:%s", algs[a], hexes[h]);
-                struct digest d;
-                if (digest_parse(s, &d) == DIGEST_PARSE_OK && strncmp(d.hex, fans[f], 2) == 0)
-                    mig_add_blob(m, &d);
-                free(s);
-                mig_progress(m);
-            }
-            strv_free(hexes, nh);
-            free(fdir);
-        }
-        strv_free(fans, nf);
-        free(adir);
-    }
-    strv_free(algs, na);
-    free(top);
+    int krc = blobfiles_mfs_walk(m->k, m->o->mfsroot, mig_listed, m);
+    if (krc != KUBO_OK)
+        fprintf(m->o->progress, "migrate: listing blobs: %s\n", kubo_errmsg(m->k));
     return krc;
 }
 

@@ -39,6 +39,7 @@ struct entry {         /* a filestore entry that points into a doomed file */
 struct sweep {
     struct kubo *k;
     const char *dir;
+    const char *mfsroot;
     char **err;
     struct held *held;
     size_t nheld;
@@ -65,61 +66,30 @@ static int entry_cmp(const void *a, const void *b)
     return strcmp(((const struct entry *)a)->cid, ((const struct entry *)b)->cid);
 }
 
-static int sweep_hex_name(const char *s, size_t n)
+/* ---- pass 1: every blob MFS links, with its CID ---- */
+
+static int sweep_held_one(void *ctx, const struct digest *d)
 {
-    return strlen(s) == n && strspn(s, "0123456789abcdef") == n;
+    struct sweep *s = ctx;
+    char *data = path_blob_data(s->mfsroot, d);
+    struct kubo_stat st;
+    int krc = kubo_files_stat(s->k, data, &st);
+    free(data);
+    if (krc == KUBO_NOT_FOUND)
+        return 0;   /* a directory without data: holds nothing */
+    if (krc != KUBO_OK)
+        return -1;
+    s->held = xrealloc(s->held, (s->nheld + 1) * sizeof *s->held);
+    struct held *x = &s->held[s->nheld++];
+    memset(x, 0, sizeof *x);
+    digest_str(d, x->ds);
+    snprintf(x->cid, sizeof x->cid, "%s", st.cid);
+    return 0;
 }
 
-/* ---- pass 1: every blob MFS links, with its CID ---- */
-static int sweep_held(struct sweep *s, const char *mfsroot)
+static int sweep_held(struct sweep *s)
 {
-    char *v2 = path_v2(mfsroot);
-    char *blobs = xasprintf("%s/blobs", v2);
-    free(v2);
-    char **algs = NULL;
-    size_t nalg = 0;
-    int rc = kubo_files_ls(s->k, blobs, &algs, &nalg);
-    if (rc == KUBO_NOT_FOUND)
-        rc = KUBO_OK;   /* nothing pushed yet */
-    for (size_t a = 0; a < nalg && rc == KUBO_OK; a++) {
-        enum digest_alg alg;
-        if (digest_alg_parse(algs[a], &alg) < 0)
-            continue;
-        char *adir = xasprintf("%s/%s", blobs, algs[a]);
-        char **fans = NULL;
-        size_t nfan = 0;
-        rc = kubo_files_ls(s->k, adir, &fans, &nfan);
-        for (size_t f = 0; f < nfan && rc == KUBO_OK; f++) {
-            char *fdir = xasprintf("%s/%s", adir, fans[f]);
-            char **hexes = NULL;
-            size_t nhex = 0;
-            rc = kubo_files_ls(s->k, fdir, &hexes, &nhex);
-            for (size_t h = 0; h < nhex && rc == KUBO_OK; h++) {
-                if (!sweep_hex_name(hexes[h], digest_alg_hexlen(alg)))
-                    continue;
-                char *data = xasprintf("%s/%s/data", fdir, hexes[h]);
-                struct kubo_stat st;
-                rc = kubo_files_stat(s->k, data, &st);
-                if (rc == KUBO_OK) {
-                    s->held = xrealloc(s->held, (s->nheld + 1) * sizeof *s->held);
-                    struct held *x = &s->held[s->nheld++];
-                    memset(x, 0, sizeof *x);
-                    snprintf(x->ds, sizeof x->ds, "%s:%s", algs[a], hexes[h]);
-                    snprintf(x->cid, sizeof x->cid, "%s", st.cid);
-                } else if (rc == KUBO_NOT_FOUND) {
-                    rc = KUBO_OK;   /* a directory without data: holds nothing */
-                }
-                free(data);
-            }
-            strv_free(hexes, nhex);
-            free(fdir);
-        }
-        strv_free(fans, nfan);
-        free(adir);
-    }
-    strv_free(algs, nalg);
-    free(blobs);
-    if (rc != KUBO_OK)
+    if (blobfiles_mfs_walk(s->k, s->mfsroot, sweep_held_one, s) != KUBO_OK)
         return sweep_fail(s, "list the blobs MFS links", kubo_errmsg(s->k));
     qsort(s->held, s->nheld, sizeof *s->held, held_cmp);
     return 0;
@@ -356,10 +326,10 @@ static int sweep_put_back(struct sweep *s, struct entry *e, struct blobfiles_swe
 int blobfiles_sweep(struct kubo *k, const char *dir, const char *mfsroot, time_t grace, int dry_run,
                     FILE *out, struct blobfiles_sweep_stats *st, char **err)
 {
-    struct sweep s = { .k = k, .dir = dir, .err = err };
+    struct sweep s = { .k = k, .dir = dir, .mfsroot = mfsroot, .err = err };
     memset(st, 0, sizeof *st);
     *err = NULL;
-    int rc = sweep_held(&s, mfsroot);
+    int rc = sweep_held(&s);
     if (rc == 0)
         rc = sweep_files(&s, grace, st);
     if (rc == 0 && s.ne)

@@ -1,4 +1,5 @@
-/* blobfiles_walk: every blob file below blobdir (see blobfiles_admin.h).
+/* blobfiles_walk: every blob file below blobdir, and every blob MFS links
+ * (see blobfiles_admin.h).
  * Only names of the layout count: <alg>/<xx>/<hex> as blobfile_parse_rel
  * takes them; dot-names (.uploads, .damaged) and anything else are left. */
 #include <dirent.h>
@@ -7,7 +8,9 @@
 #include <string.h>
 #include "core/blobfile.h"
 #include "core/xalloc.h"
+#include "ipfs/kubo.h"
 #include "oci/blobfiles_admin.h"
+#include "oci/paths.h"
 
 /* Calls fn(ctx, dir/name, name) for each entry of dir but dot-names.
  * 0, 1 when fn stopped, -1 with errno (and *where) when dir cannot be read. */
@@ -88,4 +91,53 @@ int blobfiles_walk(const char *blobdir, blobfiles_fn fn, void *ctx, char **where
     *where = NULL;
     int rc = walk_dir(blobdir, walk_alg, &w, where);
     return rc < 0 ? -1 : 0;
+}
+
+/* ---- the blobs MFS links ---- */
+
+/* Names of dir; none when dir does not exist. KUBO_* */
+static int mfs_ls(struct kubo *k, const char *dir, char ***names, size_t *n)
+{
+    int krc = kubo_files_ls(k, dir, names, n);
+    if (krc == KUBO_NOT_FOUND) {
+        *names = NULL;
+        *n = 0;
+        return KUBO_OK;
+    }
+    return krc;
+}
+
+int blobfiles_mfs_walk(struct kubo *k, const char *mfsroot, blobfiles_mfs_fn fn, void *ctx)
+{
+    char *v2 = path_v2(mfsroot);
+    char *top = xasprintf("%s/blobs", v2);
+    free(v2);
+    char **algs, **fans, **hexes;
+    size_t na, nf, nh;
+    int krc = mfs_ls(k, top, &algs, &na);
+    for (size_t a = 0; krc == KUBO_OK && a < na; a++) {
+        enum digest_alg alg;
+        if (digest_alg_parse(algs[a], &alg) < 0)
+            continue;
+        char *adir = xasprintf("%s/%s", top, algs[a]);
+        krc = mfs_ls(k, adir, &fans, &nf);
+        for (size_t f = 0; krc == KUBO_OK && f < nf; f++) {
+            char *fdir = xasprintf("%s/%s", adir, fans[f]);
+            krc = mfs_ls(k, fdir, &hexes, &nh);
+            for (size_t h = 0; krc == KUBO_OK && h < nh; h++) {
+                char *s = xasprintf("%s:%s", algs[a], hexes[h]);
+                struct digest d;
+                if (digest_parse(s, &d) == DIGEST_PARSE_OK && strncmp(d.hex, fans[f], 2) == 0 && fn(ctx, &d) < 0)
+                    krc = KUBO_ABORTED;
+                free(s);
+            }
+            strv_free(hexes, nh);
+            free(fdir);
+        }
+        strv_free(fans, nf);
+        free(adir);
+    }
+    strv_free(algs, na);
+    free(top);
+    return krc;
 }
