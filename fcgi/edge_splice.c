@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 #include "core/log.h"
@@ -180,9 +181,14 @@ static int edge_splice_open(struct edge_splice *s, uint16_t request_id, uint64_t
      * stream wakes up too); read what has come without waiting for more. */
     int lowat = n < EDGE_LOWAT ? (int)n : EDGE_LOWAT;
     s->lowat = lowat;
+    /* A regular file (a blob file, core/blobfile.h) is read as it is:
+     * it never runs dry early, and it has no low-water mark to set
+     * (setsockopt would fail with ENOTSOCK and decline every file). */
+    struct stat st;
+    int is_sock = fstat(s->src, &st) == 0 && S_ISSOCK(st.st_mode);
     int fl = fcntl(s->src, F_GETFL);
-    if (fl < 0 || fcntl(s->src, F_SETFL, fl | O_NONBLOCK) < 0 ||
-        setsockopt(s->src, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat) < 0 ||
+    if (fl < 0 || (is_sock && fcntl(s->src, F_SETFL, fl | O_NONBLOCK) < 0) ||
+        (is_sock && setsockopt(s->src, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat) < 0) ||
         pipe2(s->raw, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(s->framed, O_CLOEXEC | O_NONBLOCK) < 0) {
         log_error("edge: setting up the zero-copy send: %s", strerror(errno));
         for (int i = 0; i < 2; i++) {

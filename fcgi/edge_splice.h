@@ -1,5 +1,5 @@
 /* edge_splice: the edge's zero-copy body (http_io.splice_from) on plain
- * fds: bytes spliced from a source socket into the FastCGI connection as
+ * fds: bytes spliced from a source socket (or file) into the FastCGI connection as
  * FCGI_STDOUT records, never copied through user space. No libfcgi types:
  * fcgi/edge.c hands it the connection's fd, the unit tests a socketpair. */
 #ifndef FCGI_EDGE_SPLICE_H
@@ -9,8 +9,10 @@
 
 /* n body bytes from src (a socket with at least n bytes still to come)
  * into dst (the FastCGI connection: blocking, at a record boundary) as
- * FCGI_STDOUT records of request_id. src is left non-blocking, with its
- * SO_RCVLOWAT changed; its SO_RCVTIMEO, if set, is how long it may stall.
+ * FCGI_STDOUT records of request_id. A socket src is left non-blocking,
+ * with its SO_RCVLOWAT changed; its SO_RCVTIMEO, if set, is how long it may
+ * stall. src may also be a regular file positioned at the bytes (a blob
+ * file), read as it is.
  * *sent gets the body bytes that reached dst. HTTP_DONE when all n went
  * out; HTTP_DECLINED when nothing reached dst (set-up failed, or the
  * source failed before the first byte): dst is as it was and the caller may
