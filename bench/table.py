@@ -9,6 +9,7 @@ MB = 1e6
 # case id: (label, unit kind, reference label, target text, target ratio or None)
 CASES = [
     ("pull", "pull one 1 GiB blob through nginx -> worker", "bps", "Kubo gateway curl", ">= 0.90x", 0.90),
+    ("pull_cpu", "worker CPU per GiB of that pull (utime+stime)", "ms", "-", "report", None),
     ("pull_offload", "same, X-Accel-Redirect offload on", "bps", "Kubo gateway curl", ">= 0.97x", 0.97),
     ("pull_redirect", "same, blob_redirect (307 to the gateway)", "bps", "Kubo gateway curl", "report", None),
     ("push", "push one 1 GiB blob (POST, streamed PATCH, PUT)", "bps", "ipfs add --cid-version 1 --raw-leaves (RPC)", ">= 0.80x", 0.80),

@@ -185,7 +185,11 @@ static int edge_splice_open(struct edge_splice *s, uint16_t request_id, uint64_t
      * it never runs dry early, and it has no low-water mark to set
      * (setsockopt would fail with ENOTSOCK and decline every file). */
     struct stat st;
-    int is_sock = fstat(s->src, &st) == 0 && S_ISSOCK(st.st_mode);
+    if (fstat(s->src, &st) < 0 || !(S_ISSOCK(st.st_mode) || S_ISREG(st.st_mode))) {
+        log_error("edge: the zero-copy source is neither a socket nor a file");
+        return -1;
+    }
+    int is_sock = S_ISSOCK(st.st_mode);
     int fl = fcntl(s->src, F_GETFL);
     if (fl < 0 || (is_sock && fcntl(s->src, F_SETFL, fl | O_NONBLOCK) < 0) ||
         (is_sock && setsockopt(s->src, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat) < 0) ||

@@ -360,7 +360,44 @@ START_TEST(test_splice_nothing_sent)
 }
 END_TEST
 
-/* A source that is not a socket cannot be set up: 1 at once. */
+/* A regular file (a blob file) is a source too, read from its position:
+ * more than a socket buffer of it arrives as whole records. */
+START_TEST(test_splice_file)
+{
+    const uint64_t n = 3 * FCGI_RECORD_MAX + 4321;
+    char path[] = "/tmp/fr-splice-file.XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    unlink(path);
+    unsigned char *body = peer_pattern(0, (size_t)n);
+    ck_assert_int_eq(write(fd, "skip!", 5), 5);   /* blob_open hands it over positioned */
+    ck_assert_int_eq(write(fd, body, (size_t)n), (ssize_t)n);
+    free(body);
+    ck_assert_int_eq(lseek(fd, 5, SEEK_SET), 5);
+    int dst[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, dst), 0);
+    struct fr_result *res = fr_result_map();
+    *res = (struct fr_result){ .rc = 99 };
+    struct fr_splice_job j = { fd, dst[0], n, res };
+    int not_splicer[] = { dst[1] };
+    pid_t splicer = peer_spawn(fr_splice_job, &j, not_splicer, 1);
+    close(dst[0]);
+    close(fd);
+    struct peer_stream s;
+    peer_read(dst[1], &s);
+    close(dst[1]);
+    peer_reap(splicer);
+    ck_assert_int_eq(res->rc, 0);
+    ck_assert_uint_eq(res->sent, n);
+    peer_assert_ours(&s);
+    peer_assert_body(&s, "", n);
+    peer_free(&s);
+    munmap(res, sizeof *res);
+}
+END_TEST
+
+/* A source that is neither a socket nor a file (a pipe) is not set up: 1
+ * at once. */
 START_TEST(test_splice_not_a_socket)
 {
     int p[2], sv[2];
@@ -713,6 +750,7 @@ Suite *suite_fcgi_framing(void)
     tcase_add_test(spl, test_splice_source_short);
     tcase_add_test(spl, test_splice_source_stalls);
     tcase_add_test(spl, test_splice_nothing_sent);
+    tcase_add_test(spl, test_splice_file);
     tcase_add_test(spl, test_splice_not_a_socket);
     suite_add_tcase(s, spl);
     TCase *edge = tcase_create("edge");
