@@ -132,7 +132,7 @@ void h_blob_get(struct registry *reg, struct request *req, struct response *resp
     struct store *st = reg->store;
     struct digest d;
     char ds[DIGEST_STR_MAX];
-    struct store_blob b;
+    struct store_blob b = { 0 };   /* a store that knows no blob files leaves .file alone */
     uint64_t size, start = 0, end = 0;
     int rc;
 
