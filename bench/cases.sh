@@ -132,16 +132,22 @@ pull_blob_on() {
     cid=$(e2e_ipfs files stat --hash "$(e2e_mfs_blob_path "$1" "$dg")")
 }
 
-# pull_reps CASE URL SIDE...: REPS rounds of the pull case's blob ($dg,
-# $cid, from pull_blob_on) from each SIDE in turn: ours through URL, ref
+# pull_reps CASE URL STACK SIDE...: REPS rounds of the pull case's blob ($dg,
+# $cid, from pull_blob_on) from each SIDE in turn: ours through URL (STACK's), ref
 # from the gateway, ceil from the ceiling.
 pull_reps() {
-    local case=$1 url=$2 r s ok=0
-    shift 2
+    local case=$1 url=$2 stack=$3 r s ok=0 c0 c1
+    shift 3
     for ((r = 0; r < REPS; r++)); do
         for s in $(rotate "$r" "$@"); do
             case $s in
-                ours) curl_speed "$case" ours "$BLOB" "$url/v2/bench/pull/blobs/$dg" ;;
+                ours)
+                    c0=$(bench_stack_cpu_ns "$stack")
+                    curl_speed "$case" ours "$BLOB" "$url/v2/bench/pull/blobs/$dg" || { ok=1; continue; }
+                    # the worker's CPU per GiB (bench/lib.sh), for the pull case only
+                    [ "$case" = pull ] || continue
+                    c1=$(bench_stack_cpu_ns "$stack")
+                    rec pull_cpu ours "$(awk -v d=$((c1 - c0)) -v b="$BLOB" 'BEGIN {printf "%.1f", d / 1e6 / (b / 1073741824)}')" ;;
                 ref) curl_speed "$case" ref "$BLOB" "$GW/ipfs/$cid" ;;
                 ceil) curl_speed "$case" ceil "$BLOB" "$CEIL/v2/ceiling/blob?n=$BLOB" ;;
             esac || ok=1
@@ -154,7 +160,7 @@ pull_reps() {
 case_pull() {
     local dg cid
     pull_blob_on ours || return 1
-    pull_reps pull "$OURS" ours ref ceil
+    pull_reps pull "$OURS" ours ours ref ceil
 }
 
 # ---- the same pull with the X-Accel-Redirect offload (issue 5): a second
@@ -171,7 +177,7 @@ case_offload() {
     fi
     e2e_start_stack offload 'accel_redirect = "/_oci_p2p_blob/";' || return 1
     pull_blob_on offload || return 1
-    pull_reps pull_offload "$(e2e_url offload)" ours ref
+    pull_reps pull_offload "$(e2e_url offload)" offload ours ref
 }
 
 # ---- the same blob with blob_redirect: a 307 to the gateway, which the

@@ -118,3 +118,73 @@ bench_stop_ceiling() {
     while read -r pid || [ -n "$pid" ]; do kill -TERM "$pid" 2>/dev/null; done 2>/dev/null <"$dir/spawn.pid"
     rm -f "$dir/spawn.pid"
 }
+
+# ------------------------------------------------------------ blob files
+# Where stack NAME keeps blob files (replaces tests/e2e/lib.sh's
+# e2e_blobdir): below the Kubo node's filestore root, the parent of its
+# repository. With a borrowed node (BENCH_KUBO_RUN) that is the other run's
+# kubo/ folder: the files stay there (that run removes them with its node),
+# so its filestore never names a missing file.
+e2e_blobdir() { printf '%s/blobs-%s' "${BENCH_BLOBROOT:-$E2E_RUN/kubo}" "$1"; }
+
+# bench_start_static NAME DIR: nginx serving DIR's files at /static/ with
+# sendfile, no registry: the physical limit for a blob file. The same
+# worker count and the same directives as the shipped /_oci_p2p_file/
+# location (sendfile, tcp_nopush), an access log like the shipped one.
+bench_start_static() {
+    local name=$1 root=$2 dir=$E2E_RUN/$1 port user_line=""
+    mkdir -p "$dir/nginx/tmp"
+    port=$(e2e_free_port) || return 1
+    [ "$(id -u)" -eq 0 ] && user_line="user root;"
+    cat >"$dir/nginx/nginx.conf" <<CONF
+$user_line
+worker_processes 2;
+pid $dir/nginx/nginx.pid;
+error_log $dir/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    log_format timing '\$remote_addr [\$time_local] "\$request" \$status \$body_bytes_sent '
+                      'req_len=\$request_length rt=\$request_time';
+    access_log $dir/nginx/access.log timing;
+    client_body_temp_path $dir/nginx/tmp/client_body;
+    proxy_temp_path $dir/nginx/tmp/proxy;
+    fastcgi_temp_path $dir/nginx/tmp/fastcgi;
+    uwsgi_temp_path $dir/nginx/tmp/uwsgi;
+    scgi_temp_path $dir/nginx/tmp/scgi;
+    server {
+        listen 127.0.0.1:$port;
+        location /static/ {
+            alias $root/;
+            types { }
+            default_type application/octet-stream;
+            sendfile on;
+            tcp_nopush on;
+            send_timeout 900s;
+        }
+    }
+}
+CONF
+    nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/error.log" -g 'daemon off;' \
+        >>"$dir/nginx/stderr.log" 2>&1 &
+    echo $! >"$dir/nginx.pid"
+    echo "$port" >"$dir/port"
+    e2e_wait_for 10 "static nginx $name on :$port" curl -s -o /dev/null "http://127.0.0.1:$port/" \
+        || { tail -n 5 "$dir/nginx/error.log" >&2; return 1; }
+}
+
+# bench_stack_cpu_ns STACK: the CPU time (ns, user + system) STACK's
+# workers have used: each live worker's /proc/PID/schedstat run time (the
+# utime+stime total, without /proc/PID/stat's 10 ms tick rounding), plus
+# the master's cutime+cstime, where a worker that exited (replaced after an
+# upload) left its time. The difference of two readings is what the
+# workers spent in between.
+bench_stack_cpu_ns() {
+    local p t sum=0 tck m
+    tck=$(getconf CLK_TCK)
+    for p in $(e2e_workers "$1"); do
+        read -r t _ 2>/dev/null <"/proc/$p/schedstat" && sum=$((sum + t))
+    done
+    m=$(e2e_registry_pid "$1")
+    t=$(sed 's/.*) //' "/proc/$m/stat" 2>/dev/null | awk '{print $14 + $15}')
+    echo $((sum + ${t:-0} * 1000000000 / tck))
+}

@@ -145,6 +145,7 @@ static int store_mfs_blob_stat(struct store *s, const char *name, const struct d
         return rc;
     out->size = st.size;
     memcpy(out->cid, st.cid, sizeof out->cid);
+    out->file = 0;   /* Kubo holds the bytes (store_files sets it for its files) */
     return STORE_OK;
 }
 
@@ -248,7 +249,7 @@ static int store_mfs_blob_import(struct store *s, struct store *from, const char
     struct store_mfs *f = store_mfs_peer(m, from, what);
     if (!f)
         return STORE_ERROR;
-    struct store_blob b;
+    struct store_blob b = { 0 };
     if (from_name) {
         int rc = from->ops->blob_stat(from, from_name, d, &b);
         if (rc != STORE_OK)

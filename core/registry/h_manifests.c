@@ -90,7 +90,7 @@ static int check_references(struct registry *reg, struct response *resp, const c
 {
     struct store *st = reg->store;
     char ds[DIGEST_STR_MAX];
-    struct store_blob b;
+    struct store_blob b = { 0 };
     int rc;
 
     if (reg->opts.allow_sparse)
