@@ -240,24 +240,15 @@ int kubo_filestore_forget(struct kubo *k, const char *bytes_file, const char *ta
     size_t n = 0;
     int rc = KUBO_OK, eof = 0;
     while (!eof && rc == KUBO_OK) {
-        size_t got = 0;
-        while (got < KUBO_LEAF_SIZE) {
-            ssize_t r = read(fd, leaf + got, KUBO_LEAF_SIZE - got);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r < 0) {
-                rc = kubo_fail(k, KUBO_ERROR, "filestore forget", "read %s: %s", bytes_file, strerror(errno));
-                break;
-            }
-            if (r == 0) {
-                eof = 1;
-                break;
-            }
-            got += (size_t)r;
-        }
-        if (rc != KUBO_OK || got == 0)
+        ssize_t got = kubo_leaf_next(fd, leaf);
+        if (got < 0) {
+            rc = kubo_fail(k, KUBO_ERROR, "filestore forget", "read %s: %s", bytes_file, strerror(errno));
             break;
-        kubo_leaf_cid(leaf, got, cids[n++]);
+        }
+        if (got == 0)
+            break;
+        eof = got < KUBO_LEAF_SIZE;
+        kubo_leaf_cid(leaf, (size_t)got, cids[n++]);
         if (n == FILESTORE_BATCH) {
             rc = forget_batch(k, target, cids, n);
             n = 0;

@@ -146,6 +146,9 @@ void kubo_raw_cid(const unsigned char sha256[32], char out[KUBO_CID_MAX]);
 /* --- the leaves of a --nocopy add (ipfs/leaves.c) --- */
 /* Kubo's chunker default (size-262144): an add cuts a file there. */
 #define KUBO_LEAF_SIZE (256 * 1024)
+/* Reads the next leaf of the file at fd's position into buf (KUBO_LEAF_SIZE
+ * bytes): bytes read (fewer only at the end, 0 past it), or -1 with errno. */
+ssize_t kubo_leaf_next(int fd, char *buf);
 /* The CID of the raw leaf holding bytes p[0..n) (kubo_raw_cid of their SHA-256). */
 void kubo_leaf_cid(const void *p, size_t n, char out[KUBO_CID_MAX]);
 /* block/rm --force of every leaf the file at path is cut into (a leaf the

@@ -22,8 +22,7 @@ void kubo_leaf_cid(const void *p, size_t n, char out[KUBO_CID_MAX])
     kubo_raw_cid(sha, out);
 }
 
-/* Fills buf with up to KUBO_LEAF_SIZE bytes: the next leaf. Bytes read, or -1. */
-static ssize_t leaves_next(int fd, char *buf)
+ssize_t kubo_leaf_next(int fd, char *buf)
 {
     size_t got = 0;
     while (got < KUBO_LEAF_SIZE) {
@@ -63,7 +62,7 @@ int kubo_leaves_rm(struct kubo *k, const char *path, uint64_t *nleaves)
     uint64_t total = 0;
     int rc = KUBO_OK;
     for (;;) {
-        ssize_t got = leaves_next(fd, leaf);
+        ssize_t got = kubo_leaf_next(fd, leaf);
         if (got < 0) {
             rc = kubo_fail(k, KUBO_ERROR, "block/rm the leaves of", "read %s: %s", path, strerror(errno));
             break;

@@ -118,11 +118,6 @@ static int sweep_entries_of(struct sweep *s, size_t di, struct entry *cand, size
     for (size_t i = 0; i < n; i++) {
         if (!paths[i] || !kubo_filestore_path_is(paths[i], s->doomed[di].path))
             continue;
-        int dup = 0;
-        for (size_t j = 0; j < s->ne && !dup; j++)
-            dup = strcmp(s->e[j].cid, cand[i].cid) == 0;
-        if (dup)
-            continue;   /* the same leaf twice in the file: one entry */
         if (s->ne == s->cape) {
             s->cape = s->cape ? 2 * s->cape : 256;
             s->e = xrealloc(s->e, s->cape * sizeof *s->e);
@@ -151,33 +146,24 @@ static int sweep_leaves(struct sweep *s, size_t di)
     uint64_t off = 0;
     int rc = 0;
     for (;;) {
-        size_t got = 0;
-        while (got < SWEEP_LEAF) {
-            ssize_t r = read(fd, leaf + got, SWEEP_LEAF - got);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0) {
-                if (r < 0)
-                    rc = sweep_fail(s, path, strerror(errno));
-                break;
-            }
-            got += (size_t)r;
-        }
-        if (rc < 0 || got == 0)
+        ssize_t got = kubo_leaf_next(fd, leaf);
+        if (got < 0)
+            rc = sweep_fail(s, path, strerror(errno));
+        if (got <= 0)
             break;
         memset(&cand[n], 0, sizeof cand[n]);
-        kubo_leaf_cid(leaf, got, cand[n].cid);
+        kubo_leaf_cid(leaf, (size_t)got, cand[n].cid);
         cand[n].off = off;
-        cand[n].len = got;
+        cand[n].len = (size_t)got;
         n++;
-        off += got;
+        off += (uint64_t)got;
         if (n == SWEEP_BATCH) {
             rc = sweep_entries_of(s, di, cand, n);
             n = 0;
             if (rc < 0)
                 break;
         }
-        if (got < SWEEP_LEAF)
+        if ((size_t)got < SWEEP_LEAF)
             break;
     }
     if (rc == 0 && n)
@@ -185,6 +171,19 @@ static int sweep_leaves(struct sweep *s, size_t di)
     free(leaf);
     close(fd);
     return rc;
+}
+
+/* Sorts the entries by CID (for the lookups of pass 3) and keeps one of
+ * each: a leaf twice in a file has one filestore entry. */
+static void sweep_sort_entries(struct sweep *s)
+{
+    qsort(s->e, s->ne, sizeof *s->e, entry_cmp);
+    size_t w = 0;
+    for (size_t i = 0; i < s->ne; i++) {
+        if (w == 0 || strcmp(s->e[w - 1].cid, s->e[i].cid) != 0)
+            s->e[w++] = s->e[i];
+    }
+    s->ne = w;
 }
 
 /* Each blob file below dir: those MFS does not link and that are older
@@ -226,7 +225,7 @@ static int sweep_files(struct sweep *s, time_t grace, struct blobfiles_sweep_sta
         sweep_fail(s, where ? where : s->dir, strerror(errno));
     }
     free(where);
-    qsort(s->e, s->ne, sizeof *s->e, entry_cmp);
+    sweep_sort_entries(s);
     return rc < 0 ? -1 : 0;
 }
 
