@@ -96,6 +96,18 @@ int blobfile_sync_parent(const char *path)
     return rc;
 }
 
+void blobfile_flush_behind(int fd, off_t *started, off_t now)
+{
+    if (now - *started < BLOBFILE_FLUSH_STEP)
+        return;
+#ifdef __linux__
+    (void)sync_file_range(fd, *started, now - *started, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd;
+#endif
+    *started = now;
+}
+
 int blobfile_write_all(int fd, const void *p, size_t n)
 {
     const char *c = p;

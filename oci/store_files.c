@@ -220,6 +220,7 @@ struct files_tee {
     int read_failed;
     int eof;                 /* the body was read to its end */
     off_t given;             /* bytes in the file, all handed on */
+    off_t flushed;           /* write-behind started up to here */
 };
 
 static ssize_t files_tee_read(void *arg, char *p, size_t n)
@@ -243,6 +244,7 @@ static ssize_t files_tee_read(void *arg, char *p, size_t n)
         return t->soft ? 0 : -1;
     }
     t->given += r;
+    blobfile_flush_behind(t->fd, &t->flushed, t->given);
     return r;
 }
 
@@ -327,7 +329,7 @@ static int files_chunk_put(struct store *s, const char *upload_id, unsigned idx,
         rc = files_fail(f, STORE_ERROR, errno, "truncate %s", path);
         goto out;
     }
-    struct files_tee t = { .cb = cb, .ctx = ctx, .fd = fd, .given = (off_t)offset };
+    struct files_tee t = { .cb = cb, .ctx = ctx, .fd = fd, .given = (off_t)offset, .flushed = (off_t)offset };
     char *target;
     uint64_t n = 0;
     if (files_one_pass(f, whole, offset, &target)) {
