@@ -36,6 +36,18 @@ char *blobfile_staging(const char *dir, const char *upload_id)
     return xasprintf("%s/" BLOBFILE_UPLOADS "/%s", dir, upload_id);
 }
 
+char *blobfile_added(const char *dir, const char *upload_id)
+{
+    return xasprintf("%s/" BLOBFILE_ADDED "/%s", dir, upload_id);
+}
+
+int blobfile_is_added(const char *dir, const char *path)
+{
+    size_t n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && strncmp(path + n, "/" BLOBFILE_ADDED "/", sizeof BLOBFILE_ADDED + 1) == 0
+           && path[n + sizeof BLOBFILE_ADDED + 1] != '\0' && !strchr(path + n + sizeof BLOBFILE_ADDED + 1, '/');
+}
+
 int blobfile_parse_rel(const char *rel, struct digest *out)
 {
     const char *s1 = strchr(rel, '/');

@@ -1,7 +1,10 @@
 /* blobfile: the blob-files layout (blobdir). A committed blob is one
  * immutable plain file at <blobdir>/<alg>/<first two hex>/<hex>, written
  * once (temporary name, fsync, rename) and never changed; upload staging
- * lives in <blobdir>/.uploads/. The same relative path is what a front
+ * lives in <blobdir>/.uploads/. A blob whose digest was unknown while Kubo
+ * added it (a streamed PATCH) has a second, permanent name: the hard link
+ * <blobdir>/.added/<upload id>, which its filestore entries name (they were
+ * made before the content path was known). The same relative path is what a front
  * server is told to send (X-Accel-Redirect prefix + path, or X-Sendfile
  * with the absolute path), so this file is the one place that names it.
  *
@@ -16,6 +19,7 @@
 /* "sha512/" + 2 + "/" + 128 hex + NUL */
 #define BLOBFILE_REL_MAX (7 + 2 + 1 + DIGEST_HEX_MAX + 1)
 #define BLOBFILE_UPLOADS ".uploads"
+#define BLOBFILE_ADDED ".added"
 
 /* The path of blob d below blobdir, e.g. "sha256/ab/ab12...". Returns out. */
 char *blobfile_rel(const struct digest *d, char out[BLOBFILE_REL_MAX]);
@@ -23,6 +27,10 @@ char *blobfile_rel(const struct digest *d, char out[BLOBFILE_REL_MAX]);
 char *blobfile_path(const char *dir, const struct digest *d);
 /* <dir>/.uploads/<upload id>; caller frees. */
 char *blobfile_staging(const char *dir, const char *upload_id);
+/* <dir>/.added/<upload id>; caller frees. */
+char *blobfile_added(const char *dir, const char *upload_id);
+/* 1 when path is a name in <dir>/.added/. */
+int blobfile_is_added(const char *dir, const char *path);
 /* The digest named by rel ("sha256/ab/<hex>"): 0, or -1 when rel is not a
  * blob file's path (a staging file, a stray name). */
 int blobfile_parse_rel(const char *rel, struct digest *out);

@@ -180,6 +180,7 @@ int kubo_filestore_file_of(struct kubo *k, const char *cid, char **path)
 
 struct forget_batch {
     const char *target;
+    int all;         /* those that read back too */
     char **bad;      /* CIDs to remove */
     size_t nbad;
 };
@@ -189,7 +190,7 @@ static void forget_line(json_object *o, void *ctx)
     struct forget_batch *b = ctx;
     int st = filestore_status(o);
     const char *p = filestore_str(o, "FilePath"), *key = filestore_key(o);
-    if (st == FILESTORE_STATUS_OK || st == FILESTORE_STATUS_KEY_NOT_FOUND || st < 0 || !p || !key)
+    if ((st == FILESTORE_STATUS_OK && !b->all) || st == FILESTORE_STATUS_KEY_NOT_FOUND || st < 0 || !p || !key)
         return;
     if (kubo_filestore_path_is(p, b->target)) {
         b->bad = xrealloc(b->bad, (b->nbad + 1) * sizeof *b->bad);
@@ -199,7 +200,8 @@ static void forget_line(json_object *o, void *ctx)
 
 /* Verifies the entries of cids; removes those that name target and do not
  * read back as their CID. */
-static int forget_batch(struct kubo *k, const char *target, char cids[][KUBO_CID_MAX], size_t n)
+static int forget_batch(struct kubo *k, const char *target, int all, char cids[][KUBO_CID_MAX], size_t n,
+                        size_t *taken)
 {
     struct kubo_query q;
     struct buf out;
@@ -209,7 +211,7 @@ static int forget_batch(struct kubo *k, const char *target, char cids[][KUBO_CID
     buf_init(&out, KUBO_JSON_MAX);
     int rc = kubo_rpc(k, "filestore/verify", target, &q, NULL, &out);
     kubo_query_free(&q);
-    struct forget_batch b = { .target = target };
+    struct forget_batch b = { .target = target, .all = all };
     if (rc == KUBO_OK || rc == KUBO_NOT_FOUND) {
         filestore_each_line(&out, forget_line, &b);
         rc = KUBO_OK;
@@ -222,6 +224,8 @@ static int forget_batch(struct kubo *k, const char *target, char cids[][KUBO_CID
         kubo_query_add(&q, "force", "true");
         rc = kubo_rpc(k, "block/rm", target, &q, NULL, NULL);
         kubo_query_free(&q);
+        if (rc == KUBO_OK)
+            *taken += b.nbad;
     }
     for (size_t i = 0; i < b.nbad; i++)
         free(b.bad[i]);
@@ -229,8 +233,12 @@ static int forget_batch(struct kubo *k, const char *target, char cids[][KUBO_CID
     return rc;
 }
 
-int kubo_filestore_forget(struct kubo *k, const char *bytes_file, const char *target)
+int kubo_filestore_forget(struct kubo *k, const char *bytes_file, const char *target, int all, size_t *taken)
 {
+    size_t dummy = 0;
+    if (!taken)
+        taken = &dummy;
+    *taken = 0;
     int fd = open(bytes_file, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? KUBO_OK : kubo_fail(k, KUBO_ERROR, "filestore forget", "open %s: %s",
@@ -250,12 +258,12 @@ int kubo_filestore_forget(struct kubo *k, const char *bytes_file, const char *ta
         eof = got < KUBO_LEAF_SIZE;
         kubo_leaf_cid(leaf, (size_t)got, cids[n++]);
         if (n == FILESTORE_BATCH) {
-            rc = forget_batch(k, target, cids, n);
+            rc = forget_batch(k, target, all, cids, n, taken);
             n = 0;
         }
     }
     if (rc == KUBO_OK && n)
-        rc = forget_batch(k, target, cids, n);
+        rc = forget_batch(k, target, all, cids, n, taken);
     free(cids);
     free(leaf);
     close(fd);

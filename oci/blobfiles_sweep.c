@@ -3,6 +3,7 @@
  * files to remove and the filestore entries that point into them, then
  * which of those entries a held blob's DAG needs (internal nodes only: no
  * leaf is read). Memory: one entry per leaf of the files removed. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -25,7 +26,14 @@ struct held {          /* a blob MFS links */
 
 struct doomed {        /* a blob file to remove */
     char *path;
+    char *alias;       /* its .added/<id> name (same inode), or NULL */
     uint64_t size;
+};
+
+struct added {         /* a name in .added/, by inode */
+    dev_t dev;
+    ino_t ino;
+    char *path;
 };
 
 struct entry {         /* a filestore entry that points into a doomed file */
@@ -47,6 +55,9 @@ struct sweep {
     size_t ndoomed;
     struct entry *e;
     size_t ne, cape;
+    struct added *added;   /* read once, when a doomed file has a second name */
+    size_t nadded;
+    int added_read;
     size_t cur_held;   /* during the DAG walk */
 };
 
@@ -116,7 +127,8 @@ static int sweep_entries_of(struct sweep *s, size_t di, struct entry *cand, size
     if (rc != KUBO_OK)
         return sweep_fail(s, "ask the filestore", kubo_errmsg(s->k));
     for (size_t i = 0; i < n; i++) {
-        if (!paths[i] || !kubo_filestore_path_is(paths[i], s->doomed[di].path))
+        if (!paths[i] || !(kubo_filestore_path_is(paths[i], s->doomed[di].path)
+                           || (s->doomed[di].alias && kubo_filestore_path_is(paths[i], s->doomed[di].alias))))
             continue;
         if (s->ne == s->cape) {
             s->cape = s->cape ? 2 * s->cape : 256;
@@ -186,6 +198,48 @@ static void sweep_sort_entries(struct sweep *s)
     s->ne = w;
 }
 
+/* The names in <dir>/.added/ with their inodes (a missing directory has
+ * none). */
+static int sweep_read_added(struct sweep *s)
+{
+    s->added_read = 1;
+    char *where = xasprintf("%s/" BLOBFILE_ADDED, s->dir);
+    DIR *d = opendir(where);
+    if (!d) {
+        int e = errno;
+        int rc = e == ENOENT ? 0 : sweep_fail(s, where, strerror(e));
+        free(where);
+        return rc;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *path = xasprintf("%s/%s", where, e->d_name);
+        struct stat sb;
+        if (lstat(path, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+            free(path);
+            continue;
+        }
+        s->added = xrealloc(s->added, (s->nadded + 1) * sizeof *s->added);
+        s->added[s->nadded++] = (struct added){ .dev = sb.st_dev, .ino = sb.st_ino, .path = path };
+    }
+    closedir(d);
+    free(where);
+    return 0;
+}
+
+/* The .added/ name of the file sb describes, or NULL. */
+static const char *sweep_alias_of(struct sweep *s, const struct stat *sb)
+{
+    if (sb->st_nlink < 2 || (!s->added_read && sweep_read_added(s) < 0))
+        return NULL;
+    for (size_t i = 0; i < s->nadded; i++)
+        if (s->added[i].dev == sb->st_dev && s->added[i].ino == sb->st_ino)
+            return s->added[i].path;
+    return NULL;
+}
+
 /* Each blob file below dir: those MFS does not link and that are older
  * than grace become doomed. */
 struct sweep_walk {
@@ -212,6 +266,10 @@ static int sweep_file(void *ctx, const char *path, const struct digest *d)
     }
     s->doomed = xrealloc(s->doomed, (s->ndoomed + 1) * sizeof *s->doomed);
     s->doomed[s->ndoomed].path = xstrdup(path);
+    const char *alias = sweep_alias_of(s, &sb);
+    if (*s->err)
+        return -1;
+    s->doomed[s->ndoomed].alias = alias ? xstrdup(alias) : NULL;
     s->doomed[s->ndoomed].size = (uint64_t)sb.st_size;
     return sweep_leaves(s, s->ndoomed++);
 }
@@ -338,8 +396,9 @@ int blobfiles_sweep(struct kubo *k, const char *dir, const char *mfsroot, time_t
             st->removed++;
             st->bytes += s.doomed[i].size;
             if (out)
-                fprintf(out, "%s %s (%llu bytes)\n", dry_run ? "would remove" : "remove", s.doomed[i].path,
-                        (unsigned long long)s.doomed[i].size);
+                fprintf(out, "%s %s (%llu bytes)%s%s\n", dry_run ? "would remove" : "remove", s.doomed[i].path,
+                        (unsigned long long)s.doomed[i].size, s.doomed[i].alias ? ", also named " : "",
+                        s.doomed[i].alias ? s.doomed[i].alias : "");
         }
         for (size_t i = 0; i < s.ne; i++) {
             if (s.e[i].needed)
@@ -375,13 +434,23 @@ int blobfiles_sweep(struct kubo *k, const char *dir, const char *mfsroot, time_t
         }
     }
     if (rc == 0 && !dry_run) {
+        /* the alias first: a file left by a crash here is still a blob
+         * file the next sweep finds */
         for (size_t i = 0; i < s.ndoomed && rc == 0; i++) {
-            if (unlink(s.doomed[i].path) < 0 && errno != ENOENT)
+            const char *a = s.doomed[i].alias;
+            if (a && unlink(a) < 0 && errno != ENOENT)
+                rc = sweep_fail(&s, a, strerror(errno));
+            else if (unlink(s.doomed[i].path) < 0 && errno != ENOENT)
                 rc = sweep_fail(&s, s.doomed[i].path, strerror(errno));
         }
     }
-    for (size_t i = 0; i < s.ndoomed; i++)
+    for (size_t i = 0; i < s.ndoomed; i++) {
         free(s.doomed[i].path);
+        free(s.doomed[i].alias);
+    }
+    for (size_t i = 0; i < s.nadded; i++)
+        free(s.added[i].path);
+    free(s.added);
     free(s.doomed);
     free(s.held);
     free(s.e);

@@ -79,7 +79,11 @@ static int files_missing(struct store_files *f, const struct store_blob *b, cons
         return STORE_OK;   /* the node holds the bytes itself: not a file */
     if (krc != KUBO_OK)
         return files_kfail(f, krc, "find the file of blob", b->cid);
-    int ours = kubo_filestore_path_is(owner, path);
+    /* its file, or its alias (.added/<id>): either way the blob was a file here */
+    const char *base = strrchr(owner, '/');
+    char *alias = blobfile_added(f->dir, base ? base + 1 : owner);
+    int ours = kubo_filestore_path_is(owner, path) || kubo_filestore_path_is(owner, alias);
+    free(alias);
     free(owner);
     if (!ours)
         return STORE_OK;   /* shares another file's blocks: Kubo serves it */
@@ -283,6 +287,76 @@ static char *files_read_target(const char *staging)
     return xstrdup(buf);
 }
 
+/* Takes out what a one-pass add recorded under staging's note, then the
+ * note: entries naming an alias (.added/<id>) all go, and the alias with
+ * them (its bytes are about to change or go); entries naming a content path
+ * only when they do not read back (that file, if there, has these bytes).
+ * Reads the leaves from staging, so call it while staging still holds the
+ * bytes of that add. KUBO_OK when there was no note. */
+static int files_unnote_k(struct kubo *k, const char *dir, const char *staging, size_t *taken)
+{
+    char *target = files_read_target(staging);
+    int krc = KUBO_OK;
+    *taken = 0;
+    if (target) {
+        int alias = blobfile_is_added(dir, target);
+        krc = kubo_filestore_forget(k, staging, target, alias, taken);
+        if (krc == KUBO_OK && alias && unlink(target) < 0 && errno != ENOENT)
+            log_warn("blob files: cannot remove %s: %s", target, strerror(errno));
+    }
+    if (krc == KUBO_OK) {
+        char *note = files_target_note(staging);
+        unlink(note);
+        free(note);
+    }
+    free(target);
+    return krc;
+}
+
+static int files_unnote(struct store_files *f, const char *staging, const char *upload_id, size_t *taken)
+{
+    size_t dummy;
+    if (!taken)
+        taken = &dummy;
+    int krc = files_unnote_k(f->k, f->dir, staging, taken);
+    if (krc != KUBO_OK)
+        return files_kfail(f, krc, "take out the filestore entries of upload", upload_id);
+    if (*taken)
+        log_info("upload %s: took out %zu filestore entries of its earlier add", upload_id, *taken);
+    return STORE_OK;
+}
+
+/* The target note of staging names an alias. */
+static int files_noted_alias(struct store_files *f, const char *staging)
+{
+    char *target = files_read_target(staging);
+    int alias = target && blobfile_is_added(f->dir, target);
+    free(target);
+    return alias;
+}
+
+/* The first chunk of a session whose digest is not known yet (a streamed
+ * PATCH) is added in the same pass too, naming the alias .added/<id>: a
+ * hard link to the staging file, which stays the blob file's second name
+ * after commit moves staging to its content path (same inode, so the
+ * entries stay true). If a later chunk follows, that add is taken back
+ * (the alias goes) and the whole file is added at commit as before. */
+static char *files_alias_for(struct store_files *f, const char *staging, const char *upload_id)
+{
+    char *alias = blobfile_added(f->dir, upload_id);
+    /* the note first: no alias without one until commit */
+    if (files_note_target(f, staging, alias) < 0) {
+        free(alias);
+        return NULL;
+    }
+    if (blobfile_mkparents(alias) < 0 || (unlink(alias) < 0 && errno != ENOENT) || link(staging, alias) < 0) {
+        files_fail(f, STORE_ERROR, errno, "link %s to %s", alias, staging);
+        free(alias);
+        return NULL;
+    }
+    return alias;
+}
+
 /* A one-pass add is possible when the chunk is the whole blob, the digest is
  * known, and no file is there yet (an existing one is kept: its filestore
  * entries must never be pointed at bytes still unverified). */
@@ -325,14 +399,24 @@ static int files_chunk_put(struct store *s, const char *upload_id, unsigned idx,
                         upload_id, path, (long long)sb.st_size, (unsigned long long)offset);
         goto out;
     }
+    /* a new first chunk replaces what an earlier attempt added (its
+     * entries go before its bytes do) */
+    if (offset == 0 && (rc = files_unnote(f, path, upload_id, NULL)) != STORE_OK)
+        goto out;
     if (ftruncate(fd, (off_t)offset) < 0 || lseek(fd, (off_t)offset, SEEK_SET) < 0) {
         rc = files_fail(f, STORE_ERROR, errno, "truncate %s", path);
         goto out;
     }
+    /* a second chunk: the first one's add (naming the alias) is no longer
+     * the blob's; staging holds exactly its bytes now */
+    if (offset > 0 && files_noted_alias(f, path) && (rc = files_unnote(f, path, upload_id, NULL)) != STORE_OK)
+        goto out;
     struct files_tee t = { .cb = cb, .ctx = ctx, .fd = fd, .given = (off_t)offset, .flushed = (off_t)offset };
     char *target;
     uint64_t n = 0;
-    if (files_one_pass(f, whole, offset, &target)) {
+    int alias_failed = 0;
+    if (files_one_pass(f, whole, offset, &target)
+        || (offset == 0 && !whole && !(alias_failed = !(target = files_alias_for(f, path, upload_id))))) {
         char cid[KUBO_CID_MAX];
         /* from here on the node may hold entries naming target: say where,
          * so upload_discard can take them out if the digest is wrong */
@@ -367,6 +451,8 @@ static int files_chunk_put(struct store *s, const char *upload_id, unsigned idx,
                  sizeof out->cid)
             rc = files_fail(f, STORE_ERROR, 0, "add %s: CID %s too long to keep", target, cid);
         free(target);
+    } else if (alias_failed) {
+        rc = STORE_ERROR;   /* recorded by files_alias_for */
     } else {
         char *buf = xmalloc(FILES_BUF);
         for (;;) {
@@ -385,6 +471,10 @@ static int files_chunk_put(struct store *s, const char *upload_id, unsigned idx,
         snprintf(out->cid, sizeof out->cid, FILES_TAG "%s", upload_id);
     }
     out->size = n;
+    /* the chunk is acknowledged (202) once this returns: on disk by then
+     * (the write-behind left only the tail to wait for) */
+    if (rc == STORE_OK && fsync(fd) < 0)
+        rc = files_fail(f, STORE_ERROR, errno, "fsync %s", path);
 out:
     if (fd >= 0)
         close(fd);
@@ -525,6 +615,28 @@ static int files_place(struct store_files *f, const char *staging, const char *p
     return STORE_OK;
 }
 
+/* What staging's note says about the add of a one-pass chunk at commit:
+ * its CID is the blob's only while the note guards its entries (a restart
+ * took them out with the note: then the file is added again); an alias
+ * whose blob file is already in place (an upload of a blob that was there,
+ * or a race of two) goes, its entries with it, and the file is added
+ * again if it took any out. Sets *readd. */
+static int files_commit_note(struct store_files *f, const char *staging, const char *path, uint64_t size,
+                             const char *id, int *readd)
+{
+    char *target = files_read_target(staging);
+    struct stat sb;
+    int rc = STORE_OK;
+    *readd = target == NULL;
+    if (target && blobfile_is_added(f->dir, target) && stat(path, &sb) == 0 && (uint64_t)sb.st_size == size) {
+        size_t taken = 0;
+        rc = files_unnote(f, staging, id, &taken);
+        *readd = taken > 0;
+    }
+    free(target);
+    return rc;
+}
+
 static int files_blob_commit(struct store *s, const char *name, const struct digest *d,
                              const struct store_chunk *content)
 {
@@ -536,14 +648,21 @@ static int files_blob_commit(struct store *s, const char *name, const struct dig
         return in->ops->blob_commit(in, name, d, content);
     char *staging = blobfile_staging(f->dir, id);
     char *path = blobfile_path(f->dir, d);
+    char *alias = blobfile_added(f->dir, id);
     struct store_chunk linked = { .size = content->size };
-    int rc = files_place(f, staging, path, content->size);
+    int readd = 1, rc = *cid ? files_commit_note(f, staging, path, content->size, id, &readd) : STORE_OK;
+    if (rc == STORE_OK)
+        rc = files_place(f, staging, path, content->size);
+    /* the alias's directory entry is what the add's entries name: durable
+     * before the 201 too */
+    if (rc == STORE_OK && access(alias, F_OK) == 0 && blobfile_sync_parent(alias) < 0)
+        rc = files_fail(f, STORE_ERROR, errno, "fsync the directory of %s", alias);
     if (rc == STORE_OK) {
         char *note = files_target_note(staging);
         unlink(note);   /* the entries it guards now name a verified file */
         free(note);
     }
-    if (rc == STORE_OK && *cid)
+    if (rc == STORE_OK && *cid && !readd)
         snprintf(linked.cid, sizeof linked.cid, "%s", cid);
     else if (rc == STORE_OK)
         rc = files_add_in_place(f, path, content->size, linked.cid);
@@ -551,6 +670,7 @@ static int files_blob_commit(struct store *s, const char *name, const struct dig
         in = files_in(s);
         rc = in->ops->blob_commit(in, name, d, &linked);
     }
+    free(alias);
     free(path);
     free(staging);
     return rc;
@@ -561,27 +681,16 @@ static int files_upload_discard(struct store *s, const char *upload_id)
     struct store_files *f = files_of(s);
     char *staging = blobfile_staging(f->dir, upload_id);
     /* A one-pass add whose digest did not match left filestore entries
-     * that name a file that will not be there: take them out, so no later
-     * blob sharing a chunk with those bytes is referenced into it. */
-    int rc = STORE_OK;
-    char *target = files_read_target(staging);
-    if (target) {
-        int krc = kubo_filestore_forget(f->k, staging, target);
-        if (krc != KUBO_OK)
-            rc = files_kfail(f, krc, "forget the filestore entries naming", target);
-        else
-            log_info("upload %s: took out the filestore entries its add made for %s", upload_id, target);
-        free(target);
-    }
+     * that name a file that will not be there (or an alias that goes now):
+     * take them out, so no later blob sharing a chunk with those bytes is
+     * referenced into it. */
+    int rc = files_unnote(f, staging, upload_id, NULL);
     if (rc != STORE_OK) {
         free(staging);
         return rc;   /* kept, with its note: the next discard (the sweep's) tries again */
     }
-    char *note = files_target_note(staging);
     if (unlink(staging) < 0 && errno != ENOENT)
         rc = files_fail(f, STORE_ERROR, errno, "remove %s", staging);
-    unlink(note);
-    free(note);
     free(staging);
     if (rc != STORE_OK)
         return rc;
@@ -777,15 +886,23 @@ int store_files_recover(struct kubo *k, const char *dir, const char *sessions)
         id[32] = '\0';
         char *staging = xasprintf("%s/%s", updir, id);
         char *target = files_read_target(staging);
-        int krc = target ? kubo_filestore_forget(k, staging, target) : KUBO_OK;
-        if (krc == KUBO_OK) {
-            char *note = files_target_note(staging);
-            unlink(note);
-            free(note);
-        } else {
+        char *session = xasprintf("%s/%s.json", sessions, id);
+        size_t taken;
+        /* an alias of a session that lives on is left to its next request
+         * (a PATCH or PUT at offset 0 takes it back; commit keeps it);
+         * anything else may be what a crash cut short */
+        if (target && blobfile_is_added(dir, target) && access(session, F_OK) == 0) {
+            free(session);
+            free(target);
+            free(staging);
+            continue;
+        }
+        int krc = files_unnote_k(k, dir, staging, &taken);
+        if (krc != KUBO_OK) {
             log_warn("blob files: %s: %s (tried again at the next start)", staging, kubo_errmsg(k));
             left++;
         }
+        free(session);
         free(target);
         free(staging);
     }

@@ -44,7 +44,7 @@ bf_range() {
 }
 
 main() {
-    local base work before after grown dg f cid want_cid url code loc n report dg2 f2 bad
+    local base work before after grown dg f cid want_cid url code loc n report dg2 f2 bad dg3 f3 id alias how
     e2e_ensure_stack "$STACK" || { e2e_fail "stack '$STACK' did not start"; e2e_finish blobfiles; return; }
     base=$(e2e_url "$STACK")
     work=$(mktemp -d "$E2E_RUN/blobfiles.XXXXXX")
@@ -122,6 +122,63 @@ main() {
         "$(e2e_ipfs add -Q --cid-version 1 --raw-leaves --only-hash "$work/two")"
     code=$(e2e_http GET "$base/v2/$REPO/blobs/$dg2")
     e2e_expect_eq "GET of it: 200 with its bytes" "$code $(e2e_digest <"$E2E_HTTP_DIR/body")" "200 $dg2"
+
+    e2e_check "a session of two chunks keeps no alias (its first add was taken back)" \
+        [ -z "$(find "$(e2e_blobdir "$STACK")/.added" -type f -samefile "$f2" 2>/dev/null)" ]
+    n=$(e2e_ipfs filestore ls 2>/dev/null | grep -c " ${f2#"$E2E_RUN/kubo/"} ")
+    e2e_expect_eq "...and its 13 leaves' entries name its blob file" "$n" 13
+
+    # --- a streamed PATCH (the digest known only at the PUT): added in the
+    # same pass, naming the alias .added/<upload id>, kept at commit
+    bf_bytes three $((5 * 1048576 + 777)) >"$work/three"
+    dg3=$(e2e_digest "$work/three")
+    f3=$(bf_file "$dg3")
+    loc=$(e2e_upload_start "$base" "$REPO")
+    id=${loc##*/}
+    id=${id%%\?*}
+    alias=$(e2e_blobdir "$STACK")/.added/$id
+    e2e_upload_stream "$loc" "$work/three" >/dev/null
+    n=$(e2e_ipfs filestore ls 2>/dev/null | grep -c " ${alias#"$E2E_RUN/kubo/"} ")
+    e2e_expect_eq "streamed PATCH: its 21 leaves are in the filestore already, naming the alias" "$n" 21
+    loc=$(e2e_location "$base")
+    code=$(e2e_upload_put "$loc" "$dg3")
+    e2e_expect_eq "streamed PATCH, PUT ?digest= -> 201" "$code" 201
+    e2e_expect_eq "the blob file is in place and hashes to its name" "$(e2e_digest "$f3" 2>/dev/null)" "$dg3"
+    e2e_expect_eq "the alias is the blob file's second name (one inode)" "$(stat -c %i "$alias" 2>&1)" \
+        "$(stat -c %i "$f3" 2>&1)"
+    e2e_expect_eq "its CID (from the PATCH's add) is add --only-hash of the bytes" "$(bf_mfs_cid "$dg3")" \
+        "$(e2e_ipfs add -Q --cid-version 1 --raw-leaves --only-hash "$work/three")"
+    code=$(e2e_http GET "$base/v2/$REPO/blobs/$dg3")
+    e2e_expect_eq "GET of it: 200 with its bytes" "$code $(e2e_digest <"$E2E_HTTP_DIR/body")" "200 $dg3"
+    # the same bytes again, streamed: the file is there, so this upload's
+    # alias and its entries go (none needed: the first upload's name them)
+    loc=$(e2e_upload_start "$base" "$REPO/again")
+    id=${loc##*/}
+    id=${id%%\?*}
+    e2e_upload_stream "$loc" "$work/three" >/dev/null
+    loc=$(e2e_location "$base")
+    e2e_expect_eq "the same blob streamed again -> 201" "$(e2e_upload_put "$loc" "$dg3")" 201
+    e2e_check "...and its own alias is gone" [ ! -e "$(e2e_blobdir "$STACK")/.added/$id" ]
+    # a session given up, and one with the wrong digest: alias and entries go
+    for how in DELETE wrong; do
+        bf_bytes "gone-$how" 900000 >"$work/gone"
+        loc=$(e2e_upload_start "$base" "$REPO")
+        id=${loc##*/}
+        id=${id%%\?*}
+        e2e_upload_stream "$loc" "$work/gone" >/dev/null
+        loc=$(e2e_location "$base")
+        if [ "$how" = DELETE ]; then
+            code=$(e2e_http DELETE "$loc")
+            e2e_expect_eq "streamed PATCH, then DELETE of the session -> 204" "$code" 204
+        else
+            code=$(e2e_upload_put "$loc" "sha256:$(printf 'not these bytes' | e2e_sha256)")
+            e2e_expect_eq "streamed PATCH, PUT with another digest: 400 DIGEST_INVALID" "$code $(e2e_errcode)" \
+                "400 DIGEST_INVALID"
+        fi
+        e2e_check "...($how) its alias is gone" [ ! -e "$(e2e_blobdir "$STACK")/.added/$id" ]
+        n=$(e2e_ipfs filestore ls 2>/dev/null | grep -c "/.added/$id ")
+        e2e_expect_eq "...($how) and no filestore entry names it" "$n" 0
+    done
 
     # --- a wrong digest: nothing stays, not even a filestore entry
     bf_bytes bad 700000 >"$work/bad"

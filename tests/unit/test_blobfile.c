@@ -23,6 +23,16 @@ START_TEST(blobfile_paths)
     p = blobfile_staging("/srv/blobs", "0123abcd");
     ck_assert_str_eq(p, "/srv/blobs/.uploads/0123abcd");
     free(p);
+    p = blobfile_added("/srv/blobs", "0123abcd");
+    ck_assert_str_eq(p, "/srv/blobs/.added/0123abcd");
+    ck_assert_int_eq(blobfile_is_added("/srv/blobs", p), 1);
+    free(p);
+    /* only a name right in <dir>/.added/ is an alias */
+    ck_assert_int_eq(blobfile_is_added("/srv/blobs", "/srv/blobs/.uploads/0123abcd"), 0);
+    ck_assert_int_eq(blobfile_is_added("/srv/blobs", "/srv/blobs/.added/x/y"), 0);
+    ck_assert_int_eq(blobfile_is_added("/srv/blobs", "/srv/blobs/.added/"), 0);
+    ck_assert_int_eq(blobfile_is_added("/srv/blobs", "/srv/blobsx/.added/0123abcd"), 0);
+    ck_assert_int_eq(blobfile_is_added("/srv/blobs", "/srv/blobs/sha256/c4/" HEX64), 0);
     /* the longest: sha512 fits the buffer */
     char s512[7 + 128 + 1] = "sha512:";
     memset(s512 + 7, 'a', 128);
