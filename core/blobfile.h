@@ -2,9 +2,11 @@
  * immutable plain file at <blobdir>/<alg>/<first two hex>/<hex>, written
  * once (temporary name, fsync, rename) and never changed; upload staging
  * lives in <blobdir>/.uploads/. A blob whose digest was unknown while Kubo
- * added it (a streamed PATCH) has a second, permanent name: the hard link
- * <blobdir>/.added/<upload id>, which its filestore entries name (they were
- * made before the content path was known). The same relative path is what a front
+ * added it (a streamed PATCH) also has an alias, <blobdir>/.added/<upload
+ * id>.<n>, which its filestore entries name (they were made before the
+ * content path was known): a symbolic link to the staging file, then to
+ * the blob file; or, for an upload that ended otherwise, a plain file
+ * keeping the bytes its entries name until --sweep-files. The same relative path is what a front
  * server is told to send (X-Accel-Redirect prefix + path, or X-Sendfile
  * with the absolute path), so this file is the one place that names it.
  *

@@ -233,7 +233,8 @@ static int forget_batch(struct kubo *k, const char *target, int all, char cids[]
     return rc;
 }
 
-int kubo_filestore_forget(struct kubo *k, const char *bytes_file, const char *target, int all, size_t *taken)
+int kubo_filestore_forget(struct kubo *k, const char *bytes_file, uint64_t from, const char *target, int all,
+                          size_t *taken)
 {
     size_t dummy = 0;
     if (!taken)
@@ -243,6 +244,11 @@ int kubo_filestore_forget(struct kubo *k, const char *bytes_file, const char *ta
     if (fd < 0)
         return errno == ENOENT ? KUBO_OK : kubo_fail(k, KUBO_ERROR, "filestore forget", "open %s: %s",
                                                      bytes_file, strerror(errno));
+    if (from && lseek(fd, (off_t)from, SEEK_SET) < 0) {
+        int e = errno;
+        close(fd);
+        return kubo_fail(k, KUBO_ERROR, "filestore forget", "seek %s: %s", bytes_file, strerror(e));
+    }
     char *leaf = xmalloc(KUBO_LEAF_SIZE);
     char (*cids)[KUBO_CID_MAX] = xcalloc(FILESTORE_BATCH, sizeof *cids);
     size_t n = 0;

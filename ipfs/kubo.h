@@ -118,12 +118,13 @@ int kubo_filestore_paths(struct kubo *k, const char *const *cids, size_t n, char
  * absolute) names the absolute path abspath. */
 int kubo_filestore_path_is(const char *entry, const char *abspath);
 /* Takes out (block/rm) every filestore entry that names target but does not
- * read back as its CID, for the leaves of the bytes in bytes_file (cut as a
- * --nocopy add cuts them): what an add naming target left when the bytes
- * did not become target. With all, also those that do read back (target
- * is about to go or to change). A missing bytes_file is nothing to do;
- * *taken (may be NULL) counts the entries taken out. */
-int kubo_filestore_forget(struct kubo *k, const char *bytes_file, const char *target, int all, size_t *taken);
+ * read back as its CID, for the leaves of the bytes in bytes_file from
+ * offset from (a multiple of KUBO_LEAF_SIZE), cut as a --nocopy add cuts
+ * them: what an add naming target left when the bytes did not become
+ * target. With all, also those that do read back. A missing bytes_file is
+ * nothing to do; *taken (may be NULL) counts the entries taken out. */
+int kubo_filestore_forget(struct kubo *k, const char *bytes_file, uint64_t from, const char *target, int all,
+                          size_t *taken);
 /* The filestore's verdict on block cid (boxo filestore/util.go): 0 ok,
  * 10 the file cannot be read, 11 it is not there, 12 it changed, 20 other,
  * 30 the block is no filestore entry. */

@@ -2,7 +2,10 @@
  * blobfiles_sweep.h). Three passes: what MFS holds (every blob's CID), the
  * files to remove and the filestore entries that point into them, then
  * which of those entries a held blob's DAG needs (internal nodes only: no
- * leaf is read). Memory: one entry per leaf of the files removed. */
+ * leaf is read). A file's entries may name it or one of its aliases in
+ * .added/ (symbolic links to it); an alias left alone (a plain file: the
+ * bytes of an upload that ended otherwise) is a file to remove too.
+ * Memory: one entry per leaf of the files removed. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,14 +29,19 @@ struct held {          /* a blob MFS links */
 
 struct doomed {        /* a blob file to remove */
     char *path;
-    char *alias;       /* its .added/<id> name (same inode), or NULL */
+    char **aliases;    /* the names in .added/ that stand for it */
+    size_t naliases;
     uint64_t size;
 };
 
-struct added {         /* a name in .added/, by inode */
+struct added {         /* a name in .added/ */
+    char *path;
+    char *link;        /* a symbolic link's target, or NULL: a plain file */
     dev_t dev;
     ino_t ino;
-    char *path;
+    nlink_t nlink;
+    time_t ctime;
+    uint64_t size;
 };
 
 struct entry {         /* a filestore entry that points into a doomed file */
@@ -115,6 +123,17 @@ static struct held *sweep_find_held(struct sweep *s, const struct digest *d)
 
 /* ---- pass 2: the files to remove, and the entries pointing into them ---- */
 
+/* 1 when a filestore entry's path names the doomed file or an alias of it. */
+static int sweep_names(const struct doomed *d, const char *entry)
+{
+    if (kubo_filestore_path_is(entry, d->path))
+        return 1;
+    for (size_t i = 0; i < d->naliases; i++)
+        if (kubo_filestore_path_is(entry, d->aliases[i]))
+            return 1;
+    return 0;
+}
+
 /* Keeps, of the leaves asked about, those whose entry names the file. */
 static int sweep_entries_of(struct sweep *s, size_t di, struct entry *cand, size_t n)
 {
@@ -127,8 +146,7 @@ static int sweep_entries_of(struct sweep *s, size_t di, struct entry *cand, size
     if (rc != KUBO_OK)
         return sweep_fail(s, "ask the filestore", kubo_errmsg(s->k));
     for (size_t i = 0; i < n; i++) {
-        if (!paths[i] || !(kubo_filestore_path_is(paths[i], s->doomed[di].path)
-                           || (s->doomed[di].alias && kubo_filestore_path_is(paths[i], s->doomed[di].alias))))
+        if (!paths[i] || !sweep_names(&s->doomed[di], paths[i]))
             continue;
         if (s->ne == s->cape) {
             s->cape = s->cape ? 2 * s->cape : 256;
@@ -215,29 +233,48 @@ static int sweep_read_added(struct sweep *s)
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
-        char *path = xasprintf("%s/%s", where, e->d_name);
+        char *path = xasprintf("%s/%s", where, e->d_name), *link = NULL;
         struct stat sb;
-        if (lstat(path, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        if (lstat(path, &sb) < 0 || !(S_ISREG(sb.st_mode) || S_ISLNK(sb.st_mode))) {
             free(path);
             continue;
         }
+        if (S_ISLNK(sb.st_mode)) {
+            char buf[4096];
+            ssize_t n = readlink(path, buf, sizeof buf - 1);
+            if (n <= 0) {
+                free(path);
+                continue;
+            }
+            buf[n] = '\0';
+            link = xstrdup(buf);
+        }
         s->added = xrealloc(s->added, (s->nadded + 1) * sizeof *s->added);
-        s->added[s->nadded++] = (struct added){ .dev = sb.st_dev, .ino = sb.st_ino, .path = path };
+        s->added[s->nadded++] = (struct added){ .path = path, .link = link, .dev = sb.st_dev, .ino = sb.st_ino,
+                                                .nlink = sb.st_nlink, .ctime = sb.st_ctime,
+                                                .size = (uint64_t)sb.st_size };
     }
     closedir(d);
     free(where);
     return 0;
 }
 
-/* The .added/ name of the file sb describes, or NULL. */
-static const char *sweep_alias_of(struct sweep *s, const struct stat *sb)
+/* The names in .added/ that stand for the blob file at path (sb): links
+ * to it (an upload's alias, pointed at the blob file at commit) and a plain
+ * name of the same inode (an alias retired after its bytes were placed). */
+static int sweep_aliases_of(struct sweep *s, struct doomed *d, const struct stat *sb)
 {
-    if (sb->st_nlink < 2 || (!s->added_read && sweep_read_added(s) < 0))
-        return NULL;
-    for (size_t i = 0; i < s->nadded; i++)
-        if (s->added[i].dev == sb->st_dev && s->added[i].ino == sb->st_ino)
-            return s->added[i].path;
-    return NULL;
+    if (!s->added_read && sweep_read_added(s) < 0)
+        return -1;
+    for (size_t i = 0; i < s->nadded; i++) {
+        const struct added *a = &s->added[i];
+        if (a->link ? strcmp(a->link, d->path) == 0
+                    : (sb->st_nlink > 1 && a->dev == sb->st_dev && a->ino == sb->st_ino)) {
+            d->aliases = xrealloc(d->aliases, (d->naliases + 1) * sizeof *d->aliases);
+            d->aliases[d->naliases++] = xstrdup(a->path);
+        }
+    }
+    return 0;
 }
 
 /* Each blob file below dir: those MFS does not link and that are older
@@ -265,13 +302,44 @@ static int sweep_file(void *ctx, const char *path, const struct digest *d)
         return 0;
     }
     s->doomed = xrealloc(s->doomed, (s->ndoomed + 1) * sizeof *s->doomed);
-    s->doomed[s->ndoomed].path = xstrdup(path);
-    const char *alias = sweep_alias_of(s, &sb);
-    if (*s->err)
+    struct doomed *dm = &s->doomed[s->ndoomed];
+    memset(dm, 0, sizeof *dm);
+    dm->path = xstrdup(path);
+    dm->size = (uint64_t)sb.st_size;
+    if (sweep_aliases_of(s, dm, &sb) < 0) {
+        s->ndoomed++;   /* freed with the others */
         return -1;
-    s->doomed[s->ndoomed].alias = alias ? xstrdup(alias) : NULL;
-    s->doomed[s->ndoomed].size = (uint64_t)sb.st_size;
+    }
     return sweep_leaves(s, s->ndoomed++);
+}
+
+/* An alias left alone (.added/ name with no other link): the bytes of an
+ * upload that ended without becoming that blob's file (given up, a wrong
+ * digest, a blob already there, a new first chunk). Its entries may be
+ * leaves of blobs added since: it is doomed like a blob file MFS does not
+ * link, once older than grace. */
+static int sweep_lone_aliases(struct sweep_walk *w)
+{
+    struct sweep *s = w->s;
+    if (!s->added_read && sweep_read_added(s) < 0)
+        return -1;
+    for (size_t i = 0; i < s->nadded; i++) {
+        const struct added *a = &s->added[i];
+        if (a->link || a->nlink != 1)
+            continue;   /* an upload's alias, or a retired one whose bytes are a blob file's too */
+        w->st->files++;
+        if (w->now - a->ctime < w->grace) {
+            w->st->young++;
+            continue;
+        }
+        s->doomed = xrealloc(s->doomed, (s->ndoomed + 1) * sizeof *s->doomed);
+        memset(&s->doomed[s->ndoomed], 0, sizeof s->doomed[s->ndoomed]);
+        s->doomed[s->ndoomed].path = xstrdup(a->path);
+        s->doomed[s->ndoomed].size = a->size;
+        if (sweep_leaves(s, s->ndoomed++) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 static int sweep_files(struct sweep *s, time_t grace, struct blobfiles_sweep_stats *st)
@@ -283,6 +351,8 @@ static int sweep_files(struct sweep *s, time_t grace, struct blobfiles_sweep_sta
         sweep_fail(s, where ? where : s->dir, strerror(errno));
     }
     free(where);
+    if (rc == 0)
+        rc = sweep_lone_aliases(&w);
     sweep_sort_entries(s);
     return rc < 0 ? -1 : 0;
 }
@@ -395,10 +465,13 @@ int blobfiles_sweep(struct kubo *k, const char *dir, const char *mfsroot, time_t
         for (size_t i = 0; i < s.ndoomed; i++) {
             st->removed++;
             st->bytes += s.doomed[i].size;
-            if (out)
-                fprintf(out, "%s %s (%llu bytes)%s%s\n", dry_run ? "would remove" : "remove", s.doomed[i].path,
-                        (unsigned long long)s.doomed[i].size, s.doomed[i].alias ? ", also named " : "",
-                        s.doomed[i].alias ? s.doomed[i].alias : "");
+            if (out) {
+                fprintf(out, "%s %s (%llu bytes)", dry_run ? "would remove" : "remove", s.doomed[i].path,
+                        (unsigned long long)s.doomed[i].size);
+                for (size_t j = 0; j < s.doomed[i].naliases; j++)
+                    fprintf(out, "%s%s", j ? ", " : ", and its alias ", s.doomed[i].aliases[j]);
+                fputc('\n', out);
+            }
         }
         for (size_t i = 0; i < s.ne; i++) {
             if (s.e[i].needed)
@@ -434,22 +507,27 @@ int blobfiles_sweep(struct kubo *k, const char *dir, const char *mfsroot, time_t
         }
     }
     if (rc == 0 && !dry_run) {
-        /* the alias first: a file left by a crash here is still a blob
+        /* the aliases first: a file left by a crash here is still a blob
          * file the next sweep finds */
         for (size_t i = 0; i < s.ndoomed && rc == 0; i++) {
-            const char *a = s.doomed[i].alias;
-            if (a && unlink(a) < 0 && errno != ENOENT)
-                rc = sweep_fail(&s, a, strerror(errno));
-            else if (unlink(s.doomed[i].path) < 0 && errno != ENOENT)
+            for (size_t j = 0; j < s.doomed[i].naliases && rc == 0; j++) {
+                if (unlink(s.doomed[i].aliases[j]) < 0 && errno != ENOENT)
+                    rc = sweep_fail(&s, s.doomed[i].aliases[j], strerror(errno));
+            }
+            if (rc == 0 && unlink(s.doomed[i].path) < 0 && errno != ENOENT)
                 rc = sweep_fail(&s, s.doomed[i].path, strerror(errno));
         }
     }
     for (size_t i = 0; i < s.ndoomed; i++) {
         free(s.doomed[i].path);
-        free(s.doomed[i].alias);
+        for (size_t j = 0; j < s.doomed[i].naliases; j++)
+            free(s.doomed[i].aliases[j]);
+        free(s.doomed[i].aliases);
     }
-    for (size_t i = 0; i < s.nadded; i++)
+    for (size_t i = 0; i < s.nadded; i++) {
         free(s.added[i].path);
+        free(s.added[i].link);
+    }
     free(s.added);
     free(s.doomed);
     free(s.held);

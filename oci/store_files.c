@@ -252,28 +252,33 @@ static ssize_t files_tee_read(void *arg, char *p, size_t n)
     return r;
 }
 
-/* <staging>.target: the final path a one-pass add named, written before
- * the add; gone once the file is in place or the entries are forgotten. */
+/* <staging>.target: the path a one-pass add named, on its first line,
+ * written before the add; for an alias, a second line with the bytes that
+ * add took, once it is done. Gone once the file is in place or what the
+ * add recorded is dealt with. */
 static char *files_target_note(const char *staging)
 {
     return xasprintf("%s.target", staging);
 }
 
-static int files_note_target(struct store_files *f, const char *staging, const char *target)
+static int files_note_target(struct store_files *f, const char *staging, const char *target, long long added)
 {
     char *note = files_target_note(staging);
+    char *text = added < 0 ? xasprintf("%s\n", target) : xasprintf("%s\n%lld\n", target, added);
     int fd = open(note, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int rc = fd < 0 || blobfile_write_all(fd, target, strlen(target)) < 0 ? -1 : 0;
+    int rc = fd < 0 || blobfile_write_all(fd, text, strlen(text)) < 0 ? -1 : 0;
     if (rc < 0)
         files_fail(f, STORE_ERROR, errno, "write %s", note);
     if (fd >= 0)
         close(fd);
+    free(text);
     free(note);
     return rc;
 }
 
-/* The target a one-pass add named, or NULL (none, or unreadable). */
-static char *files_read_target(const char *staging)
+/* The note's target (NULL: none, or unreadable) and, when added is not
+ * NULL, the bytes that add took (-1: not written). */
+static char *files_read_note(const char *staging, long long *added)
 {
     char *note = files_target_note(staging), buf[4096];
     int fd = open(note, O_RDONLY | O_CLOEXEC);
@@ -281,80 +286,165 @@ static char *files_read_target(const char *staging)
     if (fd >= 0)
         close(fd);
     free(note);
+    if (added)
+        *added = -1;
     if (n <= 0)
         return NULL;
     buf[n] = '\0';
-    return xstrdup(buf);
+    char *nl = strchr(buf, '\n');
+    if (nl) {
+        *nl = '\0';
+        if (added && nl[1])
+            *added = strtoll(nl + 1, NULL, 10);
+    }
+    return buf[0] ? xstrdup(buf) : NULL;
 }
 
-/* Takes out what a one-pass add recorded under staging's note, then the
- * note: entries naming an alias (.added/<id>) all go, and the alias with
- * them (its bytes are about to change or go); entries naming a content path
- * only when they do not read back (that file, if there, has these bytes).
- * Reads the leaves from staging, so call it while staging still holds the
- * bytes of that add. KUBO_OK when there was no note. */
+static char *files_read_target(const char *staging)
+{
+    return files_read_note(staging, NULL);
+}
+
+/* An alias's name: a symbolic link to the file that holds its bytes,
+ * staging while the upload lives, the blob file once committed, so that
+ * what the entries name always follows the blob file (a blob file put back
+ * after damage is found through it again). files_alias_point swaps it
+ * atomically to target, durably. */
+static int files_alias_point(const char *alias, const char *target)
+{
+    char *tmp = xasprintf("%s.tmp", alias);
+    int rc = -1;
+    if ((unlink(tmp) == 0 || errno == ENOENT) && symlink(target, tmp) == 0 && rename(tmp, alias) == 0)
+        rc = blobfile_sync_parent(alias);
+    int e = errno;
+    if (rc < 0)
+        unlink(tmp);
+    free(tmp);
+    errno = e;
+    return rc;
+}
+
+/* An upload that ends without its alias becoming the blob file's: the
+ * alias becomes a plain file (a hard link to staging's inode) that keeps
+ * the bytes its entries name after staging goes, alone, for --sweep-files,
+ * which takes out what no held blob needs and re-points the rest (taking
+ * valid entries out here could break a blob added since that shares a leaf
+ * with them). 0, or -1 with errno. */
+static int files_alias_retire(const char *alias, const char *staging)
+{
+    struct stat sb;
+    if (lstat(alias, &sb) < 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISLNK(sb.st_mode))
+        return 0;   /* retired already */
+    char *tmp = xasprintf("%s.tmp", alias);
+    int rc = -1;
+    if ((unlink(tmp) == 0 || errno == ENOENT) && link(staging, tmp) == 0 && rename(tmp, alias) == 0)
+        rc = blobfile_sync_parent(alias);
+    else if (errno == ENOENT && access(staging, F_OK) < 0) {
+        /* no bytes left to keep (blobdir changed under the registry) */
+        log_warn("blob files: %s: its bytes (%s) are gone; removing it", alias, staging);
+        rc = unlink(alias) == 0 || errno == ENOENT ? 0 : -1;
+    }
+    int e = errno;
+    if (rc < 0)
+        unlink(tmp);
+    free(tmp);
+    errno = e;
+    return rc;
+}
+
+/* Deals with what a one-pass add recorded under staging's note, then drops
+ * the note: entries naming a content path that do not read back are taken
+ * out (the bytes did not become that file); an alias is retired (above).
+ * Reads the leaves from staging. 0 (also when there was no note), -1 when
+ * Kubo failed (kubo_errmsg), -2 when the filesystem did (errno). */
 static int files_unnote_k(struct kubo *k, const char *dir, const char *staging, size_t *taken)
 {
     char *target = files_read_target(staging);
-    int krc = KUBO_OK;
+    int rc = 0;
     *taken = 0;
-    if (target) {
-        int alias = blobfile_is_added(dir, target);
-        krc = kubo_filestore_forget(k, staging, target, alias, taken);
-        if (krc == KUBO_OK && alias && unlink(target) < 0 && errno != ENOENT)
-            log_warn("blob files: cannot remove %s: %s", target, strerror(errno));
-    }
-    if (krc == KUBO_OK) {
+    if (target && !blobfile_is_added(dir, target))
+        rc = kubo_filestore_forget(k, staging, 0, target, 0, taken) == KUBO_OK ? 0 : -1;
+    else if (target)
+        rc = files_alias_retire(target, staging) == 0 ? 0 : -2;
+    int e = errno;
+    if (rc == 0) {
         char *note = files_target_note(staging);
         unlink(note);
         free(note);
     }
     free(target);
-    return krc;
+    errno = e;
+    return rc;
 }
 
-static int files_unnote(struct store_files *f, const char *staging, const char *upload_id, size_t *taken)
+static int files_unnote(struct store_files *f, const char *staging, const char *upload_id)
 {
-    size_t dummy;
-    if (!taken)
-        taken = &dummy;
-    int krc = files_unnote_k(f->k, f->dir, staging, taken);
-    if (krc != KUBO_OK)
-        return files_kfail(f, krc, "take out the filestore entries of upload", upload_id);
-    if (*taken)
-        log_info("upload %s: took out %zu filestore entries of its earlier add", upload_id, *taken);
+    size_t taken;
+    int rc = files_unnote_k(f->k, f->dir, staging, &taken);
+    if (rc == -1)
+        return files_kfail(f, KUBO_ERROR, "take out the filestore entries of upload", upload_id);
+    if (rc == -2)
+        return files_fail(f, STORE_ERROR, errno, "upload %s: keep the bytes of its alias", upload_id);
+    if (taken)
+        log_info("upload %s: took out %zu filestore entries of its earlier add", upload_id, taken);
     return STORE_OK;
 }
 
-/* The target note of staging names an alias. */
-static int files_noted_alias(struct store_files *f, const char *staging)
+/* The alias staging's note names (caller frees), or NULL. */
+static char *files_noted_alias(struct store_files *f, const char *staging, long long *added)
 {
-    char *target = files_read_target(staging);
-    int alias = target && blobfile_is_added(f->dir, target);
-    free(target);
-    return alias;
+    char *target = files_read_note(staging, added);
+    if (target && !blobfile_is_added(f->dir, target)) {
+        free(target);
+        return NULL;
+    }
+    return target;
 }
 
 /* The first chunk of a session whose digest is not known yet (a streamed
- * PATCH) is added in the same pass too, naming the alias .added/<id>: a
- * hard link to the staging file, which stays the blob file's second name
- * after commit moves staging to its content path (same inode, so the
- * entries stay true). If a later chunk follows, that add is taken back
- * (the alias goes) and the whole file is added at commit as before. */
+ * PATCH) is added in the same pass too, naming an alias in .added/ (a
+ * symbolic link to staging; commit points it at the blob file, which has
+ * the same bytes at the same offsets). Each attempt has its own alias (an
+ * earlier one may still hold bytes that entries name). The note is
+ * written first: no alias without one until commit. */
 static char *files_alias_for(struct store_files *f, const char *staging, const char *upload_id)
 {
-    char *alias = blobfile_added(f->dir, upload_id);
-    /* the note first: no alias without one until commit */
-    if (files_note_target(f, staging, alias) < 0) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    char *name = xasprintf("%s.%lld%09ld", upload_id, (long long)ts.tv_sec, (long)ts.tv_nsec);
+    char *alias = blobfile_added(f->dir, name);
+    free(name);
+    if (files_note_target(f, staging, alias, -1) < 0) {
         free(alias);
         return NULL;
     }
-    if (blobfile_mkparents(alias) < 0 || (unlink(alias) < 0 && errno != ENOENT) || link(staging, alias) < 0) {
+    if (blobfile_mkparents(alias) < 0 || symlink(staging, alias) < 0) {
         files_fail(f, STORE_ERROR, errno, "link %s to %s", alias, staging);
         free(alias);
         return NULL;
     }
     return alias;
+}
+
+/* A second chunk after a first one added with an alias: that add's leaves
+ * are leaves of this blob too (the same bytes at the same offsets, never
+ * rewritten), except its last one if it was short: a leaf of no blob,
+ * which no walk of the blob file would find. Only that one is taken out,
+ * while staging holds exactly the first chunk (offset bytes). */
+static int files_second_chunk(struct store_files *f, const char *staging, const char *upload_id, uint64_t offset)
+{
+    long long added;
+    char *alias = files_noted_alias(f, staging, &added);
+    int rc = STORE_OK;
+    if (alias && added == (long long)offset && offset % KUBO_LEAF_SIZE) {
+        int krc = kubo_filestore_forget(f->k, staging, offset - offset % KUBO_LEAF_SIZE, alias, 1, NULL);
+        if (krc != KUBO_OK)
+            rc = files_kfail(f, krc, "take out the short last leaf of the first chunk of upload", upload_id);
+    }
+    free(alias);
+    return rc;
 }
 
 /* A one-pass add is possible when the chunk is the whole blob, the digest is
@@ -374,6 +464,28 @@ static int files_one_pass(struct store_files *f, const struct digest *whole, uin
     return 1;
 }
 
+/* The rest of the body into the staging file only; *n counts it. */
+static int files_drain(struct store_files *f, struct files_tee *t, const char *path, const char *upload_id,
+                       unsigned idx, uint64_t *n)
+{
+    char *buf = xmalloc(FILES_BUF);
+    int rc = STORE_OK;
+    for (;;) {
+        ssize_t r = files_tee_read(t, buf, FILES_BUF);
+        if (r == 0)
+            break;
+        if (r < 0) {
+            rc = t->write_errno ? files_fail(f, STORE_ERROR, t->write_errno, "write %s", path)
+                                : files_fail(f, STORE_ABORTED, 0, "upload %s chunk %u: the body stopped", upload_id,
+                                             idx);
+            break;
+        }
+        *n += (uint64_t)r;
+    }
+    free(buf);
+    return rc;
+}
+
 static int files_chunk_put(struct store *s, const char *upload_id, unsigned idx, uint64_t offset,
                            const struct digest *whole, store_read_cb cb, void *ctx, struct store_chunk *out)
 {
@@ -387,6 +499,18 @@ static int files_chunk_put(struct store *s, const char *upload_id, unsigned idx,
         rc = files_fail(f, STORE_ERROR, errno, "create the directory of %s", path);
         goto out;
     }
+    /* a new first chunk replaces an earlier attempt: what its add recorded
+     * is dealt with first; bytes an alias names are left to that alias
+     * (staging starts again as a new file) */
+    if (offset == 0) {
+        char *old = files_noted_alias(f, path, NULL);
+        rc = files_unnote(f, path, upload_id);
+        if (rc == STORE_OK && old && unlink(path) < 0 && errno != ENOENT)
+            rc = files_fail(f, STORE_ERROR, errno, "remove %s", path);
+        free(old);
+        if (rc != STORE_OK)
+            goto out;
+    }
     fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         rc = files_fail(f, STORE_ERROR, errno, "open %s", path);
@@ -399,17 +523,11 @@ static int files_chunk_put(struct store *s, const char *upload_id, unsigned idx,
                         upload_id, path, (long long)sb.st_size, (unsigned long long)offset);
         goto out;
     }
-    /* a new first chunk replaces what an earlier attempt added (its
-     * entries go before its bytes do) */
-    if (offset == 0 && (rc = files_unnote(f, path, upload_id, NULL)) != STORE_OK)
-        goto out;
     if (ftruncate(fd, (off_t)offset) < 0 || lseek(fd, (off_t)offset, SEEK_SET) < 0) {
         rc = files_fail(f, STORE_ERROR, errno, "truncate %s", path);
         goto out;
     }
-    /* a second chunk: the first one's add (naming the alias) is no longer
-     * the blob's; staging holds exactly its bytes now */
-    if (offset > 0 && files_noted_alias(f, path) && (rc = files_unnote(f, path, upload_id, NULL)) != STORE_OK)
+    if (offset > 0 && (rc = files_second_chunk(f, path, upload_id, offset)) != STORE_OK)
         goto out;
     struct files_tee t = { .cb = cb, .ctx = ctx, .fd = fd, .given = (off_t)offset, .flushed = (off_t)offset };
     char *target;
@@ -420,7 +538,7 @@ static int files_chunk_put(struct store *s, const char *upload_id, unsigned idx,
         char cid[KUBO_CID_MAX];
         /* from here on the node may hold entries naming target: say where,
          * so upload_discard can take them out if the digest is wrong */
-        if (files_note_target(f, path, target) < 0) {
+        if (files_note_target(f, path, target, -1) < 0) {
             rc = STORE_ERROR;
             free(target);
             goto out;
@@ -445,29 +563,31 @@ static int files_chunk_put(struct store *s, const char *upload_id, unsigned idx,
                       (long long)t.given, kubo_errmsg(f->k));
             snprintf(out->cid, sizeof out->cid, FILES_TAG "%s", upload_id);
             n = (uint64_t)t.given;
+        } else if (krc == KUBO_UNAVAILABLE && !whole) {
+            /* a streamed PATCH needs no Kubo: as before the one-pass add,
+             * the rest goes to the staging file and the file is added at
+             * commit (the note stays: what the add recorded names the
+             * alias, whose bytes these are) */
+            log_warn("upload %s: the node went away during its add (%s); staging the rest, adding the file "
+                     "at commit", upload_id, kubo_errmsg(f->k));
+            t.soft = 0;
+            n = (uint64_t)(t.given - (off_t)offset);
+            if (!t.eof)
+                rc = files_drain(f, &t, path, upload_id, idx, &n);
+            snprintf(out->cid, sizeof out->cid, FILES_TAG "%s", upload_id);
         } else if (krc != KUBO_OK)
             rc = files_kfail(f, krc, "add", target);
         else if ((size_t)snprintf(out->cid, sizeof out->cid, FILES_TAG "%s:%s", upload_id, cid) >=
                  sizeof out->cid)
             rc = files_fail(f, STORE_ERROR, 0, "add %s: CID %s too long to keep", target, cid);
+        /* an alias's add is done: how much it took, for a second chunk */
+        if (rc == STORE_OK && !whole)
+            rc = files_note_target(f, path, target, (long long)t.given) < 0 ? STORE_ERROR : STORE_OK;
         free(target);
     } else if (alias_failed) {
         rc = STORE_ERROR;   /* recorded by files_alias_for */
     } else {
-        char *buf = xmalloc(FILES_BUF);
-        for (;;) {
-            ssize_t r = files_tee_read(&t, buf, FILES_BUF);
-            if (r == 0)
-                break;
-            if (r < 0) {
-                rc = t.write_errno ? files_fail(f, STORE_ERROR, t.write_errno, "write %s", path)
-                                   : files_fail(f, STORE_ABORTED, 0, "upload %s chunk %u: the body stopped",
-                                                upload_id, idx);
-                break;
-            }
-            n += (uint64_t)r;
-        }
-        free(buf);
+        rc = files_drain(f, &t, path, upload_id, idx, &n);
         snprintf(out->cid, sizeof out->cid, FILES_TAG "%s", upload_id);
     }
     out->size = n;
@@ -591,50 +711,38 @@ static int files_add_in_place(struct store_files *f, const char *path, uint64_t 
 
 /* Moves the verified staging file into place, durably: its bytes are on
  * disk before the rename, and the rename is before the caller's 201. An
- * existing file of the same digest has the same bytes and stays. */
-static int files_place(struct store_files *f, const char *staging, const char *path, uint64_t size)
+ * existing file of the same digest has the same bytes and stays. With an
+ * alias, staging is linked into place and the alias pointed at it before
+ * staging goes, so that the entries' name never dangles. */
+static int files_place(struct store_files *f, const char *staging, const char *path, uint64_t size,
+                       const char *alias)
 {
     struct stat sb;
-    if (stat(path, &sb) == 0 && (uint64_t)sb.st_size == size) {
-        unlink(staging);
-        return STORE_OK;
+    int there = stat(path, &sb) == 0 && (uint64_t)sb.st_size == size;
+    if (!there) {
+        int fd = open(staging, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return files_fail(f, STORE_ERROR, errno, "open %s", staging);
+        int syncrc = fsync(fd), e = errno;
+        close(fd);
+        if (syncrc < 0)
+            return files_fail(f, STORE_ERROR, e, "fsync %s", staging);
+        if (blobfile_mkparents(path) < 0)
+            return files_fail(f, STORE_ERROR, errno, "create the directory of %s", path);
+        if (!alias) {
+            if (rename(staging, path) < 0)
+                return files_fail(f, STORE_ERROR, errno, "rename %s to %s", staging, path);
+        } else if (link(staging, path) < 0 && errno != EEXIST) {
+            return files_fail(f, STORE_ERROR, errno, "link %s to %s", path, staging);
+        }
+        if (blobfile_sync_parent(path) < 0)
+            return files_fail(f, STORE_ERROR, errno, "fsync the directory of %s", path);
     }
-    int fd = open(staging, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return files_fail(f, STORE_ERROR, errno, "open %s", staging);
-    int syncrc = fsync(fd), e = errno;
-    close(fd);
-    if (syncrc < 0)
-        return files_fail(f, STORE_ERROR, e, "fsync %s", staging);
-    if (blobfile_mkparents(path) < 0)
-        return files_fail(f, STORE_ERROR, errno, "create the directory of %s", path);
-    if (rename(staging, path) < 0)
-        return files_fail(f, STORE_ERROR, errno, "rename %s to %s", staging, path);
-    if (blobfile_sync_parent(path) < 0)
-        return files_fail(f, STORE_ERROR, errno, "fsync the directory of %s", path);
+    if (alias && files_alias_point(alias, path) < 0)
+        return files_fail(f, STORE_ERROR, errno, "point %s at %s", alias, path);
+    if ((there || alias) && unlink(staging) < 0 && errno != ENOENT)
+        log_warn("blob files: cannot remove %s: %s", staging, strerror(errno));
     return STORE_OK;
-}
-
-/* What staging's note says about the add of a one-pass chunk at commit:
- * its CID is the blob's only while the note guards its entries (a restart
- * took them out with the note: then the file is added again); an alias
- * whose blob file is already in place (an upload of a blob that was there,
- * or a race of two) goes, its entries with it, and the file is added
- * again if it took any out. Sets *readd. */
-static int files_commit_note(struct store_files *f, const char *staging, const char *path, uint64_t size,
-                             const char *id, int *readd)
-{
-    char *target = files_read_target(staging);
-    struct stat sb;
-    int rc = STORE_OK;
-    *readd = target == NULL;
-    if (target && blobfile_is_added(f->dir, target) && stat(path, &sb) == 0 && (uint64_t)sb.st_size == size) {
-        size_t taken = 0;
-        rc = files_unnote(f, staging, id, &taken);
-        *readd = taken > 0;
-    }
-    free(target);
-    return rc;
 }
 
 static int files_blob_commit(struct store *s, const char *name, const struct digest *d,
@@ -648,21 +756,19 @@ static int files_blob_commit(struct store *s, const char *name, const struct dig
         return in->ops->blob_commit(in, name, d, content);
     char *staging = blobfile_staging(f->dir, id);
     char *path = blobfile_path(f->dir, d);
-    char *alias = blobfile_added(f->dir, id);
+    /* the note guards what a one-pass add recorded: without it (a retry
+     * after a commit that failed later on), the file is added again */
+    char *target = files_read_target(staging);
+    const char *alias = target && blobfile_is_added(f->dir, target) ? target : NULL;
+    int readd = !*cid || !target;
     struct store_chunk linked = { .size = content->size };
-    int readd = 1, rc = *cid ? files_commit_note(f, staging, path, content->size, id, &readd) : STORE_OK;
-    if (rc == STORE_OK)
-        rc = files_place(f, staging, path, content->size);
-    /* the alias's directory entry is what the add's entries name: durable
-     * before the 201 too */
-    if (rc == STORE_OK && access(alias, F_OK) == 0 && blobfile_sync_parent(alias) < 0)
-        rc = files_fail(f, STORE_ERROR, errno, "fsync the directory of %s", alias);
+    int rc = files_place(f, staging, path, content->size, alias);
     if (rc == STORE_OK) {
         char *note = files_target_note(staging);
         unlink(note);   /* the entries it guards now name a verified file */
         free(note);
     }
-    if (rc == STORE_OK && *cid && !readd)
+    if (rc == STORE_OK && !readd)
         snprintf(linked.cid, sizeof linked.cid, "%s", cid);
     else if (rc == STORE_OK)
         rc = files_add_in_place(f, path, content->size, linked.cid);
@@ -670,7 +776,7 @@ static int files_blob_commit(struct store *s, const char *name, const struct dig
         in = files_in(s);
         rc = in->ops->blob_commit(in, name, d, &linked);
     }
-    free(alias);
+    free(target);
     free(path);
     free(staging);
     return rc;
@@ -681,10 +787,10 @@ static int files_upload_discard(struct store *s, const char *upload_id)
     struct store_files *f = files_of(s);
     char *staging = blobfile_staging(f->dir, upload_id);
     /* A one-pass add whose digest did not match left filestore entries
-     * that name a file that will not be there (or an alias that goes now):
-     * take them out, so no later blob sharing a chunk with those bytes is
-     * referenced into it. */
-    int rc = files_unnote(f, staging, upload_id, NULL);
+     * that name a file that will not be there: they go, so no later blob
+     * sharing a chunk with those bytes is referenced into it. An alias
+     * keeps its bytes (and its entries) for --sweep-files. */
+    int rc = files_unnote(f, staging, upload_id);
     if (rc != STORE_OK) {
         free(staging);
         return rc;   /* kept, with its note: the next discard (the sweep's) tries again */
@@ -889,17 +995,20 @@ int store_files_recover(struct kubo *k, const char *dir, const char *sessions)
         char *session = xasprintf("%s/%s.json", sessions, id);
         size_t taken;
         /* an alias of a session that lives on is left to its next request
-         * (a PATCH or PUT at offset 0 takes it back; commit keeps it);
-         * anything else may be what a crash cut short */
+         * (commit points it at the blob file; a new first chunk retires
+         * it); of a session that is gone, it is retired and --sweep-files's
+         * once staging goes below; a content path's entries may be what a
+         * crash cut short */
         if (target && blobfile_is_added(dir, target) && access(session, F_OK) == 0) {
             free(session);
             free(target);
             free(staging);
             continue;
         }
-        int krc = files_unnote_k(k, dir, staging, &taken);
-        if (krc != KUBO_OK) {
-            log_warn("blob files: %s: %s (tried again at the next start)", staging, kubo_errmsg(k));
+        int rc = files_unnote_k(k, dir, staging, &taken);
+        if (rc < 0) {
+            log_warn("blob files: %s: %s (tried again at the next start)", staging,
+                     rc == -1 ? kubo_errmsg(k) : strerror(errno));
             left++;
         }
         free(session);

@@ -32,6 +32,12 @@ bf_bytes() { e2e_keystream "oci-registry-p2p-blobfiles-$1" "$2"; }
 # bf_repo_bytes: what Kubo's repository holds on disk (blocks and datastore).
 bf_repo_bytes() { du -sb "$E2E_RUN/kubo/repo" | cut -f1; }
 # bf_mfs_cid DIGEST: the CID the registry linked blob DIGEST as.
+# the names in .added/ with no other link (upload bytes left for --sweep-files)
+bf_lone_aliases() { find "$(e2e_blobdir "$STACK")/.added" -type f -links 1 2>/dev/null | sort | tr '\n' ' ' | sed 's/ $//'; }
+bf_upload_id() { local id=${1##*/}; echo "${id%%\?*}"; }   # bf_upload_id LOCATION
+bf_alias() { find "$(e2e_blobdir "$STACK")/.added" -name "$1.*" ! -name '*.tmp' 2>/dev/null; }   # bf_alias UPLOAD-ID
+# how many filestore entries name the file at PATH
+bf_entries_naming() { e2e_ipfs filestore ls 2>/dev/null | grep -c " ${1#"$E2E_RUN/kubo/"} "; }
 bf_mfs_cid() { e2e_ipfs files stat --hash "$(e2e_mfs_blob_path "$STACK" "$1")"; }
 bf_file() { local hex=${1#sha256:}; printf '%s/sha256/%s/%s' "$(e2e_blobdir "$STACK")" "${hex:0:2}" "$hex"; }
 # bf_range URL FILE FIRST LAST DESC: a Range GET answers 206 with FILE's bytes FIRST..LAST.
@@ -44,7 +50,7 @@ bf_range() {
 }
 
 main() {
-    local base work before after grown dg f cid want_cid url code loc n report dg2 f2 bad dg3 f3 id alias how
+    local base work before after grown dg f cid want_cid url code loc n report dg2 f2 bad dg3 f3 id alias how lone gone out a
     e2e_ensure_stack "$STACK" || { e2e_fail "stack '$STACK' did not start"; e2e_finish blobfiles; return; }
     base=$(e2e_url "$STACK")
     work=$(mktemp -d "$E2E_RUN/blobfiles.XXXXXX")
@@ -108,10 +114,13 @@ main() {
     bf_bytes two $((3 * 1048576 + 12345)) >"$work/two"
     dg2=$(e2e_digest "$work/two")
     f2=$(bf_file "$dg2")
-    head -c 1048576 "$work/two" >"$work/two.a"
-    tail -c +1048577 "$work/two" >"$work/two.b"
+    # the first chunk ends 1000 bytes into a leaf: its add's short last
+    # leaf is a leaf of no blob, taken out when the second chunk comes
+    head -c 1049576 "$work/two" >"$work/two.a"
+    tail -c +1049577 "$work/two" >"$work/two.b"
     loc=$(e2e_upload_start "$base" "$REPO")
-    e2e_upload_patch "$loc" "$work/two.a" -H "Content-Range: 0-1048575" >/dev/null
+    id=$(bf_upload_id "$loc")
+    e2e_upload_patch "$loc" "$work/two.a" -H "Content-Range: 0-1049575" >/dev/null
     loc=$(e2e_location "$base")
     e2e_upload_patch "$loc" "$work/two.b" >/dev/null
     loc=$(e2e_location "$base")
@@ -123,10 +132,10 @@ main() {
     code=$(e2e_http GET "$base/v2/$REPO/blobs/$dg2")
     e2e_expect_eq "GET of it: 200 with its bytes" "$code $(e2e_digest <"$E2E_HTTP_DIR/body")" "200 $dg2"
 
-    e2e_check "a session of two chunks keeps no alias (its first add was taken back)" \
-        [ -z "$(find "$(e2e_blobdir "$STACK")/.added" -type f -samefile "$f2" 2>/dev/null)" ]
-    n=$(e2e_ipfs filestore ls 2>/dev/null | grep -c " ${f2#"$E2E_RUN/kubo/"} ")
-    e2e_expect_eq "...and its 13 leaves' entries name its blob file" "$n" 13
+    alias=$(bf_alias "$id")
+    e2e_expect_eq "two chunks: the first chunk's alias now points at the blob file" "$(readlink "$alias")" "$f2"
+    e2e_expect_eq "...its 4 whole leaves name the alias (the short fifth was taken out), the other 9 the file" \
+        "$(bf_entries_naming "$alias") $(bf_entries_naming "$f2")" "4 9"
 
     # --- a streamed PATCH (the digest known only at the PUT): added in the
     # same pass, naming the alias .added/<upload id>, kept at commit
@@ -134,37 +143,36 @@ main() {
     dg3=$(e2e_digest "$work/three")
     f3=$(bf_file "$dg3")
     loc=$(e2e_upload_start "$base" "$REPO")
-    id=${loc##*/}
-    id=${id%%\?*}
-    alias=$(e2e_blobdir "$STACK")/.added/$id
+    id=$(bf_upload_id "$loc")
     e2e_upload_stream "$loc" "$work/three" >/dev/null
-    n=$(e2e_ipfs filestore ls 2>/dev/null | grep -c " ${alias#"$E2E_RUN/kubo/"} ")
-    e2e_expect_eq "streamed PATCH: its 21 leaves are in the filestore already, naming the alias" "$n" 21
+    alias=$(bf_alias "$id")
+    e2e_expect_eq "streamed PATCH: its 21 leaves are in the filestore already, naming its alias" \
+        "$(bf_entries_naming "${alias:-none}") $(readlink "$alias")" "21 $(e2e_blobdir "$STACK")/.uploads/$id"
     loc=$(e2e_location "$base")
     code=$(e2e_upload_put "$loc" "$dg3")
     e2e_expect_eq "streamed PATCH, PUT ?digest= -> 201" "$code" 201
     e2e_expect_eq "the blob file is in place and hashes to its name" "$(e2e_digest "$f3" 2>/dev/null)" "$dg3"
-    e2e_expect_eq "the alias is the blob file's second name (one inode)" "$(stat -c %i "$alias" 2>&1)" \
-        "$(stat -c %i "$f3" 2>&1)"
+    e2e_expect_eq "the alias now points at the blob file" "$(readlink "$alias")" "$f3"
     e2e_expect_eq "its CID (from the PATCH's add) is add --only-hash of the bytes" "$(bf_mfs_cid "$dg3")" \
         "$(e2e_ipfs add -Q --cid-version 1 --raw-leaves --only-hash "$work/three")"
     code=$(e2e_http GET "$base/v2/$REPO/blobs/$dg3")
     e2e_expect_eq "GET of it: 200 with its bytes" "$code $(e2e_digest <"$E2E_HTTP_DIR/body")" "200 $dg3"
-    # the same bytes again, streamed: the file is there, so this upload's
-    # alias and its entries go (none needed: the first upload's name them)
+    # the same bytes again, streamed: the blob file is there, and this
+    # upload's alias is pointed at it too (same bytes, same offsets)
+    lone=$(bf_lone_aliases | wc -w)
     loc=$(e2e_upload_start "$base" "$REPO/again")
-    id=${loc##*/}
-    id=${id%%\?*}
+    id=$(bf_upload_id "$loc")
     e2e_upload_stream "$loc" "$work/three" >/dev/null
     loc=$(e2e_location "$base")
     e2e_expect_eq "the same blob streamed again -> 201" "$(e2e_upload_put "$loc" "$dg3")" 201
-    e2e_check "...and its own alias is gone" [ ! -e "$(e2e_blobdir "$STACK")/.added/$id" ]
-    # a session given up, and one with the wrong digest: alias and entries go
+    e2e_expect_eq "...and its alias points at the blob file too" "$(readlink "$(bf_alias "$id")")" "$f3"
+    # a session given up, and one with the wrong digest: their aliases
+    # become plain files that keep the bytes their entries name, alone,
+    # until --sweep-files
     for how in DELETE wrong; do
         bf_bytes "gone-$how" 900000 >"$work/gone"
         loc=$(e2e_upload_start "$base" "$REPO")
-        id=${loc##*/}
-        id=${id%%\?*}
+        id=$(bf_upload_id "$loc")
         e2e_upload_stream "$loc" "$work/gone" >/dev/null
         loc=$(e2e_location "$base")
         if [ "$how" = DELETE ]; then
@@ -175,10 +183,23 @@ main() {
             e2e_expect_eq "streamed PATCH, PUT with another digest: 400 DIGEST_INVALID" "$code $(e2e_errcode)" \
                 "400 DIGEST_INVALID"
         fi
-        e2e_check "...($how) its alias is gone" [ ! -e "$(e2e_blobdir "$STACK")/.added/$id" ]
-        n=$(e2e_ipfs filestore ls 2>/dev/null | grep -c "/.added/$id ")
-        e2e_expect_eq "...($how) and no filestore entry names it" "$n" 0
+        lone=$((lone + 1))
+        e2e_expect_eq "...($how) its alias is left alone with its bytes and the entries of its 4 leaves" \
+            "$(bf_lone_aliases | wc -w) $(e2e_digest "$(bf_alias "$id")") $(bf_entries_naming "$(bf_alias "$id")")" \
+            "$lone $(e2e_digest "$work/gone") 4"
     done
+    gone=$(bf_lone_aliases)
+    out=$("$REGISTRY_BIN" --sweep-files --min-age 0 -c "$E2E_RUN/$STACK/registry.conf" 2>&1)
+    echo "sweep of the lone aliases: $(echo "$out" | tail -n 1)" | tee -a "$report"
+    e2e_check "--sweep-files removed the lone aliases" [ -z "$(bf_lone_aliases)" ]
+    n=0
+    for a in $gone; do n=$((n + $(bf_entries_naming "$a"))); done
+    e2e_expect_eq "...and every filestore entry naming them" "$n" 0
+    e2e_expect_eq "...and kept the blob file's alias and its 21 entries" \
+        "$(readlink "$alias") $(bf_entries_naming "$alias")" "$f3 21"
+    code=$(e2e_http GET "$base/v2/$REPO/blobs/$dg3")
+    e2e_expect_eq "the streamed blob still pulls byte for byte" "$code $(e2e_digest <"$E2E_HTTP_DIR/body")" "200 $dg3"
+    e2e_expect_eq "Kubo still reads it whole" "$(e2e_ipfs cat "$(bf_mfs_cid "$dg3")" | e2e_digest)" "$dg3"
 
     # --- a wrong digest: nothing stays, not even a filestore entry
     bf_bytes bad 700000 >"$work/bad"

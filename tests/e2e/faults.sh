@@ -540,7 +540,29 @@ t_blob_files() {
     e2e_check "6b: nothing visible: HEAD of the blob is 404" [ "$(e2e_code -I "$URL/v2/fb/kill/blobs/$d")" = 404 ]
     e2e_check "6b: the retried upload completes with the right bytes" \
         eval '[ "$(e2e_blob_post "$URL" fb/kill "$F/data/k3")" = 201 ] && blob_is fb/kill "$d"'
-    staged_upload fb/kill k4
+    # a streamed PATCH is added as it arrives (its digest unknown yet, the
+    # add names the alias .added/<id>): Kubo killed there, the PATCH still
+    # stages every byte and the final PUT adds the file
+    loc=$(upload_start fb/kill)
+    rnd "$F/data/k5" k5 $((3 * MB))
+    d=$(e2e_digest "$F/data/k5")
+    arm kill "nocopy=true"
+    got=$(patch "$loc" "$F/data/k5")
+    report "   streamed PATCH, Kubo killed at its add --nocopy: $got"
+    e2e_check "6b: streamed PATCH with Kubo killed at its add --nocopy: 202, the bytes staged" \
+        eval 'fired && [ "$got" = 202 ]'
+    disarm
+    kubo_start || e2e_fail "6: Kubo restart"
+    e2e_check "6b: the session holds all of it" [ "$(upload_range "$loc")" = "$(range_of $((3 * MB)))" ]
+    e2e_check "6b: the final PUT adds the file and completes with the right bytes" completes fb/kill "$loc" "$d"
+    # a session of two chunks is added at its final PUT: Kubo killed there
+    loc=$(upload_start fb/kill)
+    rnd "$F/data/k4" k4 "$MB"
+    d=$(e2e_digest "$F/data/k4")
+    head -c $((MB / 2)) "$F/data/k4" >"$F/data/k4a"
+    tail -c +$((MB / 2 + 1)) "$F/data/k4" >"$F/data/k4b"
+    patch "$loc" "$F/data/k4a" >/dev/null
+    patch "$loc" "$F/data/k4b" >/dev/null
     arm kill "nocopy=true"
     got=$(put_done "$loc" "$d")
     report "   final PUT, Kubo killed at its add --nocopy: $got $(e2e_errcode)"
