@@ -732,7 +732,8 @@ static int files_place(struct store_files *f, const char *staging, const char *p
         if (!alias) {
             if (rename(staging, path) < 0)
                 return files_fail(f, STORE_ERROR, errno, "rename %s to %s", staging, path);
-        } else if (link(staging, path) < 0 && errno != EEXIST) {
+        } else if (link(staging, path) < 0 && (errno != EEXIST || rename(staging, path) < 0)) {
+            /* EEXIST: a file of the wrong size (damaged) is replaced */
             return files_fail(f, STORE_ERROR, errno, "link %s to %s", path, staging);
         }
         if (blobfile_sync_parent(path) < 0)
