@@ -151,20 +151,22 @@ files_disk() {
 }
 kubo_disk() { du -sbD "$E2E_RUN/kubo/repo" | cut -f1; }
 
-# files_put_time: the request time nginx logged for bfiles' last blob PUT
-# (the closing PUT ?digest= of a chunked upload: its re-read of the staged
-# file and add --nocopy), in seconds per GiB.
+# files_put_time REPO CASE: the request time nginx logged for bfiles' last
+# blob PUT in REPO (the closing PUT ?digest= of a chunked upload: what is
+# left after the last byte arrived), in seconds per GiB, recorded as CASE.
 files_put_time() {
     local rt
-    rt=$(grep '"PUT /v2/bench/fpush/blobs/uploads/' "$E2E_RUN/bfiles/nginx/access.log" | tail -n 1 |
+    rt=$(grep "\"PUT /v2/$1/blobs/uploads/" "$E2E_RUN/bfiles/nginx/access.log" | tail -n 1 |
         sed -n 's/.* rt=\([0-9.]*\).*/\1/p')
-    [ -n "$rt" ] || { bench_log "filespush: no PUT in bfiles' access log"; return 1; }
-    rec push_files_put ours "$(awk -v t="$rt" -v b="$BLOB" 'BEGIN {printf "%.3f", t / (b / 1073741824)}')"
+    [ -n "$rt" ] || { bench_log "filespush: no PUT for $1 in bfiles' access log"; return 1; }
+    rec "$2" ours "$(awk -v t="$rt" -v b="$BLOB" 'BEGIN {printf "%.3f", t / (b / 1073741824)}')"
 }
 
 # ---- 1 GiB push in files mode (POST, one streamed PATCH, PUT: what docker
 # does) vs ipfs add --cid-version 1 --raw-leaves of the same size over RPC
 # (curl multipart to /api/v0/add); the one-request push (POST ?digest=);
+# a session of two PATCHes, whose final PUT adds the file (untimed push:
+# only that PUT is recorded);
 # the same chunked push in Kubo-only mode (our default stack); disk used
 # per GiB pushed, files mode (blob files + repository growth) vs Kubo-only.
 case_filespush() {
@@ -172,7 +174,7 @@ case_filespush() {
     files_stacks || return 1
     add="http://127.0.0.1:$(e2e_kubo_api_port)/api/v0/add?cid-version=1&raw-leaves=true&quieter=true"
     for ((r = 0; r < REPS; r++)); do
-        for s in $(rotate "$r" ours mono kubo ref); do
+        for s in $(rotate "$r" ours mono two kubo ref); do
             f=$WORK/fpush-$s.bin
             mkrandom "$f" "files-push-$s-$r" "$BLOB" || return 1
             dg=$(e2e_digest "$f")
@@ -180,11 +182,14 @@ case_filespush() {
                 ours)
                     d0=$(files_disk)
                     timed push_files ours "$BLOB" bash "$BENCH_DIR/push-blob" "$FILES" bench/fpush "$f" "$dg" &&
-                        rec_last push_files_kubo ours && files_put_time &&
+                        rec_last push_files_kubo ours && files_put_time bench/fpush push_files_put &&
                         d1=$(files_disk) &&
                         rec disk_files ours "$(awk -v d=$((d1 - d0)) -v b="$BLOB" 'BEGIN {printf "%.4f", d / b}')" ;;
                 mono)
                     timed push_files_mono ours "$BLOB" bash "$BENCH_DIR/push-blob" --mono "$FILES" bench/fpush "$f" "$dg" ;;
+                two)
+                    bash "$BENCH_DIR/push-blob" --two "$FILES" bench/fpush2 "$f" "$dg" &&
+                        files_put_time bench/fpush2 push_files_put2 ;;
                 kubo)
                     d0=$(kubo_disk)
                     timed push_files_kubo ref "$BLOB" bash "$BENCH_DIR/push-blob" "$OURS" bench/fpush "$f" "$dg" &&
