@@ -50,7 +50,7 @@ bf_range() {
 }
 
 main() {
-    local base work before after grown dg f cid want_cid url code loc n report dg2 f2 bad dg3 f3 id alias how lone gone out a
+    local base work before after grown dg f cid want_cid url code loc n report dg2 f2 bad dg3 f3 id alias how lone gone out a loc4 id5 conf
     e2e_ensure_stack "$STACK" || { e2e_fail "stack '$STACK' did not start"; e2e_finish blobfiles; return; }
     base=$(e2e_url "$STACK")
     work=$(mktemp -d "$E2E_RUN/blobfiles.XXXXXX")
@@ -157,6 +157,34 @@ main() {
         "$(e2e_ipfs add -Q --cid-version 1 --raw-leaves --only-hash "$work/three")"
     code=$(e2e_http GET "$base/v2/$REPO/blobs/$dg3")
     e2e_expect_eq "GET of it: 200 with its bytes" "$code $(e2e_digest <"$E2E_HTTP_DIR/body")" "200 $dg3"
+    # a restart between the PATCH and the PUT: recovery leaves the alias of
+    # a session that lives on alone, and the PUT completes it; a session
+    # that went away meanwhile has its alias retired (a plain file keeping
+    # its bytes and entries, for --sweep-files)
+    bf_bytes four $((2 * 1048576 + 5)) >"$work/four"
+    loc=$(e2e_upload_start "$base" "$REPO")
+    id=$(bf_upload_id "$loc")
+    e2e_upload_stream "$loc" "$work/four" >/dev/null
+    loc4=$(e2e_location "$base")
+    bf_bytes five 700000 >"$work/five"
+    loc=$(e2e_upload_start "$base" "$REPO")
+    id5=$(bf_upload_id "$loc")
+    e2e_upload_stream "$loc" "$work/five" >/dev/null
+    mapfile -t conf < <(e2e_stack_config "$STACK")
+    e2e_stop_registry "$STACK"
+    rm -f "$E2E_RUN/$STACK/state/uploads/$id5.json"
+    e2e_start_registry "$STACK" "${conf[@]}" || e2e_fail "restart of stack $STACK"
+    code=$(e2e_upload_put "$loc4" "$(e2e_digest "$work/four")")
+    f=$(bf_file "$(e2e_digest "$work/four")")
+    e2e_expect_eq "after a restart, the live session's PUT -> 201, its alias pointing at the blob file" \
+        "$code $(readlink "$(bf_alias "$id")")" "201 $f"
+    e2e_expect_eq "...with the entries of its 9 leaves, and it pulls byte for byte" \
+        "$(bf_entries_naming "$(bf_alias "$id")") $(curl -sf "$base/v2/$REPO/blobs/$(e2e_digest "$work/four")" | e2e_digest)" \
+        "9 $(e2e_digest "$work/four")"
+    e2e_expect_eq "...and the session gone while it was down: its alias is a plain file with its bytes and 3 entries" \
+        "$(stat -c %F "$(bf_alias "$id5")" 2>&1) $(e2e_digest "$(bf_alias "$id5")") $(bf_entries_naming "$(bf_alias "$id5")")" \
+        "regular file $(e2e_digest "$work/five") 3"
+
     # the same bytes again, streamed: the blob file is there, and this
     # upload's alias is pointed at it too (same bytes, same offsets)
     lone=$(bf_lone_aliases | wc -w)
