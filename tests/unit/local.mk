@@ -11,7 +11,7 @@ tests_unit_unit_tests_SOURCES = tests/unit/unit_main.c tests/unit/unit_run.c tes
 	tests/unit/test_http.c tests/unit/test_upload.c tests/unit/test_config.c \
 	tests/unit/test_multiaddr.c tests/unit/test_unixfs.c \
 	tests/unit/test_manifest.c tests/unit/test_paths.c \
-	tests/unit/test_metrics.c tests/unit/test_store_cache.c tests/unit/test_blob_offload.c tests/unit/test_layout.c \
+	tests/unit/test_metrics.c tests/unit/test_store_cache.c tests/unit/test_blob_offload.c tests/unit/test_layout.c tests/unit/test_layout_index_edit.c \
 	tests/unit/test_gateway_head.c \
 	tests/unit/test_mfs_lock.c tests/unit/test_master_lock.c tests/unit/test_errors.c \
 	tests/unit/test_store_union.c \

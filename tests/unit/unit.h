@@ -17,6 +17,7 @@ Suite *suite_http(void);
 Suite *suite_upload(void);
 Suite *suite_config(void);
 Suite *suite_layout(void);
+Suite *suite_layout_ixe(void);
 Suite *suite_multiaddr(void);
 Suite *suite_unixfs(void);
 Suite *suite_manifest(void);

@@ -11,9 +11,8 @@ int main(void)
         suite_store_union,
         suite_dispatch, suite_h_uploads,
         suite_pub_timing,
-        suite_fcgi_framing,
-        suite_blob_offload, suite_gateway_head, suite_mfs_lock, suite_master_lock, suite_errors, suite_registry,
-        suite_slots, suite_admit, suite_blobfile, suite_blobfiles_admin,
+        suite_fcgi_framing, suite_registry,
+        suite_slots, suite_admit, suite_blobfile, suite_blobfiles_admin, suite_layout_ixe,
     };
     return unit_run(suites, sizeof suites / sizeof suites[0]);
 }
