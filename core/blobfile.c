@@ -43,9 +43,11 @@ char *blobfile_added(const char *dir, const char *upload_id)
 
 int blobfile_is_added(const char *dir, const char *path)
 {
-    size_t n = strlen(dir);
-    return strncmp(path, dir, n) == 0 && strncmp(path + n, "/" BLOBFILE_ADDED "/", sizeof BLOBFILE_ADDED + 1) == 0
-           && path[n + sizeof BLOBFILE_ADDED + 1] != '\0' && !strchr(path + n + sizeof BLOBFILE_ADDED + 1, '/');
+    char *prefix = blobfile_added(dir, "");
+    size_t n = strlen(prefix);
+    int is = strncmp(path, prefix, n) == 0 && path[n] && !strchr(path + n, '/');
+    free(prefix);
+    return is;
 }
 
 int blobfile_parse_rel(const char *rel, struct digest *out)

@@ -63,9 +63,8 @@ struct sweep {
     size_t ndoomed;
     struct entry *e;
     size_t ne, cape;
-    struct added *added;   /* read once, when a doomed file has a second name */
+    struct added *added;   /* the names in .added/, read before pass 2 */
     size_t nadded;
-    int added_read;
     size_t cur_held;   /* during the DAG walk */
 };
 
@@ -220,7 +219,6 @@ static void sweep_sort_entries(struct sweep *s)
  * none). */
 static int sweep_read_added(struct sweep *s)
 {
-    s->added_read = 1;
     char *where = xasprintf("%s/" BLOBFILE_ADDED, s->dir);
     DIR *d = opendir(where);
     if (!d) {
@@ -262,10 +260,8 @@ static int sweep_read_added(struct sweep *s)
 /* The names in .added/ that stand for the blob file at path (sb): links
  * to it (an upload's alias, pointed at the blob file at commit) and a plain
  * name of the same inode (an alias retired after its bytes were placed). */
-static int sweep_aliases_of(struct sweep *s, struct doomed *d, const struct stat *sb)
+static void sweep_aliases_of(struct sweep *s, struct doomed *d, const struct stat *sb)
 {
-    if (!s->added_read && sweep_read_added(s) < 0)
-        return -1;
     for (size_t i = 0; i < s->nadded; i++) {
         const struct added *a = &s->added[i];
         if (a->link ? strcmp(a->link, d->path) == 0
@@ -274,7 +270,18 @@ static int sweep_aliases_of(struct sweep *s, struct doomed *d, const struct stat
             d->aliases[d->naliases++] = xstrdup(a->path);
         }
     }
-    return 0;
+}
+
+/* A new doomed file (zeroed but for path and size): its leaves are read
+ * by sweep_leaves. */
+static struct doomed *sweep_doom(struct sweep *s, const char *path, uint64_t size)
+{
+    s->doomed = xrealloc(s->doomed, (s->ndoomed + 1) * sizeof *s->doomed);
+    struct doomed *dm = &s->doomed[s->ndoomed++];
+    memset(dm, 0, sizeof *dm);
+    dm->path = xstrdup(path);
+    dm->size = size;
+    return dm;
 }
 
 /* Each blob file below dir: those MFS does not link and that are older
@@ -301,16 +308,8 @@ static int sweep_file(void *ctx, const char *path, const struct digest *d)
         w->st->young++;
         return 0;
     }
-    s->doomed = xrealloc(s->doomed, (s->ndoomed + 1) * sizeof *s->doomed);
-    struct doomed *dm = &s->doomed[s->ndoomed];
-    memset(dm, 0, sizeof *dm);
-    dm->path = xstrdup(path);
-    dm->size = (uint64_t)sb.st_size;
-    if (sweep_aliases_of(s, dm, &sb) < 0) {
-        s->ndoomed++;   /* freed with the others */
-        return -1;
-    }
-    return sweep_leaves(s, s->ndoomed++);
+    sweep_aliases_of(s, sweep_doom(s, path, (uint64_t)sb.st_size), &sb);
+    return sweep_leaves(s, s->ndoomed - 1);
 }
 
 /* An alias left alone (.added/ name with no other link): the bytes of an
@@ -321,8 +320,6 @@ static int sweep_file(void *ctx, const char *path, const struct digest *d)
 static int sweep_lone_aliases(struct sweep_walk *w)
 {
     struct sweep *s = w->s;
-    if (!s->added_read && sweep_read_added(s) < 0)
-        return -1;
     for (size_t i = 0; i < s->nadded; i++) {
         const struct added *a = &s->added[i];
         if (a->link || a->nlink != 1)
@@ -332,11 +329,8 @@ static int sweep_lone_aliases(struct sweep_walk *w)
             w->st->young++;
             continue;
         }
-        s->doomed = xrealloc(s->doomed, (s->ndoomed + 1) * sizeof *s->doomed);
-        memset(&s->doomed[s->ndoomed], 0, sizeof s->doomed[s->ndoomed]);
-        s->doomed[s->ndoomed].path = xstrdup(a->path);
-        s->doomed[s->ndoomed].size = a->size;
-        if (sweep_leaves(s, s->ndoomed++) < 0)
+        sweep_doom(s, a->path, a->size);
+        if (sweep_leaves(s, s->ndoomed - 1) < 0)
             return -1;
     }
     return 0;
@@ -345,6 +339,8 @@ static int sweep_lone_aliases(struct sweep_walk *w)
 static int sweep_files(struct sweep *s, time_t grace, struct blobfiles_sweep_stats *st)
 {
     struct sweep_walk w = { .s = s, .now = time(NULL), .grace = grace, .st = st };
+    if (sweep_read_added(s) < 0)
+        return -1;
     char *where = NULL;
     int rc = blobfiles_walk(s->dir, sweep_file, &w, &where);
     if (rc < 0 && !*s->err) {

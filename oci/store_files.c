@@ -308,13 +308,16 @@ static char *files_read_target(const char *staging)
 /* An alias's name: a symbolic link to the file that holds its bytes,
  * staging while the upload lives, the blob file once committed, so that
  * what the entries name always follows the blob file (a blob file put back
- * after damage is found through it again). files_alias_point swaps it
- * atomically to target, durably. */
-static int files_alias_point(const char *alias, const char *target)
+ * after damage is found through it again); or, retired, a plain name of
+ * staging's inode (below). files_alias_swap replaces it atomically and
+ * durably with a symbolic link to src, or (hard) a hard link to src.
+ * 0, or -1 with errno (of the step that failed). */
+static int files_alias_swap(const char *alias, const char *src, int hard)
 {
     char *tmp = xasprintf("%s.tmp", alias);
     int rc = -1;
-    if ((unlink(tmp) == 0 || errno == ENOENT) && symlink(target, tmp) == 0 && rename(tmp, alias) == 0)
+    if ((unlink(tmp) == 0 || errno == ENOENT) && (hard ? link(src, tmp) : symlink(src, tmp)) == 0
+        && rename(tmp, alias) == 0)
         rc = blobfile_sync_parent(alias);
     int e = errno;
     if (rc < 0)
@@ -337,21 +340,13 @@ static int files_alias_retire(const char *alias, const char *staging)
         return errno == ENOENT ? 0 : -1;
     if (!S_ISLNK(sb.st_mode))
         return 0;   /* retired already */
-    char *tmp = xasprintf("%s.tmp", alias);
-    int rc = -1;
-    if ((unlink(tmp) == 0 || errno == ENOENT) && link(staging, tmp) == 0 && rename(tmp, alias) == 0)
-        rc = blobfile_sync_parent(alias);
-    else if (errno == ENOENT && access(staging, F_OK) < 0) {
-        /* no bytes left to keep (blobdir changed under the registry) */
-        log_warn("blob files: %s: its bytes (%s) are gone; removing it", alias, staging);
-        rc = unlink(alias) == 0 || errno == ENOENT ? 0 : -1;
-    }
-    int e = errno;
-    if (rc < 0)
-        unlink(tmp);
-    free(tmp);
-    errno = e;
-    return rc;
+    if (files_alias_swap(alias, staging, 1) == 0)
+        return 0;
+    if (errno != ENOENT || access(staging, F_OK) == 0)
+        return -1;
+    /* no bytes left to keep (blobdir changed under the registry) */
+    log_warn("blob files: %s: its bytes (%s) are gone; removing it", alias, staging);
+    return unlink(alias) == 0 || errno == ENOENT ? 0 : -1;
 }
 
 /* Deals with what a one-pass add recorded under staging's note, then drops
@@ -537,8 +532,9 @@ static int files_chunk_put(struct store *s, const char *upload_id, unsigned idx,
         || (offset == 0 && !whole && !(alias_failed = !(target = files_alias_for(f, path, upload_id))))) {
         char cid[KUBO_CID_MAX];
         /* from here on the node may hold entries naming target: say where,
-         * so upload_discard can take them out if the digest is wrong */
-        if (files_note_target(f, path, target, -1) < 0) {
+         * so upload_discard can take them out if the digest is wrong (an
+         * alias's note is written already, before the alias) */
+        if (whole && files_note_target(f, path, target, -1) < 0) {
             rc = STORE_ERROR;
             free(target);
             goto out;
@@ -739,7 +735,7 @@ static int files_place(struct store_files *f, const char *staging, const char *p
         if (blobfile_sync_parent(path) < 0)
             return files_fail(f, STORE_ERROR, errno, "fsync the directory of %s", path);
     }
-    if (alias && files_alias_point(alias, path) < 0)
+    if (alias && files_alias_swap(alias, path, 0) < 0)
         return files_fail(f, STORE_ERROR, errno, "point %s at %s", alias, path);
     if ((there || alias) && unlink(staging) < 0 && errno != ENOENT)
         log_warn("blob files: cannot remove %s: %s", staging, strerror(errno));
