@@ -126,6 +126,10 @@ struct store_ops {
     int (*catalog)(struct store *, char ***names, size_t *n);
     /* 1 exists, 0 does not, -1 error (see errmsg). */
     int (*repo_exists)(struct store *, const char *name);
+    /* Optional (NULL: none). After a write to name through this store: the
+     * immutable address that holds it once published, "/ipfs/<root
+     * CID>/<path>" (n bytes, NUL-terminated); STORE_NOT_FOUND if none. */
+    int (*published_at)(struct store *, const char *name, char *out, size_t n);
     /* Health: one cheap call to the node, answered within timeout_ms. STORE_OK
      * with the node's version in version (n bytes, NUL-terminated), else
      * UNAVAILABLE or ERROR. May be NULL (a backend with nothing to ask). */

@@ -38,6 +38,7 @@
 #include "oci/store_union.h"
 #include "oci/store_files.h"
 #include "oci/store_layout.h"
+#include "oci/store_layout_rw.h"
 
 static volatile sig_atomic_t worker_stop;
 /* this worker's Kubo client, for the per-request call count */
@@ -264,6 +265,10 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
     char *layout_cache = xasprintf("%s/layout-cache", c->statedir);
     struct store *layouts = store_layout_new(k, layout_cache, c->layout_ipns_ttl, c->max_manifest_size);
     reg.layout_store = layouts;
+    /* ipns/<own key>/<path>: layouts pushed into <mfsroot>, bytes through the storage chain */
+    struct store *layout_rw = c->writeipnskey && *c->writeipnskey
+        ? store_layout_rw_new(local, k, c->mfsroot, c->statedir, c->max_manifest_size, c->allow_sparse, &notify) : NULL;
+    reg.layout_rw = layout_rw;
     worker_kubo = k;
     log_debug("worker: ready (kubo %s, mfsroot %s)", c->ipfsapiaddress, c->mfsroot);
 
@@ -272,6 +277,7 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
     log_debug("worker: stopping after %lu requests", served);
 
     slots_free(&body_slots);
+    store_layout_rw_free(layout_rw);
     store_layout_free(layouts);
     free(layout_cache);
     store_union_free(store);

@@ -38,6 +38,37 @@ void layout_name_free(struct layout_name *n)
     n->root = n->sub = NULL;
 }
 
+int layout_push_path_check(const char *sub, const char **why)
+{
+    static const char *const own[] = { "blobs", "index.json", "oci-layout" };
+    const char *p = sub;
+    int first = 1;
+    if (!*sub) {
+        *why = "a path is needed after the key: ipns/<key>/<path>";
+        return -1;
+    }
+    for (;;) {
+        size_t n = strcspn(p, "/");
+        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) {
+            *why = "a path component is empty, '.' or '..'";
+            return -1;
+        }
+        if (first && n == 6 && memcmp(p, "docker", 6) == 0) {
+            *why = "'docker' is reserved as the first component (storage mode's tree)";
+            return -1;
+        }
+        for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+            if (strlen(own[i]) == n && memcmp(p, own[i], n) == 0) {
+                *why = "'blobs', 'index.json' and 'oci-layout' are a layout's own names, not path components";
+                return -1;
+            }
+        first = 0;
+        if (!p[n])
+            return 0;
+        p += n + 1;
+    }
+}
+
 int layout_name_is_cidv0(const char *name)
 {
     /* CIDv0 is base58btc multihash: "Qm" + 44 characters */

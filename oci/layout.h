@@ -40,6 +40,13 @@ void layout_name_free(struct layout_name *n);
  * use CIDv1 base32 instead. */
 int layout_name_is_cidv0(const char *name);
 
+/* Whether sub (the <path> of ipns/<own key>/<path>) may name a layout this
+ * registry writes at <mfsroot>/<sub>: at least one component; none empty,
+ * "." or ".."; none that a layout itself uses ("blobs", "index.json",
+ * "oci-layout": one layout inside another's files); the first not "docker"
+ * (storage mode's tree). 0 ok; -1 with *why (static text) saying which. */
+int layout_push_path_check(const char *sub, const char **why);
+
 /* One entry of index.json's "manifests". */
 struct layout_entry {
     char *ref;           /* owned: org.opencontainers.image.ref.name, or NULL */

@@ -228,6 +228,9 @@ void h_manifest_put(struct registry *reg, struct request *req, struct response *
         resp_header(resp, "OCI-Subject", "%s", digest_str(&m.subject, ss));
     for (size_t i = by_digest ? 0 : 1; i < ntags; i++)
         resp_header(resp, "OCI-Tag", "%s", tags[i]);
+    char at[STORE_CID_MAX + 512];
+    if (st->ops->published_at && st->ops->published_at(st, rt->name, at, sizeof at) == STORE_OK)
+        resp_header(resp, "OCI-IPFS-Root", "%s", at);   /* a pushed layout's immutable address */
     resp_header(resp, "Content-Length", "0");
     resp_finish(resp);
 out:

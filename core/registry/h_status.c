@@ -1,7 +1,8 @@
 /* h_status: GET /v2/_p2p/status: the peer-to-peer state as JSON — the
  * publisher's <statedir>/publisher.json (what it last published, whether a
  * change is pending, its last error, counters) with "alive" added, and the
- * read-only roots the resolver last wrote to <statedir>/roots.json. */
+ * read-only roots the resolver last wrote to <statedir>/roots.json, and the
+ * layouts pushed under the key (core/layoutreg.h). */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "core/registry/handlers.h"
 #include "core/registry/h_common.h"
 #include "core/p2pstate.h"
+#include "core/layoutreg.h"
 
 /* Three missed heartbeats and the publisher counts as gone. */
 #define H_STATUS_STALE_S (3 * P2P_HEARTBEAT_S)
@@ -68,6 +70,8 @@ void h_status(struct registry *reg, struct request *req, struct response *resp, 
     json_object *pub = h_status_publisher(reg->opts.statedir);
     xjson_set(o, "publisher", pub ? pub : json_object_new_null());
     xjson_set(o, "readonly_roots", h_status_roots(reg->opts.statedir));
+    /* layouts pushed under ipns/<key>/<path>: their CIDs after their last write */
+    xjson_set(o, "layouts", layoutreg_list(reg->opts.statedir));
     xjson_set(o, "readonly", xjson_bool(reg->opts.readonly));
     h_json(resp, 200, "application/json", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
     json_object_put(o);

@@ -10,6 +10,7 @@
 #include "core/registry/admit.h"
 #include "core/registry/handlers.h"
 #include "core/registry/h_common.h"
+#include "core/p2pstate.h"
 #include "oci/layout.h"
 
 enum reg_method {
@@ -185,27 +186,79 @@ static void reg_name_invalid(struct response *resp, const struct route *rt)
                    "names are lower-case components [a-z0-9] separated by '.', '_', '__', '-' or '/', at most 255 characters");
 }
 
+/* writeipnskey's k51... ID as the publisher recorded it (read once it is
+ * there), or "" while it is not known. */
+static const char *reg_key_id(struct registry *reg)
+{
+    const char *name = reg->opts.writeipnskey;
+    if (!reg->own_key_id[0] && name && *name) {
+        struct p2p_pubstate ps;
+        if (p2pstate_read_pub(reg->opts.statedir, &ps) == 0 && strcmp(ps.key, name) == 0)
+            snprintf(reg->own_key_id, sizeof reg->own_key_id, "%s", ps.key_id);
+    }
+    return reg->own_key_id;
+}
+
+/* 1 if key (the <key> of ipns/<key>/...) is this registry's write key: the
+ * keystore name writeipnskey, or its ID. */
+static int reg_own_key(struct registry *reg, const char *key)
+{
+    const char *name = reg->opts.writeipnskey;
+    if (!name || !*name)
+        return 0;
+    return strcmp(key, name) == 0 || strcmp(key, reg_key_id(reg)) == 0;
+}
+
+/* 405 for a write to a layout this registry does not write, saying where
+ * pushes go. */
+static void reg_layout_read_only(struct registry *reg, struct response *resp, const struct route *rt)
+{
+    char msg[384];
+    reg_allow(resp, reg_read_methods(rt->kind));
+    if (reg->layout_rw) {
+        const char *id = reg_key_id(reg);
+        snprintf(msg, sizeof msg,
+                 "OCI image layouts under ipfs/ and under other keys are read-only: push under ipns/%s/<path> (this registry's key)",
+                 *id ? id : reg->opts.writeipnskey);
+    } else {
+        snprintf(msg, sizeof msg, "OCI image layouts on IPFS are read-only here: with writeipnskey set, layouts are pushed under ipns/<that key>/<path>");
+    }
+    resp_error(resp, OCI_UNSUPPORTED, msg, rt->name);
+}
+
 /* ipfs/<cid>... and ipns/<name>... are OCI image layouts on IPFS: served by
- * the layout store, read-only. The handlers use reg->store, so they get a
- * view of the registry whose store is the layout store. Returns 1 if rt
- * named a layout (and the request was answered). */
+ * the layout store, read-only; ipns/<own key>/<path> by the layout writer,
+ * reads and writes (so a push reads back at once, with no IPNS between).
+ * The handlers use reg->store, so they get a view of the registry whose
+ * store is the one chosen. Returns 1 if rt named a layout (and the request
+ * was answered). */
 static int reg_layout_dispatch(struct registry *reg, struct request *req, struct response *resp,
                                const struct route *rt)
 {
     struct layout_name ln;
+    const char *why = NULL;
     if (!layout_name_parse(rt->name, &ln))
         return 0;
-    layout_name_free(&ln);
-    if (!reg->layout_store) {
+    int write = !reg_is_read(req->method);
+    struct store *st = reg->layout_store;
+    if (reg->layout_rw && ln.ns == LAYOUT_IPNS && reg_own_key(reg, ln.root)) {
+        if (layout_push_path_check(ln.sub, &why) == 0)
+            st = reg->layout_rw;
+    }
+    if (write && reg_refuse_write(reg, req, resp, rt))
+        ;
+    else if (write && why)
+        resp_error(resp, OCI_NAME_INVALID, why, rt->name);
+    else if (!st)
         resp_error(resp, OCI_NAME_UNKNOWN, "this registry does not serve ipfs/ and ipns/ names", rt->name);
-    } else if (!reg_is_read(req->method)) {
-        reg_allow(resp, reg_read_methods(rt->kind));
-        resp_error(resp, OCI_UNSUPPORTED, "OCI image layouts on IPFS are read-only", rt->name);
-    } else {
+    else if (write && st != reg->layout_rw)
+        reg_layout_read_only(reg, resp, rt);
+    else {
         struct registry view = *reg;
-        view.store = reg->layout_store;
+        view.store = st;
         reg_dispatch(reg_routes, sizeof reg_routes / sizeof reg_routes[0], &view, req, resp, rt);
     }
+    layout_name_free(&ln);
     return 1;
 }
 

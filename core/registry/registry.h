@@ -42,6 +42,11 @@ struct registry {
     /* borrowed; serves the names oci/layout.h calls layout names (ipfs/<cid>...,
      * ipns/<name>...), read-only. NULL: those names are unknown. */
     struct store *layout_store;
+    /* borrowed; serves ipns/<this registry's key>/<path> (reads and writes:
+     * layouts pushed into MFS, oci/store_layout_rw.h). NULL: none (no
+     * writeipnskey), those names go to layout_store. */
+    struct store *layout_rw;
+    char own_key_id[128];        /* writeipnskey's k51... ID once the publisher said it */
     /* borrowed; the upload_workers slots a request that reads a body takes
      * (core/registry/admit.h). NULL: bodies are not limited. */
     struct slots *body_slots;

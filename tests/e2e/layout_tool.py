@@ -13,6 +13,8 @@ indexes, referrers, several named images in one layout).
                                                 in index.json without a name; prints its digest
   layout_tool.py digest  LAYOUT REF             prints the digest REF names
   layout_tool.py blobs   LAYOUT REF             prints every blob digest of image REF (config, layers)
+  layout_tool.py variant LAYOUT REF NEWREF TEXT  a new image: REF's layers under a config that
+                                                carries the label TEXT, tagged NEWREF; prints its digest
   layout_tool.py cycle   LAYOUT REF             two index blobs that name each other (so their
                                                 file names can't be their digests), tagged REF
 """
@@ -126,6 +128,22 @@ def cmd_blobs(layout, ref):
     print(m["config"]["digest"])
     for l in m["layers"]:
         print(l["digest"])
+
+
+def cmd_variant(layout, ref, newref, text):
+    idx = load(layout)
+    e = entry(idx, ref)
+    m = json.loads(read_blob(layout, e["digest"]))
+    cfg = json.loads(read_blob(layout, m["config"]["digest"]))
+    cfg.setdefault("config", {}).setdefault("Labels", {})["variant"] = text
+    body = json.dumps(cfg).encode()
+    m["config"] = dict(m["config"], digest=put_blob(layout, body), size=len(body))
+    body = json.dumps(m).encode()
+    d = put_blob(layout, body)
+    idx["manifests"].append({"mediaType": MT_MANIFEST, "digest": d, "size": len(body),
+                             "annotations": {REF: newref}})
+    save(layout, idx)
+    print(d)
 
 
 def cmd_cycle(layout, ref):
