@@ -86,6 +86,7 @@ refuse() {
     got=$(curl -s --path-as-is -o "$P2P/refusal.json" -w '%{http_code}' -X "$method" "$url")
     msg=$(jq -r '.errors[0].code + ": " + .errors[0].message' "$P2P/refusal.json" 2>/dev/null)
     e2e_expect_eq "refused: $what: status" "$got" "$status"
+    # shellcheck disable=SC2016 # jq's own variables
     e2e_check "refused: $what: $code saying '$words' ($msg)" \
         jq -e --arg c "$code" --arg m "$words" '.errors[0].code == $c and (.errors[0].message | contains($m))' "$P2P/refusal.json" >/dev/null
 }
@@ -103,7 +104,10 @@ main() {
     trap 'exit 130' INT TERM
     if ! { p2p_node 1 && p2p_node 2; }; then e2e_fail "two Kubo nodes did not start"; return; fi
     e2e_check "node 2 connects to node 1 over loopback (swarm connect)" p2p_connect
-    K=$(nipfs 1 key gen --type=ed25519 reg) && K2=$(nipfs 1 key gen --type=ed25519 reg2) || { e2e_fail "key gen"; return; }
+    if ! { K=$(nipfs 1 key gen --type=ed25519 reg) && K2=$(nipfs 1 key gen --type=ed25519 reg2); }; then
+        e2e_fail "key gen"
+        return
+    fi
     report "write keys: K = $K (A), K2 = $K2 (S)"
     # ipns_ttl 1s: node 2's Kubo caches the record at most that long (the
     # default, 1m, bounds how stale another registry's view may be)

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # p2p_lib.sh: two (or more) real Kubo nodes on loopback for the suites
 # that need a second node (tests/e2e/p2p.sh, tests/e2e/layout_push.sh).
 # Sourced after lib.sh, with P2P set to the suite's scratch directory:

@@ -34,6 +34,28 @@ START_TEST(layout_names)
 }
 END_TEST
 
+START_TEST(layout_push_paths)
+{
+    const char *why = NULL;
+    ck_assert_int_eq(layout_push_path_check("demo/app", &why), 0);
+    ck_assert_int_eq(layout_push_path_check("a", &why), 0);
+    ck_assert_int_eq(layout_push_path_check("a/docker", &why), 0);   /* only first is reserved */
+    ck_assert_int_eq(layout_push_path_check("dockerx/a", &why), 0);
+    ck_assert_int_eq(layout_push_path_check("", &why), -1);
+    ck_assert_int_eq(layout_push_path_check("docker", &why), -1);
+    ck_assert_int_eq(layout_push_path_check("docker/registry", &why), -1);
+    ck_assert_int_eq(layout_push_path_check("a/blobs", &why), -1);
+    ck_assert_int_eq(layout_push_path_check("a/blobs/sha256", &why), -1);
+    ck_assert_int_eq(layout_push_path_check("index.json", &why), -1);
+    ck_assert_int_eq(layout_push_path_check("a/oci-layout/b", &why), -1);
+    ck_assert_int_eq(layout_push_path_check("a/../b", &why), -1);
+    ck_assert_int_eq(layout_push_path_check("./a", &why), -1);
+    ck_assert_int_eq(layout_push_path_check("a//b", &why), -1);
+    ck_assert_int_eq(layout_push_path_check("a/", &why), -1);
+    ck_assert_ptr_nonnull(why);
+}
+END_TEST
+
 START_TEST(layout_marker)
 {
     char *err = NULL;
@@ -170,6 +192,7 @@ Suite *suite_layout(void)
     Suite *s = suite_create("layout");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, layout_names);
+    tcase_add_test(tc, layout_push_paths);
     tcase_add_test(tc, layout_marker);
     tcase_add_test(tc, layout_index);
     tcase_add_test(tc, layout_refs);

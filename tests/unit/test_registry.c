@@ -87,11 +87,87 @@ START_TEST(registry_405_allow)
 }
 END_TEST
 
+/* Layout push routing: a store whose every operation records that it was
+ * reached stands in for the layout writer (a fake: no real component can
+ * tell which store a request was given). */
+static int reg_rw_reached;
+
+static int reg_rw_tags(struct store *s, const char *name, char ***tags, size_t *n)
+{
+    (void)s;
+    (void)name;
+    reg_rw_reached++;
+    *tags = NULL;
+    *n = 0;
+    return STORE_OK;
+}
+
+static const struct store_ops reg_rw_ops = { .tags_list = reg_rw_tags };
+static struct store reg_rw = { &reg_rw_ops, NULL };
+
+/* METHOD uri against a registry whose write key is "mykey", with a writer;
+ * require: require_remote_user (the edge passes no REMOTE_USER). */
+static char *reg_run_rw(const char *method, const char *uri, int readonly, int require)
+{
+    struct registry_opts opts = { .statedir = "/nonexistent", .max_manifest_size = 4096,
+                                  .readonly = readonly, .writeipnskey = "mykey",
+                                  .require_remote_user = require };
+    struct registry reg;
+    struct request req;
+    struct response resp;
+    struct buf out;
+    buf_init(&out, 1 << 16);
+    registry_init(&reg, &opts, &reg_store);
+    reg.layout_store = &reg_store;
+    reg.layout_rw = &reg_rw;
+    ck_assert_int_eq(req_init(&req, method, uri, NULL, &reg_edge, &out), 0);
+    resp_init(&resp, &reg_edge, &out);
+    registry_handle(&reg, &req, &resp);
+    req_free(&req);
+    resp_free(&resp);
+    buf_append(&out, "", 1);
+    return out.data;
+}
+
+static void reg_expect_rw(const char *method, const char *uri, int readonly, int require,
+                          const char *status, const char *words, int reached)
+{
+    reg_rw_reached = 0;
+    char *out = reg_run_rw(method, uri, readonly, require);
+    ck_assert_msg(strncmp(out, status, strlen(status)) == 0, "%s %s: %s", method, uri, out);
+    ck_assert_msg(strstr(out, words) != NULL, "%s %s: no \"%s\" in %s", method, uri, words, out);
+    ck_assert_msg(reg_rw_reached == reached, "%s %s: writer reached %d times", method, uri, reg_rw_reached);
+    free(out);
+}
+
+START_TEST(registry_layout_push_routes)
+{
+    /* the keystore name selects the writer, for reads and (below) writes */
+    reg_expect_rw("GET", "/v2/ipns/mykey/demo/app/tags/list", 0, 0, "Status: 200", "tags", 1);
+    /* other keys and CIDs: read-only, the refusal names the writable prefix */
+    reg_expect_rw("POST", "/v2/ipns/otherkey/demo/blobs/uploads/", 0, 0, "Status: 405",
+                  "push under ipns/mykey/<path>", 0);
+    reg_expect_rw("PUT", "/v2/ipfs/bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/x/manifests/v1",
+                  0, 0, "Status: 405", "push under ipns/mykey/<path>", 0);
+    /* reserved paths and a missing one */
+    reg_expect_rw("POST", "/v2/ipns/mykey/docker/x/blobs/uploads/", 0, 0, "Status: 400", "NAME_INVALID", 0);
+    reg_expect_rw("POST", "/v2/ipns/mykey/a/oci-layout/blobs/uploads/", 0, 0, "Status: 400", "NAME_INVALID", 0);
+    reg_expect_rw("POST", "/v2/ipns/mykey/blobs/uploads/", 0, 0, "Status: 400", "a path is needed", 0);
+    reg_expect_rw("POST", "/v2/ipns/mykey/%2e%2e/x/blobs/uploads/", 0, 0, "Status: 400", "NAME_INVALID", 0);
+    reg_expect_rw("POST", "/v2/ipns/mykey/../x/blobs/uploads/", 0, 0, "Status: 400", "NAME_INVALID", 0);
+    /* the same write rules as storage mode: anonymous writes and read-only mode */
+    reg_expect_rw("POST", "/v2/ipns/mykey/demo/blobs/uploads/", 0, 1, "Status: 401", "UNAUTHORIZED", 0);
+    reg_expect_rw("PUT", "/v2/ipns/mykey/demo/manifests/v1", 1, 0, "Status: 405", "read-only", 0);
+    reg_expect_rw("GET", "/v2/ipns/mykey/demo/tags/list", 1, 1, "Status: 200", "tags", 1);
+}
+END_TEST
+
 Suite *suite_registry(void)
 {
     Suite *s = suite_create("registry");
     TCase *tc = tcase_create("registry");
     tcase_add_test(tc, registry_405_allow);
+    tcase_add_test(tc, registry_layout_push_routes);
     suite_add_tcase(s, tc);
     return s;
 }
