@@ -32,10 +32,11 @@ TESTS += tests/unit/store_tests
 tests_unit_store_tests_SOURCES = tests/unit/store_main.c tests/unit/unit_run.c tests/unit/unit.h \
 	tests/unit/store_fixture.c tests/unit/store_fixture.h \
 	tests/unit/fake_kubo.c tests/unit/fake_kubo.h tests/unit/test_fake_kubo.c \
-	tests/unit/test_store_mfs.c tests/unit/test_store_layout.c \
+	tests/unit/test_store_mfs.c tests/unit/test_store_layout.c tests/unit/test_store_layout_rw.c \
 	core/xalloc.c core/xjson.c core/buf.c core/log.c core/digest.c core/names.c core/errmsg.c \
 	oci/manifest.c oci/paths.c oci/store_kubo.c oci/store_mfs.c \
-	oci/layout.c oci/layout_cache.c oci/store_layout.c
+	oci/layout.c oci/layout_cache.c oci/store_layout.c \
+	oci/layout_index_edit.c oci/store_layout_rw.c core/layoutreg.c
 tests_unit_store_tests_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_store_tests_LDADD = $(JSONC_LIBS) $(CRYPTO_LIBS) $(CHECK_LIBS)
 endif

@@ -15,6 +15,7 @@
 Suite *suite_fake_kubo(void);
 Suite *suite_store_mfs(void);
 Suite *suite_store_layout(void);
+Suite *suite_store_layout_rw(void);
 
 /* d := the sha256 digest of s (len bytes). */
 void fx_digest(const void *s, size_t len, struct digest *d);

@@ -7,7 +7,7 @@
 
 int main(void)
 {
-    Suite *(*suites[])(void) = { suite_fake_kubo, suite_store_mfs, suite_store_layout };
+    Suite *(*suites[])(void) = { suite_fake_kubo, suite_store_mfs, suite_store_layout, suite_store_layout_rw };
     /* the backends log what they verify and skip; the tests assert it instead */
     log_set_level(LOG_LVL_ERROR);
     return unit_run(suites, sizeof suites / sizeof suites[0]);
