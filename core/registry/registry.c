@@ -186,9 +186,7 @@ static void reg_name_invalid(struct response *resp, const struct route *rt)
                    "names are lower-case components [a-z0-9] separated by '.', '_', '__', '-' or '/', at most 255 characters");
 }
 
-/* writeipnskey's k51... ID as the publisher recorded it (read once it is
- * there), or "" while it is not known. */
-static const char *reg_key_id(struct registry *reg)
+const char *registry_key_id(struct registry *reg)
 {
     const char *name = reg->opts.writeipnskey;
     if (!reg->own_key_id[0] && name && *name) {
@@ -206,7 +204,7 @@ static int reg_own_key(struct registry *reg, const char *key)
     const char *name = reg->opts.writeipnskey;
     if (!name || !*name)
         return 0;
-    return strcmp(key, name) == 0 || strcmp(key, reg_key_id(reg)) == 0;
+    return strcmp(key, name) == 0 || strcmp(key, registry_key_id(reg)) == 0;
 }
 
 /* 405 for a write to a layout this registry does not write, saying where
@@ -216,7 +214,7 @@ static void reg_layout_read_only(struct registry *reg, struct response *resp, co
     char msg[384];
     reg_allow(resp, reg_read_methods(rt->kind));
     if (reg->layout_rw) {
-        const char *id = reg_key_id(reg);
+        const char *id = registry_key_id(reg);
         snprintf(msg, sizeof msg,
                  "OCI image layouts under ipfs/ and under other keys are read-only: push under ipns/%s/<path> (this registry's key)",
                  *id ? id : reg->opts.writeipnskey);

@@ -58,6 +58,9 @@ struct registry {
 };
 
 void registry_init(struct registry *reg, const struct registry_opts *opts, struct store *store);
+/* writeipnskey's k51... ID as the publisher recorded it (read from
+ * statedir once it is there, then kept), or "" while it is not known. */
+const char *registry_key_id(struct registry *reg);
 /* Answers req on resp completely (status, headers, body, or an aborted stream). */
 void registry_handle(struct registry *reg, struct request *req, struct response *resp);
 /* Upkeep for a worker to run between two requests, never inside one: a

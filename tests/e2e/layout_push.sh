@@ -147,6 +147,8 @@ main() {
         "$(nipfs 1 cat "$root/index.json" | jq -r '[.manifests[].annotations["org.opencontainers.image.ref.name"] // empty] | sort | join(" ")')" "1 2 one"
     got=$(curl -sf "http://$(reg 1 A)/v2/_p2p/status" | jq -r '.layouts[] | select(.path == "demo/app") | .root')
     e2e_expect_eq "status lists layout demo/app with the root of its last write" "$got" "$cid"
+    got=$(curl -sf "http://$(reg 1 A)/v2/_catalog" | jq -r --arg r "ipns/$K/demo/app" '.repositories | index($r) != null')
+    e2e_expect_eq "the catalog lists ipns/<K>/demo/app" "$got" true
 
     # --- blob files: a layout layer is a file nginx sends
     want=$(curl -sf -H "Accept: $MT_OCI_MANIFEST" "http://$(reg 1 A)/v2/ipns/$K/demo/app/manifests/1" | jq -r '.layers[-1].digest')
