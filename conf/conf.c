@@ -13,6 +13,7 @@
 #include <string.h>
 #include <libconfig.h>
 #include "conf/conf.h"
+#include "conf/conf_internal.h"
 #include "core/xalloc.h"
 #include "ipfs/multiaddr.h"
 
@@ -84,15 +85,16 @@ static void config_defaults(struct config *c)
     c->ipns_ttl = xstrdup("1m");
     c->ipnsrefresh = 5;
     c->owner_lease = 30;
+    config_mirror_defaults(c);
 }
 
-static void config_replace(char **slot, const char *v)
+void config_replace(char **slot, const char *v)
 {
     free(*slot);
     *slot = v ? xstrdup(v) : NULL;
 }
 
-static int config_has_ctl(const char *s)
+int config_has_ctl(const char *s)
 {
     for (; *s; s++)
         if ((unsigned char)*s < 0x20 || *s == 0x7f)
@@ -273,18 +275,9 @@ static char *config_errs_take(struct config_errs *e)
 
 /* ---- the file ---- */
 
-struct config_ctx {
-    struct config *c;
-    const char *file;
-    struct config_errs *errs;
-};
-
-static void config_fail(struct config_ctx *x, const config_setting_t *s, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* Records one error naming the file, the line and the key; the caller
  * leaves the setting at its previous value and validation goes on. */
-static void config_fail(struct config_ctx *x, const config_setting_t *s, const char *fmt, ...)
+void config_fail(struct config_ctx *x, const config_setting_t *s, const char *fmt, ...)
 {
     char problem[512];
     va_list ap;
@@ -305,7 +298,7 @@ static void config_fail_problem(struct config_ctx *x, const config_setting_t *s,
     free(problem);
 }
 
-static const char *config_type_name(int type)
+const char *config_type_name(int type)
 {
     switch (type) {
     case CONFIG_TYPE_GROUP: return "a group";
@@ -320,7 +313,7 @@ static const char *config_type_name(int type)
     }
 }
 
-static const char *config_get_str(struct config_ctx *x, const config_setting_t *s)
+const char *config_get_str(struct config_ctx *x, const config_setting_t *s)
 {
     if (config_setting_type(s) != CONFIG_TYPE_STRING) {
         config_fail(x, s, "must be a string, not %s", config_type_name(config_setting_type(s)));
@@ -329,7 +322,7 @@ static const char *config_get_str(struct config_ctx *x, const config_setting_t *
     return config_setting_get_string(s);
 }
 
-static int config_get_int(struct config_ctx *x, const config_setting_t *s, long long lo, long long hi,
+int config_get_int(struct config_ctx *x, const config_setting_t *s, long long lo, long long hi,
                           long long *out)
 {
     int t = config_setting_type(s);
@@ -349,7 +342,7 @@ static int config_get_int(struct config_ctx *x, const config_setting_t *s, long 
     return 0;
 }
 
-static int config_get_bool(struct config_ctx *x, const config_setting_t *s, int *out)
+int config_get_bool(struct config_ctx *x, const config_setting_t *s, int *out)
 {
     if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
         config_fail(x, s, "must be true or false, not %s", config_type_name(config_setting_type(s)));
@@ -903,6 +896,10 @@ static const struct {
     { "blobfile_sendfile", config_key_blobfile_sendfile },
     { "accel_redirect", config_key_accel },
     { "blob_redirect", config_key_blob_redirect },
+    { "mirror", config_key_mirror },
+    { "mirror_timeout_ms", config_key_mirror_timeout },
+    { "mirror_stall_s", config_key_mirror_stall },
+    { "mirror_writable", config_key_mirror_writable },
 };
 
 /* Reads file into c, adding every error to errs. A file that cannot be
@@ -999,11 +996,12 @@ void config_free(struct config *c)
     free(c->blob_redirect);
     free(c->logfile);
     free(c->metrics_path);
+    config_mirror_free(c);
     memset(c, 0, sizeof *c);
 }
 
 /* A libconfig string literal, so the dump can be loaded back. */
-static void config_dump_str(FILE *out, const char *key, const char *v)
+void config_dump_str(FILE *out, const char *key, const char *v)
 {
     fprintf(out, "%s = \"", key);
     for (; *v; v++) {
@@ -1079,4 +1077,5 @@ void config_dump(const struct config *c, FILE *out)
         config_dump_str(out, "blob_redirect", c->blob_redirect);
     else
         fputs("# accel_redirect, blob_redirect: not set (blobs stream through the workers)\n", out);
+    config_mirror_dump(c, out);
 }

@@ -10,6 +10,16 @@
 #include <time.h>
 #include "core/log.h"
 
+/* One upstream of the pull-through mirror (conf_mirror.c, docs/design-mirror.md). */
+struct config_upstream {
+    char *ns;                    /* the registry host clients name: "docker.io", "127.0.0.1:5000" */
+    char *url;                   /* "https://registry-1.docker.io": http(s), no path, no trailing '/' */
+    char *prefix;                /* storage repositories the cache lives under; default ns */
+    char *username, *password;   /* NULL: anonymous (basic credentials, also for token requests) */
+    int freshness;               /* seconds a cached tag is served without asking upstream; default 300 */
+    int is_default;              /* requests without ?ns= map here (at most one) */
+};
+
 struct config {
     char *file;                  /* path loaded, or NULL for defaults only */
     /* Kubo */
@@ -59,6 +69,12 @@ struct config {
     /* blob GET offload (core/h_blobs.c); at most one of them is set */
     char *accel_redirect;        /* NULL = off; internal location prefix "/_oci_p2p_blob/" (X-Accel-Redirect) */
     char *blob_redirect;         /* NULL = off; 307 to this URL template with "{cid}" */
+    /* the pull-through mirror (oci/store_mirror.h) */
+    struct config_upstream *mirror;   /* n_mirror upstreams; NULL = no mirror */
+    size_t n_mirror;
+    int mirror_timeout_ms;       /* connect + first byte for what is not cached, default 3000 */
+    int mirror_stall_s;          /* an upstream body without progress this long is cut, default 30 */
+    int mirror_writable;         /* pushes into the mirrored prefixes are allowed (default refused) */
 };
 
 /* Fills c with defaults, then the file (if file != NULL), then the
