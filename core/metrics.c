@@ -115,6 +115,12 @@ void metrics_kubo_gateway(int failed)
         METRICS_ADD(metrics_cur->kubo_gateway_errors, 1);
 }
 
+void metrics_mirror(enum metrics_mirror kind, uint64_t n)
+{
+    if ((unsigned)kind < METRICS_MIRROR_KINDS)
+        METRICS_ADD(metrics_cur->mirror[kind], n);
+}
+
 void metrics_worker_started(void)
 {
     METRICS_ADD(metrics_cur->worker_starts, 1);
@@ -228,6 +234,20 @@ static int metrics_kubo(const struct metrics_counters *c, struct buf *o)
                     "Requests to Kubo's gateway (blob bytes).", c->kubo_gateway) < 0 ||
         metrics_one(o, "kubo_gateway_errors_total", "counter",
                     "Gateway requests that failed.", c->kubo_gateway_errors) < 0)
+        return -1;
+    if (metrics_one(o, "mirror_hits_total", "counter", "Mirror reads served from what is stored.",
+                    c->mirror[METRICS_MIRROR_HIT]) < 0 ||
+        metrics_one(o, "mirror_misses_total", "counter", "Mirror reads fetched from an upstream.",
+                    c->mirror[METRICS_MIRROR_MISS]) < 0 ||
+        metrics_one(o, "mirror_upstream_bytes_total", "counter", "Bytes received from upstream registries.",
+                    c->mirror[METRICS_MIRROR_BYTES]) < 0 ||
+        metrics_one(o, "mirror_upstream_errors_total", "counter",
+                    "Upstream requests that failed or whose answer was refused.", c->mirror[METRICS_MIRROR_ERROR]) < 0 ||
+        metrics_one(o, "mirror_revalidations_total", "counter",
+                    "Cached tags checked with their upstream after their freshness time.",
+                    c->mirror[METRICS_MIRROR_REVALIDATION]) < 0 ||
+        metrics_one(o, "mirror_stale_total", "counter",
+                    "Cached tags served while their upstream could not be asked.", c->mirror[METRICS_MIRROR_STALE]) < 0)
         return -1;
     return 0;
 }

@@ -29,6 +29,17 @@
 #define METRICS_KUBO_BUCKETS 12
 extern const uint64_t metrics_kubo_bucket_us[METRICS_KUBO_BUCKETS];
 
+/* The pull-through mirror's counters (oci/store_mirror.c). */
+enum metrics_mirror {
+    METRICS_MIRROR_HIT = 0,        /* served from what is stored */
+    METRICS_MIRROR_MISS,           /* fetched from the upstream */
+    METRICS_MIRROR_BYTES,          /* bytes received from upstreams */
+    METRICS_MIRROR_ERROR,          /* upstream requests that failed (or were refused) */
+    METRICS_MIRROR_REVALIDATION,   /* tags checked with the upstream after their freshness */
+    METRICS_MIRROR_STALE,          /* stale tags served because the upstream was down */
+    METRICS_MIRROR_KINDS
+};
+
 /* Every member is a uint64_t (metrics_snapshot copies them one by one). */
 struct metrics_counters {
     uint64_t start_time;                       /* unix seconds the master started */
@@ -54,6 +65,7 @@ struct metrics_counters {
     uint64_t log_generation;                   /* bumped by the master on SIGHUP (core/log.c) */
     uint64_t upload_sessions;                  /* gauge: open upload sessions (core/registry/upload.h) */
     uint64_t upload_sessions_counted;          /* unix time that count was last taken from statedir; 0 never */
+    uint64_t mirror[METRICS_MIRROR_KINDS];     /* the pull-through mirror, by enum metrics_mirror */
 };
 
 /* The publisher's numbers, as read from its status file. */
@@ -92,6 +104,7 @@ void metrics_upload_refused(enum metrics_refused why);
  * 1 = unreachable, 2 = Kubo reported an error. */
 void metrics_kubo_rpc(uint64_t duration_us, int outcome);
 void metrics_kubo_gateway(int failed);
+void metrics_mirror(enum metrics_mirror kind, uint64_t n);
 void metrics_worker_started(void);
 void metrics_worker_exited(int unexpected);
 

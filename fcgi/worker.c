@@ -39,6 +39,7 @@
 #include "oci/store_files.h"
 #include "oci/store_layout.h"
 #include "oci/store_layout_rw.h"
+#include "oci/store_mirror.h"
 
 static volatile sig_atomic_t worker_stop;
 /* this worker's Kubo client, for the per-request call count */
@@ -178,6 +179,36 @@ static int worker_loop(int listen_fd, pid_t master_pid, const sigset_t *waitmask
     return rc;
 }
 
+/* The mirror store over inner and the namespaces the registry routes to
+ * it (*ns, the caller frees), from the configuration; NULL when there is
+ * no mirror (or its client could not be set up). */
+static struct store *worker_mirror_new(const struct config *c, struct store *inner,
+                                       struct registry_mirror_ns **ns)
+{
+    *ns = NULL;
+    if (c->n_mirror == 0)
+        return NULL;
+    struct store_mirror_upstream *u = xcalloc(c->n_mirror, sizeof *u);
+    *ns = xcalloc(c->n_mirror, sizeof **ns);
+    for (size_t i = 0; i < c->n_mirror; i++) {
+        const struct config_upstream *cu = &c->mirror[i];
+        u[i] = (struct store_mirror_upstream){
+            .ns = cu->ns, .prefix = cu->prefix, .freshness = cu->freshness,
+            .client = { .url = cu->url, .username = cu->username, .password = cu->password,
+                        .timeout_ms = c->mirror_timeout_ms, .stall_s = c->mirror_stall_s,
+                        .manifest_max = c->max_manifest_size },
+        };
+        (*ns)[i] = (struct registry_mirror_ns){ .ns = cu->ns, .prefix = cu->prefix, .is_default = cu->is_default };
+    }
+    struct store *m = store_mirror_new(inner, u, c->n_mirror, c->statedir);
+    free(u);
+    if (!m) {
+        free(*ns);
+        *ns = NULL;
+    }
+    return m;
+}
+
 int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
 {
     log_set_role("worker");
@@ -269,6 +300,17 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
     struct store *layout_rw = c->writeipnskey && *c->writeipnskey
         ? store_layout_rw_new(local, k, c->mfsroot, c->statedir, c->max_manifest_size, c->allow_sparse, &notify) : NULL;
     reg.layout_rw = layout_rw;
+    /* the pull-through mirror: upstream images cached through the same chain */
+    struct registry_mirror_ns *mns = NULL;
+    struct store *mirror = worker_mirror_new(c, store, &mns);
+    if (c->n_mirror && !mirror) {
+        log_error("worker: the mirror's HTTP client could not be set up");
+        return 1;
+    }
+    reg.mirror = mirror;
+    reg.opts.mirror_ns = mns;
+    reg.opts.n_mirror_ns = mirror ? c->n_mirror : 0;
+    reg.opts.mirror_writable = c->mirror_writable;
     worker_kubo = k;
     log_debug("worker: ready (kubo %s, mfsroot %s)", c->ipfsapiaddress, c->mfsroot);
 
@@ -277,6 +319,8 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
     log_debug("worker: stopping after %lu requests", served);
 
     slots_free(&body_slots);
+    store_mirror_free(mirror);
+    free(mns);
     store_layout_rw_free(layout_rw);
     store_layout_free(layouts);
     free(layout_cache);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "oci/store_layout.h"
+#include "core/holdback.h"
 #include "oci/store_kubo.h"
 #include "core/errmsg.h"
 #include "oci/layout.h"
@@ -24,7 +25,7 @@
 
 /* Bytes of a blob held back from the client until its hash is known to
  * match: the client then never receives a complete wrong blob. */
-#define SL_HOLD (64 * 1024)
+#define SL_HOLD HOLDBACK_DEFAULT
 /* An IPNS lookup on an online node may wander the DHT; don't hold a worker forever. */
 #define SL_IPNS_TIMEOUT_S 30
 
@@ -626,68 +627,30 @@ static int sl_bad_blob(struct store_layout *l, const struct store_blob *b, const
                    digest_str(&b->digest, ds), b->cid);
 }
 
-/* Hashes what streams by; with a sink, passes it on but always holds the
- * last SL_HOLD bytes back. */
-struct sl_hash {
-    struct hasher h;
-    store_write_cb cb;
-    void *ctx;
-    char *hold;
-    size_t nhold;
-    uint64_t seen;
-};
-
-static int sl_hash_write(void *arg, const char *p, size_t n)
-{
-    struct sl_hash *v = arg;
-    v->seen += n;
-    hasher_update(&v->h, p, n);
-    if (!v->cb)
-        return 0;
-    if (v->nhold + n <= SL_HOLD) {
-        memcpy(v->hold + v->nhold, p, n);
-        v->nhold += n;
-        return 0;
-    }
-    size_t flush = v->nhold + n - SL_HOLD;
-    size_t from_hold = flush < v->nhold ? flush : v->nhold;
-    if (from_hold && v->cb(v->ctx, v->hold, from_hold) != 0)
-        return -1;
-    memmove(v->hold, v->hold + from_hold, v->nhold - from_hold);
-    v->nhold -= from_hold;
-    size_t from_p = flush - from_hold;
-    if (from_p && v->cb(v->ctx, p, from_p) != 0)
-        return -1;
-    memcpy(v->hold + v->nhold, p + from_p, n - from_p);
-    v->nhold += n - from_p;
-    return 0;
-}
-
 /* Reads the whole blob through the hasher (into cb, if any, holding the tail
- * back), records the verdict, and releases the tail only if it matches. */
+ * back: core/holdback.h), records the verdict, and releases the tail only if
+ * it matches. */
 static int sl_hash_blob(struct store_layout *l, const struct store_blob *b, store_write_cb cb, void *ctx)
 {
-    struct sl_hash v = { .cb = cb, .ctx = ctx };
+    struct holdback v;
     struct digest got;
-    hasher_init(&v.h, b->digest.alg);
-    if (cb)
-        v.hold = xmalloc(SL_HOLD);
-    int krc = kubo_gateway_get(l->k, b->cid, 0, 0, sl_hash_write, &v);
+    holdback_init(&v, b->digest.alg, SL_HOLD, cb, ctx);
+    int krc = kubo_gateway_get(l->k, b->cid, 0, 0, holdback_write, &v);
     int rc = STORE_OK;
     if (krc != KUBO_OK) {
         rc = sl_kfail(l, krc, "read blob");
     } else {
-        hasher_final(&v.h, &got);
-        if (!digest_equal(&got, &b->digest) || v.seen != b->size) {
+        int hrc = holdback_finish(&v, &b->digest, b->size, &got);
+        if (hrc == -2) {
             sl_verdict_put(l, b, 0);
             rc = sl_bad_blob(l, b, &got);
         } else {
             sl_verdict_put(l, b, 1);
-            if (cb && v.nhold && cb(ctx, v.hold, v.nhold) != 0)
+            if (hrc < 0)
                 rc = sl_fail(l, STORE_ABORTED, "client went away");
         }
     }
-    free(v.hold);
+    holdback_free(&v);
     return rc;
 }
 

@@ -5,12 +5,17 @@
  * table names for the route and method; the table also answers 405 with
  * an Allow header derived from its rows. Handlers never call back here. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "core/registry/registry.h"
 #include "core/registry/admit.h"
 #include "core/registry/handlers.h"
 #include "core/registry/h_common.h"
+#include "core/names.h"
 #include "core/p2pstate.h"
+#include "core/query.h"
+#include "core/xalloc.h"
 #include "oci/layout.h"
 
 enum reg_method {
@@ -260,6 +265,72 @@ static int reg_layout_dispatch(struct registry *reg, struct request *req, struct
     return 1;
 }
 
+/* The mirrored namespace whose prefix name is under, or NULL. */
+static const struct registry_mirror_ns *reg_mirror_prefix(const struct registry *reg, const char *name)
+{
+    for (size_t i = 0; i < reg->opts.n_mirror_ns; i++) {
+        size_t n = strlen(reg->opts.mirror_ns[i].prefix);
+        if (strncmp(name, reg->opts.mirror_ns[i].prefix, n) == 0 && name[n] == '/')
+            return &reg->opts.mirror_ns[i];
+    }
+    return NULL;
+}
+
+/* The pull-through mirror (docs/design-mirror.md). ?ns=<host> names a
+ * configured upstream (any other answers 404: never an open proxy) and the
+ * name becomes <prefix>/<name>; without ns, a name under a prefix is the
+ * mirror's, and a read of a name this registry does not have goes to the
+ * default upstream, if one is set. Writes there are refused unless
+ * mirror_writable. Returns 1 if the request was answered. */
+static int reg_mirror_dispatch(struct registry *reg, struct request *req, struct response *resp,
+                               const struct route *rt)
+{
+    const struct registry_mirror_ns *m = NULL;
+    char *ns = reg->mirror && rt->name ? query_get(req->query, "ns") : NULL;
+    char *name = NULL;
+    int write = !reg_is_read(req->method);
+    if (!reg->mirror || !rt->name)
+        return 0;
+    if (ns && *ns) {
+        for (size_t i = 0; i < reg->opts.n_mirror_ns && !m; i++)
+            if (strcasecmp(ns, reg->opts.mirror_ns[i].ns) == 0)
+                m = &reg->opts.mirror_ns[i];
+        if (!m) {
+            resp_error(resp, OCI_NAME_UNKNOWN, "not a registry this mirror serves", ns);
+            free(ns);
+            return 1;
+        }
+        name = xasprintf("%s/%s", m->prefix, rt->name);
+    } else if ((m = reg_mirror_prefix(reg, rt->name))) {
+        name = xstrdup(rt->name);
+    } else {
+        for (size_t i = 0; i < reg->opts.n_mirror_ns && !m; i++)
+            if (reg->opts.mirror_ns[i].is_default)
+                m = &reg->opts.mirror_ns[i];
+        /* (layout names never get here: reg_layout_dispatch took them) */
+        if (!m || write || reg->store->ops->repo_exists(reg->store, rt->name) != 0) {
+            free(ns);
+            return 0;   /* this registry's own (or no default upstream) */
+        }
+        name = xasprintf("%s/%s", m->prefix, rt->name);
+    }
+    free(ns);
+    if (write && !reg->opts.mirror_writable) {
+        reg_allow(resp, reg_read_methods(rt->kind));
+        resp_error(resp, OCI_UNSUPPORTED, "the mirror's repositories are read-only (mirror_writable is off)", name);
+    } else if (!name_valid(name)) {
+        resp_error(resp, OCI_NAME_INVALID, "the mirrored name is too long or invalid with its prefix", name);
+    } else {
+        struct registry view = *reg;
+        struct route mrt = *rt;
+        view.store = reg->mirror;
+        mrt.name = name;
+        reg_dispatch(reg_routes, sizeof reg_routes / sizeof reg_routes[0], &view, req, resp, &mrt);
+    }
+    free(name);
+    return 1;
+}
+
 void registry_handle(struct registry *reg, struct request *req, struct response *resp)
 {
     struct route rt;
@@ -283,6 +354,8 @@ void registry_handle(struct registry *reg, struct request *req, struct response 
     else if (rt.name && !rt.name_valid)
         reg_name_invalid(resp, &rt);
     else if (rt.name && reg_layout_dispatch(reg, req, resp, &rt))
+        ;
+    else if (rt.name && reg_mirror_dispatch(reg, req, resp, &rt))
         ;
     else if (!(rt.name && reg_refuse_write(reg, req, resp, &rt)))
         reg_dispatch(reg_routes, sizeof reg_routes / sizeof reg_routes[0], reg, req, resp, &rt);

@@ -8,6 +8,13 @@
 #include "core/slots.h"
 #include "core/store.h"
 
+/* A namespace of the pull-through mirror, as the registry routes it. */
+struct registry_mirror_ns {
+    const char *ns;       /* the upstream host clients name with ?ns= */
+    const char *prefix;   /* storage repositories it is cached under */
+    int is_default;       /* requests without ?ns= map here */
+};
+
 struct registry_opts {
     const char *statedir;        /* upload sessions live in <statedir>/uploads */
     int readonly;
@@ -34,6 +41,11 @@ struct registry_opts {
     int blobfile_sendfile;
     const char *metrics_path;    /* exact request path answered with metrics; NULL or "" = none */
     const char *writeipnskey;    /* set: the health check requires a live publisher */
+    /* the pull-through mirror's namespaces (borrowed), and whether clients
+     * may push under their prefixes */
+    const struct registry_mirror_ns *mirror_ns;
+    size_t n_mirror_ns;
+    int mirror_writable;
 };
 
 struct registry {
@@ -46,6 +58,9 @@ struct registry {
      * layouts pushed into MFS, oci/store_layout_rw.h). NULL: none (no
      * writeipnskey), those names go to layout_store. */
     struct store *layout_rw;
+    /* borrowed; the pull-through mirror (oci/store_mirror.h), serving the
+     * names under opts.mirror_ns's prefixes. NULL: no mirror. */
+    struct store *mirror;
     char own_key_id[128];        /* writeipnskey's k51... ID once the publisher said it */
     /* borrowed; the upload_workers slots a request that reads a body takes
      * (core/registry/admit.h). NULL: bodies are not limited. */

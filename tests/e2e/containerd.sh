@@ -16,7 +16,7 @@
 #   index   a two-platform index, pulled with --all-platforms
 # Every ctr call runs under `timeout`; every loop has a fixed count.
 set -uo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 STACK=default
 T=""    # scratch dir (images, archives)
@@ -204,4 +204,6 @@ main() {
     e2e_finish containerd
 }
 
-main "$@"
+# Sourced (tests/e2e/mirror.sh reuses containerd's set-up and the image
+# builder): define only.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi

@@ -39,20 +39,7 @@ report() { printf '%s\n' "$*" | tee -a "$REPORT"; }
 . "$E2E_ROOT/tests/e2e/p2p_lib.sh"
 
 p2p_teardown() {
-    local n name d
-    for n in 1 2; do
-        for d in "$P2P/n$n"/*/; do
-            name=$(basename "$d")
-            [ "$name" = kubo ] && continue
-            on "$n" e2e_stop_nginx "$name"
-            on "$n" e2e_stop_registry "$name"
-            mkdir -p "$E2E_ARTIFACTS/logs/p2p-n$n-$name"
-            cp "$d"/*.log "$d"/*.conf "$d"/state/*.json "$E2E_ARTIFACTS/logs/p2p-n$n-$name/" 2>/dev/null
-        done
-        e2e_stop_pid "$P2P/n$n/kubo/pid" 20
-        mkdir -p "$E2E_ARTIFACTS/logs/p2p-n$n-kubo"
-        cp "$P2P/n$n/kubo"/*.log "$E2E_ARTIFACTS/logs/p2p-n$n-kubo/" 2>/dev/null
-    done
+    p2p_stop_nodes p2p
     e2e_stop_pid "$P2P/dist.pid" 10
     [ "${E2E_KEEP:-0}" = 1 ] || rm -rf "$P2P"
 }

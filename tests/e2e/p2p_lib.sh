@@ -45,3 +45,23 @@ p2p_connect() { nipfs 2 swarm connect "$(nipfs 1 id -f '<addrs>' | grep 127.0.0.
 on() { local n=$1; shift; E2E_RUN=$P2P/n$n "$@"; }
 url() { on "$1" e2e_url "$2"; }
 
+
+# p2p_stop_nodes TAG: every stack (nginx, registry) and Kubo node under
+# $P2P stopped, their logs kept in $E2E_ARTIFACTS/logs/TAG-n<N>-<stack>.
+p2p_stop_nodes() {
+    local tag=$1 n name d
+    for n in 1 2; do
+        for d in "$P2P/n$n"/*/; do
+            [ -d "$d" ] || continue
+            name=$(basename "$d")
+            [ "$name" = kubo ] && continue
+            on "$n" e2e_stop_nginx "$name"
+            on "$n" e2e_stop_registry "$name"
+            mkdir -p "$E2E_ARTIFACTS/logs/$tag-n$n-$name"
+            cp "$d"/*.log "$d"/*.conf "$d"/state/*.json "$d"/nginx/*.log "$E2E_ARTIFACTS/logs/$tag-n$n-$name/" 2>/dev/null
+        done
+        e2e_stop_pid "$P2P/n$n/kubo/pid" 20
+        mkdir -p "$E2E_ARTIFACTS/logs/$tag-n$n-kubo"
+        cp "$P2P/n$n/kubo"/*.log "$E2E_ARTIFACTS/logs/$tag-n$n-kubo/" 2>/dev/null
+    done
+}
