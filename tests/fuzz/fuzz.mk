@@ -22,7 +22,7 @@
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 5
-FUZZ_TARGETS ?= router names range manifest layout_index config request
+FUZZ_TARGETS ?= router names range manifest layout_index config request upstream_auth
 
 FUZZ_OUT := fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer

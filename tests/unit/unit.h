@@ -39,5 +39,6 @@ Suite *suite_slots(void);
 Suite *suite_blobfile(void);
 Suite *suite_admit(void);
 Suite *suite_blobfiles_admin(void);
+Suite *suite_upstream_auth(void);
 
 #endif
