@@ -48,6 +48,11 @@ CASES = [
     ("disk_files", "blob files: disk per GiB pushed (blob files + Kubo repo growth)", "gpg",
      "Kubo-only mode (repo growth)", "report", None),
     ("rss_files", "blob files: worker peak RSS, pulls and pushes", "mib", "-", "<= 16 MiB", ("max", 16)),
+    # the pull-through mirror (bench/cases_mirror.sh)
+    ("mirror_cold", "mirror: skopeo copy, 5-layer image, pull through the mirror, cold (fetched upstream)", "bps",
+     "straight from the upstream (distribution)", ">= 0.6x", 0.6),
+    ("mirror_warm", "mirror: same pull again, warm (blob files sent by nginx)", "bps",
+     "straight from the upstream (distribution)", ">= 1.0x", 1.0),
 ]
 
 
