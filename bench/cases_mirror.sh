@@ -17,6 +17,21 @@ mirror_stack() {
         "mirror = ( { ns = \"$up\"; url = \"$DIST\"; prefix = \"up\"; freshness = 3600; } );"
 }
 
+# mirror_stored DIR: waits (30 s at most) until every blob skopeo wrote to
+# DIR (dir: transport, files named by hex digest) is a blob file of bmirror.
+mirror_stored() {
+    local f hex i
+    for f in "$1"/*; do
+        hex=$(basename "$f")
+        [ ${#hex} = 64 ] || continue
+        for ((i = 0; i < 300; i++)); do
+            [ -f "$(e2e_blobdir bmirror)/sha256/${hex:0:2}/$hex" ] && break
+            sleep 0.1
+        done
+        [ -f "$(e2e_blobdir bmirror)/sha256/${hex:0:2}/$hex" ] || { bench_log "mirror: blob $hex not stored after 30 s"; return 1; }
+    done
+}
+
 case_mirror() {
     local r s img m ok=0
     mirror_stack || return 1
@@ -37,6 +52,8 @@ case_mirror() {
                 ours)
                     timed mirror_cold ours "$IMG" skopeo copy -q --src-tls-verify=false \
                         "docker://${m#http://}/up/bench/mimg$r:v1" "dir:$WORK/mpulled" || { ok=1; continue; }
+                    # warm means stored: the commits run after each answer went out
+                    mirror_stored "$WORK/mpulled" || ok=1
                     rm -rf "$WORK/mpulled"
                     timed mirror_warm ours "$IMG" skopeo copy -q --src-tls-verify=false \
                         "docker://${m#http://}/up/bench/mimg$r:v1" "dir:$WORK/mpulled" ;;

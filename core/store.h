@@ -130,6 +130,9 @@ struct store_ops {
      * immutable address that holds it once published, "/ipfs/<root
      * CID>/<path>" (n bytes, NUL-terminated); STORE_NOT_FOUND if none. */
     int (*published_at)(struct store *, const char *name, char *out, size_t n);
+    /* Optional (NULL: none). Work a request left for after its answer went
+     * out (the worker calls it between requests, never inside one). */
+    void (*upkeep)(struct store *);
     /* Health: one cheap call to the node, answered within timeout_ms. STORE_OK
      * with the node's version in version (n bytes, NUL-terminated), else
      * UNAVAILABLE or ERROR. May be NULL (a backend with nothing to ask). */

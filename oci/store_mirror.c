@@ -41,6 +41,14 @@ struct mir {
      * request at a time; the digest is checked). */
     char *pending_name;
     struct digest pending;
+    /* A blob sent to its client and verified, committed after the answer
+     * went out (upkeep): its staging file, and the digest's lock, held
+     * until then so other workers wait for the commit. */
+    struct {
+        char *name, *tmp;
+        struct digest d;
+        int lock;   /* -1: nothing pending */
+    } commit;
 };
 
 static struct mir *mir_of(struct store *s)
@@ -360,13 +368,17 @@ static int mir_stored_meanwhile(struct mir *m, const char *name, const struct di
            m->inner->ops->blob_mount(m->inner, name, NULL, d) == STORE_OK;
 }
 
+static void mir_upkeep(struct store *s);
+
 /* Fetches blob d of u's repo, to cb (NULL: nobody waits for the bytes),
  * stores it in name. One fetch per digest at a time: a worker that finds
  * another fetching waits for it and returns STORE_NOT_FOUND with *stored
- * set when it is stored (the caller reads it from inner). */
+ * set when it is stored (the caller reads it from inner). With cb, the
+ * commit waits for mir_upkeep, after the answer went out. */
 static int mir_blob_fetch(struct mir *m, struct mir_upstream *u, const char *name, const char *repo,
                           const struct digest *d, store_write_cb cb, void *ctx, int *stored)
 {
+    mir_upkeep(&m->base);   /* normally done between requests already */
     char *lock = mir_path(m, "locks", d->hex, ".lock");
     int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     free(lock);
@@ -415,20 +427,50 @@ static int mir_blob_fetch(struct mir *m, struct mir_upstream *u, const char *nam
             log_error("%s", m->err);
         } else {
             metrics_mirror(METRICS_MIRROR_MISS, 1);
-            if (fsync(t.fd) < 0)
-                log_warn("mirror: fsync %s: %s", tmp, strerror(errno));
-            rc = mir_commit(m, name, d, tmp);
-            if (rc == STORE_OK && (hrc < 0 || t.client_gone))
-                rc = mir_fail(m, STORE_ABORTED, "client went away (the blob was stored)");
+            if (cb && !t.client_gone) {
+                /* stored after the answer went out: the client (and its
+                 * next request on this connection) does not wait for it */
+                m->commit.name = xstrdup(name);
+                m->commit.tmp = tmp;
+                m->commit.d = *d;
+                m->commit.lock = lfd;
+                tmp = NULL;
+                lfd = -1;
+                if (hrc < 0)
+                    rc = mir_fail(m, STORE_ABORTED, "client went away (the blob is stored next)");
+            } else {
+                rc = mir_commit(m, name, d, tmp);
+                if (rc == STORE_OK && (hrc < 0 || t.client_gone))
+                    rc = mir_fail(m, STORE_ABORTED, "client went away (the blob was stored)");
+            }
         }
     }
     holdback_free(&t.hb);
     close(t.fd);
 out:
-    unlink(tmp);
+    if (tmp)
+        unlink(tmp);
     free(tmp);
-    close(lfd);
+    if (lfd >= 0)
+        close(lfd);
     return rc;
+}
+
+/* The commit a fetch left for after its answer (see struct mir). */
+static void mir_upkeep(struct store *s)
+{
+    struct mir *m = mir_of(s);
+    if (m->commit.lock < 0)
+        return;
+    if (mir_commit(m, m->commit.name, &m->commit.d, m->commit.tmp) != STORE_OK)
+        log_warn("mirror: blob %s was sent but could not be stored (the next pull fetches it again): %s",
+                 m->commit.d.hex, m->err);
+    unlink(m->commit.tmp);
+    free(m->commit.tmp);
+    free(m->commit.name);
+    close(m->commit.lock);
+    m->commit.tmp = m->commit.name = NULL;
+    m->commit.lock = -1;
 }
 
 /* The blob blob_stat found absent, fetched and stored: to cb when it wants
@@ -617,6 +659,7 @@ static const struct store_ops mir_ops = {
     .referrers = mir_referrers,
     .catalog = mir_catalog,
     .repo_exists = mir_repo_exists,
+    .upkeep = mir_upkeep,
     .ping = mir_ping,
     .errmsg = mir_errmsg,
 };
@@ -632,6 +675,7 @@ struct store *store_mirror_new(struct store *inner, const struct store_mirror_up
     m->base.impl = m;
     m->inner = inner;
     m->dir = xasprintf("%s/mirror", statedir);
+    m->commit.lock = -1;
     m->up = xcalloc(n ? n : 1, sizeof *m->up);
     for (size_t i = 0; i < n; i++) {
         m->up[i].ns = xstrdup(u[i].ns);
@@ -652,6 +696,7 @@ void store_mirror_free(struct store *s)
     if (!s)
         return;
     struct mir *m = mir_of(s);
+    mir_upkeep(s);
     for (size_t i = 0; i < m->nup; i++) {
         free(m->up[i].ns);
         free(m->up[i].prefix);

@@ -14,8 +14,11 @@
  *   <statedir>/mirror/locks; the others wait, then read what was stored);
  *   the fetcher streams the upstream's bytes to its client as they arrive
  *   (the last 64 KiB held back until the digest matches: core/holdback.h)
- *   and to a staging file, then commits it through inner. A client that
- *   goes away does not stop the fetch.
+ *   and to a staging file, then commits it through inner: after the
+ *   answer went out (upkeep, between requests), so neither the client nor
+ *   its next request on the connection waits for the commit; the digest's
+ *   lock is held until the commit is done. A client that goes away does
+ *   not stop the fetch.
  *
  * Writes are inner's (the registry refuses client writes to mirrored names
  * unless mirror_writable). Ownership: inner is borrowed; the upstream

@@ -55,6 +55,10 @@ int registry_maintain(struct registry *reg)
     time_t now = time(NULL), interval = sweep_interval(reg);
     int n, more = 0;
 
+    /* the mirror commits what it just sent (oci/store_mirror.c) */
+    if (reg->mirror && reg->mirror->ops->upkeep)
+        reg->mirror->ops->upkeep(reg->mirror);
+
     /* the shared stamp (is one due?) is a file: looked at once a second
      * at most by each worker, unless its last slice left work */
     if (now - reg->last_sweep < 1 && !reg->sweep_more)

@@ -39,6 +39,7 @@ UP=""     # 127.0.0.1:<port> of U
 TP=""     # 127.0.0.1:<port> of T
 M=""      # 127.0.0.1:<port> of M (nginx)
 NS=0      # containerd namespaces used (one per pull: a cold content store)
+STALL=""  # the blob T stops sending halfway
 
 mi_teardown() {
     local f
@@ -77,7 +78,8 @@ mi_token_start() {
     local port
     port=$(e2e_free_port)
     TP=127.0.0.1:$port
-    python3 "$E2E_ROOT/tests/e2e/token_proxy.py" "$port" "http://$UP" mirror-user s3cret >>"$P2P/token.log" 2>&1 &
+    TOKEN_PROXY_STALL=$STALL python3 "$E2E_ROOT/tests/e2e/token_proxy.py" "$port" "http://$UP" mirror-user s3cret \
+        >>"$P2P/token.log" 2>&1 &
     echo $! >"$P2P/token.pid"
     e2e_wait_for 30 "token proxy on $TP" sh -c "curl -s -o /dev/null -w '%{http_code}' http://$TP/v2/ | grep -q 401"
 }
@@ -143,10 +145,9 @@ main() {
 
     # --- the upstreams and their images
     mi_dist_start || { e2e_fail "upstream U"; return; }
-    mi_token_start || { e2e_fail "token proxy T"; return; }
     if ! { mi_image "$T/three" amd64 3 three && mi_image "$T/arm" arm64 2 arm && mi_image "$T/cold" amd64 3 cold &&
         mi_image "$T/bad" amd64 1 bad && mi_image "$T/moved" amd64 2 moved && mi_image "$T/tok" amd64 2 tok &&
-        mi_image "$T/never" amd64 1 never; }; then
+        mi_image "$T/never" amd64 1 never && mi_image "$T/stall" amd64 1 stall; }; then
         e2e_fail "umoci images"; return
     fi
     if ! { cp -r "$T/three" "$T/multi" && skopeo copy -q "oci:$T/arm:v1" "oci:$T/multi:arm" >/dev/null 2>&1 &&
@@ -157,9 +158,12 @@ main() {
     fi
     if ! { up_push "$T/three:v1" library/three:v1 && up_push "$T/multi:v1" library/multi:v1 --all &&
         up_push "$T/cold:v1" library/cold:v1 && up_push "$T/bad:v1" library/bad:v1 &&
-        up_push "$T/tok:v1" library/tok:v1 && up_push "$T/never:v1" library/never:v1; }; then
+        up_push "$T/tok:v1" library/tok:v1 && up_push "$T/never:v1" library/never:v1 &&
+        up_push "$T/stall:v1" library/stall:v1; }; then
         e2e_fail "skopeo push to the upstream"; return
     fi
+    STALL=$(python3 "$E2E_ROOT/tests/e2e/layout_tool.py" blobs "$T/stall" v1 | tail -n 1)
+    mi_token_start || { e2e_fail "token proxy T"; return; }
     d3=$(up_digest library/three v1)
     report "upstream U on $UP (distribution v3.1.1), token proxy T on $TP; library/three:v1 = $d3"
 
@@ -168,7 +172,7 @@ main() {
         "blobdir = \"$P2P/n1/kubo/blobs-M\";" 'blobfile_accel_redirect = "/_oci_p2p_file/";' \
         "mirror = ( { ns = \"$UP\"; url = \"http://$UP\"; prefix = \"up\"; freshness = 2; default = true; }," \
         "           { ns = \"$TP\"; url = \"http://$TP\"; prefix = \"tok\"; username = \"mirror-user\"; password = \"s3cret\"; } );" \
-        'mirror_timeout_ms = 2000;' 'mirror_stall_s = 10;' || { e2e_fail "registry M"; return; }
+        'mirror_timeout_ms = 2000;' 'mirror_stall_s = 3;' || { e2e_fail "registry M"; return; }
     M=127.0.0.1:$(on 1 e2e_port M)
     mi_hosts
     cd_start || { e2e_fail "containerd did not start"; return; }
@@ -216,6 +220,14 @@ main() {
     e2e_expect_eq "... the digest is the upstream's" "$(pulled_digest "$T/p-tok")" "$(up_digest library/tok v1)"
     e2e_check "... T issued a token and served the blobs with it" \
         sh -c "grep -q '^GET /token' '$P2P/token.log' && grep -q '^GET /v2/library/tok/blobs/.* 200' '$P2P/token.log'"
+
+    # --- an upstream that stops sending mid-blob is cut off (mirror_stall_s 3)
+    t0=$(now)
+    e2e_check "a blob T stops sending halfway: the pull fails" not m_pull tok/library/stall:v1 "$T/p-stall"
+    got=$(since "$t0")
+    report "pull of an image whose blob stalls upstream halfway: failed after $got s (mirror_stall_s 3)"
+    e2e_check "... within 15 s, not after the upstream's 60 s" test "$(echo "$got < 15" | bc)" = 1
+    e2e_check "... nothing stored under that digest" not mfs_has "$(e2e_mfsroot M)/docker/registry/v2/blobs/sha256/${STALL:7:2}/${STALL#sha256:}/data"
 
     # --- 8 concurrent cold pulls of one image: each blob fetched once
     dc=$(up_digest library/cold v1)

@@ -11,6 +11,9 @@ CNCF distribution registry on loopback):
       with one: proxied to the registry, the body streamed back.
 
 Every request is logged (one line: method, path, status) to stdout.
+With TOKEN_PROXY_STALL=<digest> in the environment, a GET of that blob
+sends the first half of its body, then nothing for 60 s (an upstream that
+stops sending mid-blob).
 
   token_proxy.py PORT UPSTREAM_URL [USER PASSWORD]
 """
@@ -18,6 +21,7 @@ import base64
 import http.client
 import http.server
 import json
+import os
 import re
 import secrets
 import sys
@@ -32,6 +36,7 @@ PASSWORD = sys.argv[4] if len(sys.argv) > 4 else None
 TOKENS = {}   # token -> (scope, expires)
 LOCK = threading.Lock()
 NAME = re.compile(r"^/v2/(.+?)/(manifests|blobs|tags)/")
+STALL = os.environ.get("TOKEN_PROXY_STALL", "")
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -95,11 +100,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send_header(k, v)
         self.end_headers()
         if self.command != "HEAD":
+            left = int(r.getheader("Content-Length") or 0) // 2 if STALL and self.path.endswith("/blobs/" + STALL) else -1
             while True:
-                chunk = r.read(65536)
+                chunk = r.read(65536 if left < 0 else max(1, min(65536, left)))
                 if not chunk:
                     break
                 self.wfile.write(chunk)
+                if left >= 0:
+                    left -= len(chunk)
+                    if left <= 0:
+                        self.wfile.flush()
+                        time.sleep(60)   # stalled: the reader must give up first
+                        break
         c.close()
         self.log_line(r.status)
 
