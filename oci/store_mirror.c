@@ -1,6 +1,8 @@
 /* store_mirror: the pull-through mirror over the storage chain (see
  * store_mirror.h). */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -664,6 +666,28 @@ static const struct store_ops mir_ops = {
     .errmsg = mir_errmsg,
 };
 
+/* Staging files of workers that died between an answer and its commit
+ * (named <hex>.<pid>): the next pull fetches those blobs again. */
+static void mir_tmp_clean(struct mir *m)
+{
+    char *d = xasprintf("%s/tmp", m->dir);
+    DIR *dp = opendir(d);
+    struct dirent *e;
+    while (dp && (e = readdir(dp))) {
+        const char *dot = strrchr(e->d_name, '.');
+        long pid = dot ? strtol(dot + 1, NULL, 10) : 0;
+        if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+            char *f = xasprintf("%s/%s", d, e->d_name);
+            if (unlink(f) == 0)
+                log_info("mirror: removed %s, left by a worker that stopped before storing it", f);
+            free(f);
+        }
+    }
+    if (dp)
+        closedir(dp);
+    free(d);
+}
+
 struct store *store_mirror_new(struct store *inner, const struct store_mirror_upstream *u, size_t n,
                                const char *statedir)
 {
@@ -676,6 +700,7 @@ struct store *store_mirror_new(struct store *inner, const struct store_mirror_up
     m->inner = inner;
     m->dir = xasprintf("%s/mirror", statedir);
     m->commit.lock = -1;
+    mir_tmp_clean(m);
     m->up = xcalloc(n ? n : 1, sizeof *m->up);
     for (size_t i = 0; i < n; i++) {
         m->up[i].ns = xstrdup(u[i].ns);

@@ -167,13 +167,17 @@ main() {
     d3=$(up_digest library/three v1)
     report "upstream U on $UP (distribution v3.1.1), token proxy T on $TP; library/three:v1 = $d3"
 
-    # --- M: the mirror (and the writer F follows)
+    # --- M: the mirror (and the writer F follows); a staging file left by a
+    # worker that died before its commit (pid 4194303: none) is cleaned
+    mkdir -p "$P2P/n1/M/state/mirror/tmp"
+    : >"$P2P/n1/M/state/mirror/tmp/${d3#sha256:}.4194303"
     on 1 e2e_start_stack M "writeipnskey = \"reg\";" "ipnsrefresh = 1;" \
         "blobdir = \"$P2P/n1/kubo/blobs-M\";" 'blobfile_accel_redirect = "/_oci_p2p_file/";' \
         "mirror = ( { ns = \"$UP\"; url = \"http://$UP\"; prefix = \"up\"; freshness = 2; default = true; }," \
         "           { ns = \"$TP\"; url = \"http://$TP\"; prefix = \"tok\"; username = \"mirror-user\"; password = \"s3cret\"; } );" \
         'mirror_timeout_ms = 2000;' 'mirror_stall_s = 3;' || { e2e_fail "registry M"; return; }
     M=127.0.0.1:$(on 1 e2e_port M)
+    e2e_check "a staging file of a dead worker is removed at start" not test -e "$P2P/n1/M/state/mirror/tmp/${d3#sha256:}.4194303"
     mi_hosts
     cd_start || { e2e_fail "containerd did not start"; return; }
 
