@@ -254,6 +254,9 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
         return 1;
     }
     free(lock);
+    /* what a push adds stays pinned until linked into MFS: a `repo gc`
+     * meanwhile cannot take it (docs/design-gc.md) */
+    kubo_set_pin_adds(k, 1);
     char *uploads = worker_uploads_dir(c->mfsroot);
     /* every committed change tells the publisher */
     const struct store_notify notify = { .changed = worker_notify, .ctx = NULL };

@@ -41,6 +41,19 @@ void kubo_set_timeouts(struct kubo *k, long connect_s, long stall_s);
  * Every process that changes the same MFS tree must call it with the same
  * path, after any fork. 0, or -1 with errno and k's error set. */
 int kubo_set_mfs_lock(struct kubo *k, const char *path);
+/* on: this client's copying adds (and the dag/put of kubo_concat) pin
+ * what they store (not kubo_add_nocopy: see ipfs/add.c). Kubo holds its pin lock for the whole add only when pinning: an
+ * add without it leaves its blocks to any `repo gc` running meanwhile, and
+ * until the caller links them into MFS (tests/e2e/gc_race.sh: pushes then
+ * fail, or are acknowledged with holes). The caller removes the pin once
+ * the result is linked (kubo_unpin_added). */
+void kubo_set_pin_adds(struct kubo *k, int on);
+/* Removes the pin an add of this client made on cid (a no-op when adds do
+ * not pin). Best effort: a CID not pinned (a chunk committed as it is, the
+ * pin gone already) is fine; a failure leaves a pin, which keeps garbage
+ * alive but never loses data. Returns KUBO_OK, or the failure (logged at
+ * debug by the caller if it cares). */
+int kubo_unpin_added(struct kubo *k, const char *cid);
 /* Counts RPC + gateway requests made (for tests and benchmarks). */
 unsigned long kubo_request_count(const struct kubo *k);
 /* Health probe (ipfs/ping.c): the version RPC, the whole call bounded by

@@ -30,6 +30,7 @@ struct kubo {
     unsigned long nreq;
     char *err;            /* last error message, owned */
     int mfs_lock_fd;      /* serializes MFS changes across processes (mfs.c); -1: none */
+    int pin_adds;         /* add and dag/put pin what they store (kubo_set_pin_adds) */
 };
 
 /* A query string under construction: a capped buffer and a sticky overflow

@@ -169,6 +169,22 @@ int kubo_pin_rm(struct kubo *k, const char *cid)
     return kubo_pin_call(k, "pin/rm", cid, NULL);
 }
 
+void kubo_set_pin_adds(struct kubo *k, int on)
+{
+    k->pin_adds = on;
+}
+
+int kubo_unpin_added(struct kubo *k, const char *cid)
+{
+    if (!k->pin_adds)
+        return KUBO_OK;
+    int rc = kubo_pin_call(k, "pin/rm", cid, NULL);
+    /* "not pinned or pinned indirectly": nothing of ours to remove */
+    if (rc != KUBO_OK && strstr(kubo_errmsg(k), "not pinned"))
+        rc = KUBO_OK;
+    return rc;
+}
+
 int kubo_swarm_peer_count(struct kubo *k)
 {
     struct buf out;

@@ -120,7 +120,7 @@ static int unixfs_put_node(struct kubo *k, const char *const *cids, const uint64
     kubo_query_add(&q, "input-codec", "dag-json");
     kubo_query_add(&q, "store-codec", "dag-pb");
     kubo_query_add(&q, "hash", "sha2-256");
-    kubo_query_add(&q, "pin", "false");
+    kubo_query_add(&q, "pin", k->pin_adds ? "true" : "false");   /* kubo_set_pin_adds */
     curl_mime *mime = curl_mime_init(k->rpc);
     curl_mimepart *part = curl_mime_addpart(mime);
     if (!mime || !part)

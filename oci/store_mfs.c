@@ -14,6 +14,7 @@
 #include "oci/paths.h"
 #include "oci/store_kubo.h"
 #include "core/errmsg.h"
+#include "core/log.h"
 #include "core/xalloc.h"
 
 /* A link file holds one digest string; anything longer is not ours. */
@@ -53,6 +54,15 @@ static char *store_mfs_dirname(const char *path)
 {
     const char *slash = strrchr(path, '/');
     return xstrndup(path, slash ? (size_t)(slash - path) : 0);
+}
+
+/* An add pins what it stored until it is linked into MFS (kubo_set_pin_adds):
+ * once linked (or failed), the pin goes. A pin left behind keeps garbage,
+ * never loses data: logged, not an error of the request. */
+static void store_mfs_unpin(struct store_mfs *m, const char *cid)
+{
+    if (kubo_unpin_added(m->k, cid) != KUBO_OK)
+        log_debug("store: pin of %s left in place: %s", cid, kubo_errmsg(m->k));
 }
 
 static int store_mfs_flush(struct store_mfs *m, const char *what)
@@ -365,6 +375,7 @@ static int store_mfs_chunk_put(struct store *s, const char *upload_id, unsigned 
     }
     free(src);
     free(p);
+    store_mfs_unpin(m, out->cid);   /* linked into the staging area now, or garbage */
     if (krc != KUBO_OK)
         return store_mfs_kfail(m, krc, "upload %s chunk %u", upload_id, idx);
     return STORE_OK;
@@ -426,6 +437,7 @@ static int store_mfs_blob_commit(struct store *s, const char *name, const struct
     free(src);
     /* content addressed: an existing blob d has the same bytes (the caller
      * verified the digest), whatever DAG shape it was stored with */
+    store_mfs_unpin(m, content->cid);   /* the add's (or the join's) pin: MFS holds it now */
     if (krc != KUBO_OK && krc != KUBO_EXISTS)
         return store_mfs_kfail(m, krc, "commit blob %s", ds);
     char *link = path_layer_link(m->root, name, d);
@@ -504,6 +516,7 @@ static int store_mfs_put_bytes(struct store_mfs *m, const struct digest *d, cons
     krc = kubo_files_cp(m->k, src, dst);
     free(dst);
     free(src);
+    store_mfs_unpin(m, cid);
     if (krc != KUBO_OK && krc != KUBO_EXISTS)   /* exists: same digest, same bytes */
         return store_mfs_kfail(m, krc, "store manifest %s", ds);
     return STORE_OK;

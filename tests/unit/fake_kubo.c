@@ -56,13 +56,13 @@
 enum fk_call {
     FK_FILES_STAT, FK_FILES_READ, FK_FILES_WRITE, FK_FILES_LS, FK_FILES_CP, FK_FILES_RM,
     FK_FILES_MKDIR, FK_FILES_FLUSH, FK_ADD_STREAM, FK_ADD_MEM, FK_CONCAT, FK_GATEWAY_GET,
-    FK_GATEWAY_OPEN, FK_PING, FK_NAME_RESOLVE, FK_NCALLS
+    FK_GATEWAY_OPEN, FK_PING, FK_NAME_RESOLVE, FK_UNPIN_ADDED, FK_NCALLS
 };
 
 static const char *const fk_call_names[FK_NCALLS] = {
     "files_stat", "files_read", "files_write", "files_ls", "files_cp", "files_rm",
     "files_mkdir", "files_flush", "add_stream", "add_mem", "concat", "gateway_get",
-    "gateway_open", "ping", "name_resolve",
+    "gateway_open", "ping", "name_resolve", "unpin_added",
 };
 
 struct fk_node;
@@ -618,6 +618,19 @@ int kubo_files_mkdir(struct kubo *k, const char *path)
     if (rc)
         return rc;
     return fk_change(k, "files/mkdir", path, path, fk_empty_dir(k), FK_PARENTS | FK_MKDIR);
+}
+
+/* Pins are not modelled (nothing here is ever collected): the calls are
+ * counted, so a test can see that a backend unpins what it linked. */
+void kubo_set_pin_adds(struct kubo *k, int on)
+{
+    (void)k;
+    (void)on;
+}
+
+int kubo_unpin_added(struct kubo *k, const char *cid)
+{
+    return fk_enter(k, FK_UNPIN_ADDED, "pin/rm", cid, cid, NULL);
 }
 
 int kubo_files_flush(struct kubo *k, const char *path, char cid_out[KUBO_CID_MAX])

@@ -103,6 +103,8 @@ START_TEST(mfs_push_flow)
     ck_assert_int_eq(s->ops->chunk_put(s, "u1", 1, 0, NULL, fx_read, &b, &c[1]), STORE_OK);
     ck_assert_uint_eq(c[1].size, strlen(bytes) - 12);
     ck_assert_uint_eq(fake_kubo_calls(k, "add_stream"), 2);
+    /* each chunk's pin (kubo_set_pin_adds) goes once it is staged */
+    ck_assert_uint_eq(fake_kubo_calls(k, "unpin_added"), 2);
     ck_assert_int_eq(notified, 0);   /* staging is never published */
 
     ck_assert_int_eq(s->ops->chunks_join(s, c, 2, &joined), STORE_OK);
