@@ -127,8 +127,9 @@ static int mir_tag_checked(struct mir *m, const char *name, const char *tag, con
     free(f);
     if (!fp)
         return 0;
+    size_t n = strlen(digest_str(d, ds));   /* before the comparison: argument order is unspecified */
     int ok = fgets(line, sizeof line, fp) != NULL && sscanf(line, "%*s %lld", &t) == 1 &&
-             strncmp(line, digest_str(d, ds), strlen(ds)) == 0 && line[strlen(ds)] == ' ';
+             strncmp(line, ds, n) == 0 && line[n] == ' ';
     fclose(fp);
     if (ok)
         *checked = (time_t)t;

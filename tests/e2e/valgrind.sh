@@ -4,7 +4,10 @@
 # through the same process; the shared Kubo node): skopeo pushes and pulls
 # the buildah-made seed image, then a few hundred requests of every kind
 # (manifest and blob GET/HEAD, chunked and monolithic uploads, mounts,
-# tags/list, _catalog, referrers, deletes, errors). After a clean stop each
+# tags/list, _catalog, referrers, deletes, errors), a layout pushed under
+# its key (ipns/<key>/...: index.json edits, deletes) and the pull-through
+# mirror of a CNCF distribution registry (fetches, tee, commits after the
+# answer, hits, a foreign ns). After a clean stop each
 # process's report must say: no memcheck errors, and nothing definitely or
 # indirectly lost; a leak per request would show as bytes lost in
 # proportion to the requests. Reports: $E2E_ARTIFACTS/valgrind/.
@@ -53,6 +56,39 @@ t_load() {
     done
 }
 
+# t_layout_mirror ROUNDS: the layout writer and the mirror, ROUNDS times
+t_layout_mirror() {
+    local rounds=$1 i u body
+    u=$(t_url)
+    body=$E2E_RUN/$STACK/m.json
+    curl -sf -H "Accept: $MT_OCI_MANIFEST" "$u/v2/vg/seed/manifests/v1" -o "$body" || return 1
+    for ((i = 0; i < rounds; i++)); do
+        [ "$(e2e_manifest_put "$u" "ipns/vgkey/vg/layout" "t$i" "$body")" = 201 ] || return 1
+        curl -s -o /dev/null "$u/v2/ipns/vgkey/vg/layout/tags/list"
+        curl -s -o /dev/null -H "Accept: $MT_OCI_MANIFEST" "$u/v2/ipns/vgkey/vg/layout/manifests/t$i"
+        curl -s -o /dev/null -X DELETE "$u/v2/ipns/vgkey/vg/layout/manifests/t$i"
+        curl -s -o /dev/null -H "Accept: $MT_OCI_MANIFEST" "$u/v2/vg/seed/manifests/v1?ns=$VG_UP"
+        curl -s -o /dev/null -H "Accept: $MT_OCI_MANIFEST" "$u/v2/vg/seed/manifests/v1?ns=evil.example"
+        curl -s -o /dev/null -X POST "$u/v2/vg/x/blobs/uploads/?ns=$VG_UP"
+    done
+}
+
+# t_upstream: a CNCF distribution registry holding the seed image (the
+# mirror's upstream); sets VG_UP
+t_upstream() {
+    local port
+    deps_distribution || return 1
+    port=$(e2e_free_port)
+    VG_UP=127.0.0.1:$port
+    mkdir -p "$E2E_RUN/vgdist"
+    printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n' \
+        "$E2E_RUN/vgdist/storage" "$VG_UP" >"$E2E_RUN/vgdist/config.yml"
+    "$DISTRIBUTION_BIN" serve "$E2E_RUN/vgdist/config.yml" >"$E2E_RUN/vgdist/dist.log" 2>&1 &
+    echo $! >"$E2E_RUN/vgdist/pid"
+    e2e_wait_for 30 "distribution on $VG_UP" curl -sf "http://$VG_UP/v2/" || return 1
+    skopeo copy -q --dest-tls-verify=false "oci:$SEED:v1" "docker://$VG_UP/vg/seed:v1" >/dev/null 2>&1
+}
+
 # t_clean FILE: one process's report says no errors and nothing lost.
 t_clean() {
     local f=$1
@@ -68,20 +104,31 @@ main() {
     command -v valgrind >/dev/null || { e2e_fail "valgrind is not installed"; e2e_finish valgrind; return; }
     VG_OUT=$E2E_ARTIFACTS/valgrind
     rm -rf "$VG_OUT" && mkdir -p "$VG_OUT"
+    t_upstream || { e2e_fail "the mirror's upstream (distribution)"; e2e_finish valgrind; return; }
+    e2e_ipfs key list | grep -qx vgkey || e2e_ipfs key gen --type=ed25519 vgkey >/dev/null ||
+        { e2e_fail "key gen"; e2e_finish valgrind; return; }
     # every process the master forks stays under valgrind (--trace-children)
     E2E_REGISTRY_WRAP="$(command -v valgrind) --tool=memcheck --trace-children=yes --leak-check=full \
 --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --track-fds=no \
 --log-file=$VG_OUT/vg.%p.log" \
-        e2e_start_stack "$STACK" "workers = 1;" || { e2e_fail "stack under valgrind"; e2e_finish valgrind; return; }
+        e2e_start_stack "$STACK" "workers = 1;" 'writeipnskey = "vgkey";' 'publish_allow_offline = true;' \
+        "mirror = ( { ns = \"$VG_UP\"; url = \"http://$VG_UP\"; prefix = \"mirrored\"; freshness = 0; } );" ||
+        { e2e_fail "stack under valgrind"; e2e_finish valgrind; return; }
     e2e_check "skopeo pushes the seed image through the valgrind'ed registry" \
         skopeo copy -q --dest-tls-verify=false "oci:$SEED:v1" "docker://127.0.0.1:$(e2e_port "$STACK")/vg/seed:v1"
     e2e_check "skopeo pulls it back" skopeo copy -q --src-tls-verify=false \
         "docker://127.0.0.1:$(e2e_port "$STACK")/vg/seed:v1" "oci:$E2E_RUN/$STACK/pulled:v1"
     local t0=$SECONDS
     e2e_check "50 rounds of every kind of request" t_load 50
+    e2e_check "skopeo pulls through the mirror (vg/seed of the upstream, fetched, then stored)" skopeo copy -q \
+        --src-tls-verify=false "docker://127.0.0.1:$(e2e_port "$STACK")/mirrored/vg/seed:v1" "oci:$E2E_RUN/$STACK/mirrored:v1"
+    e2e_check "skopeo pushes a layout under ipns/vgkey/vg/layout" skopeo copy -q --dest-tls-verify=false \
+        "oci:$SEED:v1" "docker://127.0.0.1:$(e2e_port "$STACK")/ipns/vgkey/vg/layout:v1"
+    e2e_check "10 rounds of layout writes and mirror reads" t_layout_mirror 10
     e2e_log "load took $((SECONDS - t0)) s under valgrind"
     e2e_stop_nginx "$STACK"
     e2e_stop_registry "$STACK"
+    e2e_stop_pid "$E2E_RUN/vgdist/pid" 10
     local f n=0 bad=0 roles=""
     for f in "$VG_OUT"/vg.*.log; do
         [ -s "$f" ] || continue
