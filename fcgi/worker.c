@@ -264,7 +264,7 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
     /* metadata answered from memory; mfsroot is written only through it */
     struct store *cache = store_cache_new(mfs);
     /* blob files: committed blobs as plain files Kubo references (filestore) */
-    struct store *files = c->blobdir ? store_files_new(cache, k, c->blobdir) : NULL;
+    struct store *files = c->blobdir ? store_files_new(cache, k, c->blobdir, uploads) : NULL;
     struct store *local = files ? files : cache;
     /* mirrors: the read-only roots other registries published */
     const struct store_union_roots roots = { .open = worker_root_open, .close = worker_root_close, .ctx = k };

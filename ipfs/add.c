@@ -44,10 +44,7 @@ static int kubo_add_common(struct kubo *k, kubo_read_cb cb, void *ctx, const cha
     kubo_query_init(&q);
     kubo_query_add(&q, "cid-version", "1");
     kubo_query_add(&q, "raw-leaves", "true");
-    /* kubo_set_pin_adds: copying adds only. A nocopy add's filestore
-     * entries have a lifecycle of their own (oci/store_files.c takes out
-     * what an abandoned upload's add recorded; a pin would keep them) */
-    kubo_query_add(&q, "pin", k->pin_adds && !abspath ? "true" : "false");
+    kubo_query_add(&q, "pin", k->pin_adds ? "true" : "false");   /* kubo_set_pin_adds */
     /* One answer line at the end instead of a progress stream. */
     kubo_query_add(&q, "progress", "false");
     if (to_files)

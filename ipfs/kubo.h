@@ -41,8 +41,8 @@ void kubo_set_timeouts(struct kubo *k, long connect_s, long stall_s);
  * Every process that changes the same MFS tree must call it with the same
  * path, after any fork. 0, or -1 with errno and k's error set. */
 int kubo_set_mfs_lock(struct kubo *k, const char *path);
-/* on: this client's copying adds (and the dag/put of kubo_concat) pin
- * what they store (not kubo_add_nocopy: see ipfs/add.c). Kubo holds its pin lock for the whole add only when pinning: an
+/* on: this client's adds (and the dag/put of kubo_concat) pin what they
+ * store. Kubo holds its pin lock for the whole add only when pinning: an
  * add without it leaves its blocks to any `repo gc` running meanwhile, and
  * until the caller links them into MFS (tests/e2e/gc_race.sh: pushes then
  * fail, or are acknowledged with holes). The caller removes the pin once

@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "oci/store_files.h"
+#include "oci/paths.h"
 #include "oci/store_kubo.h"
 
 #define FILES_TAG "file:"
@@ -31,6 +32,7 @@ struct store_files {
     struct store *in;        /* borrowed */
     struct kubo *k;          /* borrowed */
     char *dir;
+    char *uploads;           /* MFS staging area of the chain, or NULL */
     char *err;
     int own_err;             /* the last failure is ours, not the inner store's */
 };
@@ -481,6 +483,30 @@ static int files_drain(struct store_files *f, struct files_tee *t, const char *p
     return rc;
 }
 
+/* The DAG a streamed chunk's add made is committed at the PUT, a later
+ * request: until then it is linked into the chain's MFS staging area
+ * (<uploads>/<id>/<idx>, removed with the session by the chain's
+ * upload_discard), so a `repo gc` in between cannot take its blocks; the
+ * add's pin (kubo_set_pin_adds) then goes, so that forgetting the
+ * entries (a second chunk, a wrong digest) stays possible. A failure
+ * leaves the pin: the DAG stays protected, only less tidy. */
+static void files_hold(struct store_files *f, const char *upload_id, unsigned idx, const char *cid)
+{
+    if (!f->uploads)
+        return;
+    char *dst = path_upload_chunk(f->uploads, upload_id, idx);
+    char *src = xasprintf("/ipfs/%s", cid);
+    int krc = kubo_files_cp(f->k, src, dst);
+    if (krc == KUBO_EXISTS && (krc = kubo_files_rm(f->k, dst, 1)) == KUBO_OK)
+        krc = kubo_files_cp(f->k, src, dst);
+    if (krc == KUBO_OK)
+        krc = kubo_unpin_added(f->k, cid);
+    if (krc != KUBO_OK)
+        log_warn("upload %s: the add of chunk %u stays pinned: %s", upload_id, idx, kubo_errmsg(f->k));
+    free(src);
+    free(dst);
+}
+
 static int files_chunk_put(struct store *s, const char *upload_id, unsigned idx, uint64_t offset,
                            const struct digest *whole, store_read_cb cb, void *ctx, struct store_chunk *out)
 {
@@ -576,6 +602,12 @@ static int files_chunk_put(struct store *s, const char *upload_id, unsigned idx,
         else if ((size_t)snprintf(out->cid, sizeof out->cid, FILES_TAG "%s:%s", upload_id, cid) >=
                  sizeof out->cid)
             rc = files_fail(f, STORE_ERROR, 0, "add %s: CID %s too long to keep", target, cid);
+        else
+            files_hold(f, upload_id, idx, cid);
+        /* an add that completed for a chunk that failed anyway (its file
+         * write): its pin goes, so discard can take its entries out */
+        if (krc == KUBO_OK && rc != STORE_OK && kubo_unpin_added(f->k, cid) != KUBO_OK)
+            log_warn("upload %s: the add of a failed chunk stays pinned: %s", upload_id, kubo_errmsg(f->k));
         /* an alias's add is done: how much it took, for a second chunk */
         if (rc == STORE_OK && !whole)
             rc = files_note_target(f, path, target, (long long)t.given) < 0 ? STORE_ERROR : STORE_OK;
@@ -939,7 +971,7 @@ static const struct store_ops files_ops = {
     .errmsg = files_errmsg,
 };
 
-struct store *store_files_new(struct store *inner, struct kubo *k, const char *dir)
+struct store *store_files_new(struct store *inner, struct kubo *k, const char *dir, const char *uploads)
 {
     struct store_files *f = xcalloc(1, sizeof *f);
     f->ops = files_ops;
@@ -954,6 +986,7 @@ struct store *store_files_new(struct store *inner, struct kubo *k, const char *d
     f->base.impl = f;
     f->in = inner;
     f->k = k;
+    f->uploads = uploads ? xstrdup(uploads) : NULL;
     f->dir = xstrdup(dir);
     return &f->base;
 }
@@ -964,6 +997,7 @@ void store_files_free(struct store *s)
         return;
     struct store_files *f = files_of(s);
     free(f->dir);
+    free(f->uploads);
     free(f->err);
     free(f);
 }

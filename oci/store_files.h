@@ -24,8 +24,12 @@
 #include "core/store.h"
 #include "ipfs/kubo.h"
 
-/* dir: the absolute blob directory (created if missing). */
-struct store *store_files_new(struct store *inner, struct kubo *k, const char *dir);
+/* dir: the absolute blob directory (created if missing). uploads: the MFS
+ * staging area of the storage chain (store_mfs's, NULL: none): a streamed
+ * chunk's add is linked there until its commit, so a `repo gc` in between
+ * cannot take its blocks (with kubo_set_pin_adds, the add's pin goes once
+ * that link exists; upload_discard of the chain removes it). */
+struct store *store_files_new(struct store *inner, struct kubo *k, const char *dir, const char *uploads);
 void store_files_free(struct store *s);
 /* Whether the node can reference files in dir, tried for real: a small file
  * written there, added with --nocopy and verified through the node's

@@ -2,18 +2,17 @@
 # gc_race.sh: Kubo's own `repo gc` may run at any time (an operator runs
 # it): pushes in flight meanwhile must either complete and pull back byte
 # for byte, or fail (a retryable error): never "201 then gone"
-# (docs/design-gc.md, "Safety under load"). On a stack of its own in
-# Kubo-blocks mode (every byte in Kubo's blockstore): 8 skopeo pushes of
-# different images, twice, while `ipfs repo gc` runs in a loop; then every
-# image whose push succeeded is pulled back (skopeo hashes every blob), and
-# the registry's tree must still be whole (`ipfs refs -r` of the root,
-# offline). Before adds pinned what they stored (kubo_set_pin_adds), 15 of
-# 16 pushes failed here and one was acknowledged with a hole.
-#
-# GR_FILES=1 runs the same on a stack with blob files: NOT SAFE YET (issue
-# 15): nocopy adds do not pin (their filestore entries have a lifecycle of
-# their own), and on 2026-12-05 all 16 pushes failed and the published tree
-# lost blocks. It stays out of tests/run-all until issue 15 fixes it.
+# (docs/design-gc.md, "Safety under load"). On two stacks of its own, one
+# in Kubo-blocks mode (every byte in Kubo's blockstore) and one with blob
+# files (filestore entries, internal blocks in the blockstore): 8 skopeo
+# pushes of different images, twice, while `ipfs repo gc` runs in a loop;
+# then every image whose push succeeded is pulled back (skopeo hashes
+# every blob), and the registry's tree must still be whole (`ipfs refs -r`
+# of the root, offline). Before adds pinned what they stored until it is
+# linked into MFS (kubo_set_pin_adds, store_files' hold of a streamed
+# chunk), 15 of 16 pushes failed here in Kubo-blocks mode and one was
+# acknowledged with a hole; with blob files all 16 failed and the published
+# tree lost blocks.
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -91,7 +90,7 @@ main() {
     e2e_ensure_stack default || { e2e_fail "shared Kubo"; e2e_finish gc_race; return; }
     : >"$E2E_ARTIFACTS/gc_race.txt"
     gr_run gcrace
-    [ "${GR_FILES:-0}" = 1 ] && gr_run gcracef "blobdir = \"$(e2e_blobdir gcracef)\";" 'blobfile_accel_redirect = "/_oci_p2p_file/";'
+    gr_run gcracef "blobdir = \"$(e2e_blobdir gcracef)\";" 'blobfile_accel_redirect = "/_oci_p2p_file/";'
     e2e_finish gc_race
 }
 
