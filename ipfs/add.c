@@ -88,6 +88,8 @@ static int kubo_add_common(struct kubo *k, kubo_read_cb cb, void *ctx, const cha
          * and answered its CID before the trailer: hand it over too. */
         char *saved = rc == KUBO_EXISTS ? xstrdup(kubo_errmsg(k)) : NULL;
         int prc = kubo_json_cid(k, cmd, &out, "Hash", 0, cid_out);
+        if (prc == KUBO_OK)
+            kubo_note_pinned(k, cid_out);
         if (prc != KUBO_OK) {
             rc = prc;
         } else if (saved) {

@@ -48,9 +48,9 @@ int kubo_set_mfs_lock(struct kubo *k, const char *path);
  * fail, or are acknowledged with holes). The caller removes the pin once
  * the result is linked (kubo_unpin_added). */
 void kubo_set_pin_adds(struct kubo *k, int on);
-/* Removes the pin an add of this client made on cid (a no-op when adds do
- * not pin). Best effort: a CID not pinned (a chunk committed as it is, the
- * pin gone already) is fine; a failure leaves a pin, which keeps garbage
+/* Removes the pin an add of this client made on cid: Kubo is asked only
+ * when this client remembers pinning it (a no-op for anything else, and
+ * when adds do not pin). Best effort: a failure leaves a pin, which keeps garbage
  * alive but never loses data. Returns KUBO_OK, or the failure (logged at
  * debug by the caller if it cares). */
 int kubo_unpin_added(struct kubo *k, const char *cid);

@@ -18,6 +18,11 @@
  * far below this. */
 #define KUBO_QUERY_MAX (64 * 1024)
 
+/* Pins of adds not linked yet: an upload holds one or two at a time; more
+ * (a burst of concat nodes) drops the oldest from the list, whose pin then
+ * stays (garbage kept, never data lost). */
+#define KUBO_PINNED_MAX 32
+
 struct kubo {
     CURL *rpc;            /* RPC handle, reused so the connection stays alive */
     CURL *gw;             /* gateway handle, separate so each keeps its own options */
@@ -31,7 +36,14 @@ struct kubo {
     char *err;            /* last error message, owned */
     int mfs_lock_fd;      /* serializes MFS changes across processes (mfs.c); -1: none */
     int pin_adds;         /* add and dag/put pin what they store (kubo_set_pin_adds) */
+    /* the CIDs those pins are on, until kubo_unpin_added (oldest first) */
+    char pinned[KUBO_PINNED_MAX][KUBO_CID_MAX];
+    unsigned npinned;
 };
+
+/* After a pinning add or dag/put of cid succeeded: remember the pin
+ * (name.c), so kubo_unpin_added asks Kubo only about pins made here. */
+void kubo_note_pinned(struct kubo *k, const char *cid);
 
 /* A query string under construction: a capped buffer and a sticky overflow
  * flag, so a too-long path fails the call instead of being cut silently. */

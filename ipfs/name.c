@@ -1,4 +1,5 @@
 /* name: IPNS publish/resolve, keystore lookup and pins (see name.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
@@ -174,10 +175,26 @@ void kubo_set_pin_adds(struct kubo *k, int on)
     k->pin_adds = on;
 }
 
-int kubo_unpin_added(struct kubo *k, const char *cid)
+void kubo_note_pinned(struct kubo *k, const char *cid)
 {
     if (!k->pin_adds)
-        return KUBO_OK;
+        return;
+    if (k->npinned == KUBO_PINNED_MAX) {
+        memmove(k->pinned[0], k->pinned[1], (KUBO_PINNED_MAX - 1) * sizeof k->pinned[0]);
+        k->npinned--;
+    }
+    snprintf(k->pinned[k->npinned++], KUBO_CID_MAX, "%s", cid);
+}
+
+int kubo_unpin_added(struct kubo *k, const char *cid)
+{
+    unsigned i;
+    for (i = 0; i < k->npinned && strcmp(k->pinned[i], cid) != 0; i++)
+        ;
+    if (i == k->npinned)
+        return KUBO_OK;   /* no pin of ours (a chunk committed as it is, unpinned already) */
+    memmove(k->pinned[i], k->pinned[i + 1], (k->npinned - i - 1) * sizeof k->pinned[0]);
+    k->npinned--;
     int rc = kubo_pin_call(k, "pin/rm", cid, NULL);
     /* "not pinned or pinned indirectly": nothing of ours to remove */
     if (rc != KUBO_OK && strstr(kubo_errmsg(k), "not pinned"))

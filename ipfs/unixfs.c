@@ -134,6 +134,8 @@ static int unixfs_put_node(struct kubo *k, const char *const *cids, const uint64
     int rc = kubo_rpc(k, "dag/put", "(unixfs file)", &q, mime, &out);
     if (rc == KUBO_OK)
         rc = kubo_json_cid(k, "dag/put (unixfs file)", &out, "Cid", 1, cid_out);
+    if (rc == KUBO_OK)
+        kubo_note_pinned(k, cid_out);
     buf_free(&out);
     curl_mime_free(mime);
     kubo_query_free(&q);
@@ -167,6 +169,10 @@ static int unixfs_concat_nonempty(struct kubo *k, const char *const *cids, const
     }
     if (rc == KUBO_OK)
         rc = unixfs_concat_nonempty(k, gcids, gsizes, groups, cid_out);
+    /* the group nodes are held by the root's pin now (or are garbage) */
+    for (size_t g = 0; g < groups; g++)
+        if (gcid[g][0])
+            kubo_unpin_added(k, gcid[g]);
     free(gsizes);
     free(gcids);
     free(gcid);

@@ -354,15 +354,21 @@ static int slw_prune(struct slw *w, const struct slw_at *L, json_object *ix, con
 
 /* ---- blobs: the hidden repository's ---- */
 
+/* Reads that are the hidden repository's: call, naming it L.shadow. */
+#define SLW_SHADOW(call, what)                                        \
+    do {                                                              \
+        struct slw *w = slw_of(s);                                    \
+        struct slw_at L;                                              \
+        int rc = slw_at_open(w, name, &L);                            \
+        if (rc == STORE_OK && (rc = w->inner->ops->call) != STORE_OK) \
+            slw_ifail(w, rc, what);                                   \
+        slw_at_close(&L);                                             \
+        return rc;                                                    \
+    } while (0)
+
 static int slw_blob_stat(struct store *s, const char *name, const struct digest *d, struct store_blob *out)
 {
-    struct slw *w = slw_of(s);
-    struct slw_at L;
-    int rc = slw_at_open(w, name, &L);
-    if (rc == STORE_OK && (rc = w->inner->ops->blob_stat(w->inner, L.shadow, d, out)) != STORE_OK)
-        slw_ifail(w, rc, "blob");
-    slw_at_close(&L);
-    return rc;
+    SLW_SHADOW(blob_stat(w->inner, L.shadow, d, out), "blob");
 }
 
 static int slw_blob_read(struct store *s, const struct store_blob *b, uint64_t offset, uint64_t length,
@@ -525,24 +531,12 @@ static int slw_tag_resolve(struct store *s, const char *name, const char *tag, s
 
 static int slw_manifest_exists(struct store *s, const char *name, const struct digest *d)
 {
-    struct slw *w = slw_of(s);
-    struct slw_at L;
-    int rc = slw_at_open(w, name, &L);
-    if (rc == STORE_OK && (rc = w->inner->ops->manifest_exists(w->inner, L.shadow, d)) != STORE_OK)
-        slw_ifail(w, rc, "manifest");
-    slw_at_close(&L);
-    return rc;
+    SLW_SHADOW(manifest_exists(w->inner, L.shadow, d), "manifest");
 }
 
 static int slw_manifest_get(struct store *s, const char *name, const struct digest *d, struct buf *out)
 {
-    struct slw *w = slw_of(s);
-    struct slw_at L;
-    int rc = slw_at_open(w, name, &L);
-    if (rc == STORE_OK && (rc = w->inner->ops->manifest_get(w->inner, L.shadow, d, out)) != STORE_OK)
-        slw_ifail(w, rc, "manifest");
-    slw_at_close(&L);
-    return rc;
+    SLW_SHADOW(manifest_get(w->inner, L.shadow, d, out), "manifest");
 }
 
 /* Under the lock: every blob the manifest references is still in blobs/.
@@ -685,15 +679,9 @@ static int slw_tags_list(struct store *s, const char *name, char ***tags, size_t
 static int slw_referrers(struct store *s, const char *name, const struct digest *subject,
                          struct digest **out, size_t *n)
 {
-    struct slw *w = slw_of(s);
-    struct slw_at L;
     *out = NULL;
     *n = 0;
-    int rc = slw_at_open(w, name, &L);
-    if (rc == STORE_OK && (rc = w->inner->ops->referrers(w->inner, L.shadow, subject, out, n)) != STORE_OK)
-        slw_ifail(w, rc, "referrers");
-    slw_at_close(&L);
-    return rc;
+    SLW_SHADOW(referrers(w->inner, L.shadow, subject, out, n), "referrers");
 }
 
 /* The catalog lists storage mode only (it is never asked for a layout). */

@@ -92,14 +92,11 @@ static struct mir_upstream *mir_find(struct mir *m, const char *name, const char
     return NULL;
 }
 
+/* <statedir>/mirror/<sub>/<key><suffix> (the directories are made by
+ * store_mirror_new). */
 static char *mir_path(struct mir *m, const char *sub, const char *key, const char *suffix)
 {
-    char *d = xasprintf("%s/%s", m->dir, sub);
-    (void)mkdir(m->dir, 0700);
-    (void)mkdir(d, 0700);
-    char *p = xasprintf("%s/%s%s", d, key, suffix);
-    free(d);
-    return p;
+    return xasprintf("%s/%s/%s%s", m->dir, sub, key, suffix);
 }
 
 /* ---- tag records: <dir>/tags/<h>: "<digest> <checked>\n" ---- */
@@ -701,6 +698,12 @@ struct store *store_mirror_new(struct store *inner, const struct store_mirror_up
     m->inner = inner;
     m->dir = xasprintf("%s/mirror", statedir);
     m->commit.lock = -1;
+    (void)mkdir(m->dir, 0700);
+    for (size_t i = 0; i < 3; i++) {
+        char *d = xasprintf("%s/%s", m->dir, (const char *[]){ "tags", "locks", "tmp" }[i]);
+        (void)mkdir(d, 0700);
+        free(d);
+    }
     mir_tmp_clean(m);
     m->up = xcalloc(n ? n : 1, sizeof *m->up);
     for (size_t i = 0; i < n; i++) {

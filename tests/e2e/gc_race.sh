@@ -19,6 +19,29 @@ set -uo pipefail
 GR_PUSHERS=${GR_PUSHERS:-8}
 GR_ROUNDS=${GR_ROUNDS:-2}
 
+gr_tree_whole() { e2e_ipfs refs -r --offline "/ipfs/$(e2e_ipfs files stat --hash "$(e2e_mfsroot "$1")")" >/dev/null; }
+# gr_pins_left STACK: "<pinned> of <blobs>": how many of the stack's blobs
+# Kubo still has pinned
+gr_pins_left() {
+    local blobs xx hex n=0 all=0
+    blobs=$(e2e_mfsroot "$1")/docker/registry/v2/blobs/sha256
+    e2e_ipfs pin ls --type=recursive --quiet >"$E2E_RUN/gcrace-pins" 2>/dev/null
+    for xx in $(e2e_ipfs files ls "$blobs"); do
+        for hex in $(e2e_ipfs files ls "$blobs/$xx"); do
+            all=$((all + 1))
+            grep -qx "$(e2e_ipfs files stat --hash "$blobs/$xx/$hex/data")" "$E2E_RUN/gcrace-pins" && n=$((n + 1))
+        done
+    done
+    echo "$n of $all"
+}
+# gr_none_pinned STACK: none of its blobs pinned, and there are blobs
+gr_none_pinned() {
+    local got
+    got=$(gr_pins_left "$1")
+    e2e_log "$1: $got blobs pinned"
+    [ "${got%% *}" = 0 ] && [ "${got##* }" -gt 0 ]
+}
+
 # gr_run STACK [CONFIG LINES...]: the race on a new stack
 gr_run() {
     local STACK=$1 T R i r p pids=() ok=0 failed=0 gcs=0 bad=0
@@ -77,8 +100,9 @@ gr_run() {
     e2e_check "$STACK: repo gc ran during the pushes ($gcs times)" test "$gcs" -gt 0
     e2e_expect_eq "$STACK: every push succeeded" "$failed" 0
     e2e_expect_eq "$STACK: every push that succeeded pulls back whole (skopeo verifies every blob)" "$bad" 0
-    e2e_check "$STACK: the registry's published tree is whole (ipfs refs -r --offline of the root)" \
-        sh -c "IPFS_PATH='$E2E_RUN/kubo/repo' '$IPFS_BIN' --api /ip4/127.0.0.1/tcp/$(e2e_kubo_api_port) refs -r --offline \"/ipfs/\$(IPFS_PATH='$E2E_RUN/kubo/repo' '$IPFS_BIN' --api /ip4/127.0.0.1/tcp/$(e2e_kubo_api_port) files stat --hash $(e2e_mfsroot "$STACK"))\" >/dev/null"
+    e2e_check "$STACK: the registry's published tree is whole (ipfs refs -r --offline of the root)" gr_tree_whole "$STACK"
+    e2e_check "$STACK: no blob of the pushes is left pinned (every add's pin went once linked)" \
+        gr_none_pinned "$STACK"
     e2e_stop_nginx "$STACK"
     e2e_stop_registry "$STACK"
     mkdir -p "$E2E_ARTIFACTS/logs/gc_race"

@@ -203,6 +203,21 @@ e2e_start_nginx() {
 
 e2e_stop_nginx() { e2e_stop_pid "$E2E_RUN/$1/nginx.pid" 10; }
 
+# e2e_start_distribution DIR ADDR: the CNCF distribution registry
+# ($DISTRIBUTION_BIN, deps_distribution) serving host:port ADDR, its
+# storage in DIR/storage (kept across restarts: call again to restart),
+# deletes enabled, its log (with one access line per request) appended to
+# DIR/dist.log, its pid in DIR/pid; ready when /v2/ answers.
+e2e_start_distribution() {
+    local dir=$1 addr=$2
+    mkdir -p "$dir"
+    printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n' \
+        "$dir/storage" "$addr" >"$dir/config.yml"
+    "$DISTRIBUTION_BIN" serve "$dir/config.yml" >>"$dir/dist.log" 2>&1 &
+    echo $! >"$dir/pid"
+    e2e_wait_for 30 "distribution registry on $addr" curl -sf "http://$addr/v2/"
+}
+
 # e2e_wait_v2 NAME [SECONDS]: until GET /v2/ answers 200 through the
 # stack's front (30 s by default).
 e2e_wait_v2() { e2e_wait_for "${2:-30}" "GET /v2/ on stack $1" e2e_code_is 200 "$(e2e_url "$1")/v2/"; }

@@ -40,7 +40,7 @@ report() { printf '%s\n' "$*" | tee -a "$REPORT"; }
 
 p2p_teardown() {
     p2p_stop_nodes p2p
-    e2e_stop_pid "$P2P/dist.pid" 10
+    e2e_stop_pid "$P2P/dist/pid" 10
     [ "${E2E_KEEP:-0}" = 1 ] || rm -rf "$P2P"
 }
 
@@ -294,24 +294,11 @@ t_shared_leaves() {
 p2p_distribution() {
     local port root cid
     port=$(e2e_free_port)
-    root=$P2P/dist-storage
-    mkdir -p "$root"
-    cat >"$P2P/dist.yml" <<YML
-version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: $root
-http:
-  addr: 127.0.0.1:$port
-YML
-    "$DISTRIBUTION_BIN" serve "$P2P/dist.yml" >"$P2P/dist.log" 2>&1 &
-    echo $! >"$P2P/dist.pid"
-    e2e_wait_for 30 "distribution registry" curl -sf "http://127.0.0.1:$port/v2/" || { e2e_fail "distribution registry did not start"; return; }
+    root=$P2P/dist/storage
+    e2e_start_distribution "$P2P/dist" "127.0.0.1:$port" || { e2e_fail "distribution registry did not start"; return; }
     timeout 120 skopeo copy -q --dest-tls-verify=false "oci:$SEED:v1" "docker://127.0.0.1:$port/dist/hello:v1" \
         >>"$P2P/skopeo.log" 2>&1 || { e2e_fail "interop: skopeo push to the distribution registry"; return; }
-    e2e_stop_pid "$P2P/dist.pid" 10
+    e2e_stop_pid "$P2P/dist/pid" 10
     cid=$(nipfs 1 add -r -Q --cid-version 1 "$root") || { e2e_fail "interop: ipfs add -r"; return; }
     if ! { D=$(nipfs 1 key gen --type=ed25519 dist) && nipfs 1 name publish --key=dist "/ipfs/$cid" >/dev/null; }; then
         e2e_fail "interop: publish under D"; D=; return

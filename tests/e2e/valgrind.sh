@@ -76,16 +76,9 @@ t_layout_mirror() {
 # t_upstream: a CNCF distribution registry holding the seed image (the
 # mirror's upstream); sets VG_UP
 t_upstream() {
-    local port
     deps_distribution || return 1
-    port=$(e2e_free_port)
-    VG_UP=127.0.0.1:$port
-    mkdir -p "$E2E_RUN/vgdist"
-    printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n' \
-        "$E2E_RUN/vgdist/storage" "$VG_UP" >"$E2E_RUN/vgdist/config.yml"
-    "$DISTRIBUTION_BIN" serve "$E2E_RUN/vgdist/config.yml" >"$E2E_RUN/vgdist/dist.log" 2>&1 &
-    echo $! >"$E2E_RUN/vgdist/pid"
-    e2e_wait_for 30 "distribution on $VG_UP" curl -sf "http://$VG_UP/v2/" || return 1
+    VG_UP=127.0.0.1:$(e2e_free_port)
+    e2e_start_distribution "$E2E_RUN/vgdist" "$VG_UP" || return 1
     skopeo copy -q --dest-tls-verify=false "oci:$SEED:v1" "docker://$VG_UP/vg/seed:v1" >/dev/null 2>&1
 }
 

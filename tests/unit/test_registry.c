@@ -39,19 +39,22 @@ static const struct http_io reg_edge = {
     .param = reg_param, .read = reg_read, .write = reg_write, .abort = reg_abort,
 };
 
-/* METHOD uri against a registry (readonly or not, with a layout store or
- * not); returns what the edge got (caller frees). */
-static char *reg_run(const char *method, const char *uri, int readonly, int layouts)
+/* METHOD uri against a registry with opts (statedir and manifest cap
+ * filled in), the layout store when layouts, the layout writer rw (may be
+ * NULL); returns what the edge got (caller frees). */
+static char *reg_run_with(const char *method, const char *uri, struct registry_opts opts, int layouts,
+                          struct store *rw)
 {
-    struct registry_opts opts = { .statedir = "/nonexistent", .max_manifest_size = 4096,
-                                  .readonly = readonly };
     struct registry reg;
     struct request req;
     struct response resp;
     struct buf out;
+    opts.statedir = "/nonexistent";
+    opts.max_manifest_size = 4096;
     buf_init(&out, 1 << 16);
     registry_init(&reg, &opts, &reg_store);
     reg.layout_store = layouts ? &reg_store : NULL;
+    reg.layout_rw = rw;
     ck_assert_int_eq(req_init(&req, method, uri, NULL, &reg_edge, &out), 0);
     resp_init(&resp, &reg_edge, &out);
     registry_handle(&reg, &req, &resp);
@@ -59,6 +62,13 @@ static char *reg_run(const char *method, const char *uri, int readonly, int layo
     resp_free(&resp);
     buf_append(&out, "", 1);
     return out.data;
+}
+
+/* METHOD uri against a registry (readonly or not, with a layout store or
+ * not); returns what the edge got (caller frees). */
+static char *reg_run(const char *method, const char *uri, int readonly, int layouts)
+{
+    return reg_run_with(method, uri, (struct registry_opts){ .readonly = readonly }, layouts, NULL);
 }
 
 static void reg_expect_405(const char *method, const char *uri, int readonly, int layouts,
@@ -109,24 +119,10 @@ static struct store reg_rw = { &reg_rw_ops, NULL };
  * require: require_remote_user (the edge passes no REMOTE_USER). */
 static char *reg_run_rw(const char *method, const char *uri, int readonly, int require)
 {
-    struct registry_opts opts = { .statedir = "/nonexistent", .max_manifest_size = 4096,
-                                  .readonly = readonly, .writeipnskey = "mykey",
-                                  .require_remote_user = require };
-    struct registry reg;
-    struct request req;
-    struct response resp;
-    struct buf out;
-    buf_init(&out, 1 << 16);
-    registry_init(&reg, &opts, &reg_store);
-    reg.layout_store = &reg_store;
-    reg.layout_rw = &reg_rw;
-    ck_assert_int_eq(req_init(&req, method, uri, NULL, &reg_edge, &out), 0);
-    resp_init(&resp, &reg_edge, &out);
-    registry_handle(&reg, &req, &resp);
-    req_free(&req);
-    resp_free(&resp);
-    buf_append(&out, "", 1);
-    return out.data;
+    return reg_run_with(method, uri,
+                        (struct registry_opts){ .readonly = readonly, .writeipnskey = "mykey",
+                                                .require_remote_user = require },
+                        1, &reg_rw);
 }
 
 static void reg_expect_rw(const char *method, const char *uri, int readonly, int require,
