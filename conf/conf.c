@@ -33,6 +33,10 @@
 /* Sessions expire counted from their start: a short expiry fails slow
  * uploads, so below a minute is for tests (tests/e2e/slow_clients.sh). */
 #define CONFIG_MIN_EXPIRY 10
+#define CONFIG_DEFAULT_GC_GRACE 3600
+#define CONFIG_MAX_GC_SECONDS (10LL * 365 * 86400)
+#define CONFIG_MIN_GC_INTERVAL 10
+#define CONFIG_MAX_GC_KEEP 1000000
 /* Each open session is two small files in statedir (about 4 KiB of disk on
  * ext4, nothing in memory): 10,000 is ~40 MB, and far more than concurrent
  * pushes need; beyond it POST answers 429. */
@@ -74,6 +78,8 @@ static void config_defaults(struct config *c)
     c->max_upload_sessions = CONFIG_DEFAULT_MAX_SESSIONS;
     c->metadata_cache_mb = CONFIG_DEFAULT_CACHE_MB;
     c->layout_ipns_ttl = CONFIG_DEFAULT_IPNS_TTL;
+    c->gc_grace = CONFIG_DEFAULT_GC_GRACE;
+    c->gc_untagged_keep = -1;
     c->workers = CONFIG_DEFAULT_WORKERS;
     c->listen_mode = 0660;
     c->shutdown_timeout = 0;
@@ -499,6 +505,44 @@ static void config_key_expiry(struct config_ctx *x, const config_setting_t *s)
         x->c->upload_expiry = (time_t)v;
 }
 
+static void config_key_gc_grace(struct config_ctx *x, const config_setting_t *s)
+{
+    long long v;
+    if (config_get_int(x, s, 1, CONFIG_MAX_GC_SECONDS, &v) == 0)
+        x->c->gc_grace = (time_t)v;
+}
+
+static void config_key_gc_interval(struct config_ctx *x, const config_setting_t *s)
+{
+    long long v;
+    if (config_get_int(x, s, 0, CONFIG_MAX_GC_SECONDS, &v) == 0) {
+        if (v > 0 && v < CONFIG_MIN_GC_INTERVAL)
+            config_fail(x, s, "a collection every %lld s is too often (0 = none, else at least %d)", v,
+                       CONFIG_MIN_GC_INTERVAL);
+        else
+            x->c->gc_interval = (time_t)v;
+    }
+}
+
+static void config_key_gc_max_age(struct config_ctx *x, const config_setting_t *s)
+{
+    long long v;
+    if (config_get_int(x, s, 0, CONFIG_MAX_GC_SECONDS, &v) == 0)
+        x->c->gc_untagged_max_age = (time_t)v;
+}
+
+static void config_key_gc_keep(struct config_ctx *x, const config_setting_t *s)
+{
+    long long v;
+    if (config_get_int(x, s, -1, CONFIG_MAX_GC_KEEP, &v) == 0)
+        x->c->gc_untagged_keep = (long)v;
+}
+
+static void config_key_gc_repo_gc(struct config_ctx *x, const config_setting_t *s)
+{
+    config_get_bool(x, s, &x->c->gc_repo_gc);
+}
+
 static void config_key_max_sessions(struct config_ctx *x, const config_setting_t *s)
 {
     long long v;
@@ -900,6 +944,11 @@ static const struct {
     { "mirror_timeout_ms", config_key_mirror_timeout },
     { "mirror_stall_s", config_key_mirror_stall },
     { "mirror_writable", config_key_mirror_writable },
+    { "gc_grace", config_key_gc_grace },
+    { "gc_interval", config_key_gc_interval },
+    { "gc_untagged_max_age", config_key_gc_max_age },
+    { "gc_untagged_keep", config_key_gc_keep },
+    { "gc_repo_gc", config_key_gc_repo_gc },
 };
 
 /* Reads file into c, adding every error to errs. A file that cannot be
@@ -1045,6 +1094,11 @@ void config_dump(const struct config *c, FILE *out)
     fprintf(out, "upload_expiry = %lld;\n", (long long)c->upload_expiry);
     fprintf(out, "max_upload_sessions = %u;\n", c->max_upload_sessions);
     fprintf(out, "layout_ipns_ttl = %lld;\n", (long long)c->layout_ipns_ttl);
+    fprintf(out, "gc_grace = %lld;\n", (long long)c->gc_grace);
+    fprintf(out, "gc_interval = %lld;\n", (long long)c->gc_interval);
+    fprintf(out, "gc_untagged_max_age = %lld;\n", (long long)c->gc_untagged_max_age);
+    fprintf(out, "gc_untagged_keep = %ld;\n", c->gc_untagged_keep);
+    fprintf(out, "gc_repo_gc = %s;\n", c->gc_repo_gc ? "true" : "false");
     fprintf(out, "metadata_cache_mb = %u;\n", c->metadata_cache_mb);
     fprintf(out, "workers = %d;\n", c->workers);
     if (c->upload_workers > 0)

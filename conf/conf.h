@@ -75,6 +75,12 @@ struct config {
     int mirror_timeout_ms;       /* connect + first byte for what is not cached, default 3000 */
     int mirror_stall_s;          /* an upstream body without progress this long is cut, default 30 */
     int mirror_writable;         /* pushes into the mirrored prefixes are allowed (default refused) */
+    /* garbage collection (oci/gc.h) */
+    time_t gc_grace;             /* s: what a write touched more recently stays; default 1 h */
+    time_t gc_interval;          /* s between collections inside the registry; 0 = none (default) */
+    time_t gc_untagged_max_age;  /* s: retention, untagged revisions older go; 0 = off (default) */
+    long gc_untagged_keep;       /* retention: the N most recent untagged stay; -1 = off (default) */
+    int gc_repo_gc;              /* run Kubo's repo/gc after each collection (default off) */
 };
 
 /* Fills c with defaults, then the file (if file != NULL), then the

@@ -8,12 +8,13 @@
 #include <unistd.h>
 #include "conf/conf.h"
 #include "core/log.h"
+#include "fcgi/collector.h"
 #include "fcgi/master.h"
 #include "oci/blobfiles_admin.h"
 
 #define MAIN_DEFAULT_CONF SYSCONFDIR "/oci-registry-p2p.conf"
 /* long options without a short one */
-enum { MAIN_VERIFY = 256, MAIN_MIGRATE, MAIN_SWEEP, MAIN_DRY_RUN, MAIN_MIN_AGE };
+enum { MAIN_VERIFY = 256, MAIN_MIGRATE, MAIN_SWEEP, MAIN_DRY_RUN, MAIN_MIN_AGE, MAIN_GC };
 /* sweep-files: a file put in place less than this ago may be a commit in
  * progress (the file comes before its link into MFS) */
 #define MAIN_SWEEP_MIN_AGE 600
@@ -38,6 +39,7 @@ static void main_usage(FILE *out)
     fprintf(out,
             "Usage: oci-registry-p2p [-c FILE] [--check-config | --verify | --migrate |\n"
             "                        --sweep-files [--dry-run] [--min-age SECONDS]]\n"
+            "       oci-registry-p2p gc [-c FILE] [--dry-run]\n"
             "An OCI registry stored in IPFS (Kubo), served over FastCGI.\n"
             "\n"
             "  -c, --config FILE   configuration file; without it\n"
@@ -58,6 +60,11 @@ static void main_usage(FILE *out)
             "                      re-pointing the leaves other blobs share with them;\n"
             "                      --dry-run only says what it would do. Exit 0 done,\n"
             "                      1 failed partway, 2 a setup error\n"
+            "  gc                  collect garbage once and exit: manifests, links and\n"
+            "                      blobs nothing kept reaches, expired uploads, blob\n"
+            "                      files nothing holds; safe while the registry runs\n"
+            "                      (gc_* settings); --dry-run only says what it would\n"
+            "                      remove. Exit 0 done, 1 failed partway, 2 a setup error\n"
             "  -V, --version       print the version and exit\n"
             "  -h, --help          print this help and exit\n"
             "\n"
@@ -124,8 +131,22 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    if ((dry_run || min_age != MAIN_SWEEP_MIN_AGE) && cmd != MAIN_SWEEP) {
-        fprintf(stderr, "oci-registry-p2p: --dry-run and --min-age go with --sweep-files\n");
+    /* the one word command: `gc` */
+    if (optind < argc && strcmp(argv[optind], "gc") == 0) {
+        if (cmd) {
+            fprintf(stderr, "oci-registry-p2p: gc goes alone (not with --check-config, --verify, --migrate "
+                            "or --sweep-files)\n");
+            return 1;
+        }
+        cmd = MAIN_GC;
+        optind++;
+    }
+    if (dry_run && cmd != MAIN_SWEEP && cmd != MAIN_GC) {
+        fprintf(stderr, "oci-registry-p2p: --dry-run goes with gc or --sweep-files\n");
+        return 1;
+    }
+    if (min_age != MAIN_SWEEP_MIN_AGE && cmd != MAIN_SWEEP) {
+        fprintf(stderr, "oci-registry-p2p: --min-age goes with --sweep-files\n");
         return 1;
     }
     if (optind < argc) {
@@ -153,6 +174,12 @@ int main(int argc, char **argv)
     }
     if (cmd == MAIN_VERIFY || cmd == MAIN_MIGRATE || cmd == MAIN_SWEEP) {
         int rc = main_blobfiles(&cfg, cmd, dry_run, (time_t)min_age);
+        config_free(&cfg);
+        return rc;
+    }
+    if (cmd == MAIN_GC) {
+        log_set_level(cfg.log_level);
+        int rc = collector_once(&cfg, dry_run, stdout, stderr);
         config_free(&cfg);
         return rc;
     }

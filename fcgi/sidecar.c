@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "fcgi/collector.h"
 #include "fcgi/sidecar.h"
 
 /* As for workers: a sidecar dying this soon after start counts as a failed
@@ -15,7 +16,7 @@
 #define SIDECAR_FAST_DEATH_MS 2000
 #define SIDECAR_BACKOFF_MAX_S 30
 
-static const char *const sidecar_names[SIDECAR_N] = { "publisher", "resolver" };
+static const char *const sidecar_names[SIDECAR_N] = { "publisher", "resolver", "collector" };
 
 static long long sidecar_now_ms(void)
 {
@@ -62,9 +63,12 @@ int sidecar_init(struct sidecars *s, char **err)
 }
 
 /* The publisher always runs (it writes the status file even when it has no
- * key to publish under); the resolver only when there are keys to resolve. */
+ * key to publish under); the resolver only when there are keys to resolve;
+ * the collector when collections are wanted and there is something to write. */
 static int sidecar_wanted(enum sidecar_kind kind, const struct config *c)
 {
+    if (kind == SIDECAR_COLLECTOR)
+        return c->gc_interval > 0 && !c->readonly;
     return kind == SIDECAR_PUBLISHER || c->n_readonlyipnskeys > 0;
 }
 
@@ -84,6 +88,8 @@ static void sidecar_start(struct sidecars *s, enum sidecar_kind kind, const stru
         if (kind == SIDECAR_PUBLISHER)
             _exit(publisher_run(&po, s->notify_rd, master));
         close(s->notify_rd);
+        if (kind == SIDECAR_COLLECTOR)
+            _exit(collector_run(c, master));
         _exit(resolver_run(&po, master));
     }
     o->pid = pid;

@@ -1,5 +1,6 @@
-/* sidecar: the master's two non-worker children, the publisher and the
- * resolver (ipfs/publisher.h): started beside the workers, respawned with a
+/* sidecar: the master's non-worker children, the publisher and the
+ * resolver (ipfs/publisher.h) and, with gc_interval, the collector
+ * (fcgi/collector.h): started beside the workers, respawned with a
  * back-off when they die, restarted on reload, and stopped last on a drain
  * (after the workers, so every change they made gets published). */
 #ifndef FCGI_SIDECAR_H
@@ -8,7 +9,7 @@
 #include "conf/conf.h"
 #include "ipfs/publisher.h"
 
-enum sidecar_kind { SIDECAR_PUBLISHER = 0, SIDECAR_RESOLVER, SIDECAR_N };
+enum sidecar_kind { SIDECAR_PUBLISHER = 0, SIDECAR_RESOLVER, SIDECAR_COLLECTOR, SIDECAR_N };
 
 struct sidecar_one {
     pid_t pid;               /* 0: not running */

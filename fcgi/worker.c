@@ -27,12 +27,14 @@
 #include <curl/curl.h>
 #include <fcgiapp.h>
 #include "core/childsig.h"
+#include "core/gcmark.h"
 #include "core/log.h"
 #include "core/registry/registry.h"
 #include "core/xalloc.h"
 #include "fcgi/edge.h"
 #include "fcgi/worker.h"
 #include "ipfs/kubo.h"
+#include "oci/cache_shm.h"
 #include "oci/store_cache.h"
 #include "oci/store_mfs.h"
 #include "oci/store_union.h"
@@ -261,6 +263,12 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
     /* every committed change tells the publisher */
     const struct store_notify notify = { .changed = worker_notify, .ctx = NULL };
     struct store *mfs = store_mfs_new(k, c->mfsroot, uploads, &notify);
+    /* what it links is marked for garbage collection first (core/gcmark.h) */
+    store_mfs_set_gc(mfs, c->statedir);
+    /* and what a collection removes is never answered from the cache */
+    char *epoch = gcmark_epoch_path(c->statedir);
+    cache_shm_watch(epoch);
+    free(epoch);
     /* metadata answered from memory; mfsroot is written only through it */
     struct store *cache = store_cache_new(mfs);
     /* blob files: committed blobs as plain files Kubo references (filestore) */

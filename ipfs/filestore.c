@@ -321,6 +321,16 @@ int kubo_block_rm(struct kubo *k, const char *cid)
     return rc;
 }
 
+int kubo_repo_gc(struct kubo *k)
+{
+    struct kubo_query q;
+    kubo_query_init(&q);
+    kubo_query_add(&q, "quiet", "true");
+    int rc = kubo_rpc(k, "repo/gc", NULL, &q, NULL, NULL);   /* the list of removed CIDs: not wanted */
+    kubo_query_free(&q);
+    return rc;
+}
+
 /* ---- a DAG's leaves, from its internal nodes only ---- */
 
 /* A raw CID (bafk...: codec raw) is a leaf; anything else is read. */

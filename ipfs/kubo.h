@@ -146,6 +146,9 @@ int kubo_filestore_status(struct kubo *k, const char *cid, int *status);
 #define KUBO_FILESTORE_FILE_ERROR 10
 #define KUBO_FILESTORE_FILE_NOT_FOUND 11
 #define KUBO_FILESTORE_FILE_CHANGED 12
+/* repo/gc: Kubo removes every block that neither MFS nor a pin holds
+ * (every unpinned block of the node, not only this registry's). */
+int kubo_repo_gc(struct kubo *k);
 /* block/rm --force of one block (a filestore entry's too). */
 int kubo_block_rm(struct kubo *k, const char *cid);
 /* Calls fn with the CID of every leaf (raw block) of the DAG at root, in

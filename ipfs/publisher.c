@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <curl/curl.h>
 #include "core/childsig.h"
+#include "core/gcmark.h"
 #include "core/log.h"
 #include "core/p2pstate.h"
 #include "core/xalloc.h"
@@ -81,6 +82,8 @@ struct pub {
     char logged[P2P_ERR_MAX];    /* the last error logged: log each state change once */
     struct owner_hold own;       /* mfsroot's and the key's owner records, renewed here */
     pid_t master_pid;
+    char *epoch;                 /* a collection's changes (core/gcmark.h): no worker tells of them */
+    long long epoch_seen;
 };
 
 static void pub_save(struct pub *p)
@@ -340,7 +343,12 @@ static void pub_loop(struct pub *p, pid_t master_pid, const sigset_t *waitmask)
             return;
         }
         now = pub_now_ms();
-        if (pr > 0 && pub_drain(p) && p->o->writeipnskey) {
+        /* a collection (`gc`, or the collector) grows the epoch after it
+         * removed something: a change like a worker's, seen within a heartbeat */
+        long long epoch = gcmark_epoch_read(p->epoch);
+        int collected = epoch != p->epoch_seen;
+        p->epoch_seen = epoch;
+        if (((pr > 0 && pub_drain(p)) || collected) && p->o->writeipnskey) {
             pub_timing_notice(&p->tm, now);
             if (!p->st.pending) {
                 p->st.pending = 1;
@@ -381,6 +389,8 @@ int publisher_run(const struct publisher_opts *o, int notify_fd, pid_t master_pi
     p.tm.quiet_ms = o->publish_quiet_ms;
     p.tm.max_interval_ms = o->publish_max_interval_ms;
     p.master_pid = master_pid;
+    p.epoch = gcmark_epoch_path(o->statedir);
+    p.epoch_seen = gcmark_epoch_read(p.epoch);
     p.k = pub_kubo(o);
     if (!p.k) {
         curl_global_cleanup();
@@ -421,6 +431,7 @@ int publisher_run(const struct publisher_opts *o, int notify_fd, pid_t master_pi
     owner_hold_release(&p.own, p.k);
     owner_hold_free(&p.own);
     kubo_free(p.k);
+    free(p.epoch);
     curl_global_cleanup();
     return 0;
 }

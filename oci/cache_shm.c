@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <openssl/sha.h>
 #include "core/xalloc.h"
@@ -29,13 +31,15 @@ struct cache_shm_slot {
 
 struct cache_shm_table {
     _Atomic uint64_t gen;
-    char pad[120];
+    _Atomic int64_t epoch;   /* the epoch file's size when last looked at */
+    char pad[112];
     struct cache_shm_slot slots[];   /* cache_shm_sets * CACHE_SHM_WAYS */
 };
 
 static struct cache_shm_table *cache_shm_t;
 static size_t cache_shm_sets;    /* fixed at init, inherited by workers */
 static size_t cache_shm_bytes;   /* the mapping's length */
+static char *cache_shm_epoch_file;   /* this process's (cache_shm_watch) */
 
 size_t cache_shm_entries_for(size_t bytes)
 {
@@ -77,9 +81,34 @@ void cache_shm_fini(void)
     cache_shm_bytes = 0;
 }
 
+void cache_shm_watch(const char *path)
+{
+    free(cache_shm_epoch_file);
+    cache_shm_epoch_file = path ? xstrdup(path) : NULL;
+}
+
+/* A change made by another program (a collection): the epoch file's size
+ * differs from what the table last saw. One stat, no read. */
+static void cache_shm_check_epoch(void)
+{
+    struct stat st;
+    int64_t now = 0;
+    if (stat(cache_shm_epoch_file, &st) == 0)
+        now = (int64_t)st.st_size;
+    int64_t seen = atomic_load_explicit(&cache_shm_t->epoch, memory_order_acquire);
+    if (now != seen &&
+        atomic_compare_exchange_strong_explicit(&cache_shm_t->epoch, &seen, now, memory_order_acq_rel,
+                                                memory_order_acquire))
+        atomic_fetch_add_explicit(&cache_shm_t->gen, 1, memory_order_acq_rel);
+}
+
 uint64_t cache_shm_gen(void)
 {
-    return cache_shm_t ? atomic_load_explicit(&cache_shm_t->gen, memory_order_acquire) : 0;
+    if (!cache_shm_t)
+        return 0;
+    if (cache_shm_epoch_file)
+        cache_shm_check_epoch();
+    return atomic_load_explicit(&cache_shm_t->gen, memory_order_acquire);
 }
 
 void cache_shm_bump(void)

@@ -39,6 +39,11 @@ int cache_shm_available(void);
 /* Drops the mapping (tests). */
 void cache_shm_fini(void);
 
+/* Makes every cache_shm_gen look at the size of the file at path (NULL:
+ * stop): when it changed, the generation is bumped, so a change made
+ * outside the workers (a collection, core/gcmark.h's epoch) is never
+ * answered from what was cached before it. */
+void cache_shm_watch(const char *path);
 uint64_t cache_shm_gen(void);
 /* Every write to the cached store calls this after it is done. */
 void cache_shm_bump(void);

@@ -6,6 +6,7 @@
  * call that needs doing anyway (rm's "not found", cp's "exists"); writes are
  * made without checks and persisted with one files/flush of the root at the
  * end, which is what pins them through MFS and what the publisher reads. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "oci/paths.h"
 #include "oci/store_kubo.h"
 #include "core/errmsg.h"
+#include "core/gcmark.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 
@@ -29,6 +31,7 @@ struct store_mfs {
     char *root;
     char *uploads;
     char *err;               /* last error, for store_errmsg */
+    char *statedir;          /* garbage collection's markers (core/gcmark.h); NULL: none */
     struct store_notify notify;   /* changed == NULL: nobody to tell */
 };
 
@@ -74,6 +77,18 @@ static int store_mfs_flush(struct store_mfs *m, const char *what)
     if (m->notify.changed)
         m->notify.changed(m->notify.ctx);
     return STORE_OK;
+}
+
+/* Before linking d: tells a collection running meanwhile to keep it
+ * (core/gcmark.h). A store_rc: a marker that cannot be written fails the
+ * write, since a collection could then take what it links. */
+static int store_mfs_touch(struct store_mfs *m, const struct digest *d, const char *what)
+{
+    char ds[DIGEST_STR_MAX];
+    if (!m->statedir || gcmark_touch(m->statedir, d) == 0)
+        return STORE_OK;
+    return store_mfs_fail(m, STORE_ERROR, "%s: cannot record %s for garbage collection in %s/gc: %s", what,
+                          digest_str(d, ds), m->statedir, strerror(errno));
 }
 
 static int store_mfs_write_link(struct store_mfs *m, const char *path, const struct digest *d)
@@ -203,6 +218,9 @@ static int store_mfs_blob_mount(struct store *s, const char *name, const char *f
     struct kubo_stat st;
     int krc;
     digest_str(d, ds);
+    int rc = store_mfs_touch(m, d, "mount");
+    if (rc != STORE_OK)
+        return rc;
     if (from) {
         /* a link implies the data: the store only links committed blobs */
         char *p = path_layer_link(m->root, from, d);
@@ -239,6 +257,9 @@ static struct store_mfs *store_mfs_peer(struct store_mfs *m, struct store *from,
 /* Links the bytes at CID cid as blob d of m (a no-op if m has d). */
 static int store_mfs_link_blob(struct store_mfs *m, const char *cid, const struct digest *d, const char *what)
 {
+    int rc = store_mfs_touch(m, d, what);
+    if (rc != STORE_OK)
+        return rc;
     char *src = xasprintf("/ipfs/%s", cid);
     char *dst = path_blob_data(m->root, d);
     int krc = kubo_files_cp(m->k, src, dst);
@@ -278,7 +299,7 @@ static int store_mfs_blob_import(struct store *s, struct store *from, const char
 
 /* Each blob linked under from's <repo>/<sub>/<alg>/<hex>, into m's blobs. */
 static int store_mfs_import_linked(struct store_mfs *m, struct store_mfs *f, const char *repo_src,
-                                   const char *sub, const char *name)
+                                   const char *sub, const char *name, int touch_only)
 {
     char *dir = xasprintf("%s/%s", repo_src, sub);
     char **algs = NULL;
@@ -294,7 +315,9 @@ static int store_mfs_import_linked(struct store_mfs *m, struct store_mfs *f, con
             struct digest d;
             struct kubo_stat st;
             char *ds = xasprintf("%s:%s", algs[a], hexes[h]);
-            if (digest_parse(ds, &d) == DIGEST_PARSE_OK) {
+            if (touch_only && digest_parse(ds, &d) == DIGEST_PARSE_OK) {
+                rc = store_mfs_touch(m, &d, "adopt");
+            } else if (digest_parse(ds, &d) == DIGEST_PARSE_OK) {
                 char *src = path_blob_data(f->root, &d);
                 int krc = kubo_files_stat(m->k, src, &st);
                 free(src);
@@ -327,14 +350,17 @@ static int store_mfs_repo_import(struct store *s, const char *name, struct store
         return STORE_ERROR;
     char *repo_src = path_repo(f->root, name);
     char *repo_dst = path_repo(m->root, name);
-    int krc = kubo_files_cp(m->k, repo_src, repo_dst);
-    int rc = STORE_OK;
+    /* every digest the copy links is marked before the copy makes the links */
+    int rc = store_mfs_import_linked(m, f, repo_src, "_layers", name, 1);
+    if (rc == STORE_OK)
+        rc = store_mfs_import_linked(m, f, repo_src, "_manifests/revisions", name, 1);
+    int krc = rc == STORE_OK ? kubo_files_cp(m->k, repo_src, repo_dst) : KUBO_OK;
     if (krc != KUBO_OK && krc != KUBO_EXISTS)
         rc = store_mfs_kfail(m, krc, "adopt %s from %s", name, f->root);
     if (rc == STORE_OK)
-        rc = store_mfs_import_linked(m, f, repo_src, "_layers", name);
+        rc = store_mfs_import_linked(m, f, repo_src, "_layers", name, 0);
     if (rc == STORE_OK)
-        rc = store_mfs_import_linked(m, f, repo_src, "_manifests/revisions", name);
+        rc = store_mfs_import_linked(m, f, repo_src, "_manifests/revisions", name, 0);
     free(repo_src);
     free(repo_dst);
     return rc == STORE_OK ? store_mfs_flush(m, "adopt") : rc;
@@ -430,6 +456,13 @@ static int store_mfs_blob_commit(struct store *s, const char *name, const struct
     struct store_mfs *m = store_mfs_of(s);
     char ds[DIGEST_STR_MAX];
     digest_str(d, ds);
+    /* marked first: a collection that took d before this sees the copy
+     * below put it back; one after it keeps d (core/gcmark.h) */
+    int rc = store_mfs_touch(m, d, "commit blob");
+    if (rc != STORE_OK) {
+        store_mfs_unpin(m, content->cid);
+        return rc;
+    }
     char *src = xasprintf("/ipfs/%s", content->cid);
     char *data = path_blob_data(m->root, d);
     int krc = kubo_files_cp(m->k, src, data);
@@ -529,7 +562,9 @@ static int store_mfs_manifest_put(struct store *s, const char *name, const struc
     struct store_mfs *m = store_mfs_of(s);
     char ds[DIGEST_STR_MAX];
     digest_str(d, ds);
-    int rc = store_mfs_put_bytes(m, d, data, len);
+    int rc = store_mfs_touch(m, d, "put manifest");
+    if (rc == STORE_OK)
+        rc = store_mfs_put_bytes(m, d, data, len);
     if (rc != STORE_OK)
         return rc;
     char *p = path_revision_link(m->root, name, d);
@@ -846,6 +881,7 @@ struct store *store_mfs_new(struct kubo *k, const char *root, const char *upload
     m->k = k;
     m->root = xstrdup(root);
     m->uploads = xstrdup(uploads);
+    m->statedir = NULL;
     if (notify)
         m->notify = *notify;
     return &m->base;
@@ -860,11 +896,19 @@ struct store *store_mfs_new_root(struct kubo *k, const char *cid)
     return s;
 }
 
+void store_mfs_set_gc(struct store *s, const char *statedir)
+{
+    struct store_mfs *m = store_mfs_of(s);
+    free(m->statedir);
+    m->statedir = statedir ? xstrdup(statedir) : NULL;
+}
+
 void store_mfs_free(struct store *s)
 {
     if (!s)
         return;
     struct store_mfs *m = store_mfs_of(s);
+    free(m->statedir);
     free(m->root);
     free(m->uploads);
     free(m->err);

@@ -18,6 +18,10 @@ struct store *store_mfs_new(struct kubo *k, const char *root, const char *upload
 /* The same layout read from /ipfs/<cid> (a root another registry published):
  * reads, and a source for repo_import/blob_import; its writes fail. */
 struct store *store_mfs_new_root(struct kubo *k, const char *cid);
+/* Every write that links a digest first marks it in <statedir>/gc
+ * (core/gcmark.h), so a collection running meanwhile keeps it. NULL: no
+ * marks (a store no collection runs on, unit tests). */
+void store_mfs_set_gc(struct store *s, const char *statedir);
 void store_mfs_free(struct store *s);
 
 #endif

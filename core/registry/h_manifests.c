@@ -1,10 +1,12 @@
 /* h_manifests: GET/HEAD, PUT and DELETE of /v2/<name>/manifests/<reference>.
  * A pushed manifest is read whole (capped at max_manifest_size), hashed,
  * validated and its references checked before anything is stored. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/registry/handlers.h"
 #include "core/registry/h_common.h"
+#include "core/gcmark.h"
 #include "core/log.h"
 #include "core/names.h"
 #include "core/query.h"
@@ -81,6 +83,32 @@ void h_manifest_get(struct registry *reg, struct request *req, struct response *
         free(mt);
     }
     buf_free(&b);
+}
+
+/* Marks the manifest and every digest it names for garbage collection
+ * (core/gcmark.h) before check_references looks at them: a collection
+ * running meanwhile then either removed them first (and the check fails,
+ * a retryable MANIFEST_BLOB_UNKNOWN) or keeps them. 0, or -1 having answered. */
+static int mark_references(struct registry *reg, struct response *resp, const struct digest *d,
+                           const struct manifest *m)
+{
+    const char *sd = reg->opts.statedir;
+    int bad = 0;
+    if (!sd)
+        return 0;
+    bad |= gcmark_touch(sd, d) < 0;
+    if (m->has_config)
+        bad |= gcmark_touch(sd, &m->config.digest) < 0;
+    for (size_t i = 0; i < m->nblobs && !bad; i++)
+        bad |= gcmark_touch(sd, &m->blobs[i].digest) < 0;
+    for (size_t i = 0; i < m->nchildren && !bad; i++)
+        bad |= gcmark_touch(sd, &m->children[i].digest) < 0;
+    if (!bad)
+        return 0;
+    log_error("manifest put: cannot write garbage collection markers in %s/gc: %s", sd, strerror(errno));
+    resp_error(resp, errno == ENOSPC ? OCI_NO_SPACE : OCI_INTERNAL,
+               "cannot record the manifest's references for garbage collection", NULL);
+    return -1;
 }
 
 /* Every descriptor the manifest names must already be in the repository,
@@ -210,7 +238,7 @@ void h_manifest_put(struct registry *reg, struct request *req, struct response *
         goto out;
     }
     parsed = 1;
-    if (check_references(reg, resp, rt->name, &m) < 0)
+    if (mark_references(reg, resp, &got, &m) < 0 || check_references(reg, resp, rt->name, &m) < 0)
         goto out;
     if (!(tags = push_tags(req, resp, rt, by_digest, &ntags)))
         goto out;

@@ -3,8 +3,10 @@
  * the publisher's come from its status file. The shipped front-server configs
  * allow it from loopback only: it tells anyone who asks how busy and how
  * healthy the registry is. */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <json-c/json.h>
 #include "core/registry/handlers.h"
 #include "core/registry/h_common.h"
 #include "core/log.h"
@@ -31,6 +33,51 @@ static void h_metrics_publisher(const char *statedir, struct metrics_publisher *
     mp->heartbeat = ps.heartbeat > 0 ? (uint64_t)ps.heartbeat : 0;
 }
 
+static uint64_t h_metrics_u64(json_object *o, const char *key)
+{
+    json_object *v;
+    return json_object_object_get_ex(o, key, &v) ? (uint64_t)json_object_get_int64(v) : 0;
+}
+
+/* Garbage collection's figures, from <statedir>/gc/stats (written by every
+ * collection, the gc command's and the collector's: oci/gc.h). Nothing
+ * before the first collection. */
+static int h_metrics_gc(const char *statedir, struct buf *out)
+{
+    char *f = xasprintf("%s/gc/stats", statedir);
+    json_object *o = json_object_from_file(f);
+    free(f);
+    if (!o)
+        return 0;
+    int rc = buf_appendf(
+        out,
+        "# HELP oci_registry_p2p_gc_runs_total Garbage collections run (gc command and collector).\n"
+        "# TYPE oci_registry_p2p_gc_runs_total counter\n"
+        "oci_registry_p2p_gc_runs_total %" PRIu64 "\n"
+        "# HELP oci_registry_p2p_gc_failures_total Garbage collections that stopped partway.\n"
+        "# TYPE oci_registry_p2p_gc_failures_total counter\n"
+        "oci_registry_p2p_gc_failures_total %" PRIu64 "\n"
+        "# HELP oci_registry_p2p_gc_removed_total What garbage collections removed.\n"
+        "# TYPE oci_registry_p2p_gc_removed_total counter\n"
+        "oci_registry_p2p_gc_removed_total{kind=\"manifest\"} %" PRIu64 "\n"
+        "oci_registry_p2p_gc_removed_total{kind=\"link\"} %" PRIu64 "\n"
+        "oci_registry_p2p_gc_removed_total{kind=\"blob\"} %" PRIu64 "\n"
+        "# HELP oci_registry_p2p_gc_bytes_freed_total Bytes of the blobs garbage collections removed.\n"
+        "# TYPE oci_registry_p2p_gc_bytes_freed_total counter\n"
+        "oci_registry_p2p_gc_bytes_freed_total %" PRIu64 "\n"
+        "# HELP oci_registry_p2p_gc_last_duration_seconds How long the last garbage collection took.\n"
+        "# TYPE oci_registry_p2p_gc_last_duration_seconds gauge\n"
+        "oci_registry_p2p_gc_last_duration_seconds %.3f\n"
+        "# HELP oci_registry_p2p_gc_last_end_timestamp_seconds When the last garbage collection ended.\n"
+        "# TYPE oci_registry_p2p_gc_last_end_timestamp_seconds gauge\n"
+        "oci_registry_p2p_gc_last_end_timestamp_seconds %" PRIu64 "\n",
+        h_metrics_u64(o, "runs"), h_metrics_u64(o, "failures"), h_metrics_u64(o, "manifests"),
+        h_metrics_u64(o, "links"), h_metrics_u64(o, "blobs"), h_metrics_u64(o, "bytes"),
+        (double)h_metrics_u64(o, "last_duration_ms") / 1000.0, h_metrics_u64(o, "last_end"));
+    json_object_put(o);
+    return rc;
+}
+
 void h_metrics(struct registry *reg, struct request *req, struct response *resp, const struct route *rt)
 {
     (void)req;
@@ -44,7 +91,8 @@ void h_metrics(struct registry *reg, struct request *req, struct response *resp,
     h_metrics_publisher(reg->opts.statedir, &mp);
     struct buf out;
     buf_init(&out, H_METRICS_MAX);
-    if (metrics_format(c, &mp, names, METRICS_ROUTES, &out) < 0) {
+    if (metrics_format(c, &mp, names, METRICS_ROUTES, &out) < 0 ||
+        (reg->opts.statedir && h_metrics_gc(reg->opts.statedir, &out) < 0)) {
         log_error("metrics: the page exceeds %d bytes", H_METRICS_MAX);
         resp_error(resp, OCI_INTERNAL, "metrics page too large", NULL);
     } else {

@@ -18,7 +18,7 @@ tests_unit_unit_tests_SOURCES = tests/unit/unit_main.c tests/unit/unit_run.c tes
 	tests/unit/test_dispatch.c tests/unit/test_h_uploads.c \
 	tests/unit/test_pub_timing.c tests/unit/test_slots.c tests/unit/test_admit.c tests/unit/test_blobfile.c \
 	tests/unit/test_fcgi_framing.c tests/unit/fcgi_peer.c tests/unit/fcgi_peer.h \
-	tests/unit/test_registry.c tests/unit/test_blobfiles_admin.c tests/unit/test_upstream_auth.c
+	tests/unit/test_registry.c tests/unit/test_blobfiles_admin.c tests/unit/test_upstream_auth.c tests/unit/test_gc.c
 tests_unit_unit_tests_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_unit_tests_LDADD = libregistry.la $(DEPS_LIBS) $(CHECK_LIBS)
 endif
@@ -36,7 +36,7 @@ tests_unit_store_tests_SOURCES = tests/unit/store_main.c tests/unit/unit_run.c t
 	core/xalloc.c core/xjson.c core/buf.c core/log.c core/digest.c core/names.c core/errmsg.c \
 	oci/manifest.c oci/paths.c oci/store_kubo.c oci/store_mfs.c \
 	oci/layout.c oci/layout_cache.c oci/store_layout.c \
-	oci/layout_index_edit.c oci/store_layout_rw.c core/layoutreg.c core/holdback.c
+	oci/layout_index_edit.c oci/store_layout_rw.c core/layoutreg.c core/holdback.c core/gcmark.c
 tests_unit_store_tests_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_store_tests_LDADD = $(JSONC_LIBS) $(CRYPTO_LIBS) $(CHECK_LIBS)
 endif

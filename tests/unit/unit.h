@@ -36,6 +36,7 @@ Suite *suite_pub_timing(void);
 Suite *suite_fcgi_framing(void);
 Suite *suite_registry(void);
 Suite *suite_slots(void);
+Suite *suite_gc(void);
 Suite *suite_blobfile(void);
 Suite *suite_admit(void);
 Suite *suite_blobfiles_admin(void);
