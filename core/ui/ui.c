@@ -74,6 +74,10 @@ int ui_handle(struct registry *reg, struct request *req, struct response *resp)
         ui_send(resp, 200, "text/css; charset=utf-8", ui_stylesheet, strlen(ui_stylesheet));
         return 1;
     }
+    if (strcmp(req->path, "/ui/icon.svg") == 0) {
+        ui_send(resp, 200, "image/svg+xml", ui_icon, strlen(ui_icon));
+        return 1;
+    }
     ui_render(reg, req, resp);
     return 1;
 }

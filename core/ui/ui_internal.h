@@ -24,6 +24,7 @@ struct ui_page {
     struct buf b;
     int status;        /* 200 unless a page says otherwise */
     int overflow;      /* the cap was hit: nothing more is written */
+    char host[320];    /* ui_host's answer, once asked */
 };
 
 /* Trusted markup (a literal of the page's own). */
@@ -71,7 +72,8 @@ void ui_sort(char **v, size_t n);
 /* The store that serves repository name (as the API would route it: OCI
  * layouts, the mirror's prefixes, this registry's own); NULL if none. */
 struct store *ui_store_for(struct registry *reg, const char *name);
-/* The Host the browser asked (for pull commands); never NULL. */
+/* The registry's host[:port] as the browser asked for it (for pull
+ * commands; escape it: it is the client's); never NULL. */
 const char *ui_host(struct ui_page *pg);
 
 /* The pages (ui_repos.c, ui_tags.c, ui_manifest.c, ui_registry.c). */
@@ -79,7 +81,8 @@ void ui_repos(struct ui_page *pg);
 void ui_tags(struct ui_page *pg);
 void ui_manifest(struct ui_page *pg);
 void ui_registry(struct ui_page *pg);
-/* ui_style.c: the stylesheet served on /ui/style.css. */
+/* ui_style.c: the stylesheet served on /ui/style.css, the icon on /ui/icon.svg. */
 extern const char ui_stylesheet[];
+extern const char ui_icon[];
 
 #endif

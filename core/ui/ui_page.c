@@ -171,7 +171,8 @@ void ui_begin(struct ui_page *pg, const char *title)
     ui_raw(pg, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
     ui_text(pg, title);
-    ui_raw(pg, " - oci-registry-p2p</title>\n<link rel=\"stylesheet\" href=\"/ui/style.css\">\n</head>\n<body>\n"
+    ui_raw(pg, " - oci-registry-p2p</title>\n<link rel=\"stylesheet\" href=\"/ui/style.css\">\n"
+               "<link rel=\"icon\" type=\"image/svg+xml\" href=\"/ui/icon.svg\">\n</head>\n<body>\n"
                "<nav><a href=\"/ui/\">Repositories</a> <a href=\"/ui/registry\">Registry</a></nav>\n<main>\n<h1>");
     ui_text(pg, title);
     ui_raw(pg, "</h1>\n");
@@ -267,8 +268,29 @@ struct store *ui_store_for(struct registry *reg, const char *name)
     return reg->store;
 }
 
+/* Debian's nginx passes HTTP_HOST as $host, without the port: a port the
+ * server listens on that is not the scheme's default is added back from
+ * SERVER_PORT, so a pull command names the registry as clients reach it
+ * (behind a port forward, name it with the Host the forward keeps). */
 const char *ui_host(struct ui_page *pg)
 {
     const char *h = req_header(pg->req, "HTTP_HOST");
-    return h && *h ? h : "registry.example";
+    const char *port = req_header(pg->req, "SERVER_PORT");
+    const char *https = req_header(pg->req, "HTTPS");
+    int tls = https && *https && strcmp(https, "off") != 0;
+    if (pg->host[0])
+        return pg->host;
+    if (!h || !*h || strlen(h) >= sizeof pg->host - 8) {
+        snprintf(pg->host, sizeof pg->host, "registry.example");
+        return pg->host;
+    }
+    /* a port is there already (host:port, [v6]:port), or none to add */
+    const char *colon = strrchr(h, ':');
+    int has_port = colon && (h[0] != '[' || colon > strchr(h, ']'));
+    if (has_port || !port || !*port || strspn(port, "0123456789") != strlen(port) || strlen(port) > 5 ||
+        strcmp(port, tls ? "443" : "80") == 0)
+        snprintf(pg->host, sizeof pg->host, "%s", h);
+    else
+        snprintf(pg->host, sizeof pg->host, "%s:%s", h, port);
+    return pg->host;
 }

@@ -1,6 +1,8 @@
-/* ui_style: the view's one stylesheet, compiled in (no file to install, no
- * outside font: it must render on an offline network). Narrow screens get
- * wrapping, not a horizontal scroll: long digests and CIDs break anywhere. */
+/* ui_style: the view's static files, compiled in (no file to install, no
+ * outside font: it must render on an offline network): the stylesheet and
+ * the icon (without one, browsers ask for /favicon.ico, a 404 in their
+ * console). Narrow screens get wrapping, not a horizontal scroll: long
+ * digests and CIDs break anywhere. */
 #include "core/ui/ui_internal.h"
 
 const char ui_stylesheet[] =
@@ -28,3 +30,9 @@ const char ui_stylesheet[] =
     "@media (max-width:40em){table,thead,tbody,tr,th,td{display:block}thead{display:none}"
     "td{border:0;padding:.1em 0}tr{border-bottom:1px solid var(--line);padding:.4em 0}"
     "td[data-label]::before{content:attr(data-label) \": \";color:var(--mut)}}\n";
+
+/* a cube, for the registry's content */
+const char ui_icon[] =
+    "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\">"
+    "<path d=\"M8 1 15 4.5v7L8 15 1 11.5v-7z\" fill=\"#0b5fcc\"/>"
+    "<path d=\"M8 8 15 4.5M8 8 1 4.5M8 8v7\" stroke=\"#fff\" fill=\"none\"/></svg>\n";

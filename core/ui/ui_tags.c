@@ -1,9 +1,13 @@
 /* ui_tags: /ui/repo?name=<repository> — its tags, sorted and paginated by
  * ?n= and ?last= as tags/list is, each with what its manifest says: digest,
  * media type, the platforms of an index, the total size its descriptors
- * name, the referrers count and the pull command. Per tag shown, three
- * store calls (tag_resolve, manifest_get, referrers): at most one Kubo RPC
- * each on a cold cache, none warm (the metadata cache answers them). */
+ * name, the referrers count and the pull command. What a page costs in
+ * Kubo RPCs on a cold cache: the tag list and the subjects that have
+ * referrers (store referrer_subjects: one or two listings for the page,
+ * not a referrers call per tag), then per tag its link (1) and its
+ * manifest (2: the revision, the bytes; none for a manifest another tag
+ * of the page already read), plus the referrers of a subject that has
+ * some. Warm, none: the metadata cache (oci/store_cache.h) answers all. */
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
@@ -49,7 +53,34 @@ static long long ui_tags_size(const struct manifest *m, size_t self)
     return s;
 }
 
-static void ui_tags_row(struct ui_page *pg, struct store *st, const char *name, const char *tag)
+/* The subjects with referrers, sorted, or no list (NULL) when the store
+ * does not offer them: then every tag asks. */
+struct ui_subjects {
+    char **v;
+    size_t n;
+    int have;
+};
+
+static int ui_tags_has_referrers(const struct ui_subjects *sj, const char *ds)
+{
+    size_t lo = 0, hi = sj->n;
+    if (!sj->have)
+        return 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(sj->v[mid], ds);
+        if (c == 0)
+            return 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+static void ui_tags_row(struct ui_page *pg, struct store *st, const char *name, const char *tag,
+                        const struct ui_subjects *sj)
 {
     struct digest d;
     char ds[DIGEST_STR_MAX];
@@ -95,7 +126,9 @@ static void ui_tags_row(struct ui_page *pg, struct store *st, const char *name, 
     free(err);
     buf_free(&mb);
     ui_raw(pg, "<td data-label=\"Referrers\">");
-    if (st->ops->referrers(st, name, &d, &refs, &nrefs) == STORE_OK)
+    if (!ui_tags_has_referrers(sj, ds))
+        ui_raw(pg, "0");
+    else if (st->ops->referrers(st, name, &d, &refs, &nrefs) == STORE_OK)
         ui_fmt(pg, "%zu", nrefs);
     else
         ui_raw(pg, "<span class=\"none\">?</span>");
@@ -137,6 +170,7 @@ void ui_tags(struct ui_page *pg)
     size_t limit = ui_page_n(pg->req->query), n = 0, first, count;
     struct store *st = name && *name ? ui_store_for(pg->reg, name) : NULL;
     char **tags = NULL;
+    struct ui_subjects sj = { 0 };
     int rc, more;
 
     if (!st) {
@@ -151,6 +185,11 @@ void ui_tags(struct ui_page *pg)
     }
     ui_sort(tags, n);
     more = ui_window(tags, n, last, limit, &first, &count);
+    if (count && st->ops->referrer_subjects &&
+        st->ops->referrer_subjects(st, name, &sj.v, &sj.n) == STORE_OK) {
+        sj.have = 1;
+        ui_sort(sj.v, sj.n);
+    }
     ui_begin(pg, name);
     ui_fmt(pg, "<p>Repository, %zu tags.</p>\n", n);
     ui_tags_layout_cid(pg, name);
@@ -158,12 +197,13 @@ void ui_tags(struct ui_page *pg)
                "<th scope=\"col\">Media type</th><th scope=\"col\">Platforms</th><th scope=\"col\">Size</th>"
                "<th scope=\"col\">Referrers</th><th scope=\"col\">Pull</th></tr></thead>\n<tbody>\n");
     for (size_t i = first; i < first + count; i++)
-        ui_tags_row(pg, st, name, tags[i]);
+        ui_tags_row(pg, st, name, tags[i], &sj);
     ui_raw(pg, "</tbody>\n</table>\n");
     if (more)
         ui_next(pg, limit, tags[first + count - 1], "/ui/repo", "name", name, NULL);
     ui_end(pg);
 out:
+    strv_free(sj.v, sj.n);
     strv_free(tags, n);
     free(name);
     free(last);

@@ -42,9 +42,18 @@ manifest = json.dumps({
     "annotations": {"org.opencontainers.image.title": "<b>read-only</b>"},
 }, separators=(",", ":")).encode()
 mdg, _ = blob(manifest)
+# what the API would refuse (not an RFC 6838 type), as a mirrored root may hold it
+bad = json.dumps({
+    "schemaVersion": 2,
+    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "artifactType": "application/<img src=x onerror=alert(5)>",
+    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cfg, "size": csize},
+    "layers": [],
+}, separators=(",", ":")).encode()
+bdg, _ = blob(bad)
 
 
-def repo(name, tags, layers=False):
+def repo(name, tags, layers=False, extra=None):
     """Only what the pages read: tag and revision links (the blob links for
     the manifest page where asked; no tag history)."""
     r = os.path.join(v2, "repositories", name)
@@ -53,11 +62,14 @@ def repo(name, tags, layers=False):
     link(os.path.join(r, "_manifests", "revisions", "sha256", mdg[7:]), mdg)
     for t in tags:
         link(os.path.join(r, "_manifests", "tags", t, "current"), mdg)
+    for t, dg in (extra or {}).items():
+        link(os.path.join(r, "_manifests", "revisions", "sha256", dg[7:]), dg)
+        link(os.path.join(r, "_manifests", "tags", t, "current"), dg)
 
 
 HOSTILE_REPO = "ro/<svg onload=alert(document.domain)>"
 HOSTILE_TAG = "\"><img src=x onerror=alert(1)>"
-repo(HOSTILE_REPO, [HOSTILE_TAG, "latest"], layers=True)
+repo(HOSTILE_REPO, [HOSTILE_TAG, "latest"], layers=True, extra={"badtype": bdg})
 for i in range(1000):
     repo("many/r%04d" % i, ["v1"])
 repo("tags5k", ["t%04d" % i for i in range(5000)])
