@@ -15,6 +15,8 @@
 
 /* A manifest page lists at most this many referrers (each costs a read). */
 #define UI_MANIFEST_REFERRERS 100
+/* An image config larger than this is not read for its created time. */
+#define UI_MANIFEST_CONFIG_MAX (256 * 1024)
 
 struct ui_mctx {
     struct ui_page *pg;
@@ -42,6 +44,38 @@ static void ui_manifest_desc_row(struct ui_mctx *c, const struct descriptor *dsc
     else
         ui_raw(pg, "<span class=\"none\">not stored here</span>");
     ui_raw(pg, "</td></tr>\n");
+}
+
+static int ui_manifest_sink(void *ctx, const char *p, size_t n)
+{
+    return buf_append(ctx, p, n);
+}
+
+/* The image config's "created", read through the store (the bytes are
+ * checked against their digest as any blob GET's are); NULL if absent or
+ * not an image config. Caller frees. */
+static char *ui_manifest_created(struct ui_mctx *c, const struct manifest *m)
+{
+    struct store_blob sb;
+    struct buf b;
+    json_object *root, *v;
+    char *out = NULL;
+    if (!m->has_config || !m->config.media_type || m->config.size <= 0 ||
+        m->config.size > UI_MANIFEST_CONFIG_MAX ||
+        (strcmp(m->config.media_type, "application/vnd.oci.image.config.v1+json") != 0 &&
+         strcmp(m->config.media_type, "application/vnd.docker.container.image.v1+json") != 0))
+        return NULL;
+    if (c->st->ops->blob_stat(c->st, c->name, &m->config.digest, &sb) != STORE_OK)
+        return NULL;
+    buf_init(&b, UI_MANIFEST_CONFIG_MAX);
+    if (c->st->ops->blob_read(c->st, &sb, 0, sb.size, ui_manifest_sink, &b) == STORE_OK &&
+        (root = json_tokener_parse(buf_cstr(&b)))) {
+        if (json_object_object_get_ex(root, "created", &v) && json_object_is_type(v, json_type_string))
+            out = xstrdup(json_object_get_string(v));
+        json_object_put(root);
+    }
+    buf_free(&b);
+    return out;
 }
 
 static void ui_manifest_blobs(struct ui_mctx *c, const struct manifest *m)
@@ -167,6 +201,13 @@ static void ui_manifest_body(struct ui_mctx *c, const struct digest *d, const ch
     ui_raw(pg, "<dt>Size</dt><dd>");
     ui_size(pg, (long long)size);
     ui_raw(pg, "</dd>\n");
+    char *created = m->kind == MANIFEST_IMAGE ? ui_manifest_created(c, m) : NULL;
+    if (created) {
+        ui_raw(pg, "<dt>Created</dt><dd>");
+        ui_text(pg, created);
+        ui_raw(pg, " (image config)</dd>\n");
+        free(created);
+    }
     if (m->has_subject) {
         char ss[DIGEST_STR_MAX];
         digest_str(&m->subject, ss);

@@ -40,6 +40,16 @@ static void ui_tags_platforms(struct ui_page *pg, const struct manifest *m)
     }
 }
 
+/* The manifest's created annotation, escaped, or nothing. */
+static void ui_tags_created(struct ui_page *pg, const struct manifest *m)
+{
+    json_object *a, *v;
+    if (json_object_object_get_ex(m->root, "annotations", &a) && json_object_is_type(a, json_type_object) &&
+        json_object_object_get_ex(a, "org.opencontainers.image.created", &v) &&
+        json_object_is_type(v, json_type_string))
+        ui_text(pg, json_object_get_string(v));
+}
+
 /* Sum of what the manifest references (config, layers or children). */
 static long long ui_tags_size(const struct manifest *m, size_t self)
 {
@@ -94,7 +104,7 @@ static void ui_tags_row(struct ui_page *pg, struct store *st, const char *name, 
     ui_text(pg, tag);
     ui_raw(pg, "</th>");
     if (st->ops->tag_resolve(st, name, tag, &d) != STORE_OK) {
-        ui_raw(pg, "<td colspan=\"6\" class=\"error\">");
+        ui_raw(pg, "<td colspan=\"7\" class=\"error\">");
         ui_text(pg, st->ops->errmsg(st));
         ui_raw(pg, "</td></tr>\n");
         return;
@@ -106,7 +116,7 @@ static void ui_tags_row(struct ui_page *pg, struct store *st, const char *name, 
     buf_init(&mb, pg->reg->opts.max_manifest_size ? pg->reg->opts.max_manifest_size : (4u << 20));
     if (st->ops->manifest_get(st, name, &d, &mb) != STORE_OK ||
         manifest_parse(buf_cstr(&mb), mb.len, NULL, &m, &err) < 0) {
-        ui_raw(pg, "<td colspan=\"3\" class=\"error\">");
+        ui_raw(pg, "<td colspan=\"4\" class=\"error\">");
         ui_text(pg, err ? err : st->ops->errmsg(st));
         ui_raw(pg, "</td>");
     } else {
@@ -120,6 +130,8 @@ static void ui_tags_row(struct ui_page *pg, struct store *st, const char *name, 
         ui_tags_platforms(pg, &m);
         ui_raw(pg, "</td><td data-label=\"Size\">");
         ui_size(pg, ui_tags_size(&m, mb.len));
+        ui_raw(pg, "</td><td data-label=\"Created\">");
+        ui_tags_created(pg, &m);
         ui_raw(pg, "</td>");
         manifest_free(&m);
     }
@@ -195,6 +207,7 @@ void ui_tags(struct ui_page *pg)
     ui_tags_layout_cid(pg, name);
     ui_raw(pg, "<table>\n<thead><tr><th scope=\"col\">Tag</th><th scope=\"col\">Digest</th>"
                "<th scope=\"col\">Media type</th><th scope=\"col\">Platforms</th><th scope=\"col\">Size</th>"
+               "<th scope=\"col\">Created</th>"
                "<th scope=\"col\">Referrers</th><th scope=\"col\">Pull</th></tr></thead>\n<tbody>\n");
     for (size_t i = first; i < first + count; i++)
         ui_tags_row(pg, st, name, tags[i], &sj);

@@ -63,6 +63,7 @@ push_image() {
         layers: [{mediaType: "application/vnd.oci.image.layer.v1.tar", digest: $l, size: $ls}],
         annotations: {
             "org.opencontainers.image.description": "<script>alert(\"annotation\")</script>",
+            "org.opencontainers.image.created": "2026-12-02T00:00:00Z",
             "org.opencontainers.image.source": "https://example.org/src?a=1&b=<2>",
             "org.example.bad-link": "javascript:alert(\"link\")",
             "<img src=x onerror=alert(3)>": "key with HTML"}}' >"$T/manifest"
@@ -137,9 +138,10 @@ t_browser() {
         pages: [
             {label: "repositories", path: "/ui/?last=many%2Fr0995&n=8", shot: "repositories", must: [$repo, $hr, "Repositories", "tags5k"]},
             {label: "repository", path: ("/ui/repo?name=" + ($repo | @uri)), shot: "repository",
-             must: [$repo, "1.0", "latest", "multi", $m, "linux/amd64, linux/arm64/v8", ("podman pull " + $host + "/" + $repo + ":1.0")]},
+             must: [$repo, "1.0", "latest", "multi", $m, "linux/amd64, linux/arm64/v8", "2026-12-02T00:00:00Z",
+                    ("podman pull " + $host + "/" + $repo + ":1.0")]},
             {label: "manifest", path: ("/ui/manifest?name=" + ($repo | @uri) + "&ref=1.0"), shot: "manifest",
-             must: [$m, $ccid, $lcid, "<script>alert(\"annotation\")</script>", "javascript:alert(\"link\")",
+             must: [$m, $ccid, $lcid, "2026-12-01T10:00:00Z (image config)", "<script>alert(\"annotation\")</script>", "javascript:alert(\"link\")",
                     "<img src=x onerror=alert(3)>", $ref, "application/vnd.example.a&b+json"]},
             {label: "index", path: ("/ui/manifest?name=" + ($repo | @uri) + "&ref=multi"), must: [$idx, "linux/arm64/v8"]},
             {label: "referrer", path: ("/ui/manifest?name=" + ($repo | @uri) + "&ref=" + $ref),
