@@ -13,10 +13,13 @@
 #include "oci/cache_shm.h"
 #include "oci/store_cache.h"
 
-/* Manifest bytes kept per worker, by digest: a few of the hottest, each
- * small, so the cache never makes a worker's memory grow much. */
-#define STORE_CACHE_MANIFESTS 32
+/* Manifest bytes kept per worker, by digest, the oldest making room: up to
+ * a page of the web view's tags (1,000, each its own manifest, stays warm),
+ * within a byte budget, so the cache never makes a worker's memory grow
+ * much (about 2 MiB at most, and 160 KiB of slots). */
+#define STORE_CACHE_MANIFESTS 1024
 #define STORE_CACHE_MANIFEST_MAX (64 * 1024)
+#define STORE_CACHE_MANIFEST_BUDGET ((size_t)2 << 20)
 /* Tag lists kept per worker, by repository and generation. */
 #define STORE_CACHE_TAGLISTS 4
 #define STORE_CACHE_TAGLIST_MAX_BYTES (512 * 1024)
@@ -45,6 +48,7 @@ struct store_cache {
     int own_err;
     struct store_cache_manifest man[STORE_CACHE_MANIFESTS];
     size_t man_next;
+    size_t man_bytes;        /* held by man[], at most STORE_CACHE_MANIFEST_BUDGET */
     struct store_cache_taglist tl[STORE_CACHE_TAGLISTS];
     size_t tl_next;
 };
@@ -170,6 +174,15 @@ static struct store_cache_manifest *store_cache_man_find(struct store_cache *c, 
     return NULL;
 }
 
+static void store_cache_man_drop(struct store_cache *c, struct store_cache_manifest *m)
+{
+    if (m->data)
+        c->man_bytes -= m->len;
+    free(m->data);
+    m->data = NULL;
+    m->len = 0;
+}
+
 /* Keeps bytes that hash to d (so a cached manifest is never a wrong one). */
 static void store_cache_man_keep(struct store_cache *c, const struct digest *d, const char *p, size_t len)
 {
@@ -179,9 +192,14 @@ static void store_cache_man_keep(struct store_cache *c, const struct digest *d, 
     digest_of(d->alg, p, len, &check);
     if (!digest_equal(&check, d))
         return;
+    /* room: the slot taken and, past the budget, the oldest after it */
     struct store_cache_manifest *m = &c->man[c->man_next];
     c->man_next = (c->man_next + 1) % STORE_CACHE_MANIFESTS;
-    free(m->data);
+    store_cache_man_drop(c, m);
+    for (size_t i = c->man_next; c->man_bytes + len > STORE_CACHE_MANIFEST_BUDGET;
+         i = (i + 1) % STORE_CACHE_MANIFESTS)
+        store_cache_man_drop(c, &c->man[i]);
+    c->man_bytes += len;
     m->d = *d;
     m->data = xmalloc(len + 1);
     memcpy(m->data, p, len);
