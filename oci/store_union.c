@@ -259,7 +259,7 @@ static int union_referrers(struct store *s, const char *name, const struct diges
 }
 
 /* The owner's: mfsroot's when it has name, else the read-only root's.
- * STORE_ERROR without a message when the owner does not offer it (the
+ * STORE_ERROR (with a message) when the owner does not offer it (the
  * caller asks referrers per subject instead). */
 static int union_referrer_subjects(struct store *s, const char *name, char ***subjects, size_t *n)
 {
