@@ -291,6 +291,15 @@ t_rpc_cost() {
     e2e_check "tags page: $((c - b)) Kubo RPCs warm (none)" [ $((c - b)) -eq 0 ]
 }
 
+# An OCI layout on IPFS (ipfs/<cid>: not in the catalog) has its page too.
+t_layout() {
+    local cid out
+    cid=$(e2e_ipfs add -r -Q --cid-version 1 "$E2E_ROOT/tests/e2e/data/seed-hello-layout") || { e2e_fail "add the layout"; return; }
+    out=$(curl -sf "$BASE/ui/repo?name=ipfs%2F$cid")
+    e2e_check "a layout on IPFS: /ui/repo?name=ipfs/<cid> lists its tag v1 and its pull command" \
+        has_all "$out" ">v1<" "podman pull ${BASE#http://}/ipfs/$cid:v1"
+}
+
 t_off() {
     local off=default h
     if ! [ -f "$E2E_RUN/$off/port" ]; then
@@ -329,6 +338,7 @@ main() {
     t_w3m
     t_fronts
     t_pagination
+    t_layout
     t_off
     rm -rf "$T"
     e2e_finish ui
