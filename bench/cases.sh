@@ -416,6 +416,33 @@ large_rpc_rate() {
         'BEGIN {printf "%.2f", (d > b ? 1000 * (c - a) / (d - b) : 0)}')"
 }
 
+# ---- the web view's tags page (/ui/repo, n = UITAGS) over UITAGS tags,
+# each its own manifest: Kubo RPCs per tag shown on a cold cache (after a
+# write, which makes the cached metadata stale) and warm (the same page
+# again), from the registry's Kubo RPC counter, and pages/s warm (wrk).
+# A warm page is warm for the worker that served it before: the manifest
+# bytes are kept per worker.
+case_ui() {
+    local i r a b c url="$OURS/ui/repo?name=uibench&n=$UITAGS" ok=0
+    meta_push "$OURS" uibench t0 || return 1
+    for ((i = 1; i < UITAGS; i++)); do
+        jq -c --arg i "$i" '. + {annotations: {"bench.tag": $i}}' "$WORK/meta/manifest.json" >"$WORK/ui-m.json"
+        [ "$(e2e_manifest_put "$OURS" uibench "t$i" "$WORK/ui-m.json")" = 201 ] || { bench_log "ui: push t$i"; return 1; }
+    done
+    for ((r = 0; r < REPS; r++)); do
+        meta_manifest_put "$OURS" uibench t0 || return 1
+        a=$(ours_metric kubo_rpc_duration_seconds_count)
+        curl -sf -o /dev/null "$url" || ok=1
+        b=$(ours_metric kubo_rpc_duration_seconds_count)
+        curl -sf -o /dev/null "$url" || ok=1
+        c=$(ours_metric kubo_rpc_duration_seconds_count)
+        rec ui_rpc_cold ours "$(awk -v x="$((b - a))" -v n="$UITAGS" 'BEGIN {printf "%.2f", x / n}')"
+        rec ui_rpc_warm ours "$(awk -v x="$((c - b))" -v n="$UITAGS" 'BEGIN {printf "%.2f", x / n}')"
+        wrk_rps ui ours "$url" || ok=1
+    done
+    return $ok
+}
+
 # ---- tags/list?n=100 over TLTAGS tags in one repository
 case_tags() {
     local i q="" r s url ok=0 cfg=$WORK/tags.cfg

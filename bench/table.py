@@ -22,6 +22,7 @@ CASES = [
     ("rss", "worker peak RSS, 1 GiB up and down", "mib", "-", "<= 16 MiB", ("max", 16)),
     ("large", "many repos x tags, manifest GET by random tag", "rps", "ours, 1 repository", ">= 0.8x", 0.8),
     ("tags", "tags/list?n=100, many tags in one repo", "rps", "distribution", ">= 1.0x", 1.0),
+    ("ui", "web view tags page (/ui/repo), each tag its own manifest, warm", "rps", "-", "report", None),
     # blob files (blobdir; bench/cases_files.sh)
     ("pull_files", "blob files: pull one 1 GiB blob, nginx sends the file (X-Accel-Redirect)", "bps",
      "nginx static, sendfile", ">= 0.90x", 0.90),
@@ -131,6 +132,10 @@ def main():
             label, row["ours"][1], ref, ratio("ref"), row["refng"][1], ratio("refng"),
             row["ceil"][1], target, met))
     print("\nmedians of %s repetition(s); ratio = ours / reference (higher is better)" % reps)
+    cold, warm = vals.get(("ui_rpc_cold", "ours")), vals.get(("ui_rpc_warm", "ours"))
+    if cold and warm:
+        print("web view tags page: %.2f Kubo RPCs per tag shown cold (target <= 3), %.2f warm (median)"
+              % (statistics.median(cold), statistics.median(warm)))
     rpc = vals.get(("large_rpc", "ours"))
     if rpc:
         print("many repos x tags: %.2f Kubo RPCs per 1,000 manifest GETs while measured (median)"

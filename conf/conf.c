@@ -898,6 +898,35 @@ static void config_key_metrics_path(struct config_ctx *x, const config_setting_t
     config_replace(&x->c->metrics_path, *v ? v : NULL);
 }
 
+/* ---- the web view ---- */
+
+static void config_key_ui(struct config_ctx *x, const config_setting_t *s)
+{
+    config_get_bool(x, s, &x->c->ui);
+}
+
+/* Printed into pages as the base of gateway links (".../ipfs/<cid>"), so
+ * only a plain http(s) URL without a query, quotes or angle brackets. */
+static void config_key_ui_gateway_url(struct config_ctx *x, const config_setting_t *s)
+{
+    const char *v = config_get_str(x, s);
+    size_t n;
+    if (!v)
+        return;
+    if (!*v) {
+        config_replace(&x->c->ui_gateway_url, NULL);
+        return;
+    }
+    n = strlen(v);
+    if ((strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) || n > CONFIG_PATH_MAX ||
+        config_has_ctl(v) || strpbrk(v, " \t\"'<>\\?#`") || v[n - 1] == '/') {
+        config_fail(x, s, "must be an http:// or https:// URL without a trailing '/', such as "
+                          "\"https://gw.example\", that browsers reach (got \"%s\")", v);
+        return;
+    }
+    config_replace(&x->c->ui_gateway_url, v);
+}
+
 static const struct {
     const char *name;
     void (*set)(struct config_ctx *, const config_setting_t *);
@@ -940,6 +969,8 @@ static const struct {
     { "blobfile_sendfile", config_key_blobfile_sendfile },
     { "accel_redirect", config_key_accel },
     { "blob_redirect", config_key_blob_redirect },
+    { "ui", config_key_ui },
+    { "ui_gateway_url", config_key_ui_gateway_url },
     { "mirror", config_key_mirror },
     { "mirror_timeout_ms", config_key_mirror_timeout },
     { "mirror_stall_s", config_key_mirror_stall },
@@ -1045,6 +1076,7 @@ void config_free(struct config *c)
     free(c->blob_redirect);
     free(c->logfile);
     free(c->metrics_path);
+    free(c->ui_gateway_url);
     config_mirror_free(c);
     memset(c, 0, sizeof *c);
 }
@@ -1117,6 +1149,8 @@ void config_dump(const struct config *c, FILE *out)
     config_dump_str(out, "logfile", c->logfile ? c->logfile : "");
     fprintf(out, "syslog = %s;\n", c->syslog ? "true" : "false");
     config_dump_str(out, "metrics_path", c->metrics_path ? c->metrics_path : "");
+    fprintf(out, "ui = %s;\n", c->ui ? "true" : "false");
+    config_dump_str(out, "ui_gateway_url", c->ui_gateway_url ? c->ui_gateway_url : "");
     if (c->blobdir)
         config_dump_str(out, "blobdir", c->blobdir);
     else

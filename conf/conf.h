@@ -60,6 +60,9 @@ struct config {
     char *logfile;               /* NULL = stderr; reopened on SIGHUP (logrotate) */
     int syslog;                  /* also (or, without logfile, only) to syslog, facility daemon */
     char *metrics_path;          /* request path answered with Prometheus metrics; NULL = none */
+    /* the read-only web view (core/ui/ui.h) */
+    int ui;                      /* serve /ui/ (default off) */
+    char *ui_gateway_url;        /* a gateway browsers reach ("https://gw.example"); NULL = no gateway links */
     /* blob files (oci/store_files.h): committed blobs as plain files */
     char *blobdir;               /* NULL = off; absolute, below Kubo's filestore root */
     int blobfiles_required;      /* blobfiles = "required": refuse to start when Kubo cannot

@@ -122,6 +122,11 @@ struct store_ops {
     /* Digests of manifests in name whose subject is subject; caller frees *out. */
     int (*referrers)(struct store *, const char *name, const struct digest *subject,
                      struct digest **out, size_t *n);
+    /* Optional (NULL: not offered; ask referrers per subject). The
+     * subjects in name that have referrers, as digest strings, unsorted;
+     * caller frees with strv_free. One call for a page of tags (the web
+     * view) instead of a referrers call per tag, most of which find none. */
+    int (*referrer_subjects)(struct store *, const char *name, char ***subjects, size_t *n);
     /* Every repository name, unsorted; caller frees with strv_free. */
     int (*catalog)(struct store *, char ***names, size_t *n);
     /* 1 exists, 0 does not, -1 error (see errmsg). */

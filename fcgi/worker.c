@@ -286,6 +286,8 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
         .upload_expiry = c->upload_expiry,
         .max_upload_sessions = c->max_upload_sessions,
         .metrics_path = c->metrics_path,
+        .ui = c->ui,
+        .ui_gateway_url = c->ui_gateway_url,
         .writeipnskey = c->writeipnskey,
         .blobdir = c->blobdir,
         .blobfile_accel = c->blobfile_accel,

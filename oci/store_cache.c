@@ -13,10 +13,13 @@
 #include "oci/cache_shm.h"
 #include "oci/store_cache.h"
 
-/* Manifest bytes kept per worker, by digest: a few of the hottest, each
- * small, so the cache never makes a worker's memory grow much. */
-#define STORE_CACHE_MANIFESTS 32
+/* Manifest bytes kept per worker, by digest, the oldest making room: up to
+ * a page of the web view's tags (1,000, each its own manifest, stays warm),
+ * within a byte budget, so the cache never makes a worker's memory grow
+ * much (about 2 MiB at most, and 160 KiB of slots). */
+#define STORE_CACHE_MANIFESTS 1024
 #define STORE_CACHE_MANIFEST_MAX (64 * 1024)
+#define STORE_CACHE_MANIFEST_BUDGET ((size_t)2 << 20)
 /* Tag lists kept per worker, by repository and generation. */
 #define STORE_CACHE_TAGLISTS 4
 #define STORE_CACHE_TAGLIST_MAX_BYTES (512 * 1024)
@@ -45,6 +48,7 @@ struct store_cache {
     int own_err;
     struct store_cache_manifest man[STORE_CACHE_MANIFESTS];
     size_t man_next;
+    size_t man_bytes;        /* held by man[], at most STORE_CACHE_MANIFEST_BUDGET */
     struct store_cache_taglist tl[STORE_CACHE_TAGLISTS];
     size_t tl_next;
 };
@@ -170,6 +174,15 @@ static struct store_cache_manifest *store_cache_man_find(struct store_cache *c, 
     return NULL;
 }
 
+static void store_cache_man_drop(struct store_cache *c, struct store_cache_manifest *m)
+{
+    if (m->data)
+        c->man_bytes -= m->len;
+    free(m->data);
+    m->data = NULL;
+    m->len = 0;
+}
+
 /* Keeps bytes that hash to d (so a cached manifest is never a wrong one). */
 static void store_cache_man_keep(struct store_cache *c, const struct digest *d, const char *p, size_t len)
 {
@@ -179,9 +192,14 @@ static void store_cache_man_keep(struct store_cache *c, const struct digest *d, 
     digest_of(d->alg, p, len, &check);
     if (!digest_equal(&check, d))
         return;
+    /* room: the slot taken and, past the budget, the oldest after it */
     struct store_cache_manifest *m = &c->man[c->man_next];
     c->man_next = (c->man_next + 1) % STORE_CACHE_MANIFESTS;
-    free(m->data);
+    store_cache_man_drop(c, m);
+    for (size_t i = c->man_next; c->man_bytes + len > STORE_CACHE_MANIFEST_BUDGET;
+         i = (i + 1) % STORE_CACHE_MANIFESTS)
+        store_cache_man_drop(c, &c->man[i]);
+    c->man_bytes += len;
     m->d = *d;
     m->data = xmalloc(len + 1);
     memcpy(m->data, p, len);
@@ -189,22 +207,42 @@ static void store_cache_man_keep(struct store_cache *c, const struct digest *d, 
     m->len = len;
 }
 
+/* Bytes this worker keeps are served once the revision is known to exist
+ * (from the shared table, or asked); bytes it does not keep are asked of
+ * the inner store at once, whose manifest_get checks the revision itself
+ * (asking first would check it twice: 3 Kubo calls instead of 2). */
 static int store_cache_manifest_get(struct store *s, const char *name, const struct digest *d, struct buf *out)
 {
     struct store_cache *c = store_cache_of(s);
-    int rc = store_cache_manifest_exists(s, name, d);
-    if (rc != STORE_OK)
-        return rc;
     struct store_cache_manifest *m = store_cache_man_find(c, d);
+    int rc;
     if (m) {
+        rc = store_cache_manifest_exists(s, name, d);
+        if (rc != STORE_OK)
+            return rc;
         if (buf_append(out, m->data, m->len) < 0)
             return STORE_TOO_LARGE;
         return STORE_OK;
     }
     struct store *in = store_cache_in(s);
+    char key[STORE_CACHE_KEY_MAX], ds[DIGEST_STR_MAX];
+    struct cache_shm_val v;
+    uint64_t gen = cache_shm_gen();
+    int keyed = store_cache_key(key, 'r', name, digest_str(d, ds)) == 0;
+    /* a revision known to be missing costs no call */
+    if (keyed && cache_shm_get(key, gen, &v) && v.rc != STORE_OK)
+        return store_cache_notfound(c, "manifest", name, ds);
     rc = in->ops->manifest_get(in, name, d, out);
-    if (rc == STORE_OK)
-        store_cache_man_keep(c, d, buf_cstr(out), out->len);
+    if (rc != STORE_OK)
+        return rc;
+    /* the revision exists: kept as manifest_exists would keep it (a
+     * NOT_FOUND is not: it may be the bytes that are missing) */
+    if (keyed) {
+        memset(&v, 0, sizeof v);
+        v.rc = STORE_OK;
+        cache_shm_put(key, gen, &v);
+    }
+    store_cache_man_keep(c, d, buf_cstr(out), out->len);
     return rc;
 }
 
@@ -223,42 +261,71 @@ static char **store_cache_strv_dup(char **v, size_t n)
     return r;
 }
 
+/* A list kept per worker (tags/list, referrer subjects) under key, read at
+ * gen: 1 with a copy in *v, *n and its code in *rc; 0 when not kept. */
+static int store_cache_list_get(struct store_cache *c, const char *key, uint64_t gen, char ***v, size_t *n,
+                                int *rc)
+{
+    for (size_t i = 0; cache_shm_available() && i < STORE_CACHE_TAGLISTS; i++) {
+        struct store_cache_taglist *t = &c->tl[i];
+        if (!t->name || t->gen != gen || strcmp(t->name, key) != 0)
+            continue;
+        *rc = t->rc;
+        *v = t->rc == STORE_OK ? store_cache_strv_dup(t->tags, t->n) : NULL;
+        *n = t->rc == STORE_OK ? t->n : 0;
+        return 1;
+    }
+    return 0;
+}
+
+/* Keeps the inner store's answer rc (v, n) under key, read at gen. */
+static void store_cache_list_keep(struct store_cache *c, const char *key, uint64_t gen, int rc, char **v, size_t n)
+{
+    size_t bytes = 0;
+    if (!cache_shm_available() || !store_cache_cacheable(rc))
+        return;
+    for (size_t i = 0; rc == STORE_OK && i < n; i++)
+        bytes += strlen(v[i]) + 1 + sizeof(char *);
+    if (bytes > STORE_CACHE_TAGLIST_MAX_BYTES)
+        return;
+    struct store_cache_taglist *t = &c->tl[c->tl_next];
+    c->tl_next = (c->tl_next + 1) % STORE_CACHE_TAGLISTS;
+    store_cache_tl_clear(t);
+    t->name = xstrdup(key);
+    t->gen = gen;
+    t->rc = rc;
+    if (rc == STORE_OK) {
+        t->tags = store_cache_strv_dup(v, n);
+        t->n = n;
+    }
+}
+
 static int store_cache_tags_list(struct store *s, const char *name, char ***tags, size_t *n)
 {
     struct store_cache *c = store_cache_of(s);
     struct store *in = store_cache_in(s);
     uint64_t gen = cache_shm_gen();
-    for (size_t i = 0; cache_shm_available() && i < STORE_CACHE_TAGLISTS; i++) {
-        struct store_cache_taglist *t = &c->tl[i];
-        if (!t->name || t->gen != gen || strcmp(t->name, name) != 0)
-            continue;
-        if (t->rc != STORE_OK) {
-            *tags = NULL;
-            *n = 0;
-            return store_cache_notfound(c, "repository", name, NULL);
-        }
-        *tags = store_cache_strv_dup(t->tags, t->n);
-        *n = t->n;
-        return STORE_OK;
+    int rc;
+    if (store_cache_list_get(c, name, gen, tags, n, &rc))
+        return rc == STORE_OK ? STORE_OK : store_cache_notfound(c, "repository", name, NULL);
+    rc = in->ops->tags_list(in, name, tags, n);
+    store_cache_list_keep(c, name, gen, rc, *tags, *n);
+    return rc;
+}
+
+/* Kept beside the tag lists, under "\x01<name>" ('\x01' is in no name). */
+static int store_cache_referrer_subjects(struct store *s, const char *name, char ***subjects, size_t *n)
+{
+    struct store_cache *c = store_cache_of(s);
+    struct store *in = store_cache_in(s);
+    uint64_t gen = cache_shm_gen();
+    char *key = xasprintf("\x01%s", name);
+    int rc;
+    if (!store_cache_list_get(c, key, gen, subjects, n, &rc)) {
+        rc = in->ops->referrer_subjects(in, name, subjects, n);
+        store_cache_list_keep(c, key, gen, rc, *subjects, *n);
     }
-    int rc = in->ops->tags_list(in, name, tags, n);
-    if (!cache_shm_available() || !store_cache_cacheable(rc))
-        return rc;
-    size_t bytes = 0;
-    for (size_t i = 0; rc == STORE_OK && i < *n; i++)
-        bytes += strlen((*tags)[i]) + 1 + sizeof(char *);
-    if (bytes > STORE_CACHE_TAGLIST_MAX_BYTES)
-        return rc;
-    struct store_cache_taglist *t = &c->tl[c->tl_next];
-    c->tl_next = (c->tl_next + 1) % STORE_CACHE_TAGLISTS;
-    store_cache_tl_clear(t);
-    t->name = xstrdup(name);
-    t->gen = gen;
-    t->rc = rc;
-    if (rc == STORE_OK) {
-        t->tags = store_cache_strv_dup(*tags, *n);
-        t->n = *n;
-    }
+    free(key);
     return rc;
 }
 
@@ -330,11 +397,44 @@ static int store_cache_upload_discard(struct store *s, const char *upload_id)
     return in->ops->upload_discard(in, upload_id);
 }
 
+/* Cached in the shared table when the answer fits a slot: none, or one
+ * sha256 digest (most subjects have no referrer, or one signature). */
 static int store_cache_referrers(struct store *s, const char *name, const struct digest *subject,
                                  struct digest **out, size_t *n)
 {
     struct store *in = store_cache_in(s);
-    return in->ops->referrers(in, name, subject, out, n);
+    char key[STORE_CACHE_KEY_MAX], ds[DIGEST_STR_MAX];
+    struct cache_shm_val v;
+    uint64_t gen = cache_shm_gen();
+    if (store_cache_key(key, 'f', name, digest_str(subject, ds)) < 0)
+        return in->ops->referrers(in, name, subject, out, n);
+    if (cache_shm_get(key, gen, &v) && v.rc == STORE_OK && v.size <= 1) {
+        *n = 0;
+        *out = NULL;
+        if (v.size == 1) {
+            v.data[v.len] = '\0';
+            *out = xmalloc(sizeof **out);
+            if (digest_parse(v.data, *out) != DIGEST_PARSE_OK) {
+                free(*out);
+                *out = NULL;
+                return in->ops->referrers(in, name, subject, out, n);
+            }
+            *n = 1;
+        }
+        return STORE_OK;
+    }
+    int rc = in->ops->referrers(in, name, subject, out, n);
+    if (rc == STORE_OK && *n <= 1) {
+        memset(&v, 0, sizeof v);
+        v.rc = rc;
+        v.size = *n;
+        v.len = *n ? strlen(digest_str(&(*out)[0], ds)) : 0;
+        if (v.len <= CACHE_SHM_VAL_MAX) {
+            memcpy(v.data, ds, v.len);
+            cache_shm_put(key, gen, &v);
+        }
+    }
+    return rc;
 }
 
 static int store_cache_catalog(struct store *s, char ***names, size_t *n)
@@ -439,6 +539,7 @@ static const struct store_ops store_cache_ops = {
     .tag_delete = store_cache_tag_delete,
     .tags_list = store_cache_tags_list,
     .referrers = store_cache_referrers,
+    .referrer_subjects = store_cache_referrer_subjects,
     .catalog = store_cache_catalog,
     .repo_exists = store_cache_repo_exists,
     .ping = store_cache_ping,
@@ -460,6 +561,8 @@ struct store *store_cache_new(struct store *inner)
         c->ops.repo_import = NULL;
     if (!inner->ops->blob_import)
         c->ops.blob_import = NULL;
+    if (!inner->ops->referrer_subjects)
+        c->ops.referrer_subjects = NULL;
     c->base.ops = &c->ops;
     c->base.impl = c;
     c->inner = inner;

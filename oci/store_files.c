@@ -916,6 +916,12 @@ static int files_referrers(struct store *s, const char *name, const struct diges
     return in->ops->referrers(in, name, subject, out, n);
 }
 
+static int files_referrer_subjects(struct store *s, const char *name, char ***subjects, size_t *n)
+{
+    struct store *in = files_in(s);
+    return in->ops->referrer_subjects(in, name, subjects, n);
+}
+
 static int files_catalog(struct store *s, char ***names, size_t *n)
 {
     struct store *in = files_in(s);
@@ -965,6 +971,7 @@ static const struct store_ops files_ops = {
     .tag_delete = files_tag_delete,
     .tags_list = files_tags_list,
     .referrers = files_referrers,
+    .referrer_subjects = files_referrer_subjects,
     .catalog = files_catalog,
     .repo_exists = files_repo_exists,
     .ping = files_ping,
@@ -982,6 +989,8 @@ struct store *store_files_new(struct store *inner, struct kubo *k, const char *d
         f->ops.repo_import = NULL;
     if (!inner->ops->blob_import)
         f->ops.blob_import = NULL;
+    if (!inner->ops->referrer_subjects)
+        f->ops.referrer_subjects = NULL;
     f->base.ops = &f->ops;
     f->base.impl = f;
     f->in = inner;

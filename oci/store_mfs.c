@@ -750,6 +750,54 @@ static int store_mfs_referrers(struct store *s, const char *name, const struct d
     return rc;
 }
 
+/* <repo>/_referrers/<alg>/<subject hex>: one listing per algorithm
+ * present (usually just sha256), plus one for the algorithms. */
+static int store_mfs_referrer_subjects(struct store *s, const char *name, char ***subjects, size_t *n)
+{
+    struct store_mfs *m = store_mfs_of(s);
+    char **algs = NULL;
+    size_t na = 0, cap = 0;
+    int rc = STORE_OK;
+    char *repo = path_repo(m->root, name);
+    char *dir = xasprintf("%s/_referrers", repo);
+    int krc = kubo_files_ls(m->k, dir, &algs, &na);
+    *subjects = NULL;
+    *n = 0;
+    if (krc != KUBO_OK && krc != KUBO_NOT_FOUND)
+        rc = store_mfs_kfail(m, krc, "referrer subjects of %s", name);
+    for (size_t i = 0; krc == KUBO_OK && rc == STORE_OK && i < na; i++) {
+        enum digest_alg alg;
+        char **hexes = NULL;
+        size_t nh = 0;
+        if (digest_alg_parse(algs[i], &alg) != 0)
+            continue;   /* not ours */
+        char *p = xasprintf("%s/%s", dir, algs[i]);
+        int k2 = kubo_files_ls(m->k, p, &hexes, &nh);
+        free(p);
+        if (k2 != KUBO_OK && k2 != KUBO_NOT_FOUND) {
+            rc = store_mfs_kfail(m, k2, "referrer subjects of %s (%s)", name, algs[i]);
+            break;
+        }
+        for (size_t j = 0; j < nh; j++) {
+            if (*n + 1 >= cap) {
+                cap = cap ? cap * 2 : 8;
+                *subjects = xrealloc(*subjects, cap * sizeof **subjects);
+            }
+            (*subjects)[(*n)++] = xasprintf("%s:%s", algs[i], hexes[j]);
+        }
+        strv_free(hexes, nh);
+    }
+    strv_free(algs, na);
+    free(dir);
+    free(repo);
+    if (rc != STORE_OK) {
+        strv_free(*subjects, *n);
+        *subjects = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
 /* ---- catalog ---- */
 
 struct store_mfs_names {
@@ -866,6 +914,7 @@ static const struct store_ops store_mfs_ops = {
     .tag_delete = store_mfs_tag_delete,
     .tags_list = store_mfs_tags_list,
     .referrers = store_mfs_referrers,
+    .referrer_subjects = store_mfs_referrer_subjects,
     .catalog = store_mfs_catalog,
     .repo_exists = store_mfs_repo_exists,
     .ping = store_mfs_ping,

@@ -258,6 +258,23 @@ static int union_referrers(struct store *s, const char *name, const struct diges
     return union_rc(u, ro->s, ro->s->ops->referrers(ro->s, name, subject, out, n));
 }
 
+/* The owner's: mfsroot's when it has name, else the read-only root's.
+ * STORE_ERROR (with a message) when the owner does not offer it (the
+ * caller asks referrers per subject instead). */
+static int union_referrer_subjects(struct store *s, const char *name, char ***subjects, size_t *n)
+{
+    struct store_union *u = union_of(s);
+    struct union_root *ro;
+    struct store *o = u->local;
+    *subjects = NULL;
+    *n = 0;
+    if (union_ro_owner(u, name, &ro) == STORE_OK)
+        o = ro->s;
+    if (!o->ops->referrer_subjects)
+        return union_fail(u, STORE_ERROR, "referrer subjects of %s: not offered by its store", name);
+    return union_rc(u, o, o->ops->referrer_subjects(o, name, subjects, n));
+}
+
 static int union_repo_exists(struct store *s, const char *name)
 {
     struct store_union *u = union_of(s);
@@ -458,6 +475,7 @@ static const struct store_ops union_ops = {
     .tag_delete = union_tag_delete,
     .tags_list = union_tags_list,
     .referrers = union_referrers,
+    .referrer_subjects = union_referrer_subjects,
     .catalog = union_catalog,
     .repo_exists = union_repo_exists,
     .ping = union_ping,

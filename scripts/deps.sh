@@ -38,6 +38,7 @@ DEPS_PACKAGES="autoconf automake libtool pkg-config gcc make clang libclang-rt-d
 libfcgi-dev libcurl4-openssl-dev libjson-c-dev libssl-dev libconfig-dev check \
 spawn-fcgi lighttpd lighttpd-mod-openssl caddy systemd skopeo podman umoci containerd jq curl python3 openssl ca-certificates git \
 wrk hyperfine apache2-utils valgrind shellcheck \
+chromium chromium-driver python3-selenium fonts-dejavu-core w3m \
 debhelper dpkg-dev fakeroot build-essential groff-base"
 
 deps_packages() {

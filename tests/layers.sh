@@ -2,7 +2,7 @@
 # tests/layers.sh: the folders' dependency order (README, "Source layout"),
 # checked on every #include "..." of the product's sources:
 #
-#   core (base) <- ipfs <- oci <- core/registry <- conf <- fcgi
+#   core (base) <- ipfs <- oci <- core/registry, core/ui <- conf <- fcgi
 #
 # A file may include headers of its own layer and of layers to its left,
 # never to its right. Run by `make check`; exits 1 naming each upward include.
@@ -11,7 +11,7 @@ cd "$srcdir" || exit 2
 
 layer() { # layer PATH -> rank
     case $1 in
-    core/registry/*) echo 3 ;;
+    core/registry/* | core/ui/*) echo 3 ;;
     core/*) echo 0 ;;
     ipfs/*) echo 1 ;;
     oci/*) echo 2 ;;
@@ -22,7 +22,7 @@ layer() { # layer PATH -> rank
 }
 
 bad=0 n=0
-for f in core/*.[ch] core/registry/*.[ch] ipfs/*.[ch] oci/*.[ch] conf/*.[ch] fcgi/*.[ch]; do
+for f in core/*.[ch] core/registry/*.[ch] core/ui/*.[ch] ipfs/*.[ch] oci/*.[ch] conf/*.[ch] fcgi/*.[ch]; do
     [ -f "$f" ] || continue
     from=$(layer "$f")
     # A here-document, not a pipe: the loop must update n and bad in this

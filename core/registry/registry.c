@@ -16,6 +16,7 @@
 #include "core/p2pstate.h"
 #include "core/query.h"
 #include "core/xalloc.h"
+#include "core/ui/ui.h"
 #include "oci/layout.h"
 
 enum reg_method {
@@ -345,6 +346,9 @@ void registry_handle(struct registry *reg, struct request *req, struct response 
         reg_dispatch(&reg_metrics_route, 1, reg, req, resp, &rt);
         return;
     }
+    /* the web view (off by default) is no API route: its own rules */
+    if (ui_handle(reg, req, resp))
+        return;
     route_parse(req->path, &rt);
     req->route = rt.kind;
     /* an anonymous write goes no further; then, on a route that names a

@@ -41,6 +41,9 @@ struct registry_opts {
     int blobfile_sendfile;
     const char *metrics_path;    /* exact request path answered with metrics; NULL or "" = none */
     const char *writeipnskey;    /* set: the health check requires a live publisher */
+    /* the read-only web view on /ui/ (core/ui/ui.h); off: /ui/ is 404 */
+    int ui;
+    const char *ui_gateway_url;  /* gateway links' base for browsers; NULL or "": none */
     /* the pull-through mirror's namespaces (borrowed), and whether clients
      * may push under their prefixes */
     const struct registry_mirror_ns *mirror_ns;

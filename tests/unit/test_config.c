@@ -533,6 +533,33 @@ START_TEST(config_blobfile_keys)
 }
 END_TEST
 
+/* The web view: off by default; its gateway URL is printed into pages, so
+ * only a plain http(s) base is taken. */
+START_TEST(config_ui_keys)
+{
+    struct config c;
+    char *err = cfg_load_text("", &c);
+    ck_assert_ptr_null(err);
+    ck_assert_int_eq(c.ui, 0);
+    ck_assert_ptr_null(c.ui_gateway_url);
+    config_free(&c);
+    err = cfg_load_text("ui = true;\nui_gateway_url = \"https://gw.example:8443\";\n", &c);
+    ck_assert_ptr_null(err);
+    ck_assert_int_eq(c.ui, 1);
+    ck_assert_str_eq(c.ui_gateway_url, "https://gw.example:8443");
+    config_free(&c);
+    err = cfg_load_text("ui_gateway_url = \"\";\n", &c);
+    ck_assert_ptr_null(err);
+    ck_assert_ptr_null(c.ui_gateway_url);
+    config_free(&c);
+    cfg_expect_error("ui_gateway_url = \"javascript:alert(1)\";\n", 1, "ui_gateway_url: must be an http:// or https:// URL");
+    cfg_expect_error("ui_gateway_url = \"https://gw.example/\";\n", 1, "ui_gateway_url:");
+    cfg_expect_error("ui_gateway_url = \"https://gw.example/\\\"><x\";\n", 1, "ui_gateway_url:");
+    cfg_expect_error("ui_gateway_url = \"https://gw.example?a=1\";\n", 1, "ui_gateway_url:");
+    cfg_expect_error("ui = \"yes\";\n", 1, "ui:");
+}
+END_TEST
+
 Suite *suite_config(void)
 {
     Suite *s = suite_create("config");
@@ -552,6 +579,7 @@ Suite *suite_config(void)
     tcase_add_test(tc, config_p2p_keys);
     tcase_add_test(tc, config_offload_keys);
     tcase_add_test(tc, config_blobfile_keys);
+    tcase_add_test(tc, config_ui_keys);
     suite_add_tcase(s, tc);
     return s;
 }

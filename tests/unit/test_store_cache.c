@@ -1,5 +1,5 @@
-/* store_cache over a fake inner store (it counts calls and holds one tag):
- * warm reads skip the inner store, every write through the cache makes the
+/* store_cache over a fake inner store (it counts calls and holds one tag,
+ * one manifest and a few referrers): warm reads skip the inner store, every write through the cache makes the
  * next read on any process (a forked child here) go back to it, a value
  * read while a write was happening is never served afterwards, and errors
  * are never cached. The fake stands in for Kubo because the race needs a
@@ -49,6 +49,43 @@ static int fake_manifest_put(struct store *s, const char *name, const struct dig
     return STORE_OK;
 }
 
+static void digest_n(struct digest *d, int n);
+
+/* Subject 1 has one referrer (digest 9), subject 3 two; others none. */
+static int fake_referrers(struct store *s, const char *name, const struct digest *subject,
+                          struct digest **out, size_t *n)
+{
+    struct fake_store *f = s->impl;
+    struct digest one, three;
+    (void)name;
+    f->calls++;
+    digest_n(&one, 1);
+    digest_n(&three, 3);
+    *n = digest_equal(subject, &one) ? 1 : digest_equal(subject, &three) ? 2 : 0;
+    *out = *n ? xcalloc(*n, sizeof **out) : NULL;
+    for (size_t i = 0; i < *n; i++)
+        digest_n(&(*out)[i], 9 - (int)i);
+    return STORE_OK;
+}
+
+/* Manifest "{}" exists in "repo" under its digest. */
+static int fake_manifest_exists(struct store *s, const char *name, const struct digest *d)
+{
+    struct fake_store *f = s->impl;
+    struct digest m;
+    f->calls++;
+    digest_of(DIGEST_SHA256, "{}", 2, &m);
+    return strcmp(name, "repo") == 0 && digest_equal(d, &m) ? STORE_OK : STORE_NOT_FOUND;
+}
+
+static int fake_manifest_get(struct store *s, const char *name, const struct digest *d, struct buf *out)
+{
+    int rc = fake_manifest_exists(s, name, d);   /* as store_mfs: the revision, then the bytes */
+    if (rc == STORE_OK)
+        buf_append(out, "{}", 2);
+    return rc;
+}
+
 static const char *fake_errmsg(struct store *s)
 {
     (void)s;
@@ -57,6 +94,9 @@ static const char *fake_errmsg(struct store *s)
 
 static const struct store_ops fake_ops = {
     .tag_resolve = fake_tag_resolve,
+    .referrers = fake_referrers,
+    .manifest_exists = fake_manifest_exists,
+    .manifest_get = fake_manifest_get,
     .manifest_put = fake_manifest_put,
     .errmsg = fake_errmsg,
 };
@@ -239,6 +279,69 @@ START_TEST(full_set_evicts_one)
 }
 END_TEST
 
+/* Referrers: none or one sha256 digest fit the shared table and are served
+ * warm; longer answers always ask; a write makes them stale. */
+START_TEST(referrers_cached_when_small)
+{
+    struct store *c = store_cache_new(&fake.base);
+    struct digest one, two, three, *r = NULL;
+    size_t n;
+    char *tags[] = { "v1" };
+    digest_n(&one, 1);
+    digest_n(&two, 2);
+    digest_n(&three, 3);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(c->ops->referrers(c, "repo", &one, &r, &n), STORE_OK);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_str_eq(r[0].hex, "0000000000000000000000000000000000000000000000000000000000000009");
+        free(r);
+        ck_assert_int_eq(c->ops->referrers(c, "repo", &two, &r, &n), STORE_OK);
+        ck_assert_uint_eq(n, 0);
+        free(r);
+    }
+    ck_assert_int_eq(fake.calls, 2);
+    ck_assert_int_eq(c->ops->referrers(c, "repo", &three, &r, &n), STORE_OK);
+    free(r);
+    ck_assert_int_eq(c->ops->referrers(c, "repo", &three, &r, &n), STORE_OK);
+    ck_assert_uint_eq(n, 2);
+    free(r);
+    ck_assert_int_eq(fake.calls, 4);
+    ck_assert_int_eq(c->ops->manifest_put(c, "repo", &two, "{}", 2, tags, 1, NULL), STORE_OK);
+    ck_assert_int_eq(c->ops->referrers(c, "repo", &one, &r, &n), STORE_OK);
+    free(r);
+    ck_assert_int_eq(fake.calls, 5);
+    store_cache_free(c);
+}
+END_TEST
+
+/* A manifest GET the worker has no bytes for asks the inner store once
+ * (its manifest_get checks the revision itself), then is served warm; a
+ * revision known missing costs nothing. */
+START_TEST(manifest_get_checks_once)
+{
+    struct store *c = store_cache_new(&fake.base);
+    struct digest m, other;
+    struct buf b;
+    digest_of(DIGEST_SHA256, "{}", 2, &m);
+    digest_n(&other, 5);
+    buf_init(&b, 1024);
+    ck_assert_int_eq(c->ops->manifest_get(c, "repo", &m, &b), STORE_OK);
+    ck_assert_str_eq(buf_cstr(&b), "{}");
+    ck_assert_int_eq(fake.calls, 1);
+    buf_reset(&b);
+    ck_assert_int_eq(c->ops->manifest_get(c, "repo", &m, &b), STORE_OK);
+    ck_assert_int_eq(fake.calls, 1);
+    ck_assert_int_eq(c->ops->manifest_exists(c, "repo", &m), STORE_OK);
+    ck_assert_int_eq(fake.calls, 1);
+    ck_assert_int_eq(c->ops->manifest_exists(c, "repo", &other), STORE_NOT_FOUND);
+    ck_assert_int_eq(fake.calls, 2);
+    ck_assert_int_eq(c->ops->manifest_get(c, "repo", &other, &b), STORE_NOT_FOUND);
+    ck_assert_int_eq(fake.calls, 2);
+    buf_free(&b);
+    store_cache_free(c);
+}
+END_TEST
+
 Suite *suite_store_cache(void)
 {
     Suite *s = suite_create("store_cache");
@@ -252,6 +355,8 @@ Suite *suite_store_cache(void)
     tcase_add_test(tc, no_table_passes_through);
     tcase_add_test(tc, size_zero_is_off);
     tcase_add_test(tc, full_set_evicts_one);
+    tcase_add_test(tc, referrers_cached_when_small);
+    tcase_add_test(tc, manifest_get_checks_once);
     suite_add_tcase(s, tc);
     return s;
 }

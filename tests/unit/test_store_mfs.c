@@ -215,6 +215,15 @@ START_TEST(mfs_manifests)
     ck_assert_uint_eq(n, 0);
     ck_assert_int_eq(s->ops->referrers(s, "nowhere", &d1, &refs, &n), STORE_OK);
     ck_assert_uint_eq(n, 0);
+    /* the subjects that have referrers, in one listing (the web view's tags page) */
+    char ds1[DIGEST_STR_MAX];
+    ck_assert_int_eq(s->ops->referrer_subjects(s, REPO, &names, &n), STORE_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(names[0], digest_str(&d1, ds1));
+    strv_free(names, n);
+    ck_assert_int_eq(s->ops->referrer_subjects(s, "nowhere", &names, &n), STORE_OK);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_ptr_null(names);
 
     ck_assert_int_eq(s->ops->tags_list(s, REPO, &names, &n), STORE_OK);
     ck_assert_uint_eq(n, 2);

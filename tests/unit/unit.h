@@ -41,5 +41,6 @@ Suite *suite_blobfile(void);
 Suite *suite_admit(void);
 Suite *suite_blobfiles_admin(void);
 Suite *suite_upstream_auth(void);
+Suite *suite_ui(void);
 
 #endif
