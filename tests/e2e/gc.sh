@@ -31,7 +31,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 GR=${GC_GRACE_S:-6}         # gc_grace of G and F
-RACE_CLIENTS=8 RACE_ROUNDS=4 RACE_GCS=5
+RACE_CLIENTS=8 RACE_ROUNDS=8 RACE_GCS=5
 
 main() {
 set +o pipefail
@@ -267,12 +267,19 @@ e2e_check "F: the collector ran (gc_interval = 10)" grep -q "collector: collecti
 for ((c = 1; c <= RACE_CLIENTS; c++)); do
     for ((r = 1; r <= RACE_ROUNDS; r++)); do head -c 300000 /dev/urandom >"$T/u$c-$r"; done
 done
+head -c 1000000 /dev/urandom >"$T/base"
+racers=()
 for ((c = 1; c <= RACE_CLIENTS; c++)); do
-    python3 "$PUSH" race "$(reg R)" "race/c$c" "$c" "$RACE_ROUNDS" "$T" >"$T/race$c.out" 2>&1 &
+    GC_RACE_PAUSE=0.7 python3 "$PUSH" race "$(reg R)" "race/c$c" "$c" "$RACE_ROUNDS" "$T" >"$T/race$c.out" 2>&1 &
+    racers+=($!)
 done
 sleep 1   # the pushes under way
-for ((i = 1; i <= RACE_GCS; i++)); do collect R || e2e_fail "R: gc $i exit $?"; cp "$LAST_GC" "$T/race-gc$i.out"; done
-wait
+for ((i = 1; i <= RACE_GCS; i++)); do
+    sleep 1   # collections spread over the pushes (R's grace: 2 s)
+    collect R || e2e_fail "R: gc $i exit $?"
+    cp "$LAST_GC" "$T/race-gc$i.out"
+done
+wait "${racers[@]}"   # not a bare wait: the Kubo daemons are children too
 pushed=0 failed=0 pulled=0 bad=0 removed=0
 for ((c = 1; c <= RACE_CLIENTS; c++)); do
     pushed=$((pushed + $(grep -c '^push v[0-9]* 201 ' "$T/race$c.out")))

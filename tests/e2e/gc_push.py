@@ -14,11 +14,14 @@ that may or may not make it.
       then deletes that image (by digest): so every round but the first
       names a layer that only a deleted manifest held. Prints one line per
       push, "push v<r> <status> <digest>", and per delete,
-      "delete v<r-1> <status>". Every request is bounded (60 s).
+      "delete v<r-1> <status>". GC_RACE_PAUSE (seconds, default 0) between
+      rounds. Every request is bounded (60 s).
 """
 import hashlib
 import json
+import os
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -105,6 +108,7 @@ def main():
                 dst, _, _ = req("DELETE", f"{base}/v2/{repo}/manifests/{prev[1]}")
                 print(f"delete v{prev[0]} {dst}", flush=True)
             prev = (r, md) if st == 201 else prev
+            time.sleep(float(os.environ.get("GC_RACE_PAUSE", "0")))   # spread over the collections
         return 0
     print(__doc__, file=sys.stderr)
     return 2
