@@ -54,6 +54,11 @@ CASES = [
      "straight from the upstream (distribution)", ">= 0.6x", 0.6),
     ("mirror_warm", "mirror: same pull again, warm (blob files sent by nginx)", "bps",
      "straight from the upstream (distribution)", ">= 1.0x", 1.0),
+    # garbage collection (bench/cases_gc.sh)
+    ("gc_get", "gc: manifest GET + 4 KiB blob GET (wrk) while one collection runs", "rps",
+     "the same load before it", ">= 0.8x", 0.8),
+    ("gc_time", "gc: one collection, wall time", "sec", "-", "report", None),
+    ("gc_rss", "gc: one collection, peak RSS", "mib", "-", "report", None),
 ]
 
 
@@ -98,6 +103,8 @@ def cell(kind, vals, extra):
         return m, "%.1f ms/GiB" % m
     if kind == "spg":
         return m, "%.2f s/GiB" % m
+    if kind == "sec":
+        return m, "%.1f s" % m
     if kind == "gpg":
         return m, "%.3f GiB/GiB" % m
     return m, "%.1f MiB" % m
