@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/gcmark.h"
+#include "core/lockfile.h"
 #include "core/xalloc.h"
 
 /* An epoch file beyond this is started again by the next collection. */
@@ -38,18 +38,10 @@ int gcmark_lock(const char *statedir, const struct digest *d)
     char *dir = gcmark_dir(statedir, "locks");
     char *f = xasprintf("%s/%.2s.lock", dir, d->hex);
     free(dir);
-    int fd = open(f, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd = lockfile_take(f, 1);
+    int e = errno;
     free(f);
-    if (fd < 0)
-        return -1;
-    while (flock(fd, LOCK_EX) < 0) {
-        if (errno != EINTR) {
-            int e = errno;
-            close(fd);
-            errno = e;
-            return -1;
-        }
-    }
+    errno = e;
     return fd;
 }
 

@@ -1,16 +1,15 @@
 /* layoutreg: the statedir records of pushed layouts (see layoutreg.h). */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "core/layoutreg.h"
 #include "core/digest.h"
+#include "core/lockfile.h"
 #include "core/xalloc.h"
 #include "core/xjson.h"
 
@@ -33,18 +32,10 @@ static char *layoutreg_file(const char *statedir, const char *path, const char *
 int layoutreg_lock(const char *statedir, const char *path)
 {
     char *f = layoutreg_file(statedir, path, ".lock");
-    int fd = open(f, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd = lockfile_take(f, 1);
+    int e = errno;
     free(f);
-    if (fd < 0)
-        return -1;
-    while (flock(fd, LOCK_EX) < 0) {
-        if (errno != EINTR) {
-            int e = errno;
-            close(fd);
-            errno = e;
-            return -1;
-        }
-    }
+    errno = e;
     return fd;
 }
 

@@ -18,21 +18,13 @@
 #include "oci/blobfiles_sweep.h"
 #include "oci/gc.h"
 #include "oci/store_files.h"
+#include "oci/paths.h"
 #include "oci/store_mfs.h"
 
 struct collector {
     const struct config *c;
     struct store *store;        /* the chain an upload was staged through */
 };
-
-/* <mfsroot>-uploads, as the workers stage chunks (fcgi/worker.c) */
-static char *collector_uploads_dir(const char *mfsroot)
-{
-    size_t n = strlen(mfsroot);
-    while (n > 1 && mfsroot[n - 1] == '/')
-        n--;
-    return xasprintf("%.*s-uploads", (int)n, mfsroot);
-}
 
 static void collector_discard(void *ctx, const char *id)
 {
@@ -81,7 +73,7 @@ int collector_once(const struct config *c, int dry_run, FILE *out, FILE *progres
         fprintf(stderr, "oci-registry-p2p: gc: %s\n", kubo_errmsg(k));
         goto out;
     }
-    char *uploads = collector_uploads_dir(c->mfsroot);
+    char *uploads = path_uploads_root(c->mfsroot);
     struct store *mfs = store_mfs_new(k, c->mfsroot, uploads, NULL);
     store_mfs_set_gc(mfs, c->statedir);
     struct store *files = c->blobdir ? store_files_new(mfs, k, c->blobdir, uploads) : NULL;

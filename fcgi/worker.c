@@ -36,6 +36,7 @@
 #include "ipfs/kubo.h"
 #include "oci/cache_shm.h"
 #include "oci/store_cache.h"
+#include "oci/paths.h"
 #include "oci/store_mfs.h"
 #include "oci/store_union.h"
 #include "oci/store_files.h"
@@ -68,16 +69,6 @@ static void worker_on_stop(int sig)
 {
     (void)sig;
     worker_stop = 1;
-}
-
-/* MFS directory for staged upload chunks: beside the root, not inside it, so
- * half-finished uploads never appear in the published tree. */
-static char *worker_uploads_dir(const char *mfsroot)
-{
-    size_t n = strlen(mfsroot);
-    while (n > 1 && mfsroot[n - 1] == '/')
-        n--;
-    return xasprintf("%.*s-uploads", (int)n, mfsroot);
 }
 
 /* store_notify: a byte down the publisher's pipe (non-blocking; a full
@@ -259,7 +250,7 @@ int worker_run(const struct config *c, int listen_fd, pid_t master_pid)
     /* what a push adds stays pinned until linked into MFS: a `repo gc`
      * meanwhile cannot take it (docs/design-gc.md) */
     kubo_set_pin_adds(k, 1);
-    char *uploads = worker_uploads_dir(c->mfsroot);
+    char *uploads = path_uploads_root(c->mfsroot);
     /* every committed change tells the publisher */
     const struct store_notify notify = { .changed = worker_notify, .ctx = NULL };
     struct store *mfs = store_mfs_new(k, c->mfsroot, uploads, &notify);

@@ -1,13 +1,12 @@
 /* gc: one collection, the walk and the mark (see gc.h; the removals are in
  * gc_sweep.c, the retention rules in gc_retain.c). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/gcmark.h"
+#include "core/lockfile.h"
 #include "core/xalloc.h"
 #include "oci/gc_internal.h"
 #include "oci/manifest.h"
@@ -501,14 +500,11 @@ static int gc_run_lock(const char *statedir, char **err)
     (void)mkdir(dir, 0700);
     char *f = xasprintf("%s/run.lock", dir);
     free(dir);
-    int fd = open(f, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        *err = xasprintf("gc: %s: %s", f, strerror(errno));
-    } else if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    int fd = lockfile_take(f, 0);
+    if (fd < 0 && errno == EWOULDBLOCK)
         *err = xasprintf("gc: another collection is running (it holds %s); try again when it is done", f);
-        close(fd);
-        fd = -1;
-    }
+    else if (fd < 0)
+        *err = xasprintf("gc: %s: %s", f, strerror(errno));
     free(f);
     return fd;
 }

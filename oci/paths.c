@@ -108,3 +108,11 @@ char *link_content(const struct digest *d)
 {
     return xasprintf("%s:%s", digest_alg_name(d->alg), d->hex);
 }
+
+char *path_uploads_root(const char *mfsroot)
+{
+    size_t n = strlen(mfsroot);
+    while (n > 1 && mfsroot[n - 1] == '/')
+        n--;
+    return xasprintf("%.*s-uploads", (int)n, mfsroot);
+}

@@ -30,6 +30,9 @@ char *path_tag_index_link(const char *root, const char *name, const char *tag, c
 char *path_referrers_dir(const char *root, const char *name, const struct digest *subject);
 char *path_referrer_link(const char *root, const char *name, const struct digest *subject,
                          const struct digest *d);
+/* <mfsroot>-uploads (trailing slashes of mfsroot dropped): where uploads
+ * stage their chunks, outside the published root. */
+char *path_uploads_root(const char *mfsroot);
 char *path_upload_dir(const char *uploads, const char *upload_id);
 char *path_upload_chunk(const char *uploads, const char *upload_id, unsigned idx);
 /* The content of a link file: "sha256:<hex>" (no newline, as distribution writes it). */

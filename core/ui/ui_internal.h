@@ -5,6 +5,7 @@
  * the cap is hit they do nothing and the page answers 500. */
 #ifndef CORE_UI_UI_INTERNAL_H
 #define CORE_UI_UI_INTERNAL_H
+#include <json-c/json.h>
 #include <stddef.h>
 #include <time.h>
 #include "core/buf.h"
@@ -41,6 +42,9 @@ void ui_q(struct ui_page *pg, const char *s);
 void ui_link(struct ui_page *pg, const char *path, const char *text, ...);
 /* An outside link (html_url_safe) or, if it is not safe, the text alone. */
 void ui_ext_link(struct ui_page *pg, const char *url);
+/* A descriptor's platform object as "os/architecture/variant" (escaped;
+ * missing parts left out). Nothing when p is not an object. */
+void ui_platform(struct ui_page *pg, json_object *p);
 /* A pull command in a <code> the browser can select whole. */
 void ui_pull(struct ui_page *pg, const char *name, const char *sep, const char *ref);
 /* A unix time as "2026-12-05 15:08:39 UTC", or "never" for 0. */

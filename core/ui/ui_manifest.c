@@ -97,7 +97,7 @@ static void ui_manifest_blobs(struct ui_mctx *c, const struct manifest *m)
 static void ui_manifest_children(struct ui_mctx *c, const struct manifest *m)
 {
     struct ui_page *pg = c->pg;
-    json_object *arr = NULL, *p, *v;
+    json_object *arr = NULL, *p;
     json_object_object_get_ex(m->root, "manifests", &arr);
     ui_raw(pg, "<h2>Manifests</h2>\n<table>\n<thead><tr><th scope=\"col\">Platform</th>"
                "<th scope=\"col\">Media type</th><th scope=\"col\">Size</th><th scope=\"col\">Digest</th></tr></thead>\n<tbody>\n");
@@ -106,15 +106,8 @@ static void ui_manifest_children(struct ui_mctx *c, const struct manifest *m)
         json_object *e = arr ? json_object_array_get_idx(arr, i) : NULL;
         digest_str(&m->children[i].digest, ds);
         ui_raw(pg, "<tr><td data-label=\"Platform\">");
-        if (e && json_object_object_get_ex(e, "platform", &p)) {
-            const char *keys[] = { "os", "architecture", "variant" };
-            for (size_t k = 0; k < 3; k++)
-                if (json_object_object_get_ex(p, keys[k], &v) && json_object_is_type(v, json_type_string)) {
-                    if (k)
-                        ui_raw(pg, "/");
-                    ui_text(pg, json_object_get_string(v));
-                }
-        }
+        if (e && json_object_object_get_ex(e, "platform", &p))
+            ui_platform(pg, p);
         ui_raw(pg, "</td><td data-label=\"Media type\">");
         ui_text(pg, m->children[i].media_type ? m->children[i].media_type : "");
         ui_raw(pg, "</td><td data-label=\"Size\">");

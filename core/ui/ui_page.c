@@ -59,6 +59,20 @@ void ui_text(struct ui_page *pg, const char *s)
         ui_check(pg, html_text(&pg->b, s ? s : ""));
 }
 
+void ui_platform(struct ui_page *pg, json_object *p)
+{
+    static const char *const keys[] = { "os", "architecture", "variant" };
+    json_object *v;
+    if (!p || !json_object_is_type(p, json_type_object))
+        return;
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        if (json_object_object_get_ex(p, keys[k], &v) && json_object_is_type(v, json_type_string)) {
+            if (k)
+                ui_raw(pg, "/");
+            ui_text(pg, json_object_get_string(v));
+        }
+}
+
 void ui_q(struct ui_page *pg, const char *s)
 {
     if (!pg->overflow)

@@ -20,7 +20,7 @@
 /* An index's platforms as "linux/amd64, linux/arm64/v8". */
 static void ui_tags_platforms(struct ui_page *pg, const struct manifest *m)
 {
-    json_object *arr, *e, *p, *v;
+    json_object *arr, *e, *p;
     int any = 0;
     if (!json_object_object_get_ex(m->root, "manifests", &arr) || !json_object_is_type(arr, json_type_array))
         return;
@@ -29,13 +29,7 @@ static void ui_tags_platforms(struct ui_page *pg, const struct manifest *m)
         if (!json_object_object_get_ex(e, "platform", &p) || !json_object_is_type(p, json_type_object))
             continue;
         ui_raw(pg, any ? ", " : "");
-        const char *keys[] = { "os", "architecture", "variant" };
-        for (size_t k = 0; k < 3; k++)
-            if (json_object_object_get_ex(p, keys[k], &v) && json_object_is_type(v, json_type_string)) {
-                if (k)
-                    ui_raw(pg, "/");
-                ui_text(pg, json_object_get_string(v));
-            }
+        ui_platform(pg, p);
         any = 1;
     }
 }

@@ -37,7 +37,7 @@ tests_unit_store_tests_SOURCES = tests/unit/store_main.c tests/unit/unit_run.c t
 	core/xalloc.c core/xjson.c core/buf.c core/log.c core/digest.c core/names.c core/errmsg.c \
 	oci/manifest.c oci/paths.c oci/store_kubo.c oci/store_mfs.c \
 	oci/layout.c oci/layout_cache.c oci/store_layout.c \
-	oci/layout_index_edit.c oci/store_layout_rw.c core/layoutreg.c core/holdback.c core/gcmark.c
+	oci/layout_index_edit.c oci/store_layout_rw.c core/layoutreg.c core/holdback.c core/gcmark.c core/lockfile.c
 tests_unit_store_tests_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_store_tests_LDADD = $(JSONC_LIBS) $(CRYPTO_LIBS) $(CHECK_LIBS)
 endif
