@@ -14,7 +14,7 @@
 #                      before it: the ratio is the throughput kept (wrk
 #                      runs BENCH_DURATION s: a shorter collection leaves
 #                      part of that window without one)
-# Not in the default BENCH_CASES: BENCH_CASES=gc bench/run [--full].
+# BENCH_CASES=gc bench/run [--full] runs it alone.
 gc_stack() {
     [ -f "$E2E_RUN/bgc/port" ] && return 0
     e2e_start_stack bgc
