@@ -14,6 +14,9 @@
 #                      before it: the ratio is the throughput kept (wrk
 #                      runs BENCH_DURATION s: a shorter collection leaves
 #                      part of that window without one)
+#   gc_head            blob HEADs (ab), the same way: after gc_get, while
+#                      the same collection still runs (a warning in the
+#                      log says when it ended before the windows did)
 # BENCH_CASES=gc bench/run [--full] runs it alone.
 gc_stack() {
     [ -f "$E2E_RUN/bgc/port" ] && return 0
@@ -46,10 +49,14 @@ function request()
 end
 LUA
     wrk_rps gc_get ref "$url/" -H "Accept: $MT_OCI_MANIFEST" -s "$WORK/gc.lua" || ok=1
+    ab_head gc_head ref "$url/v2/gcb/r0/blobs/$layer" || ok=1
     /usr/bin/time -f '%e %M' -o "$WORK/gc.time" "$REGISTRY_BIN" gc -c "$E2E_RUN/bgc/registry.conf" \
         >"$OUT/gc.out" 2>"$OUT/gc.err" &
     local gcpid=$!
     wrk_rps gc_get ours "$url/" -H "Accept: $MT_OCI_MANIFEST" -s "$WORK/gc.lua" || ok=1
+    ab_head gc_head ours "$url/v2/gcb/r0/blobs/$layer" || ok=1
+    kill -0 "$gcpid" 2>/dev/null \
+        || bench_log "gc: the collection ended before the measuring windows did (gc_time < 2 x ${DUR} s): part of them ran without it"
     wait "$gcpid" || { bench_log "gc: the collection failed: $(tail -n 2 "$OUT/gc.err")"; return 1; }
     rec gc_time ours "$(awk '{print $1}' "$WORK/gc.time")"
     rec gc_rss ours "$(awk '{printf "%.1f", $2 / 1024}' "$WORK/gc.time")"

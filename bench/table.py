@@ -57,6 +57,8 @@ CASES = [
     # garbage collection (bench/cases_gc.sh)
     ("gc_get", "gc: manifest GET + 4 KiB blob GET (wrk) while one collection runs", "rps",
      "the same load before it", ">= 0.8x", 0.8),
+    ("gc_head", "gc: blob HEAD (ab -c32 -k) while the same collection runs", "rps",
+     "the same load before it", ">= 0.8x", 0.8),
     ("gc_time", "gc: one collection, wall time", "sec", "-", "report", None),
     ("gc_rss", "gc: one collection, peak RSS", "mib", "-", "report", None),
 ]
