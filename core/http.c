@@ -215,16 +215,16 @@ int resp_can_splice(const struct response *r)
     return r->io->splice_from && !r->head_only && !r->aborted;
 }
 
-enum http_try resp_splice(struct response *r, int fd, uint64_t n)
+enum http_try resp_splice(struct response *r, int fd, uint64_t n, uint64_t *sent)
 {
+    *sent = 0;
     if (!resp_can_splice(r))
         return HTTP_DECLINED;
     if (resp_send_head(r) < 0)
         return HTTP_FAILED;
-    uint64_t sent = 0;
-    int rc = r->io->splice_from(r->io_ctx, fd, n, &sent);
-    r->body_bytes += sent;
-    if (rc == HTTP_DONE || rc == HTTP_DECLINED)
+    int rc = r->io->splice_from(r->io_ctx, fd, n, sent);
+    r->body_bytes += *sent;
+    if (rc == HTTP_DONE || rc == HTTP_DECLINED || rc == HTTP_SHORT)
         return rc;
     r->aborted = 1;
     return HTTP_FAILED;

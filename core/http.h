@@ -19,6 +19,9 @@ enum http_try {
     HTTP_DONE = 0,        /* it went out */
     HTTP_DECLINED = 1,    /* nothing went out and nothing changed: do it another way */
     HTTP_FAILED = -1,     /* it failed partway: the response is aborted */
+    HTTP_SHORT = 2,       /* the zero-copy send's source ended or stalled partway: what went
+                           * out is good and the response still open; go on from another
+                           * source, or abort */
 };
 
 struct http_io {
@@ -36,7 +39,9 @@ struct http_io {
      * through user space; *sent gets how many reached the front server.
      * An enum http_try: HTTP_DECLINED when nothing of it was sent (the
      * output is as it was: the caller may send the bytes another way);
-     * HTTP_FAILED when it failed partway (the edge has dropped the response). */
+     * HTTP_FAILED when it failed partway (the edge has dropped the response);
+     * HTTP_SHORT when fd ended or stalled after *sent good bytes (the
+     * response is open at a clean point: the rest may come from elsewhere). */
     int (*splice_from)(void *io, int fd, uint64_t n, uint64_t *sent);
 };
 
@@ -85,8 +90,9 @@ int resp_can_splice(const struct response *r);
 /* Sends the head if not yet sent, then n body bytes spliced from fd (see
  * http_io.splice_from): HTTP_DONE; HTTP_DECLINED when nothing of the body
  * went out (send it with resp_write instead); HTTP_FAILED when the response
- * failed partway and is aborted. */
-enum http_try resp_splice(struct response *r, int fd, uint64_t n);
+ * failed partway and is aborted; HTTP_SHORT when fd ended or stalled after
+ * *sent bytes (the response is open: send the rest, or resp_abort). */
+enum http_try resp_splice(struct response *r, int fd, uint64_t n, uint64_t *sent);
 /* Sends the head if not yet sent (a bodiless or fully written response). */
 int resp_finish(struct response *r);
 /* Error response with the spec's JSON body. detail may be NULL.

@@ -115,6 +115,11 @@ void metrics_kubo_gateway(int failed)
         METRICS_ADD(metrics_cur->kubo_gateway_errors, 1);
 }
 
+void metrics_kubo_gateway_resume(void)
+{
+    METRICS_ADD(metrics_cur->kubo_gateway_resumes, 1);
+}
+
 void metrics_mirror(enum metrics_mirror kind, uint64_t n)
 {
     if ((unsigned)kind < METRICS_MIRROR_KINDS)
@@ -233,7 +238,10 @@ static int metrics_kubo(const struct metrics_counters *c, struct buf *o)
     if (metrics_one(o, "kubo_gateway_requests_total", "counter",
                     "Requests to Kubo's gateway (blob bytes).", c->kubo_gateway) < 0 ||
         metrics_one(o, "kubo_gateway_errors_total", "counter",
-                    "Gateway requests that failed.", c->kubo_gateway_errors) < 0)
+                    "Gateway requests that failed.", c->kubo_gateway_errors) < 0 ||
+        metrics_one(o, "kubo_gateway_resumes_total", "counter",
+                    "Blob streams the node cut short, asked again from where they stopped.",
+                    c->kubo_gateway_resumes) < 0)
         return -1;
     if (metrics_one(o, "mirror_hits_total", "counter", "Mirror reads served from what is stored.",
                     c->mirror[METRICS_MIRROR_HIT]) < 0 ||

@@ -59,6 +59,7 @@ struct metrics_counters {
     uint64_t kubo_rpc_failed;                  /* Kubo answered an error */
     uint64_t kubo_gateway;                     /* gateway requests (blob bytes) */
     uint64_t kubo_gateway_errors;
+    uint64_t kubo_gateway_resumes;             /* blob streams cut short by the node, asked again from where they stopped */
     uint64_t workers_alive;                    /* gauge, set by the master */
     uint64_t worker_starts;
     uint64_t worker_restarts;                  /* workers that died unexpectedly */
@@ -104,6 +105,8 @@ void metrics_upload_refused(enum metrics_refused why);
  * 1 = unreachable, 2 = Kubo reported an error. */
 void metrics_kubo_rpc(uint64_t duration_us, int outcome);
 void metrics_kubo_gateway(int failed);
+/* A blob stream the node cut short, asked again from where it stopped. */
+void metrics_kubo_gateway_resume(void);
 void metrics_mirror(enum metrics_mirror kind, uint64_t n);
 void metrics_worker_started(void);
 void metrics_worker_exited(int unexpected);

@@ -150,9 +150,10 @@ struct store {
     void *impl;
 };
 
-/* Told after every write that changed what a store publishes (the one
- * callback every writer calls; a worker's tells the publisher). changed
- * must not block. */
+/* Told after every write that changed what clients of a store see: a
+ * manifest or tag written or deleted, a blob deleted; not blobs arriving,
+ * which only matter once a manifest names them (the one callback every
+ * writer calls; a worker's tells the publisher). changed must not block. */
 struct store_notify {
     void (*changed)(void *ctx);
     void *ctx;

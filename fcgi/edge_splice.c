@@ -33,6 +33,9 @@
 #define EDGE_PIPE_SIZE (1024 * 1024)
 #define EDGE_SPLICE_IN (512 * 1024)
 #define EDGE_LOWAT (256 * 1024)
+/* Bytes held back until the source has given all it promised (see
+ * edge_splice_may): Kubo's truncation line is under 100 bytes. */
+#define EDGE_HOLD 4096
 
 struct edge_splice {
     int src, dst;
@@ -44,6 +47,7 @@ struct edge_splice {
     int stall_ms;      /* from the source's SO_RCVTIMEO; -1: none */
     int lowat;         /* the source's SO_RCVLOWAT as set here */
     int is_sock;       /* src is a socket (else a regular file: a blob file) */
+    int release;       /* the held-back bytes may go (edge_splice_may) */
 };
 
 /* Everything in the framed pipe into the FastCGI connection (blocking). */
@@ -72,19 +76,19 @@ static int edge_splice_wait(const struct edge_splice *s)
     return r > 0 ? 0 : -1;
 }
 
-/* The raw pipe into the framed one, headers ahead of each record's bytes.
- * A record is only begun for bytes already in the raw pipe, so whatever
- * happens to the source, what reaches the front server ends on a record
- * boundary (edge_drop's bogus header must start one). *rec_left: bytes of
- * the current record still to move; *framed: body bytes framed so far, of n. */
-static int edge_splice_frame(struct edge_splice *s, uint16_t request_id, uint64_t n,
+/* The raw pipe into the framed one, headers ahead of each record's bytes,
+ * until *framed reaches may (body bytes that may go out; the rest stays in
+ * the raw pipe). A record is only begun for bytes already in the raw pipe,
+ * so whatever happens to the source, what reaches the front server ends on
+ * a record boundary (edge_drop's bogus header must start one). *rec_left:
+ * bytes of the current record still to move; *framed: body bytes framed so far. */
+static int edge_splice_frame(struct edge_splice *s, uint16_t request_id, uint64_t may,
                              size_t *rec_left, uint64_t *framed)
 {
-    while (s->in_raw > 0) {
+    while (*framed < may) {
         if (*rec_left == 0) {
-            size_t len = n - *framed > FCGI_RECORD_MAX ? FCGI_RECORD_MAX : (size_t)(n - *framed);
-            if (len > s->in_raw)
-                len = s->in_raw;   /* a short record rather than one the source may not finish */
+            /* a short record rather than one the source may not finish */
+            size_t len = may - *framed > FCGI_RECORD_MAX ? FCGI_RECORD_MAX : (size_t)(may - *framed);
             unsigned char h[FCGI_HEADER_LEN];
             fcgi_record_header(h, FCGI_STDOUT, request_id, (uint16_t)len, 0);
             /* a full record's header is a reference to the one in hdr's
@@ -104,7 +108,7 @@ static int edge_splice_frame(struct edge_splice *s, uint16_t request_id, uint64_
             s->in_framed += sizeof h;
             *rec_left = len;
         }
-        size_t want = *rec_left < s->in_raw ? *rec_left : s->in_raw;
+        size_t want = *rec_left;
         ssize_t m = splice(s->raw[0], NULL, s->framed[1], NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (m < 0 && errno == EINTR)
             continue;
@@ -123,28 +127,51 @@ static int edge_splice_frame(struct edge_splice *s, uint16_t request_id, uint64_
     return 0;
 }
 
+/* How edge_splice_records ended. */
+enum { EDGE_OK = 0, EDGE_DST_FAILED = -1, EDGE_SRC_FAILED = -2 };
+
+/* Body bytes that may go out of the in read so far: all once the source
+ * gave all n, else all but the last EDGE_HOLD. A gateway that gives up on a
+ * stream (Kubo's Gateway.RetrievalTimeout) may write a line of its own after
+ * the last good bytes and then close: held back, those never reach the
+ * client, and a resumed stream (HTTP_SHORT) starts before them. */
+static uint64_t edge_splice_may(const struct edge_splice *s, uint64_t in, uint64_t n)
+{
+    if (in == n || s->release)
+        return in;
+    return in > EDGE_HOLD ? in - EDGE_HOLD : 0;
+}
+
 /* n bytes from src into the FastCGI connection as FCGI_STDOUT records. */
 static int edge_splice_records(struct edge_splice *s, uint16_t request_id, uint64_t n,
                                uint64_t *sent)
 {
     uint64_t in = 0, framed = 0;   /* body bytes read from src; framed */
     size_t rec_left = 0;
+    int src_failed = 0, polled = 0;
     while (framed < n) {
-        if (in < n) {
+        if (in < n && !src_failed) {
             size_t want = n - in > EDGE_SPLICE_IN ? EDGE_SPLICE_IN : (size_t)(n - in);
             ssize_t r = splice(s->src, NULL, s->raw[1], NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            if (r < 0 && errno == EINTR)
+                continue;
             if (r == 0) {
                 log_error("edge: the source ended %llu bytes short of %llu",
                           (unsigned long long)(n - in), (unsigned long long)n);
-                return -1;
-            }
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r < 0 && errno != EAGAIN) {
-                log_error("edge: splice from the source: %s", strerror(errno));
-                return -1;
-            }
-            if (r < 0 && s->in_raw == 0) {   /* an empty pipe is never full: no bytes yet */
+                src_failed = 1;
+            } else if (r < 0 && errno != EAGAIN) {
+                log_error("edge: splice from the source: %s (%llu of %llu bytes to go)", strerror(errno),
+                          (unsigned long long)(n - in), (unsigned long long)n);
+                src_failed = 1;
+            } else if (r < 0 && framed == edge_splice_may(s, in, n)) {
+                /* nothing may go out until more comes */
+                if (polled && s->in_raw > 0) {
+                    /* readable, yet the raw pipe takes no more: it is full
+                     * of held-back bytes (a pipe counts page pieces, not
+                     * bytes); let them go rather than spin */
+                    s->release = 1;
+                    continue;
+                }
                 if (s->is_sock && n - in < (uint64_t)s->lowat) {
                     /* the last bytes: a sender that keeps the connection open
                      * must not leave us waiting for more than will come */
@@ -155,20 +182,27 @@ static int edge_splice_records(struct edge_splice *s, uint16_t request_id, uint6
                 if (edge_splice_wait(s) < 0) {
                     log_error("edge: the source stalled with %llu of %llu bytes to go",
                               (unsigned long long)(n - in), (unsigned long long)n);
-                    return -1;
+                    src_failed = 1;
+                } else {
+                    polled = 1;
+                    continue;
                 }
-                continue;
-            }
-            if (r > 0) {
+            } else if (r > 0) {
                 in += (uint64_t)r;
                 s->in_raw += (size_t)r;
+                polled = 0;
             }
         }
-        if (edge_splice_frame(s, request_id, n, &rec_left, &framed) < 0 || edge_splice_drain(s) < 0)
-            return -1;
+        /* what may go out goes, also after a failed source: the bytes
+         * before the held-back ones are good */
+        uint64_t may = edge_splice_may(s, in, n);
+        if (edge_splice_frame(s, request_id, may, &rec_left, &framed) < 0 || edge_splice_drain(s) < 0)
+            return EDGE_DST_FAILED;
         *sent = framed;
+        if (src_failed)
+            return EDGE_SRC_FAILED;
     }
-    return 0;
+    return EDGE_OK;
 }
 
 /* Makes src non-blocking with EDGE_LOWAT as its low-water mark, and the
@@ -235,11 +269,11 @@ enum http_try edge_splice_send(int src, int dst, uint16_t request_id, uint64_t n
         return HTTP_DECLINED;
     int rc = edge_splice_records(&s, request_id, n, sent);
     edge_splice_close(&s);
-    if (rc == 0)
+    if (rc == EDGE_OK)
         return HTTP_DONE;
     if (!s.wrote) {
         *sent = 0;
         return HTTP_DECLINED;   /* nothing left the worker: the stream is at a record boundary */
     }
-    return HTTP_FAILED;
+    return rc == EDGE_SRC_FAILED ? HTTP_SHORT : HTTP_FAILED;
 }

@@ -136,15 +136,16 @@ static int slw_ensure(struct slw *w, const struct slw_at *L)
 }
 
 /* Every write ends here: <mfsroot> flushed (pinned, and what the publisher
- * publishes), the publisher told, the status record updated. */
-static int slw_done(struct slw *w, const struct slw_at *L, const char *what)
+ * publishes), the publisher told of a change clients see (visible: not of
+ * blobs alone, as store_mfs), the status record updated. */
+static int slw_done(struct slw *w, const struct slw_at *L, const char *what, int visible)
 {
     char root[KUBO_CID_MAX];
     struct kubo_stat st;
     int krc = kubo_files_flush(w->k, w->root, root);
     if (krc != KUBO_OK)
         return slw_kfail(w, krc, "%s %s: flush", what, L->sub);
-    if (w->notify.changed)
+    if (visible && w->notify.changed)
         w->notify.changed(w->notify.ctx);
     memcpy(w->last_root, root, sizeof w->last_root);
     if (kubo_files_stat(w->k, L->dir, &st) == KUBO_OK &&
@@ -412,7 +413,7 @@ static int slw_blob_unlink(struct store *s, const char *name, const struct diges
         else if (krc == KUBO_NOT_FOUND && irc == STORE_NOT_FOUND)
             rc = slw_fail(w, STORE_NOT_FOUND, "blob %s is not in layout %s", digest_str(d, ds), L.sub);
         else
-            rc = slw_done(w, &L, "unlink blob");
+            rc = slw_done(w, &L, "unlink blob", 1);
     }
     slw_at_close(&L);
     return rc;
@@ -452,7 +453,7 @@ static int slw_blob_mount(struct store *s, const char *name, const char *from, c
     if (rc == STORE_OK)
         rc = slw_link(w, &L, d);
     if (rc == STORE_OK)
-        rc = slw_done(w, &L, "mount");
+        rc = slw_done(w, &L, "mount", 0);
     slw_at_close(&L);
     free(src);
     return rc;
@@ -502,7 +503,7 @@ static int slw_blob_commit(struct store *s, const char *name, const struct diges
     if (rc == STORE_OK)
         rc = slw_link(w, &L, d);
     if (rc == STORE_OK)
-        rc = slw_done(w, &L, "commit blob");
+        rc = slw_done(w, &L, "commit blob", 0);
     slw_at_close(&L);
     return rc;
 }
@@ -601,7 +602,7 @@ static int slw_manifest_put(struct store *s, const char *name, const struct dige
         free(mt);
     }
     if (rc == STORE_OK)
-        rc = slw_done(w, &L, "put manifest");
+        rc = slw_done(w, &L, "put manifest", 1);
     json_object_put(ix);
     slw_at_close(&L);
     return rc;
@@ -633,7 +634,7 @@ static int slw_manifest_delete(struct store *s, const char *name, const struct d
     if (rc == STORE_OK)
         rc = slw_prune(w, &L, ix, &gone);
     if (rc == STORE_OK)
-        rc = slw_done(w, &L, "delete manifest");
+        rc = slw_done(w, &L, "delete manifest", 1);
     slw_set_free(&gone);
     json_object_put(ix);
     slw_at_close(&L);
@@ -653,7 +654,7 @@ static int slw_tag_delete(struct store *s, const char *name, const char *tag)
     if (rc == STORE_OK)
         rc = slw_index_save(w, &L, ix);
     if (rc == STORE_OK)
-        rc = slw_done(w, &L, "delete tag");
+        rc = slw_done(w, &L, "delete tag", 1);
     json_object_put(ix);
     slw_at_close(&L);
     return rc;

@@ -68,13 +68,17 @@ static void store_mfs_unpin(struct store_mfs *m, const char *cid)
         log_debug("store: pin of %s left in place: %s", cid, kubo_errmsg(m->k));
 }
 
-static int store_mfs_flush(struct store_mfs *m, const char *what)
+/* Every write ends here. visible: a change clients see (a manifest or
+ * tag written or deleted, a blob deleted): the one place that tells the
+ * publisher. Blobs arriving alone are not worth a publish: followers would
+ * resolve, and pin, a root that holds new blobs but no new tag (the push's
+ * manifest, last, brings them all). */
+static int store_mfs_flush(struct store_mfs *m, const char *what, int visible)
 {
     int krc = kubo_files_flush(m->k, m->root, NULL);
     if (krc != KUBO_OK)
         return store_mfs_kfail(m, krc, "%s: flush", what);
-    /* every write ends here: the one place that tells the publisher */
-    if (m->notify.changed)
+    if (visible && m->notify.changed)
         m->notify.changed(m->notify.ctx);
     return STORE_OK;
 }
@@ -208,7 +212,7 @@ static int store_mfs_blob_unlink(struct store *s, const char *name, const struct
     free(link);
     if (krc != KUBO_OK)
         return store_mfs_kfail(m, krc, "unlink blob %s from %s", digest_str(d, ds), name);
-    return store_mfs_flush(m, "unlink blob");
+    return store_mfs_flush(m, "unlink blob", 1);
 }
 
 static int store_mfs_blob_mount(struct store *s, const char *name, const char *from, const struct digest *d)
@@ -240,7 +244,7 @@ static int store_mfs_blob_mount(struct store *s, const char *name, const char *f
     free(link);
     if (krc != KUBO_OK)
         return store_mfs_kfail(m, krc, "mount %s into %s", ds, name);
-    return store_mfs_flush(m, "mount");
+    return store_mfs_flush(m, "mount", 0);
 }
 
 /* ---- imports from another tree of the same layout (a read-only root) ---- */
@@ -363,7 +367,7 @@ static int store_mfs_repo_import(struct store *s, const char *name, struct store
         rc = store_mfs_import_linked(m, f, repo_src, "_manifests/revisions", name, 0);
     free(repo_src);
     free(repo_dst);
-    return rc == STORE_OK ? store_mfs_flush(m, "adopt") : rc;
+    return rc == STORE_OK ? store_mfs_flush(m, "adopt", 1) : rc;
 }
 
 /* ---- uploads ---- */
@@ -479,7 +483,7 @@ static int store_mfs_blob_commit(struct store *s, const char *name, const struct
     if (krc != KUBO_OK)
         return store_mfs_kfail(m, krc, "link blob %s into %s", ds, name);
     /* visible and pinned through MFS before the caller answers 201 */
-    return store_mfs_flush(m, "commit blob");
+    return store_mfs_flush(m, "commit blob", 0);
 }
 
 static int store_mfs_upload_discard(struct store *s, const char *upload_id)
@@ -593,7 +597,7 @@ static int store_mfs_manifest_put(struct store *s, const char *name, const struc
         if (krc != KUBO_OK)
             return store_mfs_kfail(m, krc, "referrer %s of %s in %s", ds, digest_str(subject, ss), name);
     }
-    return store_mfs_flush(m, "put manifest");
+    return store_mfs_flush(m, "put manifest", 1);
 }
 
 /* Removes every tag of name whose current link is d. One read per tag:
@@ -653,7 +657,7 @@ static int store_mfs_manifest_delete(struct store *s, const char *name, const st
         if (krc != KUBO_OK && krc != KUBO_NOT_FOUND)
             return store_mfs_kfail(m, krc, "delete referrer %s@%s", name, ds);
     }
-    return store_mfs_flush(m, "delete manifest");
+    return store_mfs_flush(m, "delete manifest", 1);
 }
 
 static int store_mfs_tag_delete(struct store *s, const char *name, const char *tag)
@@ -664,7 +668,7 @@ static int store_mfs_tag_delete(struct store *s, const char *name, const char *t
     free(p);
     if (krc != KUBO_OK)
         return store_mfs_kfail(m, krc, "delete tag %s:%s", name, tag);
-    return store_mfs_flush(m, "delete tag");
+    return store_mfs_flush(m, "delete tag", 1);
 }
 
 static int store_mfs_tags_list(struct store *s, const char *name, char ***tags, size_t *n)

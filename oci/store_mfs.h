@@ -11,7 +11,7 @@
 #include "ipfs/kubo.h"
 
 /* root: mfsroot; uploads: MFS directory for staged chunks (outside root);
- * notify (copied; NULL: none) is told after each write, once it is flushed.
+ * notify (copied; NULL: none) is told after each write clients see (core/store.h), once it is flushed.
  * k is borrowed (must outlive the store). Returns a store owned by the caller. */
 struct store *store_mfs_new(struct kubo *k, const char *root, const char *uploads,
                             const struct store_notify *notify);

@@ -6,6 +6,7 @@
 #include "core/registry/h_common.h"
 #include "core/blobfile.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/range.h"
 
 static int to_response(void *ctx, const char *p, size_t n)
@@ -119,8 +120,36 @@ static enum http_try blob_splice(struct registry *reg, struct response *resp, co
         told = 1;
         return HTTP_DECLINED;
     }
-    enum http_try rc = resp_splice(resp, fd, len);
-    close(fd);
+    uint64_t done = 0, sent;
+    enum http_try rc;
+    for (;;) {
+        rc = resp_splice(resp, fd, len - done, &sent);
+        close(fd);
+        done += sent;
+        if (rc != HTTP_SHORT && !(rc == HTTP_DECLINED && done > 0))
+            break;
+        /* The node's stream ended or stalled partway (under load Kubo's
+         * gateway cuts a response whose reader fell behind: its
+         * Gateway.RetrievalTimeout): what went out is good, so ask again
+         * for the rest, as long as each try moves the body on. */
+        if (sent == 0) {
+            log_error("blob %s: the node's stream stopped again at %llu of %llu bytes without progress; "
+                      "aborting the response", ds, (unsigned long long)(start + done),
+                      (unsigned long long)(start + len));
+            resp_abort(resp);
+            return HTTP_FAILED;
+        }
+        log_warn("blob %s: the node's stream stopped at %llu of %llu bytes; resuming from there", ds,
+                 (unsigned long long)(start + done), (unsigned long long)(start + len));
+        metrics_kubo_gateway_resume();
+        orc = st->ops->blob_open(st, b, start + done, len - done, &fd);
+        if (orc != STORE_OK) {
+            log_error("blob %s: resuming at %llu: %s; aborting the response", ds,
+                      (unsigned long long)(start + done), st->ops->errmsg(st));
+            resp_abort(resp);
+            return HTTP_FAILED;
+        }
+    }
     if (rc == HTTP_DECLINED)
         log_info("blob %s: the zero-copy send failed before its first byte; streaming it instead", ds);
     return rc;
@@ -203,6 +232,7 @@ void h_blob_get(struct registry *reg, struct request *req, struct response *resp
         resp_finish(resp);
         return;
     case HTTP_FAILED:
+    case HTTP_SHORT:   /* not returned: blob_splice resumes or aborts */
         return;   /* answered: aborted, or the node's refusal */
     case HTTP_DECLINED:
         break;    /* stream it */

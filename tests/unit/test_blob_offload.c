@@ -92,6 +92,21 @@ static const struct store_ops off_ops_open = {
     .blob_stat = off_blob_stat, .blob_read = off_blob_read, .blob_open = off_blob_open,
     .errmsg = off_errmsg,
 };
+/* The first open works, later ones fail (the node went away mid-stream). */
+static int off_blob_open_once(struct store *s, const struct store_blob *b, uint64_t off, uint64_t len, int *fd)
+{
+    struct off_store *f = s->impl;
+    if (f->opens >= 1) {
+        f->opens++;
+        return STORE_UNAVAILABLE;
+    }
+    return off_blob_open(s, b, off, len, fd);
+}
+
+static const struct store_ops off_ops_open_then_fail = {
+    .blob_stat = off_blob_stat, .blob_read = off_blob_read, .blob_open = off_blob_open_once,
+    .errmsg = off_errmsg,
+};
 static const struct store_ops off_ops_open_verify = {
     .blob_stat = off_blob_stat, .blob_read = off_blob_read, .blob_open = off_blob_open,
     .blob_verify = off_blob_verify, .errmsg = off_errmsg,
@@ -110,6 +125,10 @@ static const struct store_ops off_ops_verify = {
 /* What the fake splice answers: 0 sent, 1 nothing sent, -1 failed partway. */
 static int off_splice_rc;
 static int off_splices;
+/* > 0: the source "ends" after this many bytes on each of the first
+ * off_short_times calls (HTTP_SHORT), as a gateway cutting a stream does */
+static size_t off_short_after;
+static int off_short_times;
 
 static int off_splice_from(void *ctx, int fd, uint64_t n, uint64_t *sent)
 {
@@ -119,6 +138,14 @@ static int off_splice_from(void *ctx, int fd, uint64_t n, uint64_t *sent)
     *sent = 0;
     if (off_splice_rc == 1)
         return 1;
+    if (off_short_times > 0 && off_short_after < n) {
+        off_short_times--;
+        ssize_t r = off_short_after ? read(fd, b, off_short_after) : 0;
+        ck_assert_int_eq(r, (ssize_t)off_short_after);
+        buf_append(&io->out, b, off_short_after);
+        *sent = off_short_after;
+        return HTTP_SHORT;
+    }
     ssize_t r = read(fd, b, n < sizeof b ? (size_t)n : sizeof b);
     ck_assert_int_eq(r, (ssize_t)n);
     buf_append(&io->out, b, (size_t)r);
@@ -158,6 +185,8 @@ static void setup(void)
     off_edge_ops = &fake_edge_io;
     off_splice_rc = 0;
     off_splices = 0;
+    off_short_after = 0;
+    off_short_times = 0;
     memset(&fake, 0, sizeof fake);
     fake.cid = OFF_CID;
     fake.size = 3;
@@ -301,6 +330,53 @@ START_TEST(splice_falls_back)
 }
 END_TEST
 
+/* The node's stream stops partway (Kubo cuts a response whose reader fell
+ * behind): the rest is asked for from where it stopped, the body arrives
+ * whole; a try that moves nothing ends the response aborted, never padded. */
+START_TEST(splice_resumes)
+{
+    off_edge_ops = &off_edge_splice;
+    off_short_after = 1;
+    off_short_times = 2;
+    char *out = off_run("GET", NULL, NULL, NULL, &off_ops_open);
+    ck_assert_ptr_nonnull(strstr(out, "Status: 200"));
+    ck_assert_ptr_nonnull(strstr(out, "\r\n\r\nfoo"));
+    ck_assert_int_eq(fake.opens, 3);
+    ck_assert_uint_eq(fake.open_off, 2);   /* the last try: from byte 2, one byte */
+    ck_assert_uint_eq(fake.open_len, 1);
+    ck_assert_int_eq(fake.reads, 0);
+    free(out);
+    /* a Range resumes inside the range */
+    fake.opens = 0;
+    off_short_times = 1;
+    out = off_run("GET", "bytes=1-2", NULL, NULL, &off_ops_open);
+    ck_assert_ptr_nonnull(strstr(out, "\r\n\r\noo"));
+    ck_assert_int_eq(fake.opens, 2);
+    ck_assert_uint_eq(fake.open_off, 2);
+    free(out);
+    /* no progress: aborted with what went out, nothing streamed after it */
+    fake.opens = 0;
+    off_short_after = 0;
+    off_short_times = 1;
+    out = off_run("GET", NULL, NULL, NULL, &off_ops_open);
+    ck_assert_int_eq(fake.opens, 1);
+    ck_assert_int_eq(fake.reads, 0);
+    ck_assert_ptr_null(strstr(out, "foo"));
+    free(out);
+    /* the second open fails: aborted after the first byte */
+    fake.opens = 0;
+    off_short_after = 1;
+    off_short_times = 1;
+    fake.open_fail = 0;
+    out = off_run("GET", NULL, NULL, NULL, &off_ops_open_then_fail);
+    ck_assert_int_eq(fake.opens, 2);
+    ck_assert_int_eq(fake.reads, 0);
+    ck_assert_ptr_nonnull(strstr(out, "\r\n\r\nf"));
+    ck_assert_ptr_null(strstr(out, "foo"));
+    free(out);
+}
+END_TEST
+
 /* Never for a HEAD, an edge that cannot splice, or a store that must hash
  * what it serves. */
 START_TEST(splice_not_used)
@@ -333,6 +409,7 @@ Suite *suite_blob_offload(void)
     tcase_add_test(tc, splice_used);
     tcase_add_test(tc, splice_falls_back);
     tcase_add_test(tc, splice_not_used);
+    tcase_add_test(tc, splice_resumes);
     suite_add_tcase(s, tc);
     return s;
 }
