@@ -6,8 +6,9 @@
 # Population: REPOS repositories x TAGS tags (one manifest tagged TAGS
 # times, as the "large" case) plus TAGS/10 untagged manifests of their own
 # in each repository (a tenth of the manifests untagged). Then:
-#   gc_time / gc_rss   one `oci-registry-p2p gc`: its wall time (s) and peak
-#                      RSS (MiB, /usr/bin/time)
+#   gc_time / gc_rss / gc_cpu   one `oci-registry-p2p gc`: its wall time
+#                      (s), peak RSS (MiB) and CPU time (s, user + system;
+#                      Kubo's work for it is not counted), by /usr/bin/time
 #   gc_get             manifest GETs by random tag and 4 KiB blob GETs (wrk, which
 #                      cannot time HEADs: it waits for their body), ours
 #                      while the collection runs, reference the same load
@@ -48,9 +49,11 @@ function request()
   return wrk.format(nil, r .. "/manifests/t" .. math.random(0, tags - 1))
 end
 LUA
+    # a warm-up first: the reference must not pay for cold caches
+    wrk -t2 -c32 -d"${DUR}s" -H "Accept: $MT_OCI_MANIFEST" -s "$WORK/gc.lua" "$url/" >/dev/null 2>&1
     wrk_rps gc_get ref "$url/" -H "Accept: $MT_OCI_MANIFEST" -s "$WORK/gc.lua" || ok=1
     ab_head gc_head ref "$url/v2/gcb/r0/blobs/$layer" || ok=1
-    /usr/bin/time -f '%e %M' -o "$WORK/gc.time" "$REGISTRY_BIN" gc -c "$E2E_RUN/bgc/registry.conf" \
+    /usr/bin/time -f '%e %M %U %S' -o "$WORK/gc.time" "$REGISTRY_BIN" gc -c "$E2E_RUN/bgc/registry.conf" \
         >"$OUT/gc.out" 2>"$OUT/gc.err" &
     local gcpid=$!
     wrk_rps gc_get ours "$url/" -H "Accept: $MT_OCI_MANIFEST" -s "$WORK/gc.lua" || ok=1
@@ -60,6 +63,7 @@ LUA
     wait "$gcpid" || { bench_log "gc: the collection failed: $(tail -n 2 "$OUT/gc.err")"; return 1; }
     rec gc_time ours "$(awk '{print $1}' "$WORK/gc.time")"
     rec gc_rss ours "$(awk '{printf "%.1f", $2 / 1024}' "$WORK/gc.time")"
+    rec gc_cpu ours "$(awk '{printf "%.1f", $3 + $4}' "$WORK/gc.time")"
     tail -n 1 "$OUT/gc.out" >&2
     return $ok
 }

@@ -61,6 +61,7 @@ CASES = [
      "the same load before it", ">= 0.8x", 0.8),
     ("gc_time", "gc: one collection, wall time", "sec", "-", "report", None),
     ("gc_rss", "gc: one collection, peak RSS", "mib", "-", "report", None),
+    ("gc_cpu", "gc: one collection, its own CPU time (user + system; not Kubo's)", "sec", "-", "report", None),
 ]
 
 

@@ -277,6 +277,13 @@ static int metrics_pub_lines(const struct metrics_publisher *p, struct buf *o)
                     "The publisher's last sign of life (unix time).",
                     p->heartbeat) < 0)
         return -1;
+    if (metrics_head(o, "last_publish_duration_seconds", "gauge",
+                     "How long the last publish took (flush and name/publish).") < 0 ||
+        buf_appendf(o, P "last_publish_duration_seconds %.3f\n", (double)p->last_publish_ms / 1000.0) < 0 ||
+        metrics_head(o, "last_publish_latency_seconds", "gauge",
+                     "From the first change the last publish carried to its end.") < 0 ||
+        buf_appendf(o, P "last_publish_latency_seconds %.3f\n", (double)p->last_latency_ms / 1000.0) < 0)
+        return -1;
     return 0;
 }
 

@@ -78,6 +78,8 @@ struct metrics_publisher {
     uint64_t sequence;
     uint64_t last_published_at;  /* unix seconds, 0 if never */
     uint64_t heartbeat;          /* unix seconds */
+    uint64_t last_publish_ms;    /* the last publish's flush + name/publish */
+    uint64_t last_latency_ms;    /* from the first change it carried to its end */
 };
 
 /* Maps the shared segment (the master, before forking). 0 ok; -1 with *err

@@ -98,6 +98,8 @@ int p2pstate_write_pub(const char *dir, const struct p2p_pubstate *s)
     xjson_set(o, "other_writer_cid", xjson_string(s->other_writer_cid));
     xjson_set(o, "publishes_total", xjson_uint64(s->publishes_total));
     xjson_set(o, "publish_failures_total", xjson_uint64(s->publish_failures_total));
+    xjson_set(o, "last_publish_ms", xjson_uint64(s->last_publish_ms));
+    xjson_set(o, "last_latency_ms", xjson_uint64(s->last_latency_ms));
     int rc = p2pstate_replace(dir, P2P_STATE_FILE, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
     json_object_put(o);
     return rc;
@@ -129,6 +131,8 @@ int p2pstate_read_pub(const char *dir, struct p2p_pubstate *s)
     p2pstate_copy(s->other_writer_cid, sizeof s->other_writer_cid, o, "other_writer_cid");
     s->publishes_total = (unsigned long long)p2pstate_int(o, "publishes_total");
     s->publish_failures_total = (unsigned long long)p2pstate_int(o, "publish_failures_total");
+    s->last_publish_ms = (unsigned long long)p2pstate_int(o, "last_publish_ms");
+    s->last_latency_ms = (unsigned long long)p2pstate_int(o, "last_latency_ms");
     json_object_put(o);
     return 0;
 }
@@ -143,6 +147,11 @@ int p2pstate_write_roots(const char *dir, const struct p2p_root *roots, size_t n
         xjson_set(e, "cid", xjson_string(roots[i].cid));
         xjson_set(e, "resolved_at", xjson_int64((int64_t)roots[i].resolved_at));
         xjson_set(e, "error", xjson_string(roots[i].error));
+        xjson_set(e, "pinned", xjson_string(roots[i].pinned));
+        xjson_set(e, "pinning", xjson_string(roots[i].pinning));
+        xjson_set(e, "pin_started", xjson_int64((int64_t)roots[i].pin_started));
+        xjson_set(e, "pin_nodes", xjson_uint64(roots[i].pin_nodes));
+        xjson_set(e, "pin_bytes", xjson_uint64(roots[i].pin_bytes));
         xjson_push(a, e);
     }
     xjson_set(o, "roots", a);
@@ -173,6 +182,11 @@ int p2pstate_read_roots(const char *dir, struct p2p_root **roots, size_t *n)
         p2pstate_copy(r[i].cid, sizeof r[i].cid, e, "cid");
         p2pstate_copy(r[i].error, sizeof r[i].error, e, "error");
         r[i].resolved_at = (time_t)p2pstate_int(e, "resolved_at");
+        p2pstate_copy(r[i].pinned, sizeof r[i].pinned, e, "pinned");
+        p2pstate_copy(r[i].pinning, sizeof r[i].pinning, e, "pinning");
+        r[i].pin_started = (time_t)p2pstate_int(e, "pin_started");
+        r[i].pin_nodes = (unsigned long long)p2pstate_int(e, "pin_nodes");
+        r[i].pin_bytes = (unsigned long long)p2pstate_int(e, "pin_bytes");
     }
     json_object_put(o);
     *roots = r;

@@ -37,6 +37,8 @@ struct p2p_pubstate {
     char other_writer_cid[P2P_CID_MAX];    /* what the key pointed at that we did not publish */
     unsigned long long publishes_total;
     unsigned long long publish_failures_total;
+    unsigned long long last_publish_ms;    /* the last publish's flush and name/publish */
+    unsigned long long last_latency_ms;    /* from the first change it carried to its end */
 };
 
 /* <dir>/<name>, caller frees. */
@@ -51,6 +53,12 @@ struct p2p_root {
     char cid[P2P_CID_MAX];                 /* "" if never resolved */
     time_t resolved_at;
     char error[P2P_ERR_MAX];               /* the last resolve's problem, "" if fine */
+    /* pinreadonly (ipfs/resolver.c): the last root whose pin completed, the
+     * root being pinned ("" if none) and how far that pin is */
+    char pinned[P2P_CID_MAX];
+    char pinning[P2P_CID_MAX];
+    time_t pin_started;                    /* unix seconds the pin in progress began */
+    unsigned long long pin_nodes, pin_bytes;   /* blocks and bytes fetched or checked so far */
 };
 
 /* Atomic replace of <dir>/roots.json with the n roots, in configured order. */

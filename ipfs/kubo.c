@@ -206,11 +206,33 @@ void kubo_curl_prepare(struct kubo *k, CURL *h, int rpc, const char *url, char *
 
 struct kubo_rpc_ctx {
     long status;           /* of the last status line seen */
-    struct buf *out;       /* 200 body, or NULL to discard */
+    struct buf *out;       /* 200 body, or NULL to discard; with on_line: the line not ended yet */
     struct buf errbody;    /* non-200 body */
     struct buf trailer;    /* X-Stream-Error value */
     int too_large;
+    kubo_line_cb on_line;  /* NULL, or each line of a 200 body as it arrives */
+    void *line_ctx;
 };
+
+/* Hands every complete line in c->out to c->on_line and keeps the rest. */
+static void kubo_rpc_lines_out(struct kubo_rpc_ctx *c)
+{
+    char *s = c->out->data;
+    size_t done = 0;
+    for (;;) {
+        char *nl = memchr(s + done, '\n', c->out->len - done);
+        if (!nl)
+            break;
+        *nl = '\0';
+        c->on_line(s + done, (size_t)(nl - (s + done)), c->line_ctx);
+        done = (size_t)(nl - s) + 1;
+    }
+    if (done) {
+        memmove(s, s + done, c->out->len - done);
+        c->out->len -= done;
+        s[c->out->len] = '\0';
+    }
+}
 
 static size_t kubo_rpc_header(char *p, size_t size, size_t n, void *arg)
 {
@@ -254,6 +276,8 @@ static size_t kubo_rpc_write(char *p, size_t size, size_t n, void *arg)
         c->too_large = 1;
         return 0;
     }
+    if (c->on_line)
+        kubo_rpc_lines_out(c);
     return len;
 }
 
@@ -279,8 +303,8 @@ static char *kubo_error_text(const struct buf *body)
     return xstrndup(s, n);
 }
 
-int kubo_rpc(struct kubo *k, const char *cmd, const char *arg, const struct kubo_query *q,
-             curl_mime *mime, struct buf *out)
+static int kubo_rpc_do(struct kubo *k, const char *cmd, const char *arg, const struct kubo_query *q,
+                       curl_mime *mime, struct buf *out, kubo_line_cb on_line, void *line_ctx)
 {
     char *what = arg ? xasprintf("%s %s", cmd, arg) : xstrdup(cmd);
     if (q && q->overflow) {
@@ -289,7 +313,7 @@ int kubo_rpc(struct kubo *k, const char *cmd, const char *arg, const struct kubo
         return rc;
     }
     char *url = xasprintf("%s/api/v0/%s%s", k->api_base, cmd, q ? buf_cstr(&q->b) : "");
-    struct kubo_rpc_ctx c = { .status = 0, .out = out };
+    struct kubo_rpc_ctx c = { .status = 0, .out = out, .on_line = on_line, .line_ctx = line_ctx };
     buf_init(&c.errbody, KUBO_ERRBODY_MAX);
     buf_init(&c.trailer, KUBO_ERRBODY_MAX);
     if (out)
@@ -353,6 +377,22 @@ int kubo_rpc(struct kubo *k, const char *cmd, const char *arg, const struct kubo
     buf_free(&c.trailer);
     free(url);
     free(what);
+    return rc;
+}
+
+int kubo_rpc(struct kubo *k, const char *cmd, const char *arg, const struct kubo_query *q,
+             curl_mime *mime, struct buf *out)
+{
+    return kubo_rpc_do(k, cmd, arg, q, mime, out, NULL, NULL);
+}
+
+int kubo_rpc_lines(struct kubo *k, const char *cmd, const char *arg, const struct kubo_query *q,
+                   kubo_line_cb on_line, void *ctx)
+{
+    struct buf line;
+    buf_init(&line, KUBO_JSON_MAX);
+    int rc = kubo_rpc_do(k, cmd, arg, q, NULL, &line, on_line, ctx);
+    buf_free(&line);
     return rc;
 }
 

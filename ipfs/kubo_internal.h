@@ -84,6 +84,13 @@ void kubo_curl_prepare(struct kubo *k, CURL *h, int rpc, const char *url, char *
  * X-Stream-Error trailer are classified and recorded with "<cmd> <arg>". */
 int kubo_rpc(struct kubo *k, const char *cmd, const char *arg, const struct kubo_query *q,
              curl_mime *mime, struct buf *out);
+/* The same for a command that streams one JSON object per line (pin/add
+ * with progress): each line of the 200 body goes to on_line as it arrives
+ * (NUL-terminated, without its newline; a line over KUBO_JSON_MAX fails the
+ * call with KUBO_TOO_LARGE). */
+typedef void (*kubo_line_cb)(const char *line, size_t n, void *ctx);
+int kubo_rpc_lines(struct kubo *k, const char *cmd, const char *arg, const struct kubo_query *q,
+                   kubo_line_cb on_line, void *ctx);
 /* Parses out as a JSON object and copies the string member key into
  * cid (KUBO_CID_MAX). For {"Cid":{"/":...}} pass key "Cid" and slash 1. */
 int kubo_json_cid(struct kubo *k, const char *what, const struct buf *out, const char *key,

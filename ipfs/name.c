@@ -160,6 +160,41 @@ int kubo_pin_add(struct kubo *k, const char *cid)
     return kubo_pin_call(k, "pin/add", cid, NULL);
 }
 
+struct kubo_pin_watch {
+    kubo_pin_progress_cb cb;
+    void *ctx;
+};
+
+static void kubo_pin_line(const char *line, size_t n, void *arg)
+{
+    struct kubo_pin_watch *w = arg;
+    (void)n;
+    json_object *o = json_tokener_parse(line);
+    json_object *v;
+    uint64_t nodes = 0, bytes = 0;
+    if (o && json_object_object_get_ex(o, "Progress", &v))
+        nodes = (uint64_t)json_object_get_int64(v);
+    if (o && json_object_object_get_ex(o, "Bytes", &v))
+        bytes = (uint64_t)json_object_get_int64(v);
+    json_object_put(o);
+    if (nodes || bytes)
+        w->cb(nodes, bytes, w->ctx);
+}
+
+int kubo_pin_add_progress(struct kubo *k, const char *cid, kubo_pin_progress_cb cb, void *ctx)
+{
+    struct kubo_query q;
+    kubo_query_init(&q);
+    char *pa = xasprintf("/ipfs/%s", cid);
+    kubo_query_add(&q, "arg", pa);
+    kubo_query_add(&q, "progress", "true");
+    struct kubo_pin_watch w = { cb, ctx };
+    int rc = kubo_rpc_lines(k, "pin/add", pa, &q, kubo_pin_line, &w);
+    free(pa);
+    kubo_query_free(&q);
+    return rc;
+}
+
 int kubo_pin_update(struct kubo *k, const char *from, const char *to)
 {
     return kubo_pin_call(k, "pin/update", from, to);

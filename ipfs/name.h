@@ -4,6 +4,7 @@
 #ifndef IPFS_NAME_H
 #define IPFS_NAME_H
 #include <stddef.h>
+#include <stdint.h>
 #include "ipfs/kubo.h"
 
 /* What an IPNS name resolved to. NO_RECORD ("could not resolve name": the key
@@ -44,6 +45,11 @@ int kubo_swarm_peer_count(struct kubo *k);
 
 /* Recursive pin of /ipfs/<cid>. */
 int kubo_pin_add(struct kubo *k, const char *cid);
+/* The same, telling cb the blocks (nodes) and bytes fetched or checked so
+ * far as Kubo reports them (every half second). Kubo's output never pauses
+ * for long, so the client's stall limit does not cut a long pin short. */
+typedef void (*kubo_pin_progress_cb)(uint64_t nodes, uint64_t bytes, void *ctx);
+int kubo_pin_add_progress(struct kubo *k, const char *cid, kubo_pin_progress_cb cb, void *ctx);
 /* Moves a recursive pin from one root to another (pin/update, which only
  * fetches what differs); from must be pinned. */
 int kubo_pin_update(struct kubo *k, const char *from, const char *to);

@@ -263,16 +263,19 @@ static void pub_publish(struct pub *p)
     }
     snprintf(p->st.last_published_cid, sizeof p->st.last_published_cid, "%s", cid);
     p->st.last_published_at = time(NULL);
+    long long t1 = pub_now_ms();
+    p->st.last_publish_ms = (unsigned long long)(t1 - t0);
+    p->st.last_latency_ms = p->tm.first_change_ms ? (unsigned long long)(t1 - p->tm.first_change_ms) : 0;
     p->st.sequence++;
     p->st.publishes_total++;
     p->st.pending = 0;
-    p->tm.first_change_ms = 0;
+    p->tm.first_change_ms = 0;   /* after the latency above */
     p->changes -= changes;
     p->tm.backoff_s = 0;
     p->tm.next_try_ms = 0;
     pub_clear_error(p, "publish");
-    log_info("publisher: published %s under %s (%lu change notices, %lld ms)", cid, o->writeipnskey,
-             changes, pub_now_ms() - t0);
+    log_info("publisher: published %s under %s (%lu change notices, %llu ms; %llu ms after the first change)",
+             cid, o->writeipnskey, changes, p->st.last_publish_ms, p->st.last_latency_ms);
     pub_save(p);
 }
 
@@ -471,130 +474,4 @@ int publisher_claim(const struct publisher_opts *o, pid_t master_pid, char **err
     owner_hold_free(&h);
     kubo_free(k);
     return rc;
-}
-
-/* ------------------------------------------------------------- resolver */
-
-struct resolver {
-    const struct publisher_opts *o;
-    struct kubo *k;
-    struct p2p_root *roots;    /* one per readonlyipnskeys entry, in order */
-    char (*pinned)[P2P_CID_MAX];
-};
-
-/* Moves the pin of root i to its new CID (pin/update from the old one). */
-static void resolver_pin(struct resolver *r, size_t i)
-{
-    const char *to = r->roots[i].cid;
-    const char *from = r->pinned[i];
-    if (strcmp(from, to) == 0)
-        return;
-    int krc = from[0] ? kubo_pin_update(r->k, from, to) : KUBO_ERROR;
-    if (krc != KUBO_OK)
-        krc = kubo_pin_add(r->k, to);
-    if (krc != KUBO_OK) {
-        log_error("resolver: pinning %s (%s): %s", to, r->roots[i].key, kubo_errmsg(r->k));
-        return;
-    }
-    if (from[0] && kubo_pin_rm(r->k, from) != KUBO_OK) {
-        /* pin/update already removed it: nothing to do */
-    }
-    log_info("resolver: pinned %s for %s%s%s", to, r->roots[i].key, from[0] ? ", unpinned " : "", from);
-    snprintf(r->pinned[i], P2P_CID_MAX, "%s", to);
-}
-
-/* One round over every key; 1 if roots.json needs rewriting. */
-static int resolver_round(struct resolver *r)
-{
-    const struct publisher_opts *o = r->o;
-    int changed = 0;
-    for (size_t i = 0; i < o->n_readonlyipnskeys && !pub_stop; i++) {
-        struct p2p_root *ro = &r->roots[i];
-        char cid[KUBO_CID_MAX];
-        char err[P2P_ERR_MAX] = "";
-        enum kubo_resolve res = kubo_name_resolve(r->k, ro->key, 1, PUB_RESOLVE_TIMEOUT_S, cid);
-        if (res == KUBO_RESOLVED) {
-            ro->resolved_at = time(NULL);
-            if (strcmp(cid, ro->cid) != 0) {
-                log_info("resolver: %s -> %s%s%s", ro->key, cid, ro->cid[0] ? " (was " : "",
-                         ro->cid[0] ? ro->cid : "");
-                snprintf(ro->cid, sizeof ro->cid, "%s", cid);
-                changed = 1;
-            }
-        } else {
-            /* keep serving the last root we knew: content under /ipfs never changes */
-            snprintf(err, sizeof err, "%s", res == KUBO_RESOLVE_NO_RECORD ? "no record for this key"
-                                                                            : kubo_errmsg(r->k));
-        }
-        if (strcmp(err, ro->error) != 0) {
-            if (err[0])
-                log_warn("resolver: %s: %s%s", ro->key, err, ro->cid[0] ? " (serving the last root known)" : "");
-            else
-                log_info("resolver: %s: resolves again", ro->key);
-            snprintf(ro->error, sizeof ro->error, "%s", err);
-            changed = 1;
-        }
-    }
-    return changed;
-}
-
-int resolver_run(const struct publisher_opts *o, pid_t master_pid)
-{
-    log_set_role("resolver");
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    prctl(PR_SET_NAME, "orp2p-resolver");
-    sigset_t waitmask;
-    childsig_setup(pub_on_stop, &waitmask);
-    if (getppid() != master_pid)
-        return 0;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return 1;
-    struct resolver r;
-    memset(&r, 0, sizeof r);
-    r.o = o;
-    r.k = pub_kubo(o);
-    if (!r.k) {
-        curl_global_cleanup();
-        return 1;
-    }
-    size_t n = o->n_readonlyipnskeys;
-    r.roots = xcalloc(n + 1, sizeof *r.roots);
-    r.pinned = xcalloc(n + 1, sizeof *r.pinned);
-    /* start from what was known: a restarted resolver keeps serving (and
-     * moves the pins it made) instead of starting blind */
-    struct p2p_root *old = NULL;
-    size_t nold = 0;
-    p2pstate_read_roots(o->statedir, &old, &nold);
-    for (size_t i = 0; i < n; i++) {
-        snprintf(r.roots[i].key, sizeof r.roots[i].key, "%s", o->readonlyipnskeys[i]);
-        for (size_t j = 0; j < nold; j++)
-            if (strcmp(old[j].key, r.roots[i].key) == 0) {
-                r.roots[i] = old[j];
-                if (o->pinreadonly)
-                    memcpy(r.pinned[i], old[j].cid, P2P_CID_MAX);
-            }
-    }
-    free(old);
-    p2pstate_write_roots(o->statedir, r.roots, n);
-    log_info("resolver: %zu read-only key(s), every %d s%s", n, o->ipnsrefresh,
-             o->pinreadonly ? ", pinning each root" : "");
-    while (!pub_stop && getppid() == master_pid) {
-        long long t0 = pub_now_ms();
-        if (resolver_round(&r) && p2pstate_write_roots(o->statedir, r.roots, n) < 0)
-            log_warn("resolver: cannot write %s/%s: %s", o->statedir, P2P_ROOTS_FILE, strerror(errno));
-        if (o->pinreadonly)
-            for (size_t i = 0; i < n && !pub_stop; i++)
-                if (r.roots[i].cid[0])
-                    resolver_pin(&r, i);
-        long long wait = (long long)o->ipnsrefresh * 1000 - (pub_now_ms() - t0);
-        if (wait < 0)
-            wait = 0;
-        struct timespec ts = { wait / 1000, (wait % 1000) * 1000000L };
-        ppoll(NULL, 0, &ts, &waitmask);
-    }
-    free(r.roots);
-    free(r.pinned);
-    kubo_free(r.k);
-    curl_global_cleanup();
-    return 0;
 }

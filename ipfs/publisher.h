@@ -3,15 +3,19 @@
  * workers. The master forks both (fcgi/master.c) and respawns them.
  *
  * Publisher: workers write a byte to notify_fd's other end after each
- * committed change (store_mfs calls its store_notify after each flushed
- * write; the worker's writes the pipe); the publisher coalesces them (quiet
+ * committed change clients see (store_mfs calls its store_notify after
+ * each flushed write of a manifest or tag, not of blobs alone; the worker's
+ * writes the pipe); a collection grows <statedir>/gc/epoch instead. The
+ * publisher coalesces them (quiet
  * period, maximum interval; the rules are in ipfs/pub_timing.h), then
  * files/flush of mfsroot -> name/publish. It keeps
  * <statedir>/publisher.json (core/p2pstate.h) current.
  *
- * Resolver: every ipnsrefresh seconds, name/resolve with nocache of each
- * readonlyipnskeys entry -> <statedir>/roots.json; with pinreadonly, the
- * pin moves from the previous root to the new one. */
+ * Resolver (ipfs/resolver.c): every ipnsrefresh seconds, name/resolve with
+ * nocache of each readonlyipnskeys entry -> <statedir>/roots.json; with
+ * pinreadonly, each new root is pinned in the background (a newer root
+ * supersedes a pin in progress; the last completed pin stays until the
+ * next completes), never delaying the next resolve. */
 #ifndef IPFS_PUBLISHER_H
 #define IPFS_PUBLISHER_H
 #include <stddef.h>

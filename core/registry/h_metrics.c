@@ -31,6 +31,8 @@ static void h_metrics_publisher(const char *statedir, struct metrics_publisher *
     mp->sequence = ps.sequence;
     mp->last_published_at = ps.last_published_at > 0 ? (uint64_t)ps.last_published_at : 0;
     mp->heartbeat = ps.heartbeat > 0 ? (uint64_t)ps.heartbeat : 0;
+    mp->last_publish_ms = ps.last_publish_ms;
+    mp->last_latency_ms = ps.last_latency_ms;
 }
 
 static uint64_t h_metrics_u64(json_object *o, const char *key)
@@ -78,6 +80,56 @@ static int h_metrics_gc(const char *statedir, struct buf *out)
     return rc;
 }
 
+/* A label value as Prometheus wants it: backslash, quote and newline escaped. */
+static void h_metrics_label(char *dst, size_t cap, const char *v)
+{
+    size_t j = 0;
+    for (; *v && j + 3 < cap; v++) {
+        if (*v == '\\' || *v == '"' || *v == '\n')
+            dst[j++] = '\\';
+        dst[j++] = *v == '\n' ? 'n' : *v;
+    }
+    dst[j] = '\0';
+}
+
+/* The read-only roots and their pins (<statedir>/roots.json, written by the
+ * resolver: ipfs/resolver.c). Nothing without readonlyipnskeys. */
+static int h_metrics_roots(const char *statedir, struct buf *out)
+{
+    struct p2p_root *r;
+    size_t n;
+    if (p2pstate_read_roots(statedir, &r, &n) < 0 || n == 0) {
+        if (n == 0)
+            free(r);
+        return 0;
+    }
+    int rc = buf_appendf(out,
+                         "# HELP oci_registry_p2p_readonly_root_resolved_timestamp_seconds When the key last resolved.\n"
+                         "# TYPE oci_registry_p2p_readonly_root_resolved_timestamp_seconds gauge\n"
+                         "# HELP oci_registry_p2p_readonly_root_pinned 1 when the root the key resolves to is pinned "
+                         "whole (pinreadonly).\n"
+                         "# TYPE oci_registry_p2p_readonly_root_pinned gauge\n"
+                         "# HELP oci_registry_p2p_readonly_root_pinning 1 while a newer root is being pinned.\n"
+                         "# TYPE oci_registry_p2p_readonly_root_pinning gauge\n"
+                         "# HELP oci_registry_p2p_readonly_root_pin_progress_blocks Blocks the pin in progress has "
+                         "fetched or checked.\n"
+                         "# TYPE oci_registry_p2p_readonly_root_pin_progress_blocks gauge\n");
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char key[2 * P2P_KEY_MAX + 4];
+        h_metrics_label(key, sizeof key, r[i].key);
+        rc = buf_appendf(out,
+                         "oci_registry_p2p_readonly_root_resolved_timestamp_seconds{key=\"%s\"} %lld\n"
+                         "oci_registry_p2p_readonly_root_pinned{key=\"%s\"} %d\n"
+                         "oci_registry_p2p_readonly_root_pinning{key=\"%s\"} %d\n"
+                         "oci_registry_p2p_readonly_root_pin_progress_blocks{key=\"%s\"} %llu\n",
+                         key, (long long)r[i].resolved_at, key,
+                         r[i].cid[0] && strcmp(r[i].cid, r[i].pinned) == 0, key, r[i].pinning[0] != '\0', key,
+                         r[i].pin_nodes);
+    }
+    free(r);
+    return rc;
+}
+
 void h_metrics(struct registry *reg, struct request *req, struct response *resp, const struct route *rt)
 {
     (void)req;
@@ -92,7 +144,8 @@ void h_metrics(struct registry *reg, struct request *req, struct response *resp,
     struct buf out;
     buf_init(&out, H_METRICS_MAX);
     if (metrics_format(c, &mp, names, METRICS_ROUTES, &out) < 0 ||
-        (reg->opts.statedir && h_metrics_gc(reg->opts.statedir, &out) < 0)) {
+        (reg->opts.statedir && (h_metrics_gc(reg->opts.statedir, &out) < 0 ||
+                                h_metrics_roots(reg->opts.statedir, &out) < 0))) {
         log_error("metrics: the page exceeds %d bytes", H_METRICS_MAX);
         resp_error(resp, OCI_INTERNAL, "metrics page too large", NULL);
     } else {

@@ -56,6 +56,12 @@ static json_object *h_status_roots(const char *statedir)
         xjson_set(e, "cid", xjson_string(r[i].cid));
         xjson_set(e, "resolved_at", xjson_int64((int64_t)r[i].resolved_at));
         xjson_set(e, "error", xjson_string(r[i].error));
+        /* pinreadonly: the root held whole, and the newer one on its way */
+        xjson_set(e, "pinned", xjson_string(r[i].pinned));
+        xjson_set(e, "pinning", xjson_string(r[i].pinning));
+        xjson_set(e, "pin_started", xjson_int64((int64_t)r[i].pin_started));
+        xjson_set(e, "pin_nodes", xjson_uint64(r[i].pin_nodes));
+        xjson_set(e, "pin_bytes", xjson_uint64(r[i].pin_bytes));
         xjson_push(a, e);
     }
     free(r);

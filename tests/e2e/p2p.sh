@@ -26,6 +26,8 @@ E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 P2P_PUSHES=${P2P_PUSHES:-5}
 P2P_BURST=${P2P_BURST:-20}
+# Kubo cuts a gateway response whose reader stalls this long (t_resume)
+export P2P_KUBO_RETRIEVAL_TIMEOUT=5s
 SEED=$E2E_ROOT/tests/e2e/data/seed-hello-layout
 
 e2e_init_run
@@ -65,6 +67,8 @@ tag_put() {
         [ "$(e2e_manifest_put "$(url "$1" "$2")" "$3" "$5" "$body")" = 201 ]
 }
 now() { date +%s.%N; }
+# published_after CID: A published a root other than CID, and nothing is pending
+published_after() { [ "$(pubfield 1 A last_published_cid)" != "$1" ] && pubfield_is 1 A pending false; }
 not() { ! "$@"; }
 stats() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "median %.2f s, min %.2f s, max %.2f s (n=%d)", m, a[1], a[NR], NR}'; }
 
@@ -117,18 +121,39 @@ main() {
     e2e_check "skopeo pull from B (bytes over bitswap, name over the DHT)" pull 2 B p2p/hello:v1
     got=$(manifest_digest 2 B p2p/hello v1)
     e2e_expect_eq "B's digest for p2p/hello:v1 is A's ($want)" "$got" "$want"
-    # a blob only A has (the seed's layers are also in node 1 as ordinary
+    # a 4-layer push, its blobs a second apart (each gap longer than the
+    # quiet period, all of them longer than the maximum interval): one
+    # publish, when the manifest lands, not one per blob. Its first layer
+    # is a blob only A has (the seed's layers are also in node 1 as ordinary
     # blocks, from the interop step: a block the node has gets no filestore
     # entry): B's node must fetch it from node 1's filestore
-    local ub="$P2P/unique.bin" udg hex entries bad
+    local ub="$P2P/unique.bin" udg hex entries bad layers=() p0 p1
     e2e_keystream oci-registry-p2p-p2p-unique 3000000 >"$ub"
     udg=$(e2e_digest "$ub") hex=${udg#sha256:}
-    e2e_expect_eq "a 3 MB blob pushed to A in one request" "$(e2e_blob_post "$(url 1 A)" p2p/hello "$ub")" 201
+    layers=("$ub")
+    for i in 2 3 4; do
+        e2e_keystream "oci-registry-p2p-p2p-layer$i" 1000000 >"$P2P/layer$i.bin"
+        layers+=("$P2P/layer$i.bin")
+    done
+    e2e_wait_for 10 "A idle" pubfield_is 1 A pending false
+    p0=$(pubfield 1 A publishes_total)
+    for i in 0 1 2 3; do
+        e2e_expect_eq "4-layer push: layer $((i + 1)) uploaded to A in one request" \
+            "$(e2e_blob_post "$(url 1 A)" p2p/four "${layers[$i]}")" 201
+        sleep 1.1
+    done
+    e2e_check "4-layer push: the manifest (its blobs are there: HEAD, then PUT)" \
+        python3 "$E2E_ROOT/tests/e2e/gc_push.py" image "$(url 1 A)" p2p/four v1 '{"p2p":"four"}' "${layers[@]}"
+    e2e_wait_for 30 "B serves p2p/four:v1" serves 2 B p2p/four v1
+    e2e_wait_for 10 "A idle" pubfield_is 1 A pending false
+    p1=$(pubfield 1 A publishes_total)
+    report "a 4-layer push over 4.4 s: $((p1 - p0)) publish(es)"
+    e2e_expect_eq "a 4-layer push gave exactly one publish (blobs alone publish nothing)" "$((p1 - p0))" 1
     entries=$(nipfs 1 filestore ls 2>/dev/null | grep -c " blobs-A/sha256/${hex:0:2}/$hex ")
-    e2e_expect_eq "it is a blob file that node 1's filestore references (12 chunks)" "$entries" 12
-    e2e_wait_for 30 "B serves the blob" e2e_code_is 200 -I "$(url 2 B)/v2/p2p/hello/blobs/$udg"
+    e2e_expect_eq "its 3 MB layer is a blob file that node 1's filestore references (12 chunks)" "$entries" 12
+    e2e_wait_for 30 "B serves the blob" e2e_code_is 200 -I "$(url 2 B)/v2/p2p/four/blobs/$udg"
     e2e_expect_eq "B serves its bytes (node 2 fetched them over bitswap from node 1's filestore)" \
-        "$(curl -sf "$(url 2 B)/v2/p2p/hello/blobs/$udg" | e2e_digest)" "$udg"
+        "$(curl -sf "$(url 2 B)/v2/p2p/four/blobs/$udg" | e2e_digest)" "$udg"
     bad=$(nipfs 1 filestore verify 2>&1 | grep -vc '^ok ')
     e2e_expect_eq "ipfs filestore verify on node 1: every entry ok" "$bad" 0
     e2e_check "A's status: published, nothing pending, no error" \
@@ -174,6 +199,9 @@ main() {
     report "burst: $P2P_BURST tag pushes in $(echo "$t1 - $t0" | bc) s gave $((p1 - p0)) publishes"
     e2e_check "the burst was coalesced (fewer publishes than pushes)" [ $((p1 - p0)) -lt "$P2P_BURST" ]
     e2e_check "the burst's last tag reached B" serves 2 B p2p/hello "b$P2P_BURST"
+
+    t_pin_superseded
+    t_resume
 
     # SIGTERM publishes a pending change before exiting (a long quiet period
     # keeps it pending when the signal arrives)
@@ -247,6 +275,76 @@ main() {
     if [ -n "${D:-}" ]; then
         e2e_check "interop: B serves the distribution registry's image (node 1 down, pinned)" pull 2 B dist/hello:v1
     fi
+}
+
+# t_pin_superseded: B pins each root in the background. A root that links
+# a block no node has (added unpinned to node 1, then removed from it) can
+# never be pinned whole: while B's pin of it runs, a tag pushed to A must be
+# served by B within 3 refresh periods (1 s each) of A's publish, and B's
+# status must show the pin moved to the newer root (superseded), the last
+# completed pin kept. Then the block's file leaves A's tree, and B's pin
+# completes on the next root.
+t_pin_superseded() {
+    local f=$P2P/stuck.bin stuck leaf mroot pub t0 t1 n
+    e2e_keystream oci-registry-p2p-p2p-stuck 600000 >"$f"
+    if ! { stuck=$(nipfs 1 add -Q --pin=false --raw-leaves --chunker=size-262144 "$f") &&
+        leaf=$(nipfs 1 refs "$stuck" | sed -n 2p) && nipfs 1 block rm "$leaf" >/dev/null &&
+        mroot=$(on 1 e2e_mfsroot A) && nipfs 1 files cp "/ipfs/$stuck" "$mroot/stuck-pin-test"; }; then
+        e2e_fail "pin superseded: a file with a block no node has, in A's tree"
+        return
+    fi
+    tag_put 1 A p2p/hello v1 stuck1 || e2e_fail "pin superseded: tag :stuck1"
+    e2e_wait_for 30 "B pinning a root that links the missing block" \
+        sh -c "curl -sf $(url 2 B)/v2/_p2p/status | jq -e '.readonly_roots[0].pinning != \"\"' >/dev/null"
+    e2e_wait_for 10 "A idle" pubfield_is 1 A pending false
+    pub=$(pubfield 1 A last_published_cid)
+    tag_put 1 A p2p/hello v1 past-stuck || e2e_fail "pin superseded: tag :past-stuck"
+    e2e_wait_for 10 "A publishes :past-stuck" published_after "$pub"
+    t0=$(now)
+    for ((n = 0; n < 200; n++)); do
+        serves 2 B p2p/hello past-stuck && break
+        sleep 0.05
+    done
+    t1=$(now)
+    report "a tag pushed while B's pin of an earlier root runs: served by B $(echo "$t1 - $t0" | bc) s after A published it"
+    e2e_check "  ... within 3 refresh periods (3 s) of A's publish, the earlier pin still running" \
+        sh -c "[ \"\$(echo '$t1 - $t0 < 3' | bc)\" = 1 ] && curl -sf $(url 2 B)/v2/_p2p/status | jq -e '.readonly_roots[0].pinning != \"\"' >/dev/null"
+    pub=$(pubfield 1 A last_published_cid)
+    e2e_wait_for 10 "B pinning A's newest root" \
+        sh -c "curl -sf $(url 2 B)/v2/_p2p/status | jq -e '.readonly_roots[0].pinning == \"$pub\"' >/dev/null"
+    e2e_check "  ... the pin moved to the newer root (superseded, logged), the last completed pin kept" \
+        sh -c "grep -q 'superseded the pin of' '$P2P/n2/B/registry.log' && curl -sf $(url 2 B)/v2/_p2p/status | jq -e '.readonly_roots[0] | .pinned != \"\" and .pinned != .pinning' >/dev/null"
+    e2e_check "  ... the metrics show the pin in progress" \
+        sh -c "curl -sf $(url 2 B)/v2/_p2p/metrics | grep -q '^oci_registry_p2p_readonly_root_pinning{key=\"$K\"} 1\$'"
+    nipfs 1 files rm -r "$mroot/stuck-pin-test" || e2e_fail "pin superseded: remove the file again"
+    tag_put 1 A p2p/hello v1 unstuck || e2e_fail "pin superseded: tag :unstuck"
+    e2e_wait_for 10 "A idle" pubfield_is 1 A pending false
+    pub=$(pubfield 1 A last_published_cid)
+    e2e_wait_for 30 "B's pin completes" \
+        sh -c "curl -sf $(url 2 B)/v2/_p2p/status | jq -e '.readonly_roots[0] | .pinned == \"$pub\" and .pinning == \"\"' >/dev/null"
+    e2e_check "  ... once A's root has every block again, B pins it whole" \
+        sh -c "curl -sf $(url 2 B)/v2/_p2p/status | jq -e '.readonly_roots[0] | .pinned == \"$pub\" and .pinning == \"\"' >/dev/null"
+}
+
+# t_resume: a client that stops reading for longer than Kubo's
+# Gateway.RetrievalTimeout (5 s on these nodes, P2P_KUBO_RETRIEVAL_TIMEOUT)
+# makes node 2's gateway cut B's blob stream; B asks again from where it
+# stopped and the client gets every byte, in order.
+t_resume() {
+    local f=$P2P/big.bin d out r0 r1
+    e2e_keystream oci-registry-p2p-p2p-big 67108864 >"$f"
+    d=$(e2e_digest "$f")
+    e2e_expect_eq "resume: a 64 MiB blob pushed to A" "$(e2e_blob_post "$(url 1 A)" p2p/big "$f")" 201
+    e2e_check "resume: tagged (p2p/big:v1)" \
+        python3 "$E2E_ROOT/tests/e2e/gc_push.py" image "$(url 1 A)" p2p/big v1 '{"p2p":"big"}' "$f"
+    e2e_wait_for 30 "B serves p2p/big:v1" serves 2 B p2p/big v1
+    r0=$(curl -sf "$(url 2 B)/v2/_p2p/metrics" | awk '$1 == "oci_registry_p2p_kubo_gateway_resumes_total" {print $2}')
+    out=$(timeout 120 python3 "$E2E_ROOT/tests/e2e/slow_reader.py" "$(url 2 B)/v2/p2p/big/blobs/$d" 1048576 12)
+    r1=$(curl -sf "$(url 2 B)/v2/_p2p/metrics" | awk '$1 == "oci_registry_p2p_kubo_gateway_resumes_total" {print $2}')
+    report "resume: a client pausing 12 s after 1 MiB of a 64 MiB blob from B: $out; B resumed $((r1 - r0)) stream(s)"
+    e2e_expect_eq "resume: the paused client got the whole blob, byte for byte" "$out" "200 67108864 $d 67108864"
+    e2e_check "resume: node 2's gateway cut the stream and B resumed it (kubo_gateway_resumes_total grew)" \
+        [ "$((r1 - r0))" -ge 1 ]
 }
 
 # t_shared_leaves: two blobs sharing their first 4 MiB, pushed to A (X

@@ -9,6 +9,9 @@
 # expects (so e2e_start_stack works with E2E_RUN=$P2P/nN), listening on
 # 127.0.0.1 only, no bootstrap peers, no mDNS, a DHT server (a node on a
 # private address would otherwise stay a DHT client that nobody can ask).
+# P2P_KUBO_RETRIEVAL_TIMEOUT, if set, is the nodes' Gateway.RetrievalTimeout
+# (how long Kubo's gateway waits for a write to go through before it cuts
+# the response; 30 s by default).
 p2p_node() {
     local dir=$P2P/n$1/kubo api gw swarm
     mkdir -p "$dir"
@@ -23,6 +26,9 @@ p2p_node() {
         "$IPFS_BIN" config --json Discovery.MDNS.Enabled false &&
         "$IPFS_BIN" config Routing.Type dhtserver &&
         "$IPFS_BIN" config --json Experimental.FilestoreEnabled true || return 1
+    if [ -n "${P2P_KUBO_RETRIEVAL_TIMEOUT:-}" ]; then
+        "$IPFS_BIN" config Gateway.RetrievalTimeout "$P2P_KUBO_RETRIEVAL_TIMEOUT" || return 1
+    fi
     unset IPFS_PATH
     echo "$api" >"$dir/api.port"
     echo "$gw" >"$dir/gw.port"
