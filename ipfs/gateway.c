@@ -71,8 +71,10 @@ static size_t gw_write(char *p, size_t size, size_t n, void *arg)
     return len;
 }
 
-int kubo_gateway_get(struct kubo *k, const char *cid, uint64_t offset, uint64_t length,
-                     kubo_write_cb cb, void *ctx)
+/* GET <gateway>/ipfs/<cid><query>, streamed to cb; a Range unless offset
+ * and length are both 0. */
+static int gw_get(struct kubo *k, const char *cid, const char *query, uint64_t offset, uint64_t length,
+                  kubo_write_cb cb, void *ctx)
 {
     char *what = xasprintf("gateway %s", cid);
     if (!k->gw_base) {
@@ -88,7 +90,8 @@ int kubo_gateway_get(struct kubo *k, const char *cid, uint64_t offset, uint64_t 
     struct buf url;
     buf_init(&url, KUBO_QUERY_MAX);
     /* '/' kept: cid may carry a path inside the DAG ("<cid>/dir/file"). */
-    if (buf_appendf(&url, "%s/ipfs/", k->gw_base) < 0 || kubo_pct_encode(&url, cid, 1) < 0) {
+    if (buf_appendf(&url, "%s/ipfs/", k->gw_base) < 0 || kubo_pct_encode(&url, cid, 1) < 0 ||
+        buf_appendf(&url, "%s", query) < 0) {
         int rc = kubo_fail(k, KUBO_ERROR, what, "request too long");
         buf_free(&url);
         free(what);
@@ -135,6 +138,17 @@ int kubo_gateway_get(struct kubo *k, const char *cid, uint64_t offset, uint64_t 
     buf_free(&url);
     free(what);
     return rc;
+}
+
+int kubo_gateway_get(struct kubo *k, const char *cid, uint64_t offset, uint64_t length,
+                     kubo_write_cb cb, void *ctx)
+{
+    return gw_get(k, cid, "", offset, length, cb, ctx);
+}
+
+int kubo_gateway_tar(struct kubo *k, const char *path, kubo_write_cb cb, void *ctx)
+{
+    return gw_get(k, path, "?format=tar", 0, 0, cb, ctx);
 }
 
 int kubo_gateway_status_rc(int status)

@@ -190,6 +190,10 @@ typedef int (*kubo_write_cb)(void *ctx, const char *buf, size_t n);
  * through the gateway, with a Range request. KUBO_NOT_FOUND on 404. */
 int kubo_gateway_get(struct kubo *k, const char *cid, uint64_t offset, uint64_t length,
                      kubo_write_cb cb, void *ctx);
+/* A UnixFS directory, <cid>/<path inside it>, as the tar archive the
+ * gateway makes of it (?format=tar), streamed to cb (ipfs/tar.h reads it):
+ * every file under it in one request. */
+int kubo_gateway_tar(struct kubo *k, const char *path, kubo_write_cb cb, void *ctx);
 /* The same bytes [offset, offset+length) (length > 0) as a blocking TCP
  * socket to the gateway, read up to the first body byte: *fd then has
  * exactly length bytes left to read (splice) before the gateway closes, and

@@ -162,7 +162,7 @@ struct gc_repo {
     size_t nrefs;
 };
 
-static void gc_push(struct digest **v, size_t *n, const struct digest *d)
+void gc_digest_push(struct digest **v, size_t *n, const struct digest *d)
 {
     if ((*n & (*n - 1)) == 0 || *n == 0)   /* grow at powers of two */
         *v = xrealloc(*v, (*n ? *n * 2 : 4) * sizeof **v);
@@ -199,7 +199,7 @@ static int gc_ls_digests(struct gc *c, struct gc_repo *r, const char *dir, struc
             struct digest d;
             char *ds = xasprintf("%s:%s", algs[a], hexes[h]);
             if (digest_parse(ds, &d) == DIGEST_PARSE_OK)
-                gc_push(v, n, &d);
+                gc_digest_push(v, n, &d);
             free(ds);   /* anything else in there is not ours: left alone */
         }
         strv_free(hexes, nh);
@@ -211,6 +211,9 @@ static int gc_ls_digests(struct gc *c, struct gc_repo *r, const char *dir, struc
 
 static int gc_read_tags(struct gc *c, struct gc_repo *r)
 {
+    if (gc_tags_tar(c, r->name, r->snap, &r->tags, &r->ntags, &r->unsure) == 0)
+        return 0;
+    /* the gateway's archive could not be used: one read per tag */
     char *dir = xasprintf("%s/_manifests/tags", r->snap);
     char **tags = NULL;
     size_t nt = 0;
@@ -235,7 +238,7 @@ static int gc_read_tags(struct gc *c, struct gc_repo *r)
             while (b.len > 0 && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
                 b.data[--b.len] = '\0';
             if (digest_parse(buf_cstr(&b), &d) == DIGEST_PARSE_OK) {
-                gc_push(&r->tags, &r->ntags, &d);
+                gc_digest_push(&r->tags, &r->ntags, &d);
             } else {
                 gc_problem(c, "%s:%s: its link holds no digest; the repository keeps everything", r->name,
                            tags[i]);
@@ -352,7 +355,7 @@ static int gc_repo_sweep(struct gc *c, struct gc_repo *r, int is_layout)
     size_t nu = 0;
     for (size_t i = 0; i < r->nrevs; i++)
         if (!gc_has(&kept, &r->revs[i]))
-            gc_push(&untagged, &nu, &r->revs[i]);
+            gc_digest_push(&untagged, &nu, &r->revs[i]);
     int *keep = xcalloc(nu ? nu : 1, sizeof *keep);
     if (is_layout)
         for (size_t i = 0; i < nu; i++)

@@ -51,6 +51,14 @@ struct gc {
 void gc_say(struct gc *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void gc_problem(struct gc *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void gc_progress(struct gc *c, int force);
+/* Appends d to the vector *v of *n digests (grown as needed). */
+void gc_digest_push(struct digest **v, size_t *n, const struct digest *d);
+/* A repository's tag targets from its snapshot (snap: /ipfs/<repo CID>) in
+ * one gateway request (oci/gc_tags.c): 0 with *tags (caller frees) and
+ * *ntags, a link without a digest reported and *unsure set; 1 when the
+ * gateway's answer cannot be used (read the tags one by one instead). */
+int gc_tags_tar(struct gc *c, const char *repo, const char *snap, struct digest **tags, size_t *ntags,
+                int *unsure);
 /* 1 when removals must stop: the snapshot is older than the grace. */
 int gc_too_late(struct gc *c);
 /* d stays linked somewhere (a removal that kept it). */

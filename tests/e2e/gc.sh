@@ -311,6 +311,10 @@ e2e_check "race: collections removed something while the pushes ran ($removed)" 
 e2e_expect_eq "race: every tag that got 201 and was not deleted pulls byte for byte" "$bad" 0
 e2e_check "race: tags pulled ($pulled)" test "$pulled" -gt 0
 e2e_expect_eq "race: every blob hashes to its name ($blobs blobs)" "$blobs_bad" 0
+# every collection read each repository's tags in one gateway request
+# (its ?format=tar archive), never one by one
+e2e_check "every collection read the tags from the gateway's archive ($GCN collections)" \
+    sh -c "! grep -l 'read one by one' $T/gc-*.out"
 
 e2e_finish gc
 }

@@ -45,10 +45,13 @@ t_exited() {
 # t_refused NAME: it exited by itself, with a failure status.
 t_refused() { t_exited "$1" && [ "$T_STATUS" != 0 ]; }
 
-# t_push_blob NAME: a 5-byte blob pushed in one POST, so the tree exists
+# t_push_blob NAME: a 5-byte blob pushed in one POST, then a manifest that
+# names it (blobs alone are not published), so the tree exists and changed
 t_push_blob() {
     printf 'owner' >"$E2E_RUN/$1/owner.blob"
-    [ "$(e2e_blob_post "$(e2e_url "$1")" own/test "$E2E_RUN/$1/owner.blob")" = 201 ]
+    [ "$(e2e_blob_post "$(e2e_url "$1")" own/test "$E2E_RUN/$1/owner.blob")" = 201 ] &&
+        python3 "$E2E_ROOT/tests/e2e/gc_push.py" image "$(e2e_url "$1")" own/test v1 '{"owner":1}' \
+            "$E2E_RUN/$1/owner.blob" >/dev/null
 }
 # t_idle NAME: its publisher published everything it was told of
 t_idle() {
