@@ -80,6 +80,7 @@ static void config_defaults(struct config *c)
     c->layout_ipns_ttl = CONFIG_DEFAULT_IPNS_TTL;
     c->gc_grace = CONFIG_DEFAULT_GC_GRACE;
     c->gc_untagged_keep = -1;
+    c->gc_duty = 50;
     c->workers = CONFIG_DEFAULT_WORKERS;
     c->listen_mode = 0660;
     c->shutdown_timeout = 0;
@@ -538,6 +539,13 @@ static void config_key_gc_keep(struct config_ctx *x, const config_setting_t *s)
         x->c->gc_untagged_keep = (long)v;
 }
 
+static void config_key_gc_duty(struct config_ctx *x, const config_setting_t *s)
+{
+    long long v;
+    if (config_get_int(x, s, 10, 100, &v) == 0)
+        x->c->gc_duty = (unsigned)v;
+}
+
 static void config_key_gc_repo_gc(struct config_ctx *x, const config_setting_t *s)
 {
     config_get_bool(x, s, &x->c->gc_repo_gc);
@@ -980,6 +988,7 @@ static const struct {
     { "gc_untagged_max_age", config_key_gc_max_age },
     { "gc_untagged_keep", config_key_gc_keep },
     { "gc_repo_gc", config_key_gc_repo_gc },
+    { "gc_duty", config_key_gc_duty },
 };
 
 /* Reads file into c, adding every error to errs. A file that cannot be
@@ -1131,6 +1140,7 @@ void config_dump(const struct config *c, FILE *out)
     fprintf(out, "gc_untagged_max_age = %lld;\n", (long long)c->gc_untagged_max_age);
     fprintf(out, "gc_untagged_keep = %ld;\n", c->gc_untagged_keep);
     fprintf(out, "gc_repo_gc = %s;\n", c->gc_repo_gc ? "true" : "false");
+    fprintf(out, "gc_duty = %u;\n", c->gc_duty);
     fprintf(out, "metadata_cache_mb = %u;\n", c->metadata_cache_mb);
     fprintf(out, "workers = %d;\n", c->workers);
     if (c->upload_workers > 0)

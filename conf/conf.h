@@ -84,6 +84,7 @@ struct config {
     time_t gc_untagged_max_age;  /* s: retention, untagged revisions older go; 0 = off (default) */
     long gc_untagged_keep;       /* retention: the N most recent untagged stay; -1 = off (default) */
     int gc_repo_gc;              /* run Kubo's repo/gc after each collection (default off) */
+    unsigned gc_duty;            /* percent of a collection's time spent working (10..100; default 50) */
 };
 
 /* Fills c with defaults, then the file (if file != NULL), then the

@@ -97,6 +97,7 @@ int collector_once(const struct config *c, int dry_run, FILE *out, FILE *progres
         .max_manifest_size = c->max_manifest_size,
         .dry_run = dry_run,
         .repo_gc = c->gc_repo_gc,
+        .duty = c->gc_duty,
         .out = out,
         .progress = progress,
         .after_sweep = collector_after_sweep,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "core/gcmark.h"
 #include "core/lockfile.h"
@@ -462,6 +463,20 @@ static int gc_repo(struct gc *c, const char *base, const char *name, int is_layo
 
 /* Like the catalog's walk, and also into the top-level _layouts (the
  * hidden repositories of pushed layouts). */
+/* A collection is background work: after a repository that took `took`
+ * ms, it pauses so that it works gc_opts.duty percent of the time, leaving
+ * Kubo's CPU (which its calls use) to the workers the rest of it. */
+static void gc_pace(const struct gc *c, int64_t took)
+{
+    unsigned duty = c->o->duty;
+    if (duty == 0 || duty >= 100 || took <= 0)
+        return;
+    int64_t ms = took * (int64_t)(100 - duty) / (int64_t)duty;
+    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
 static int gc_walk(struct gc *c, const char *base, const char *name, unsigned depth, int is_layout)
 {
     char **ents = NULL;
@@ -480,8 +495,11 @@ static int gc_walk(struct gc *c, const char *base, const char *name, unsigned de
     for (size_t i = 0; i < ne; i++)
         if (strcmp(ents[i], "_manifests") == 0 || strcmp(ents[i], "_layers") == 0)
             is_repo = 1;
-    if (is_repo && name)
+    if (is_repo && name) {
+        int64_t t0 = progress_now_ms();
         rc = gc_repo(c, base, name, is_layout);
+        gc_pace(c, progress_now_ms() - t0);
+    }
     for (size_t i = 0; i < ne && rc == 0 && depth < GC_DEPTH; i++) {
         int layouts = !name && strcmp(ents[i], "_layouts") == 0;
         if ((ents[i][0] == '_' && !layouts) || ents[i][0] == '.' || ents[i][0] == '\0')

@@ -45,6 +45,8 @@ struct gc_opts {
     size_t max_manifest_size;    /* larger manifests are not read (a problem, kept) */
     int dry_run;                 /* decide and print, change nothing */
     int repo_gc;                 /* then Kubo's repo/gc, so the space comes back */
+    unsigned duty;               /* percent of the time spent working: after each repository
+                                  * the walk pauses for the rest (100 or 0: no pauses) */
     FILE *out;                   /* one line per removal and per problem; NULL: none */
     FILE *progress;              /* a line every 2 s at most; NULL: none */
     /* After the sweep, before the flush (NULL: none): the upload sessions
