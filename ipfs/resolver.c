@@ -197,8 +197,16 @@ static int res_pins(struct resolver *r)
             res_pin_done(r, i, st);
             changed = 1;
         }
-        if (!ro->cid[0] || strcmp(ro->cid, ro->pinned) == 0)
+        if (!ro->cid[0])
             continue;
+        if (strcmp(ro->cid, ro->pinned) == 0) {
+            if (pin->pid) {   /* the key went back to the pinned root: the pin in progress is moot */
+                res_pin_stop(r, i);
+                ro->pinning[0] = '\0';
+                changed = 1;
+            }
+            continue;
+        }
         if (pin->pid && strcmp(ro->pinning, ro->cid) != 0) {
             log_info("resolver: %s superseded the pin of %s (%s) in progress", ro->cid, ro->pinning, ro->key);
             res_pin_stop(r, i);
