@@ -12,6 +12,7 @@
 /* Bigger reads mean fewer callbacks and syscalls per GiB (curl's max is 512 KiB). */
 #define GW_BUFSIZE (512L * 1024L)
 #define GW_ERRBODY_MAX 4096
+#define GW_HOLD 4096
 
 struct gw_ctx {
     long status;
@@ -24,6 +25,11 @@ struct gw_ctx {
     int aborted;
     int done;              /* got all we wanted from a 200: stop reading */
     struct buf errbody;
+    /* the last GW_HOLD bytes, passed on only once the body is complete:
+     * a gateway that gives up on a stream may write a line of its own
+     * before it closes (see fcgi/edge_splice.c) */
+    char hold[GW_HOLD];
+    size_t nhold;
 };
 
 static size_t gw_header(char *p, size_t size, size_t n, void *arg)
@@ -57,13 +63,28 @@ static size_t gw_write(char *p, size_t size, size_t n, void *arg)
         m -= d;
         c->skip -= d;
     }
-    if (c->want && m > c->want - c->sent)
-        m = (size_t)(c->want - c->sent);
-    if (m && c->cb(c->ctx, q, m) != 0) {
+    if (c->want && m > c->want - c->sent - c->nhold)
+        m = (size_t)(c->want - c->sent - c->nhold);
+    /* what may go: everything once the body is complete, else all but the
+     * last GW_HOLD bytes (held first, then these) */
+    size_t avail = c->nhold + m;
+    size_t go = c->want && c->sent + avail == c->want ? avail : avail > GW_HOLD ? avail - GW_HOLD : 0;
+    size_t from_hold = go < c->nhold ? go : c->nhold;
+    if (from_hold && c->cb(c->ctx, c->hold, from_hold) != 0) {
         c->aborted = 1;
         return 0;
     }
-    c->sent += m;
+    memmove(c->hold, c->hold + from_hold, c->nhold - from_hold);
+    c->nhold -= from_hold;
+    c->sent += from_hold;
+    size_t from_q = go - from_hold;
+    if (from_q && c->cb(c->ctx, q, from_q) != 0) {
+        c->aborted = 1;
+        return 0;
+    }
+    c->sent += from_q;
+    memcpy(c->hold + c->nhold, q + from_q, m - from_q);
+    c->nhold += m - from_q;
     if (c->want && c->sent == c->want && c->status == 200 && c->ranged) {
         c->done = 1;   /* the rest of a whole-file answer is not ours */
         return 0;
@@ -71,8 +92,69 @@ static size_t gw_write(char *p, size_t size, size_t n, void *arg)
     return len;
 }
 
+/* One request for [offset, offset+length) of url's bytes (length 0: to the
+ * end); *passed gets the bytes handed to the caller, *cut whether the node
+ * ended a 200/206 body early (its Gateway.RetrievalTimeout cuts a response
+ * whose reader fell behind): then everything before the held-back tail was
+ * passed on, and the rest may be asked for again. */
+static int gw_get_once(struct kubo *k, const char *url, const char *what, uint64_t offset, uint64_t length,
+                       kubo_write_cb cb, void *ctx, uint64_t *passed, int *cut)
+{
+    struct gw_ctx c = { .cb = cb, .ctx = ctx, .want = length, .skip = offset };
+    buf_init(&c.errbody, GW_ERRBODY_MAX);
+    char range[64];
+    c.ranged = offset > 0 || length > 0;
+    if (length)
+        snprintf(range, sizeof range, "%" PRIu64 "-%" PRIu64, offset, offset + length - 1);
+    else
+        snprintf(range, sizeof range, "%" PRIu64 "-", offset);
+
+    CURL *h = k->gw;
+    char errbuf[CURL_ERROR_SIZE] = "";
+    kubo_curl_prepare(k, h, 0, url, errbuf, gw_header, gw_write, &c);
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, GW_BUFSIZE);
+    if (c.ranged)
+        curl_easy_setopt(h, CURLOPT_RANGE, range);
+    k->nreq++;
+    CURLcode cc = curl_easy_perform(h);
+
+    int rc = KUBO_OK;
+    int body = c.status == 200 || c.status == 206;
+    *cut = 0;
+    if (c.aborted) {
+        rc = kubo_fail(k, KUBO_ABORTED, what, "cancelled by the receiver after %" PRIu64 " bytes",
+                       c.sent);
+    } else if (cc != CURLE_OK && !(c.done && cc == CURLE_WRITE_ERROR)) {
+        rc = kubo_curl_fail(k, cc, what, errbuf);
+        /* short of what was asked for, or of the Content-Length */
+        *cut = body && (length ? c.sent < length : cc == CURLE_PARTIAL_FILE);
+    } else if (!body) {
+        size_t n = c.errbody.len;
+        const char *b = buf_cstr(&c.errbody);
+        while (n && (b[n - 1] == '\n' || b[n - 1] == '\r'))
+            n--;
+        rc = kubo_fail(k, kubo_gateway_status_rc((int)c.status), what, "HTTP %ld: %.*s", c.status,
+                       (int)(n > 300 ? 300 : n), b);
+    } else if (length && c.sent != length) {
+        rc = kubo_fail(k, KUBO_ERROR, what, "got %" PRIu64 " of %" PRIu64 " bytes at offset %" PRIu64,
+                       c.sent, length, offset);
+        *cut = c.sent < length;
+    } else if (c.nhold && cb(ctx, c.hold, c.nhold) != 0) {
+        /* a body of unknown length ended: its tail is complete */
+        rc = kubo_fail(k, KUBO_ABORTED, what, "cancelled by the receiver after %" PRIu64 " bytes", c.sent);
+    } else {
+        c.sent += c.nhold;
+    }
+    metrics_kubo_gateway(rc == KUBO_UNAVAILABLE || rc == KUBO_ERROR);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    buf_free(&c.errbody);
+    *passed = c.sent;
+    return rc;
+}
+
 /* GET <gateway>/ipfs/<cid><query>, streamed to cb; a Range unless offset
- * and length are both 0. */
+ * and length are both 0. A body the node cuts short is asked for again
+ * from where it stopped, as long as each try moves it on. */
 static int gw_get(struct kubo *k, const char *cid, const char *query, uint64_t offset, uint64_t length,
                   kubo_write_cb cb, void *ctx)
 {
@@ -97,44 +179,16 @@ static int gw_get(struct kubo *k, const char *cid, const char *query, uint64_t o
         free(what);
         return rc;
     }
-    struct gw_ctx c = { .cb = cb, .ctx = ctx, .want = length, .skip = offset };
-    buf_init(&c.errbody, GW_ERRBODY_MAX);
-    char range[64];
-    c.ranged = offset > 0 || length > 0;
-    if (length)
-        snprintf(range, sizeof range, "%" PRIu64 "-%" PRIu64, offset, offset + length - 1);
-    else
-        snprintf(range, sizeof range, "%" PRIu64 "-", offset);
-
-    CURL *h = k->gw;
-    char errbuf[CURL_ERROR_SIZE] = "";
-    kubo_curl_prepare(k, h, 0, buf_cstr(&url), errbuf, gw_header, gw_write, &c);
-    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, GW_BUFSIZE);
-    if (c.ranged)
-        curl_easy_setopt(h, CURLOPT_RANGE, range);
-    k->nreq++;
-    CURLcode cc = curl_easy_perform(h);
-
-    int rc = KUBO_OK;
-    if (c.aborted) {
-        rc = kubo_fail(k, KUBO_ABORTED, what, "cancelled by the receiver after %" PRIu64 " bytes",
-                       c.sent);
-    } else if (cc != CURLE_OK && !(c.done && cc == CURLE_WRITE_ERROR)) {
-        rc = kubo_curl_fail(k, cc, what, errbuf);
-    } else if (c.status != 200 && c.status != 206) {
-        size_t n = c.errbody.len;
-        const char *b = buf_cstr(&c.errbody);
-        while (n && (b[n - 1] == '\n' || b[n - 1] == '\r'))
-            n--;
-        rc = kubo_fail(k, kubo_gateway_status_rc((int)c.status), what, "HTTP %ld: %.*s", c.status,
-                       (int)(n > 300 ? 300 : n), b);
-    } else if (length && c.sent != length) {
-        rc = kubo_fail(k, KUBO_ERROR, what, "got %" PRIu64 " of %" PRIu64 " bytes at offset %" PRIu64,
-                       c.sent, length, offset);
+    uint64_t done = 0, passed;
+    int cut, rc;
+    for (;;) {
+        rc = gw_get_once(k, buf_cstr(&url), what, offset + done, length ? length - done : 0, cb, ctx,
+                         &passed, &cut);
+        done += passed;
+        if (rc == KUBO_OK || !cut || passed == 0)
+            break;
+        metrics_kubo_gateway_resume();
     }
-    metrics_kubo_gateway(rc == KUBO_UNAVAILABLE || rc == KUBO_ERROR);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
-    buf_free(&c.errbody);
     buf_free(&url);
     free(what);
     return rc;

@@ -345,6 +345,31 @@ t_resume() {
     e2e_expect_eq "resume: the paused client got the whole blob, byte for byte" "$out" "200 67108864 $d 67108864"
     e2e_check "resume: node 2's gateway cut the stream and B resumed it (kubo_gateway_resumes_total grew)" \
         [ "$((r1 - r0))" -ge 1 ]
+    # the same through the streaming path (libcurl; a layout pull, whose
+    # bytes are hashed on the way): the same blob in an OCI layout on node 1
+    local lay=$P2P/biglayout cfg md lcid
+    mkdir -p "$lay/blobs/sha256"
+    cp "$f" "$lay/blobs/sha256/${d#sha256:}"
+    printf '{}' >"$lay/cfg"
+    cfg=$(e2e_digest "$lay/cfg")
+    mv "$lay/cfg" "$lay/blobs/sha256/${cfg#sha256:}"
+    jq -nc --arg c "$cfg" --arg l "$d" '{schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+        config: {mediaType: "application/vnd.oci.image.config.v1+json", digest: $c, size: 2},
+        layers: [{mediaType: "application/vnd.oci.image.layer.v1.tar", digest: $l, size: 67108864}]}' >"$lay/m"
+    md=$(e2e_digest "$lay/m")
+    jq -nc --arg m "$md" --argjson n "$(stat -c %s "$lay/m")" '{schemaVersion: 2, manifests: [{mediaType:
+        "application/vnd.oci.image.manifest.v1+json", digest: $m, size: $n,
+        annotations: {"org.opencontainers.image.ref.name": "v1"}}]}' >"$lay/index.json"
+    mv "$lay/m" "$lay/blobs/sha256/${md#sha256:}"
+    printf '{"imageLayoutVersion":"1.0.0"}' >"$lay/oci-layout"
+    lcid=$(nipfs 1 add -r -Q --cid-version 1 "$lay") || { e2e_fail "resume: ipfs add -r of the layout"; return; }
+    r0=$r1
+    out=$(timeout 120 python3 "$E2E_ROOT/tests/e2e/slow_reader.py" "$(url 2 B)/v2/ipfs/$lcid/blobs/$d" 1048576 12)
+    r1=$(curl -sf "$(url 2 B)/v2/_p2p/metrics" | awk '$1 == "oci_registry_p2p_kubo_gateway_resumes_total" {print $2}')
+    report "resume, layout pull (streamed, hashed): $out; B resumed $((r1 - r0)) stream(s)"
+    e2e_expect_eq "resume: the paused client of a layout pull got the whole blob, byte for byte" \
+        "$out" "200 67108864 $d 67108864"
+    e2e_check "resume: ... the streaming path resumed the stream node 2 cut" [ "$((r1 - r0))" -ge 1 ]
 }
 
 # t_shared_leaves: two blobs sharing their first 4 MiB, pushed to A (X
