@@ -240,7 +240,7 @@ static int metrics_kubo(const struct metrics_counters *c, struct buf *o)
         metrics_one(o, "kubo_gateway_errors_total", "counter",
                     "Gateway requests that failed.", c->kubo_gateway_errors) < 0 ||
         metrics_one(o, "kubo_gateway_resumes_total", "counter",
-                    "Blob streams the node cut short, asked again from where they stopped.",
+                    "Blob streams the node cut short, or gave up on before the first byte (504), asked again.",
                     c->kubo_gateway_resumes) < 0)
         return -1;
     if (metrics_one(o, "mirror_hits_total", "counter", "Mirror reads served from what is stored.",

@@ -98,7 +98,7 @@ static size_t gw_write(char *p, size_t size, size_t n, void *arg)
  * whose reader fell behind): then everything before the held-back tail was
  * passed on, and the rest may be asked for again. */
 static int gw_get_once(struct kubo *k, const char *url, const char *what, uint64_t offset, uint64_t length,
-                       kubo_write_cb cb, void *ctx, uint64_t *passed, int *cut)
+                       kubo_write_cb cb, void *ctx, uint64_t *passed, int *cut, int *status)
 {
     struct gw_ctx c = { .cb = cb, .ctx = ctx, .want = length, .skip = offset };
     buf_init(&c.errbody, GW_ERRBODY_MAX);
@@ -149,12 +149,15 @@ static int gw_get_once(struct kubo *k, const char *url, const char *what, uint64
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     buf_free(&c.errbody);
     *passed = c.sent;
+    *status = (int)c.status;
     return rc;
 }
 
 /* GET <gateway>/ipfs/<cid><query>, streamed to cb; a Range unless offset
  * and length are both 0. A body the node cuts short is asked for again
- * from where it stopped, as long as each try moves it on. */
+ * from where it stopped, as long as each try moves it on; a 504 before
+ * the first byte (the node gave up retrieving) is asked again up to
+ * KUBO_GW_TIMEOUT_TRIES times. */
 static int gw_get(struct kubo *k, const char *cid, const char *query, uint64_t offset, uint64_t length,
                   kubo_write_cb cb, void *ctx)
 {
@@ -180,11 +183,16 @@ static int gw_get(struct kubo *k, const char *cid, const char *query, uint64_t o
         return rc;
     }
     uint64_t done = 0, passed;
-    int cut, rc;
+    int cut, rc, status, gave_up = 0;
     for (;;) {
         rc = gw_get_once(k, buf_cstr(&url), what, offset + done, length ? length - done : 0, cb, ctx,
-                         &passed, &cut);
+                         &passed, &cut, &status);
         done += passed;
+        /* the node gave up before the first byte (504): ask again, a few times */
+        if (kubo_gateway_gave_up(rc, status) && passed == 0 && ++gave_up < KUBO_GW_TIMEOUT_TRIES) {
+            metrics_kubo_gateway_resume();
+            continue;
+        }
         if (rc == KUBO_OK || !cut || passed == 0)
             break;
         metrics_kubo_gateway_resume();

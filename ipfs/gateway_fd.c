@@ -278,7 +278,9 @@ static ssize_t gwfd_read_head(int fd, char *h)
     return 0;
 }
 
-int kubo_gateway_open(struct kubo *k, const char *cid, uint64_t offset, uint64_t length, int *fdp)
+/* One request; *status gets the gateway's answer (0: none). */
+static int gwfd_open_once(struct kubo *k, const char *cid, uint64_t offset, uint64_t length, int *fdp,
+                          int *status)
 {
     char host[256], port[8];
     const char *prefix;
@@ -341,7 +343,7 @@ int kubo_gateway_open(struct kubo *k, const char *cid, uint64_t offset, uint64_t
                        GWFD_HEAD_MAX);
     else if (kubo_gw_head_parse(head, (size_t)hl, &h) < 0)
         rc = kubo_fail(k, KUBO_ERROR, what, "a head this reader does not parse");
-    else if (!gwfd_head_fits(&h, offset, length, &why))
+    else if ((*status = h.status), !gwfd_head_fits(&h, offset, length, &why))
         rc = kubo_fail(k, kubo_gateway_status_rc(h.status), what, "HTTP %d: unexpected %s", h.status, why);
     else
         rc = KUBO_OK;
@@ -355,5 +357,19 @@ out:
     }
     buf_free(&req);
     free(what);
+    return rc;
+}
+
+int kubo_gateway_open(struct kubo *k, const char *cid, uint64_t offset, uint64_t length, int *fdp)
+{
+    int rc = KUBO_ERROR;
+    for (int i = 0; i < KUBO_GW_TIMEOUT_TRIES; i++) {
+        int status = 0;
+        rc = gwfd_open_once(k, cid, offset, length, fdp, &status);
+        if (!kubo_gateway_gave_up(rc, status))
+            break;
+        if (i + 1 < KUBO_GW_TIMEOUT_TRIES)
+            metrics_kubo_gateway_resume();
+    }
     return rc;
 }

@@ -126,6 +126,14 @@ int kubo_gw_head_parse(const char *p, size_t n, struct kubo_gw_head *h);
 /* What a gateway answer other than 200/206 means (gateway.c): 404/410 is
  * KUBO_NOT_FOUND, 5xx KUBO_UNAVAILABLE (retry later), the rest KUBO_ERROR. */
 int kubo_gateway_status_rc(int status);
+/* A 504 before the first byte: the node gave up finding the bytes within
+ * its Gateway.RetrievalTimeout (under load, bitswap starved). The node may
+ * well have them on a second try; the callers ask up to this many times. */
+#define KUBO_GW_TIMEOUT_TRIES 3
+static inline int kubo_gateway_gave_up(int rc, int status)
+{
+    return rc == KUBO_UNAVAILABLE && status == 504;
+}
 
 /* --- UnixFS encoding (unixfs.c), pure --- */
 /* Encodes v as a protobuf varint into out (at least 10 bytes); returns the length. */
