@@ -202,6 +202,7 @@ main() {
 
     t_pin_superseded
     t_resume
+    t_gave_up
 
     # SIGTERM publishes a pending change before exiting (a long quiet period
     # keeps it pending when the signal arrives)
@@ -370,6 +371,35 @@ t_resume() {
     e2e_expect_eq "resume: the paused client of a layout pull got the whole blob, byte for byte" \
         "$out" "200 67108864 $d 67108864"
     e2e_check "resume: ... the streaming path resumed the stream node 2 cut" [ "$((r1 - r0))" -ge 1 ]
+}
+
+# t_gave_up: a blob whose first block no node has: node 2's gateway gives
+# up before the first byte (504 after its 5 s Gateway.RetrievalTimeout);
+# B asks it again, 3 times in all, then answers 503 (never a 200 that
+# breaks off). The blob sits in an OCI layout built in node 1's MFS (an
+# `ipfs add` would store the block again).
+t_gave_up() {
+    local f=$P2P/gone.bin d gone leaf lay=/p2p-gave-up lcid r0 r1 code t0 t1
+    e2e_keystream oci-registry-p2p-p2p-gone 600000 >"$f"
+    d=$(e2e_digest "$f")
+    if ! { gone=$(nipfs 1 add -Q --pin=false --raw-leaves --chunker=size-262144 "$f") &&
+        leaf=$(nipfs 1 refs "$gone" | sed -n 1p) && nipfs 1 block rm "$leaf" >/dev/null &&
+        nipfs 1 files mkdir -p "$lay/blobs/sha256" && nipfs 1 files cp "/ipfs/$gone" "$lay/blobs/sha256/${d#sha256:}" &&
+        printf '{"imageLayoutVersion":"1.0.0"}' | nipfs 1 files write --create "$lay/oci-layout" &&
+        printf '{"schemaVersion":2,"manifests":[]}' | nipfs 1 files write --create "$lay/index.json" &&
+        lcid=$(nipfs 1 cid base32 "$(nipfs 1 files stat --hash "$lay")"); }; then
+        e2e_fail "gave up: a layout whose blob's first block no node has"
+        return
+    fi
+    r0=$(curl -sf "$(url 2 B)/v2/_p2p/metrics" | awk '$1 == "oci_registry_p2p_kubo_gateway_resumes_total" {print $2}')
+    t0=$(now)
+    code=$(curl -s -o /dev/null -w '%{http_code}' -m 90 "$(url 2 B)/v2/ipfs/$lcid/blobs/$d")
+    t1=$(now)
+    r1=$(curl -sf "$(url 2 B)/v2/_p2p/metrics" | awk '$1 == "oci_registry_p2p_kubo_gateway_resumes_total" {print $2}')
+    report "gave up: a blob no node has, from B: $code after $(echo "$t1 - $t0" | bc) s, asked again $((r1 - r0)) time(s)"
+    e2e_expect_eq "gave up: a blob no node has is a 503 (not a 200 that breaks off)" "$code" 503
+    e2e_check "gave up: ... after node 2's gateway was asked 3 times (2 more after its 504)" [ "$((r1 - r0))" -ge 2 ]
+    nipfs 1 files rm -r "$lay" >/dev/null 2>&1
 }
 
 # t_shared_leaves: two blobs sharing their first 4 MiB, pushed to A (X
