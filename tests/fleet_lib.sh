@@ -47,6 +47,7 @@ fleet_now() { date +%s.%N; }
 fleet_in() {
     local node=$1
     shift
+    # shellcheck disable=SC2016 # expanded by the inner shell
     ip netns exec "$(fleet_ns "$node")" env E2E_RUN="$FLEET/$node" E2E_HTTP_DIR="$FLEET/$node/.http" \
         E2E_NGINX_HOST=0.0.0.0 bash -c '. "$E2E_ROOT/tests/e2e/lib.sh" && . "$E2E_ROOT/tests/fleet_lib.sh" && "$@"' \
         fleet_in "$@"
@@ -155,9 +156,11 @@ fleet_kubo_daemon() {
     # env exec what follows
     ip netns exec "$(fleet_ns "$node")" env IPFS_PATH="$dir/repo" "$IPFS_BIN" daemon >>"$dir/daemon.log" 2>&1 &
     echo $! >"$dir/pid"
-    e2e_wait_for 60 "$node: Kubo RPC" fleet_rpc "$node" version &&
-        e2e_wait_for 30 "$node: Kubo gateway" fleet_x "$node" curl -sf http://127.0.0.1:8080/ipfs/bafkqaaa ||
-        { tail -n 20 "$dir/daemon.log" >&2; return 1; }
+    if ! e2e_wait_for 60 "$node: Kubo RPC" fleet_rpc "$node" version ||
+        ! e2e_wait_for 30 "$node: Kubo gateway" fleet_x "$node" curl -sf http://127.0.0.1:8080/ipfs/bafkqaaa; then
+        tail -n 20 "$dir/daemon.log" >&2
+        return 1
+    fi
 }
 fleet_kubo_stop() { e2e_stop_pid "$FLEET/$1/kubo/pid" 20; }
 # fleet_kubo_down NODE: NODE's Kubo RPC does not answer
@@ -325,22 +328,29 @@ fleet_cpu_busy() {
 # --------------------------------------------------------------- teardown
 # fleet_teardown: every stack, Kubo node and namespace made, logs kept in
 # $E2E_ARTIFACTS/logs/fleet-<node>[-<stack>]
-fleet_teardown() {
-    local d node name ns p
-    [ -n "${FLEET:-}" ] && [ -d "$FLEET" ] || return 0
-    for d in "$FLEET"/*/; do
-        node=$(basename "$d")
-        for name in "$d"*/; do
-            name=$(basename "$name")
-            [ -f "$d$name/registry.pid" ] || continue
-            fleet_stop_stack "$node" "$name"
-            mkdir -p "$E2E_ARTIFACTS/logs/fleet-$node-$name"
-            cp "$d$name"/*.log "$d$name"/*.conf "$d$name"/nginx/*.log "$E2E_ARTIFACTS/logs/fleet-$node-$name/" 2>/dev/null
-        done
-        [ -f "$d/kubo/pid" ] && fleet_kubo_stop "$node"
-        [ -d "$d/kubo" ] && mkdir -p "$E2E_ARTIFACTS/logs/fleet-$node" &&
-            cp "$d"/kubo/*.log "$E2E_ARTIFACTS/logs/fleet-$node/" 2>/dev/null
+fleet_stop_node() {
+    local node=$1 d=$FLEET/$1/ name
+    for name in "$d"*/; do
+        name=$(basename "$name")
+        [ -f "$d$name/registry.pid" ] || continue
+        fleet_stop_stack "$node" "$name"
+        mkdir -p "$E2E_ARTIFACTS/logs/fleet-$node-$name"
+        cp "$d$name"/*.log "$d$name"/*.conf "$d$name"/nginx/*.log "$E2E_ARTIFACTS/logs/fleet-$node-$name/" 2>/dev/null
     done
+    [ -f "$d/kubo/pid" ] && fleet_kubo_stop "$node"
+    [ -d "$d/kubo" ] && mkdir -p "$E2E_ARTIFACTS/logs/fleet-$node" &&
+        cp "$d"/kubo/*.log "$E2E_ARTIFACTS/logs/fleet-$node/" 2>/dev/null
+    return 0
+}
+fleet_teardown() {
+    local d ns p pids=()
+    [ -n "${FLEET:-}" ] && [ -d "$FLEET" ] || return 0
+    # the nodes at once (each stop is bounded)
+    for d in "$FLEET"/*/; do
+        fleet_stop_node "$(basename "$d")" &
+        pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p"; done
     # anything still running in our namespaces (a pull, a pin) was started
     # by us: stopped before its namespace goes
     if [ -f "$FLEET/netns" ]; then

@@ -74,7 +74,7 @@ stats() { sort -n | awk '{ a[NR] = $1 } END { printf "median %.2f s, max %.2f s 
 # ------------------------------------------------------------------ steps
 t_fleet_up() {
     local n
-    fleet_net_up && fleet_nodes w "${FOLLOWERS[@]}" || { e2e_fail "namespaces, links and Kubo nodes"; return 1; }
+    if ! fleet_net_up || ! fleet_nodes w "${FOLLOWERS[@]}"; then e2e_fail "namespaces, links and Kubo nodes"; return 1; fi
     for n in "${FOLLOWERS[@]}"; do
         e2e_check "$n connects to the writer (one swarm connect, over its shaped link)" fleet_connect "$n" w
     done
@@ -88,7 +88,7 @@ t_fleet_up() {
 }
 
 t_push_pull() {
-    local p0 p1 dg t0 n seen done rc
+    local p0 p1 dg t0 n seen pulled_at rc
     e2e_wait_for 10 "writer idle" fleet_idle
     p0=$(fleet_publishes)
     fleet_clients "$FLEET/c1" - fl/app v1 90 "${FOLLOWERS[@]}"
@@ -101,8 +101,8 @@ t_push_pull() {
         e2e_expect_eq "$n's manifest digest for fl/app:v1 is the writer's" "$(manifest_digest "$n" fl/app v1)" "$dg"
     done
     fleet_times "$FLEET/c1" "$t0" >"$FLEET/c1/times"
-    while read -r n seen done rc; do
-        report "$n: tag seen ${seen} s after the push, image pulled ${done} s after (rc $rc)"
+    while read -r n seen pulled_at rc; do
+        report "$n: tag seen $seen s after the push, image pulled $pulled_at s after (rc $rc)"
     done <"$FLEET/c1/times"
     report "propagation: $(awk '{ print $2 }' "$FLEET/c1/times" | stats); pull: $(awk '{ print $3 }' "$FLEET/c1/times" | stats)"
     e2e_wait_for 10 "writer idle" fleet_idle
@@ -117,16 +117,19 @@ t_durability() {
     for n in "${FOLLOWERS[@]}"; do
         e2e_check "$n pinned the writer's root $cid" e2e_wait_for 60 "$n pinned" fleet_pinned "$n" "$cid"
     done
+    ALL_TAGS=$(tags fl/app)
+    e2e_expect_lines "the writer lists fl/app:v1" "$ALL_TAGS" v1
     fleet_kubo_stop w
     fleet_stop_stack f3 reg
     fleet_kubo_stop f3
     e2e_check "the writer's Kubo daemon is stopped (its RPC does not answer)" fleet_kubo_down w
     e2e_check "f3's Kubo daemon is stopped" fleet_kubo_down f3
-    for n in f1 f2; do
-        for tag in v1; do
-            fleet_clients "$FLEET/d-$n-$tag" - fl/app "$tag" 60 "$n"
-            fleet_clients_wait "$FLEET/d-$n-$tag"
-            e2e_check "writer and f3 down: $n still serves fl/app:$tag, pulled and verified" pulled "$FLEET/d-$n-$tag" "$n"
+    # every tag the writer had (a pull of each from each survivor)
+    for tag in $ALL_TAGS; do
+        fleet_clients "$FLEET/d-$tag" - fl/app "$tag" 60 f1 f2
+        fleet_clients_wait "$FLEET/d-$tag"
+        for n in f1 f2; do
+            e2e_check "writer and f3 down: $n still serves fl/app:$tag, pulled and verified" pulled "$FLEET/d-$tag" "$n"
         done
     done
 
