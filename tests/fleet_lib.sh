@@ -76,19 +76,22 @@ fleet_addr() { printf 'http://%s:%s' "$(fleet_ip "$1")" "$(cat "$FLEET/$1/$2/por
 fleet_peer_id() { cat "$FLEET/$1/kubo/id"; }
 
 # ------------------------------------------------------------------ links
-# tbf's bucket: 10 ms at the rate (a packet never waits for more tokens
-# than the bucket holds), at least one 64 KiB GSO segment
-fleet_burst() {
-    local r=${FLEET_RATE,,} bits
+# fleet_rate_bits: FLEET_RATE in bits/s
+fleet_rate_bits() {
+    local r=${FLEET_RATE,,}
     case $r in
-        *gbit) bits=$((${r%gbit} * 1000000000)) ;;
-        *mbit) bits=$((${r%mbit} * 1000000)) ;;
-        *kbit) bits=$((${r%kbit} * 1000)) ;;
-        *) bits=${r%bit} ;;
+        *gbit) echo $((${r%gbit} * 1000000000)) ;;
+        *mbit) echo $((${r%mbit} * 1000000)) ;;
+        *kbit) echo $((${r%kbit} * 1000)) ;;
+        *) echo "${r%bit}" ;;
     esac
-    bits=$((bits / 8 / 100))
-    [ "$bits" -lt 65536 ] && bits=65536
-    echo "$bits"
+}
+# tbf's bucket (bytes): 10 ms at the rate, at least one 64 KiB GSO segment
+fleet_burst() {
+    local b
+    b=$(($(fleet_rate_bits) / 8 / 100))
+    [ "$b" -lt 65536 ] && b=65536
+    echo "$b"
 }
 fleet_shape() { # NAMESPACE DEV
     ip -n "$1" link set "$2" gso_max_size 65536 2>/dev/null
@@ -236,7 +239,10 @@ fleet_push() {
     local node=$1 stack=$2 repo=$3 tag=$4 seed=$5 mib=$6 k=$7 i files=() d out
     d=$(mktemp -d "${FLEET_TMP:-$FLEET}/img.XXXX") || return 1
     for ((i = 0; i < k; i++)); do
-        e2e_keystream "$seed-$i" $(((mib << 20) / k)) >"$d/l$i" || return 1
+        # (its status is head's and openssl's SIGPIPE under pipefail: the
+        # size says whether it worked)
+        e2e_keystream "$seed-$i" $(((mib << 20) / k)) >"$d/l$i"
+        [ "$(stat -c %s "$d/l$i")" = $(((mib << 20) / k)) ] || { rm -rf "$d"; return 1; }
         files+=("$d/l$i")
     done
     out=$(fleet_x "$node" python3 "$E2E_ROOT/tests/e2e/gc_push.py" image "$(fleet_url "$node" "$stack")" \
