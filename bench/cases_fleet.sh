@@ -131,6 +131,8 @@ fb_table() {
         fails=$((fails + $(fb_get "$p" fails)))
     done
     echo
+    echo "Writer's eth0 qdisc at the end: $(fleet_tc w)"
+    echo
     echo "Central tag seen = its clients' first answer (no propagation); p99 of $FLEET_FOLLOWERS samples is the maximum (nearest rank)."
     if [ "$fails" = 0 ] && [ "$(echo "$busy_max < 80" | bc)" = 1 ]; then
         echo "Run counts: every pull verified (skopeo), CPU busy at most $busy_max% (< 80%)."
@@ -138,7 +140,7 @@ fb_table() {
         echo "Run does NOT count: $fails failed pull(s), CPU busy at most $busy_max%."
     fi
     echo
-    echo "Per follower, bitswap bytes received in the p2p phases (MiB; ledger for the writer, stat for all):"
+    echo "Per follower, bitswap bytes received in the p2p phases (MiB; from the writer: its ledger; from peers: bitswap stat's DataReceived minus that, duplicate blocks included):"
     echo
     echo "| follower | pin on: from writer | from peers | pin off: from writer | from peers |"
     echo "|---|---|---|---|---|"

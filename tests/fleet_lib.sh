@@ -26,10 +26,11 @@
 # $FLEET (namespaces in $FLEET/netns, pids in pid files) and fleet_teardown
 # removes it; the caller traps EXIT INT TERM to call it.
 
-FLEET_RATE=${FLEET_RATE:-100mbit}
+# (FLEET_RATE's default is applied where it is used, so a caller that
+# sources this file first can still choose its own)
 FLEET_NET=${FLEET_NET:-10.77.0}
 FLEET_NS=${FLEET_NS:-orp$$}
-export FLEET_RATE FLEET_NET FLEET_NS
+export FLEET_NET FLEET_NS
 
 fleet_ns() { printf '%s-%s' "$FLEET_NS" "$1"; }
 # fleet_ip NODE: w is .1, fK is .K+1
@@ -78,7 +79,8 @@ fleet_peer_id() { cat "$FLEET/$1/kubo/id"; }
 # ------------------------------------------------------------------ links
 # fleet_rate_bits: FLEET_RATE in bits/s
 fleet_rate_bits() {
-    local r=${FLEET_RATE,,}
+    local r=${FLEET_RATE:-100mbit}
+    r=${r,,}
     case $r in
         *gbit) echo $((${r%gbit} * 1000000000)) ;;
         *mbit) echo $((${r%mbit} * 1000000)) ;;
@@ -95,7 +97,7 @@ fleet_burst() {
 }
 fleet_shape() { # NAMESPACE DEV
     ip -n "$1" link set "$2" gso_max_size 65536 2>/dev/null
-    tc -n "$1" qdisc replace dev "$2" root tbf rate "$FLEET_RATE" burst "$(fleet_burst)" latency 100ms
+    tc -n "$1" qdisc replace dev "$2" root tbf rate "${FLEET_RATE:-100mbit}" burst "$(fleet_burst)" latency 100ms
 }
 # fleet_net_up: the hub namespace and its bridge
 fleet_net_up() {
