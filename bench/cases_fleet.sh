@@ -24,7 +24,8 @@
 # and CPU stayed under 80% busy (said under the table).
 #
 # Settings: FLEET_FOLLOWERS (10), FLEET_RATE (25mbit), FLEET_MIB (64),
-# FLEET_LAYERS (4), FLEET_KUBO_SET (Kubo settings for every node, lines of
+# FLEET_LAYERS (4), FLEET_PHASES (a subset of the five, in their order),
+# FLEET_KUBO_SET (Kubo settings for every node, lines of
 # "Key JSON"; tests/fleet_lib.sh).
 
 fb_log() { bench_log "fleet: $*"; }
@@ -74,6 +75,7 @@ fb_phase() {
     fi
     fleet_clients_wait "$d/c"
     fb_snap "$d/after"
+    FB_LAST=$d
     fleet_times "$d/c" "$t0" >"$d/times"
     awk '{ print $2 }' "$d/times" >"$d/seen"
     awk '{ print $3 }' "$d/times" >"$d/pulled"
@@ -93,6 +95,8 @@ fb_phase() {
     fb_log "phase $name: $(tr '\n' ' ' <"$d/sum")"
     [ "$fails" = 0 ] || { fb_log "phase $name: $fails pull(s) failed: $(cat "$d"/c/*.log 2>/dev/null | tail -n 3)"; return 1; }
 }
+# fb_want PHASE: PHASE is in FLEET_PHASES (default: all five)
+fb_want() { [[ " ${FLEET_PHASES:-p2p_pin single p2p_nopin central1 central} " == *" $1 "* ]]; }
 fb_get() { sed -n "s/^$2 //p" "$FB/$1/sum"; }   # fb_get PHASE KEY
 
 # fb_pins_done: every follower pinned the writer's last published root
@@ -108,7 +112,8 @@ fb_all_peers() {
 
 fb_table() {
     local img=$((FLEET_MIB << 20)) single p s n b0 b1 r0 r1 u0 u1 ph row busy_max=0 fails=0
-    single=$(fb_get single pulled | cut -d' ' -f3)
+    single=1
+    [ -f "$FB/single/sum" ] && single=$(fb_get single pulled | cut -d' ' -f3)
     echo "### Fleet: writer + $FLEET_FOLLOWERS followers, links $FLEET_RATE (tbf on both ends of every veth; no delay applied: no netem), image $FLEET_MIB MiB in $FLEET_LAYERS layers"
     echo
     echo "| phase | clients | tag seen p50 / max | pulled p50 / p99 / max | max vs single | writer link sent / image | CPU busy |"
@@ -147,6 +152,7 @@ fb_table() {
     for n in $FB_FOLLOWERS; do
         row="| $n"
         for ph in p2p_pin p2p_nopin; do
+            [ -f "$FB/$ph/after" ] || { row="$row | - | -"; continue; }
             read -r b0 r0 <<<"$(sed -n "s/^bs $n //p" "$FB/$ph/before")"
             read -r b1 r1 <<<"$(sed -n "s/^bs $n //p" "$FB/$ph/after")"
             row="$row | $(fb_mib $((b1 - b0))) | $(fb_mib $((r1 - r0 - (b1 - b0))))"
@@ -159,8 +165,9 @@ fb_table() {
     echo "| namespace | PSS | CPU-s p2p pin on | single | p2p pin off | central one | central all |"
     echo "|---|---|---|---|---|---|---|"
     for n in $FB_NODES; do
-        row="| $n | $(fb_mib $(($(sed -n "s/^use $n //p" "$FB/central/after" | cut -d' ' -f1) * 1024)))"
+        row="| $n | $(fb_mib $(($(sed -n "s/^use $n //p" "$FB_LAST/after" | cut -d' ' -f1) * 1024)))"
         for ph in p2p_pin single p2p_nopin central1 central; do
+            [ -f "$FB/$ph/after" ] || { row="$row | -"; continue; }
             u0=$(sed -n "s/^use $n //p" "$FB/$ph/before" | cut -d' ' -f2)
             u1=$(sed -n "s/^use $n //p" "$FB/$ph/after" | cut -d' ' -f2)
             row="$row | $(echo "$u1 - $u0" | bc)"
@@ -204,15 +211,17 @@ case_fleet() {
     if [ $ok = 0 ]; then
         fb_log "up: $(for n in $FB_NODES; do printf '%s:%s ' "$n" "$(fleet_peers "$n")"; done)(swarm peers)"
         # shellcheck disable=SC2086
-        fb_phase p2p_pin reg - PUSH $FB_FOLLOWERS || ok=1
-        e2e_wait_for 300 "every follower's pin of the last root" fb_pins_done || ok=1
+        fb_want p2p_pin && { fb_phase p2p_pin reg - PUSH $FB_FOLLOWERS || ok=1; }
+        if fb_want p2p_pin; then
+            e2e_wait_for 300 "every follower's pin of the last root" fb_pins_done || ok=1
+        fi
         for n in $FB_FOLLOWERS; do fleet_stop_stack "$n" reg && fleet_follower "$n" false || ok=1; done
-        fb_phase single reg - PUSH f1 || ok=1
+        fb_want single && { fb_phase single reg - PUSH f1 || ok=1; }
         # shellcheck disable=SC2086
-        fb_phase p2p_nopin reg - PUSH $FB_FOLLOWERS || ok=1
-        fb_phase central1 central "$(fleet_addr w central)" NOPUSH f1 || ok=1
+        fb_want p2p_nopin && { fb_phase p2p_nopin reg - PUSH $FB_FOLLOWERS || ok=1; }
+        fb_want central1 && { fb_phase central1 central "$(fleet_addr w central)" NOPUSH f1 || ok=1; }
         # shellcheck disable=SC2086
-        fb_phase central central "$(fleet_addr w central)" NOPUSH $FB_FOLLOWERS || ok=1
+        fb_want central && { fb_phase central central "$(fleet_addr w central)" NOPUSH $FB_FOLLOWERS || ok=1; }
         fb_table | tee "$OUT/fleet.md"
     fi
     fleet_teardown
