@@ -40,6 +40,8 @@ static json_object *h_status_publisher(const char *statedir)
     xjson_set(o, "other_writer_cid", xjson_string(s.other_writer_cid));
     xjson_set(o, "publishes_total", xjson_uint64(s.publishes_total));
     xjson_set(o, "publish_failures_total", xjson_uint64(s.publish_failures_total));
+    xjson_set(o, "last_publish_ms", xjson_uint64(s.last_publish_ms));
+    xjson_set(o, "last_latency_ms", xjson_uint64(s.last_latency_ms));
     return o;
 }
 

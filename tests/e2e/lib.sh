@@ -185,7 +185,9 @@ e2e_start_nginx() {
     local name=$1 dir=$E2E_RUN/$1 port try
     for try in 1 2 3; do
         port=$(e2e_free_port) || return 1
-        nginx_render_local "$dir/nginx" "127.0.0.1:$port" "$dir/fcgi.sock" "127.0.0.1:$(e2e_kubo_gw_port)" \
+        # E2E_NGINX_HOST: the address nginx listens on (tests/fleet_lib.sh:
+        # 0.0.0.0 inside a network namespace, for clients on other nodes)
+        nginx_render_local "$dir/nginx" "${E2E_NGINX_HOST:-127.0.0.1}:$port" "$dir/fcgi.sock" "127.0.0.1:$(e2e_kubo_gw_port)" \
             "$(e2e_blobdir "$name")" || return 1
         nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/error.log" -g 'daemon off;' \
             >>"$dir/nginx/stderr.log" 2>&1 &
