@@ -25,6 +25,7 @@
 #include "core/childsig.h"
 #include "core/log.h"
 #include "core/p2pstate.h"
+#include "core/progress.h"
 #include "core/xalloc.h"
 #include "ipfs/kubo.h"
 #include "ipfs/name.h"
@@ -44,13 +45,6 @@ static void res_on_stop(int sig)
 {
     (void)sig;
     res_stop = 1;
-}
-
-static long long res_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* What a pinner reports, in a page shared with the resolver. */
@@ -142,13 +136,13 @@ static void res_pin_start(struct resolver *r, size_t i)
     pid_t pid = fork();
     if (pid < 0) {
         log_error("resolver: cannot start the pin of %s (%s): fork: %s", ro->cid, ro->key, strerror(errno));
-        pin->retry_ms = res_now_ms() + RES_PIN_RETRY_MS;
+        pin->retry_ms = progress_now_ms() + RES_PIN_RETRY_MS;
         return;
     }
     if (pid == 0)
         res_pinner(r->o, ro->key, ro->cid, &r->progress[i], me);
     pin->pid = pid;
-    pin->started_ms = res_now_ms();
+    pin->started_ms = progress_now_ms();
     snprintf(ro->pinning, sizeof ro->pinning, "%s", ro->cid);
     ro->pin_started = time(NULL);
     ro->pin_nodes = ro->pin_bytes = 0;
@@ -161,13 +155,13 @@ static void res_pin_done(struct resolver *r, size_t i, int st)
 {
     struct p2p_root *ro = &r->roots[i];
     struct res_pin *pin = &r->pins[i];
-    long long took = res_now_ms() - pin->started_ms;
+    long long took = progress_now_ms() - pin->started_ms;
     pin->pid = 0;
     if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
         log_warn("resolver: the pin of %s (%s) failed after %lld ms; trying again in %d s", ro->pinning,
                  ro->key, took, RES_PIN_RETRY_MS / 1000);
         snprintf(pin->failed, sizeof pin->failed, "%s", ro->pinning);
-        pin->retry_ms = res_now_ms() + RES_PIN_RETRY_MS;
+        pin->retry_ms = progress_now_ms() + RES_PIN_RETRY_MS;
         ro->pinning[0] = '\0';
         return;
     }
@@ -188,7 +182,7 @@ static void res_pin_done(struct resolver *r, size_t i, int st)
 static int res_pins(struct resolver *r)
 {
     int changed = 0;
-    long long now = res_now_ms();
+    long long now = progress_now_ms();
     for (size_t i = 0; i < r->n && !res_stop; i++) {
         struct p2p_root *ro = &r->roots[i];
         struct res_pin *pin = &r->pins[i];
@@ -329,23 +323,23 @@ int resolver_run(const struct publisher_opts *o, pid_t master_pid)
     long long next_round = 0, last_save = 0;
     int dirty = 0;
     while (!res_stop && getppid() == master_pid) {
-        long long now = res_now_ms();
+        long long now = progress_now_ms();
         if (now >= next_round) {
             next_round = now + (long long)o->ipnsrefresh * 1000;
             if (res_round(&r)) {
                 res_save(&r);   /* the new root is served at once; its pin comes after */
-                last_save = res_now_ms();
+                last_save = progress_now_ms();
             }
         }
         if (o->pinreadonly)
             dirty |= res_pins(&r);
         /* pins and their progress reach roots.json at most once per tick */
-        if (dirty && res_now_ms() - last_save >= RES_TICK_MS) {
+        if (dirty && progress_now_ms() - last_save >= RES_TICK_MS) {
             res_save(&r);
-            last_save = res_now_ms();
+            last_save = progress_now_ms();
             dirty = 0;
         }
-        long long wait = next_round - res_now_ms();
+        long long wait = next_round - progress_now_ms();
         if (wait > RES_TICK_MS)
             wait = RES_TICK_MS;
         if (wait < 0)

@@ -134,14 +134,7 @@ fleet_kubo() {
     mkdir -p "$dir"
     export IPFS_PATH=$dir/repo
     "$IPFS_BIN" init --profile=test >"$dir/init.log" 2>&1 || { cat "$dir/init.log" >&2; return 1; }
-    "$IPFS_BIN" config Addresses.API /ip4/127.0.0.1/tcp/5001 &&
-        "$IPFS_BIN" config Addresses.Gateway /ip4/127.0.0.1/tcp/8080 &&
-        "$IPFS_BIN" config --json Addresses.Swarm "[\"/ip4/$ip/tcp/4001\"]" &&
-        "$IPFS_BIN" config --json Addresses.Announce "[\"/ip4/$ip/tcp/4001\"]" &&
-        "$IPFS_BIN" config --json Bootstrap '[]' &&
-        "$IPFS_BIN" config --json Discovery.MDNS.Enabled false &&
-        "$IPFS_BIN" config Routing.Type dhtserver &&
-        "$IPFS_BIN" config --json Experimental.FilestoreEnabled true || return 1
+    e2e_kubo_peer_config /ip4/127.0.0.1/tcp/5001 /ip4/127.0.0.1/tcp/8080 "/ip4/$ip/tcp/4001" || return 1
     while read -r line; do
         [ -n "$line" ] || continue
         # shellcheck disable=SC2086 # "Key JSON"

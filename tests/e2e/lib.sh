@@ -68,6 +68,22 @@ e2e_kubo_gw_port() { cat "$E2E_RUN/kubo/gw.port"; }
 # The ipfs CLI against our node (never the user's default repo).
 e2e_ipfs() { IPFS_PATH="$E2E_RUN/kubo/repo" "$IPFS_BIN" --api "/ip4/127.0.0.1/tcp/$(e2e_kubo_api_port)" "$@"; }
 
+# e2e_kubo_peer_config API GW SWARM: the repository at $IPFS_PATH as an
+# online node of a private test network: API and gateway on the given
+# multiaddrs, swarm on (and announcing) SWARM, no bootstrap peers, no mDNS,
+# a DHT server (a node on a private address would otherwise stay a DHT
+# client that nobody can ask), the filestore on (blob files).
+e2e_kubo_peer_config() {
+    "$IPFS_BIN" config Addresses.API "$1" &&
+        "$IPFS_BIN" config Addresses.Gateway "$2" &&
+        "$IPFS_BIN" config --json Addresses.Swarm "[\"$3\"]" &&
+        "$IPFS_BIN" config --json Addresses.Announce "[\"$3\"]" &&
+        "$IPFS_BIN" config --json Bootstrap '[]' &&
+        "$IPFS_BIN" config --json Discovery.MDNS.Enabled false &&
+        "$IPFS_BIN" config Routing.Type dhtserver &&
+        "$IPFS_BIN" config --json Experimental.FilestoreEnabled true
+}
+
 e2e_start_kubo() {
     local dir=$E2E_RUN/kubo api gw
     mkdir -p "$dir"

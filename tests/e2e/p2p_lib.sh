@@ -18,14 +18,7 @@ p2p_node() {
     export IPFS_PATH=$dir/repo
     "$IPFS_BIN" init --profile=test >"$dir/init.log" 2>&1 || { cat "$dir/init.log" >&2; return 1; }
     api=$(e2e_free_port) && gw=$(e2e_free_port) && swarm=$(e2e_free_port) || return 1
-    "$IPFS_BIN" config Addresses.API "/ip4/127.0.0.1/tcp/$api" &&
-        "$IPFS_BIN" config Addresses.Gateway "/ip4/127.0.0.1/tcp/$gw" &&
-        "$IPFS_BIN" config --json Addresses.Swarm "[\"/ip4/127.0.0.1/tcp/$swarm\"]" &&
-        "$IPFS_BIN" config --json Addresses.Announce "[\"/ip4/127.0.0.1/tcp/$swarm\"]" &&
-        "$IPFS_BIN" config --json Bootstrap '[]' &&
-        "$IPFS_BIN" config --json Discovery.MDNS.Enabled false &&
-        "$IPFS_BIN" config Routing.Type dhtserver &&
-        "$IPFS_BIN" config --json Experimental.FilestoreEnabled true || return 1
+    e2e_kubo_peer_config "/ip4/127.0.0.1/tcp/$api" "/ip4/127.0.0.1/tcp/$gw" "/ip4/127.0.0.1/tcp/$swarm" || return 1
     if [ -n "${P2P_KUBO_RETRIEVAL_TIMEOUT:-}" ]; then
         "$IPFS_BIN" config Gateway.RetrievalTimeout "$P2P_KUBO_RETRIEVAL_TIMEOUT" || return 1
     fi
