@@ -16,6 +16,12 @@
 #               stack (no key: nothing published, the followers' nodes fetch
 #               nothing of it) across the links
 #   central     the ten clients at once, likewise
+#   late        (pinreadonly on, after p2p_pin) a new image goes to the
+#               writer; while every follower pins its root, a 1 MiB tag
+#               is pushed: its propagation while pins run
+#   durability  (last) the writer's Kubo and half the followers stop, the
+#               rest pull every tag, a new follower gets an image from
+#               them alone, the writer's Kubo restarts and a tag propagates
 # Per phase: times from the end of the push (p50, p99, max; n = followers,
 # so p99 is the slowest but one only when n >= 100), bytes the writer's
 # link sent (its eth0 counters) / image size, per follower bitswap bytes
@@ -24,7 +30,7 @@
 # and CPU stayed under 80% busy (said under the table).
 #
 # Settings: FLEET_FOLLOWERS (10), FLEET_RATE (25mbit), FLEET_MIB (64),
-# FLEET_LAYERS (4), FLEET_PHASES (a subset of the five, in their order),
+# FLEET_LAYERS (4), FLEET_PHASES (a subset of the seven, in their order),
 # FLEET_KUBO_SET (Kubo settings for every node, lines of
 # "Key JSON"; tests/fleet_lib.sh).
 
@@ -96,7 +102,7 @@ fb_phase() {
     [ "$fails" = 0 ] || { fb_log "phase $name: $fails pull(s) failed: $(cat "$d"/c/*.log 2>/dev/null | tail -n 3)"; return 1; }
 }
 # fb_want PHASE: PHASE is in FLEET_PHASES (default: all five)
-fb_want() { [[ " ${FLEET_PHASES:-p2p_pin single p2p_nopin central1 central} " == *" $1 "* ]]; }
+fb_want() { [[ " ${FLEET_PHASES:-p2p_pin late single p2p_nopin central1 central durability} " == *" $1 "* ]]; }
 fb_get() { sed -n "s/^$2 //p" "$FB/$1/sum"; }   # fb_get PHASE KEY
 
 # fb_pins_done: every follower pinned the writer's last published root
@@ -108,6 +114,121 @@ fb_pins_done() {
 fb_all_peers() {
     local n
     for n in $FB_FOLLOWERS; do fleet_has_peers "$n" "$FLEET_FOLLOWERS" || return 1; done
+}
+
+# fb_all_pinning CID: every follower's resolver is pinning CID (started, not done)
+fb_all_pinning() {
+    local n
+    for n in $FB_FOLLOWERS; do
+        fleet_status "$n" | jq -e --arg c "$1" '.readonly_roots[0].pinning == $c' >/dev/null || return 1
+    done
+}
+# fb_pin_state: per follower "NODE PINNED PINNING PIN_NODES"
+fb_pin_state() {
+    local n
+    for n in $FB_FOLLOWERS; do
+        echo "$n $(fleet_status "$n" | jq -r '.readonly_roots[0] | "\(.pinned) \(.pinning) \(.pin_nodes)"')"
+    done
+}
+
+# fb_late: propagation while pins run (issue 18). A FLEET_MIB image goes to
+# the writer with no client; once every follower is pinning its root, a
+# 1 MiB tag is pushed and each follower's client polls for it and pulls it.
+# Its root supersedes the pins in progress: they start again from it. Also
+# records how many followers had still not pinned when their client was done.
+fb_late() {
+    local d=$FB/late cid t0 dg busy fails running
+    mkdir -p "$d"
+    fb_log "phase late: a $FLEET_MIB MiB image, then a 1 MiB tag while the followers pin it"
+    e2e_wait_for 30 "writer idle" fleet_idle
+    fleet_push w reg fb/big v1 "fleet-bench-big-$$" "$FLEET_MIB" "$FLEET_LAYERS" >/dev/null || { fb_log "late: the push failed"; return 1; }
+    e2e_wait_for 30 "writer idle" fleet_idle
+    cid=$(fleet_published)
+    e2e_wait_for 60 "every follower pinning $cid" fb_all_pinning "$cid" || return 1
+    fb_pin_state >"$d/pins-before"
+    fb_snap "$d/before"
+    # shellcheck disable=SC2086 # node names
+    fleet_clients "$d/c" - fb/late v1 "$FB_SECS" $FB_FOLLOWERS
+    dg=$(fleet_push w reg fb/late v1 "fleet-bench-late-$$" 1 1)
+    t0=$(fleet_now)
+    [ -n "$dg" ] || { fb_log "late: the push of the tag failed"; return 1; }
+    fleet_clients_wait "$d/c"
+    fb_pin_state >"$d/pins-after"
+    fb_snap "$d/after"
+    fleet_times "$d/c" "$t0" >"$d/times"
+    awk '{ print $2 }' "$d/times" >"$d/seen"
+    awk '{ print $3 }' "$d/times" >"$d/pulled"
+    fails=$(awk '$4 != 0 || $2 < 0' "$d/times" | wc -l)
+    busy=$(fleet_cpu_busy "$(sed -n 's/^cpu //p' "$d/before")" "$(sed -n 's/^cpu //p' "$d/after")")
+    cid=$(fleet_published)
+    running=$(awk -v c="$cid" '$2 != c' "$d/pins-after" | wc -l)
+    {
+        echo "n $FLEET_FOLLOWERS"
+        echo "fails $fails"
+        echo "busy $busy"
+        echo "seen $(fb_pct 50 "$d/seen") $(fb_pct 99 "$d/seen") $(fb_pct 100 "$d/seen")"
+        echo "pulled $(fb_pct 50 "$d/pulled") $(fb_pct 99 "$d/pulled") $(fb_pct 100 "$d/pulled")"
+        echo "running $running"
+    } >"$d/sum"
+    fb_log "phase late: $(tr '\n' ' ' <"$d/sum")"
+    [ "$fails" = 0 ]
+}
+
+# fb_durability: the issue's durability steps on the whole fleet. The
+# followers pin again until each holds the writer's last root; then the
+# writer's Kubo and the second half of the followers stop; each survivor
+# pulls every tag the writer had; a new follower that knows only f1 pulls
+# one (its ledger must show 0 bytes from the writer); the writer's Kubo
+# restarts and a new tag reaches every running follower.
+fb_durability() {
+    local d=$FB/durability n k half surv=() refs=() r ok=0 newf got
+    mkdir -p "$d"
+    half=$((FLEET_FOLLOWERS / 2))
+    for n in $FB_FOLLOWERS; do fleet_stop_stack "$n" reg && fleet_follower "$n" true || return 1; done
+    e2e_wait_for 600 "every follower's pin of the last root" fb_pins_done || return 1
+    for r in fb/img fb/big fb/late; do
+        for k in $(fleet_x w curl -sf -m 10 "$(fleet_url w reg)/v2/$r/tags/list" | jq -r '.tags // [] | .[]'); do refs+=("$r:$k"); done
+    done
+    for ((k = 1; k <= FLEET_FOLLOWERS; k++)); do
+        if [ $k -le "$half" ]; then surv+=("f$k"); else fleet_stop_stack "f$k" reg; fleet_kubo_stop "f$k"; fi
+    done
+    fleet_kubo_stop w
+    fleet_kubo_down w || { fb_log "durability: the writer's Kubo still answers"; return 1; }
+    echo "stopped w's Kubo and f$((half + 1))-f$FLEET_FOLLOWERS; survivors ${surv[*]}; ${#refs[@]} tags: ${refs[*]}" >"$d/sum"
+    for r in "${refs[@]}"; do
+        fleet_clients "$d/${r//[:\/]/_}" - "${r%:*}" "${r#*:}" "$FB_SECS" "${surv[@]}"
+        fleet_clients_wait "$d/${r//[:\/]/_}"
+        for n in "${surv[@]}"; do
+            read -r got _ k <"$d/${r//[:\/]/_}/$n"
+            if [ "$got" != 0 ] && [ "$k" = 0 ]; then echo "pull $n $r ok" >>"$d/sum"; else echo "pull $n $r FAILED" >>"$d/sum"; ok=1; fi
+        done
+    done
+    newf=f$((FLEET_FOLLOWERS + 1))
+    if ! { fleet_nodes "$newf" && fleet_connect "$newf" f1 &&
+        e2e_wait_for 60 "$newf finds the survivors" fleet_has_peers "$newf" "$half" &&
+        fleet_follower "$newf" true; }; then
+        fb_log "durability: $newf did not start"
+        return 1
+    fi
+    fleet_clients "$d/new" - fb/img p2p_pin "$FB_SECS" "$newf"
+    fleet_clients_wait "$d/new"
+    read -r got _ k <"$d/new/$newf"
+    [ "$got" != 0 ] && [ "$k" = 0 ] || ok=1
+    echo "new $newf peers $(fleet_peers "$newf") pulled fb/img:p2p_pin rc $k in $(awk '{ printf "%.1f", $2 - $1 }' "$d/new/$newf") s; from writer $(fleet_ledger "$newf" w) bytes; bitswap in all $(fleet_bs_recv "$newf") bytes" >>"$d/sum"
+    [ "$(fleet_ledger "$newf" w)" = 0 ] || ok=1
+    if ! { fleet_kubo_daemon w && fleet_connect f1 w && e2e_wait_for 60 "writer peers" fleet_has_peers w "$half"; }; then
+        fb_log "durability: the writer's Kubo did not restart"
+        return 1
+    fi
+    fleet_clients "$d/after" - fb/after v1 "$FB_SECS" "${surv[@]}" "$newf"
+    fleet_push w reg fb/after v1 "fleet-bench-after-$$" 1 1 >/dev/null || ok=1
+    fleet_clients_wait "$d/after"
+    for n in "${surv[@]}" "$newf"; do
+        read -r got _ k <"$d/after/$n"
+        if [ "$got" != 0 ] && [ "$k" = 0 ]; then echo "restart $n fb/after:v1 ok" >>"$d/sum"; else echo "restart $n fb/after:v1 FAILED" >>"$d/sum"; ok=1; fi
+    done
+    fb_log "durability: $(grep -c ' ok$' "$d/sum") ok, $(grep -c FAILED "$d/sum") failed"
+    return $ok
 }
 
 fb_table() {
@@ -175,6 +296,20 @@ fb_table() {
         echo "$row |"
     done
     echo
+    if [ -f "$FB/late/sum" ]; then
+        read -r s _ b0 <<<"$(fb_get late seen)"
+        read -r n r0 r1 <<<"$(fb_get late pulled)"
+        printf 'While pins run (phase late): a 1 MiB tag pushed while every follower pinned a new %s MiB root: tag seen p50 %.1f s, max %.1f s; pulled and verified p50 %.1f s, max %.1f s; %s failed; followers whose pin had still not completed when their client was done: %s of %s; CPU busy %s%%.\n\n' \
+            "$FLEET_MIB" "$s" "$b0" "$n" "$r1" "$(fb_get late fails)" "$(fb_get late running)" "$FLEET_FOLLOWERS" "$(fb_get late busy)"
+    fi
+    if [ -f "$FB/durability/sum" ]; then
+        echo "Durability: $(head -n 1 "$FB/durability/sum")"
+        echo
+        echo "- survivors' pulls of every tag, writer's Kubo down: $(grep -c '^pull .* ok$' "$FB/durability/sum") verified, $(grep -c '^pull .*FAILED' "$FB/durability/sum") failed"
+        echo "- $(grep '^new ' "$FB/durability/sum" | sed 's/^new //')"
+        echo "- writer's Kubo restarted, a new tag pushed: $(grep -c '^restart .* ok$' "$FB/durability/sum") followers pulled it (verified), $(grep -c '^restart .*FAILED' "$FB/durability/sum") failed"
+        echo
+    fi
     echo "Writer's publishes (flush + name/publish; latency from the first change):"
     grep 'publisher: published' "$FLEET/w/reg/registry.log" | sed 's/.*(/- /; s/)$//'
     echo
@@ -212,9 +347,10 @@ case_fleet() {
         fb_log "up: $(for n in $FB_NODES; do printf '%s:%s ' "$n" "$(fleet_peers "$n")"; done)(swarm peers)"
         # shellcheck disable=SC2086
         fb_want p2p_pin && { fb_phase p2p_pin reg - PUSH $FB_FOLLOWERS || ok=1; }
-        if fb_want p2p_pin; then
+        if fb_want p2p_pin || fb_want late; then
             e2e_wait_for 300 "every follower's pin of the last root" fb_pins_done || ok=1
         fi
+        fb_want late && { fb_late || ok=1; }
         for n in $FB_FOLLOWERS; do fleet_stop_stack "$n" reg && fleet_follower "$n" false || ok=1; done
         fb_want single && { fb_phase single reg - PUSH f1 || ok=1; }
         # shellcheck disable=SC2086
@@ -222,6 +358,7 @@ case_fleet() {
         fb_want central1 && { fb_phase central1 central "$(fleet_addr w central)" NOPUSH f1 || ok=1; }
         # shellcheck disable=SC2086
         fb_want central && { fb_phase central central "$(fleet_addr w central)" NOPUSH $FB_FOLLOWERS || ok=1; }
+        fb_want durability && { fb_durability || ok=1; }
         fb_table | tee "$OUT/fleet.md"
     fi
     fleet_teardown

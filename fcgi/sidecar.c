@@ -10,6 +10,7 @@
 #include "core/xalloc.h"
 #include "fcgi/collector.h"
 #include "fcgi/sidecar.h"
+#include "oci/paths.h"
 
 /* As for workers: a sidecar dying this soon after start counts as a failed
  * start, and failed starts back off 1 s, 2 s, 4 s ... up to the maximum. */
@@ -43,6 +44,7 @@ void sidecar_publisher_opts(const struct config *c, struct publisher_opts *o)
     o->n_readonlyipnskeys = c->n_readonlyipnskeys;
     o->ipnsrefresh = c->ipnsrefresh;
     o->pinreadonly = c->pinreadonly;
+    o->prefetch = paths_prefetch(&o->n_prefetch);
     o->owner_lease = c->owner_lease;
 }
 

@@ -195,6 +195,29 @@ int kubo_pin_add_progress(struct kubo *k, const char *cid, kubo_pin_progress_cb 
     return rc;
 }
 
+static void kubo_refs_line(const char *line, size_t n, void *arg)
+{
+    (void)line;
+    (void)n;
+    (*(uint64_t *)arg)++;
+}
+
+int kubo_refs_fetch(struct kubo *k, const char *path, int max_depth, uint64_t *n)
+{
+    struct kubo_query q;
+    char depth[16];
+    snprintf(depth, sizeof depth, "%d", max_depth);
+    kubo_query_init(&q);
+    kubo_query_add(&q, "arg", path);
+    kubo_query_add(&q, "recursive", "true");
+    kubo_query_add(&q, "unique", "true");
+    kubo_query_add(&q, "max-depth", depth);
+    *n = 0;
+    int rc = kubo_rpc_lines(k, "refs", path, &q, kubo_refs_line, n);
+    kubo_query_free(&q);
+    return rc;
+}
+
 int kubo_pin_update(struct kubo *k, const char *from, const char *to)
 {
     return kubo_pin_call(k, "pin/update", from, to);

@@ -50,6 +50,10 @@ int kubo_pin_add(struct kubo *k, const char *cid);
  * for long, so the client's stall limit does not cut a long pin short. */
 typedef void (*kubo_pin_progress_cb)(uint64_t nodes, uint64_t bytes, void *ctx);
 int kubo_pin_add_progress(struct kubo *k, const char *cid, kubo_pin_progress_cb cb, void *ctx);
+/* Fetches the blocks under path (an /ipfs/ path) down to max_depth links
+ * (-1: all), as `ipfs refs -r --unique`; *n counts them. Kubo streams one
+ * line per block, so the stall limit bounds a block no peer has. */
+int kubo_refs_fetch(struct kubo *k, const char *path, int max_depth, uint64_t *n);
 /* Moves a recursive pin from one root to another (pin/update, which only
  * fetches what differs); from must be pinned. */
 int kubo_pin_update(struct kubo *k, const char *from, const char *to);

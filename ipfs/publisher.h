@@ -25,6 +25,13 @@
  * of the same names in oci-registry-p2p.conf). The strings and the key list
  * are borrowed, never freed here: they must stay valid for as long as
  * publisher_run, resolver_run or publisher_check_key runs. */
+/* A subtree of a read-only root the resolver fetches before it starts the
+ * root's pin: path under the root, and how deep (refs max-depth; -1 whole). */
+struct publisher_prefetch {
+    const char *path;
+    int depth;
+};
+
 struct publisher_opts {
     const char *ipfsapiaddress;     /* Kubo RPC multiaddr */
     const char *ipfsgatewayaddress; /* Kubo gateway URL */
@@ -41,6 +48,10 @@ struct publisher_opts {
     size_t n_readonlyipnskeys;
     int ipnsrefresh;                /* seconds between resolver rounds */
     int pinreadonly;                /* pin each resolved read-only root */
+    /* With pinreadonly: fetched first, so what a tag needs is not queued
+     * behind the pin's blocks on a busy link (oci/paths.c says which). */
+    const struct publisher_prefetch *prefetch;
+    size_t n_prefetch;
     int owner_lease;                /* seconds: owner records (ipfs/owner.h) without a heartbeat go stale */
 };
 

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "oci/paths.h"
 #include "core/xalloc.h"
+#include "ipfs/publisher.h"
 
 /* The root without trailing slashes, so "/" and "/reg/" join cleanly
  * ("/" becomes "", and every path below starts with its own "/"). */
@@ -115,4 +116,16 @@ char *path_uploads_root(const char *mfsroot)
     while (n > 1 && mfsroot[n - 1] == '/')
         n--;
     return xasprintf("%.*s-uploads", (int)n, mfsroot);
+}
+
+const struct publisher_prefetch *paths_prefetch(size_t *n)
+{
+    /* Depths count links from the subtree: blobs/sha256/<2>/<digest>/data is
+     * 4 deep, and refs fetches a block only above its max-depth. */
+    static const struct publisher_prefetch f[] = {
+        { "docker/registry/v2/repositories", -1 },
+        { "docker/registry/v2/blobs", 5 },
+    };
+    *n = sizeof f / sizeof f[0];
+    return f;
 }

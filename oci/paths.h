@@ -16,6 +16,8 @@
 #define OCI_PATHS_H
 #include "core/digest.h"
 
+struct publisher_prefetch;
+
 char *path_v2(const char *root);                     /* <root>/docker/registry/v2 */
 char *path_blob_data(const char *root, const struct digest *d);
 char *path_repositories(const char *root);           /* <root>/docker/registry/v2/repositories */
@@ -36,6 +38,10 @@ char *path_uploads_root(const char *mfsroot);
 char *path_upload_dir(const char *uploads, const char *upload_id);
 char *path_upload_chunk(const char *uploads, const char *upload_id, unsigned idx);
 /* The content of a link file: "sha256:<hex>" (no newline, as distribution writes it). */
+/* What the resolver fetches of a read-only root before pinning it
+ * (publisher_opts.prefetch): every repository link, and each blob's first
+ * block (the whole of a manifest). */
+const struct publisher_prefetch *paths_prefetch(size_t *n);
 char *link_content(const struct digest *d);
 
 #endif
