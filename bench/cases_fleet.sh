@@ -32,7 +32,8 @@
 # Settings: FLEET_FOLLOWERS (10), FLEET_RATE (25mbit), FLEET_MIB (64),
 # FLEET_LAYERS (4), FLEET_PHASES (a subset of the seven, in their order),
 # FLEET_KUBO_SET (Kubo settings for every node, lines of
-# "Key JSON"; tests/fleet_lib.sh).
+# "Key JSON"), FLEET_SYSCTL (lines of "key=value" set in every namespace;
+# both tests/fleet_lib.sh).
 
 fb_log() { bench_log "fleet: $*"; }
 fb_mib() { echo "scale=1; $1 / 1048576" | bc; }
@@ -316,6 +317,7 @@ fb_table() {
     local kubo="defaults (and the rig's dhtserver, no bootstrap, no mDNS)"
     [ -n "${FLEET_KUBO_SET:-}" ] && kubo=$(tr '\n' ';' <<<"$FLEET_KUBO_SET")
     echo "Kubo settings: $kubo"
+    [ -n "${FLEET_SYSCTL:-}" ] && echo && echo "sysctl in every namespace: $(tr '\n' ';' <<<"$FLEET_SYSCTL")"
 }
 
 case_fleet() {

@@ -21,7 +21,8 @@
 # Settings: FLEET (scratch dir, required), FLEET_NS (namespace prefix,
 # default orp<pid>), FLEET_RATE (tbf rate, default 100mbit), FLEET_NET
 # (10.77.0), FLEET_KUBO_SET (lines "Key JSON" applied with `ipfs config
-# --json` to every node: Kubo tuning). netem does not exist on the machines
+# --json` to every node: Kubo tuning), FLEET_SYSCTL (lines "key=value"
+# set in every namespace: TCP tuning). netem does not exist on the machines
 # this was written on: no delay is added. Everything made is listed under
 # $FLEET (namespaces in $FLEET/netns, pids in pid files) and fleet_teardown
 # removes it; the caller traps EXIT INT TERM to call it.
@@ -99,6 +100,16 @@ fleet_shape() { # NAMESPACE DEV
     ip -n "$1" link set "$2" gso_max_size 65536 2>/dev/null
     tc -n "$1" qdisc replace dev "$2" root tbf rate "${FLEET_RATE:-100mbit}" burst "$(fleet_burst)" latency 100ms
 }
+# fleet_sysctl NAMESPACE: FLEET_SYSCTL's lines ("key=value", for example
+# net.ipv4.tcp_notsent_lowat=131072) set in NAMESPACE (those sysctls that
+# are per namespace)
+fleet_sysctl() {
+    local kv
+    while read -r kv; do
+        [ -n "$kv" ] || continue
+        ip netns exec "$1" sysctl -qw "$kv" || { e2e_log "sysctl $kv in $1 failed"; return 1; }
+    done <<<"${FLEET_SYSCTL:-}"
+}
 # fleet_net_up: the hub namespace and its bridge
 fleet_net_up() {
     local hub
@@ -118,6 +129,7 @@ fleet_link() {
     mkdir -p "$FLEET/$node/.http"
     ip netns add "$ns" || return 1
     echo "$ns" >>"$FLEET/netns"
+    fleet_sysctl "$ns" || return 1
     ip -n "$ns" link set lo up &&
         ip -n "$hub" link add "v-$node" type veth peer name eth0 netns "$ns" &&
         ip -n "$hub" link set "v-$node" master br0 up &&
