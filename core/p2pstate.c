@@ -137,6 +137,20 @@ int p2pstate_read_pub(const char *dir, struct p2p_pubstate *s)
     return 0;
 }
 
+enum p2p_root_take p2p_root_take(struct p2p_root *ro, const char *cid, int seq_known, unsigned long long seq)
+{
+    if (strcmp(cid, ro->cid) == 0) {
+        if (seq_known && seq > ro->sequence)
+            ro->sequence = seq;   /* the same root published again */
+        return P2P_ROOT_SAME;
+    }
+    if (seq_known && ro->cid[0] && seq < ro->sequence)
+        return P2P_ROOT_OLDER;
+    snprintf(ro->cid, sizeof ro->cid, "%s", cid);
+    ro->sequence = seq_known ? seq : 0;
+    return P2P_ROOT_NEW;
+}
+
 int p2pstate_write_roots(const char *dir, const struct p2p_root *roots, size_t n)
 {
     json_object *o = xjson_object();
@@ -146,6 +160,7 @@ int p2pstate_write_roots(const char *dir, const struct p2p_root *roots, size_t n
         xjson_set(e, "key", xjson_string(roots[i].key));
         xjson_set(e, "cid", xjson_string(roots[i].cid));
         xjson_set(e, "resolved_at", xjson_int64((int64_t)roots[i].resolved_at));
+        xjson_set(e, "sequence", xjson_uint64(roots[i].sequence));
         xjson_set(e, "error", xjson_string(roots[i].error));
         xjson_set(e, "pinned", xjson_string(roots[i].pinned));
         xjson_set(e, "pinning", xjson_string(roots[i].pinning));
@@ -182,6 +197,7 @@ int p2pstate_read_roots(const char *dir, struct p2p_root **roots, size_t *n)
         p2pstate_copy(r[i].cid, sizeof r[i].cid, e, "cid");
         p2pstate_copy(r[i].error, sizeof r[i].error, e, "error");
         r[i].resolved_at = (time_t)p2pstate_int(e, "resolved_at");
+        r[i].sequence = (unsigned long long)p2pstate_int(e, "sequence");
         p2pstate_copy(r[i].pinned, sizeof r[i].pinned, e, "pinned");
         p2pstate_copy(r[i].pinning, sizeof r[i].pinning, e, "pinning");
         r[i].pin_started = (time_t)p2pstate_int(e, "pin_started");

@@ -52,6 +52,9 @@ struct p2p_root {
     char key[P2P_KEY_MAX];
     char cid[P2P_CID_MAX];                 /* "" if never resolved */
     time_t resolved_at;
+    /* the IPNS record's sequence number (0: not known, a DNSLink name): a
+     * record with a lower one is older and never replaces cid */
+    unsigned long long sequence;
     char error[P2P_ERR_MAX];               /* the last resolve's problem, "" if fine */
     /* pinreadonly (ipfs/resolver.c): the last root whose pin completed, the
      * root being pinned ("" if none) and how far that pin is */
@@ -60,6 +63,14 @@ struct p2p_root {
     time_t pin_started;                    /* unix seconds the pin in progress began */
     unsigned long long pin_nodes, pin_bytes;   /* blocks and bytes fetched or checked so far */
 };
+
+/* What a resolve makes of the root cid it found for ro: P2P_ROOT_SAME,
+ * P2P_ROOT_NEW (cid, and seq if seq_known, taken into ro) or P2P_ROOT_OLDER
+ * (its record's sequence is lower than the one ro serves: refused, ro
+ * unchanged). seq_known is 0 where no sequence came with it (a DNSLink
+ * name, or name/resolve on an offline node): taken as it is. */
+enum p2p_root_take { P2P_ROOT_SAME, P2P_ROOT_NEW, P2P_ROOT_OLDER };
+enum p2p_root_take p2p_root_take(struct p2p_root *ro, const char *cid, int seq_known, unsigned long long seq);
 
 /* Atomic replace of <dir>/roots.json with the n roots, in configured order. */
 int p2pstate_write_roots(const char *dir, const struct p2p_root *roots, size_t n);

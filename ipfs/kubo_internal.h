@@ -12,6 +12,8 @@
 
 /* JSON answers of the RPC API are small; anything bigger is a bug or hostile. */
 #define KUBO_JSON_MAX (1024 * 1024)
+/* An IPNS record is at most 10 KiB (IPNS spec); a little room over that. */
+#define KUBO_IPNS_RECORD_MAX (16 * 1024)
 /* Error bodies and trailers are one message. */
 #define KUBO_ERRBODY_MAX (64 * 1024)
 /* Query strings carry MFS paths built from request names; nginx caps URIs

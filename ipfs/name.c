@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <curl/curl.h>
 #include <json-c/json.h>
 #include "core/xalloc.h"
 #include "ipfs/kubo_internal.h"
@@ -91,6 +92,82 @@ enum kubo_resolve kubo_name_resolve(struct kubo *k, const char *name, int nocach
         res = KUBO_RESOLVE_NO_RECORD;
     }
     buf_free(&out);
+    return res;
+}
+
+/* name/inspect of the record bytes in rec: value and sequence, if its
+ * signature is valid for name. */
+static enum kubo_resolve kubo_name_inspect(struct kubo *k, const char *name, const struct buf *rec,
+                                           char cid_out[KUBO_CID_MAX], unsigned long long *seq)
+{
+    struct kubo_query q;
+    kubo_query_init(&q);
+    kubo_query_add(&q, "verify", name);
+    kubo_query_add(&q, "dump", "false");
+    curl_mime *mime = curl_mime_init(k->rpc);
+    curl_mimepart *part = curl_mime_addpart(mime);
+    if (!mime || !part)
+        abort();
+    curl_mime_name(part, "file");
+    curl_mime_filename(part, "record");
+    curl_mime_type(part, "application/vnd.ipfs.ipns-record");
+    curl_mime_data(part, rec->data, rec->len);
+    struct buf out;
+    buf_init(&out, KUBO_JSON_MAX);
+    int rc = kubo_rpc(k, "name/inspect", name, &q, mime, &out);
+    curl_mime_free(mime);
+    kubo_query_free(&q);
+    enum kubo_resolve res = KUBO_RESOLVE_FAILED;
+    if (rc == KUBO_OK) {
+        json_object *o = json_tokener_parse(buf_cstr(&out));
+        json_object *entry, *val, *valid, *value, *sq;
+        char *what = xasprintf("name/inspect %s", name);
+        if (!o || !json_object_object_get_ex(o, "Entry", &entry) ||
+            !json_object_object_get_ex(entry, "Value", &value) || !json_object_is_type(value, json_type_string))
+            kubo_fail(k, KUBO_ERROR, what, "no value: %.200s", buf_cstr(&out));
+        else if (!json_object_object_get_ex(o, "Validation", &val) ||
+                 !json_object_object_get_ex(val, "Valid", &valid) || !json_object_get_boolean(valid))
+            kubo_fail(k, KUBO_ERROR, what, "the record's signature is not valid for this name: %.200s",
+                      buf_cstr(&out));
+        else if (kubo_name_root_cid(json_object_get_string(value), cid_out) != 0)
+            kubo_fail(k, KUBO_ERROR, what, "not a registry root (/ipfs/<cid>): %.200s", json_object_get_string(value));
+        else {
+            *seq = json_object_object_get_ex(entry, "Sequence", &sq) ? (unsigned long long)json_object_get_uint64(sq)
+                                                                     : 0;
+            res = KUBO_RESOLVED;
+        }
+        free(what);
+        json_object_put(o);
+    }
+    buf_free(&out);
+    return res;
+}
+
+enum kubo_resolve kubo_name_record(struct kubo *k, const char *name, int timeout_s,
+                                   char cid_out[KUBO_CID_MAX], unsigned long long *seq)
+{
+    struct kubo_query q;
+    kubo_query_init(&q);
+    char *path = xasprintf("/ipns/%s", name);
+    kubo_query_add(&q, "arg", path);
+    char tmo[32];
+    if (timeout_s > 0) {
+        snprintf(tmo, sizeof tmo, "%ds", timeout_s);
+        kubo_query_add(&q, "timeout", tmo);
+    }
+    struct buf rec;
+    buf_init(&rec, KUBO_IPNS_RECORD_MAX);
+    int rc = kubo_rpc(k, "name/get", path, &q, NULL, &rec);
+    kubo_query_free(&q);
+    free(path);
+    enum kubo_resolve res = KUBO_RESOLVE_FAILED;
+    if (rc == KUBO_OK && rec.len == 0)
+        kubo_fail(k, KUBO_ERROR, "name/get", "%s: an empty record", name);
+    else if (rc == KUBO_OK)
+        res = kubo_name_inspect(k, name, &rec, cid_out, seq);
+    else if (rc != KUBO_UNAVAILABLE && kubo_name_no_record(kubo_errmsg(k)))
+        res = KUBO_RESOLVE_NO_RECORD;
+    buf_free(&rec);
     return res;
 }
 

@@ -34,6 +34,13 @@ int kubo_name_publish(struct kubo *k, const char *cid, const struct kubo_publish
 enum kubo_resolve kubo_name_resolve(struct kubo *k, const char *name, int nocache, int timeout_s,
                                     char cid_out[KUBO_CID_MAX]);
 
+/* The record the routing system considers most current for the IPNS name
+ * (name/get: the DHT's best, or pubsub's; no cache), read by name/inspect
+ * with its signature checked against name: cid_out as for
+ * kubo_name_resolve, *seq its sequence number. Not for DNSLink names. */
+enum kubo_resolve kubo_name_record(struct kubo *k, const char *name, int timeout_s,
+                                   char cid_out[KUBO_CID_MAX], unsigned long long *seq);
+
 /* Looks key up in the node's keystore by name or by ID. KUBO_OK and id_out
  * (the k51... ID) when found, KUBO_NOT_FOUND when the keystore has no such
  * key, anything else when the keystore could not be read. */

@@ -67,6 +67,8 @@ struct resolver {
     struct p2p_root *roots;       /* one per readonlyipnskeys entry, in order */
     struct res_pin *pins;
     struct res_progress *progress;   /* MAP_SHARED, one per key */
+    char (*older)[P2P_CID_MAX];      /* per key: the older root last refused (logged once) */
+    int offline;                     /* the node cannot name/get: name/resolve only */
     size_t n;
 };
 
@@ -252,24 +254,57 @@ static int res_pins(struct resolver *r)
 
 /* ------------------------------------------------------------ resolving */
 
+/* Key i's current root. An IPNS name's record carries its sequence number
+ * (name/get + name/inspect). A DNSLink name (it has dots) has none, and an
+ * offline node cannot name/get: both go through name/resolve. */
+static enum kubo_resolve res_resolve(struct resolver *r, size_t i, char cid[KUBO_CID_MAX],
+                                     unsigned long long *seq, int *seq_known)
+{
+    const char *key = r->roots[i].key;
+    *seq_known = 0;
+    if (!strchr(key, '.') && !r->offline) {
+        enum kubo_resolve res = kubo_name_record(r->k, key, RES_RESOLVE_TIMEOUT_S, cid, seq);
+        if (res != KUBO_RESOLVE_FAILED || !strstr(kubo_errmsg(r->k), "online mode")) {
+            *seq_known = res == KUBO_RESOLVED;
+            return res;
+        }
+        log_info("resolver: the node is offline (no name/get): keys resolve with name/resolve, "
+                 "without the check that a record is not older than the one served");
+        r->offline = 1;
+    }
+    return kubo_name_resolve(r->k, key, 1, RES_RESOLVE_TIMEOUT_S, cid);
+}
+
 /* One round over every key; 1 if roots.json needs rewriting. */
 static int res_round(struct resolver *r)
 {
     int changed = 0;
     for (size_t i = 0; i < r->n && !res_stop; i++) {
         struct p2p_root *ro = &r->roots[i];
-        char cid[KUBO_CID_MAX];
+        char cid[KUBO_CID_MAX], was[P2P_CID_MAX];
         char err[P2P_ERR_MAX] = "";
-        enum kubo_resolve res = kubo_name_resolve(r->k, ro->key, 1, RES_RESOLVE_TIMEOUT_S, cid);
-        if (res == KUBO_RESOLVED) {
+        unsigned long long seq = 0;
+        int seq_known = 0;
+        enum kubo_resolve res = res_resolve(r, i, cid, &seq, &seq_known);
+        snprintf(was, sizeof was, "%s", ro->cid);
+        enum p2p_root_take take = res == KUBO_RESOLVED ? p2p_root_take(ro, cid, seq_known, seq) : P2P_ROOT_SAME;
+        if (res == KUBO_RESOLVED)
             ro->resolved_at = time(NULL);
-            if (strcmp(cid, ro->cid) != 0) {
-                log_info("resolver: %s -> %s%s%s", ro->key, cid, ro->cid[0] ? " (was " : "",
-                         ro->cid[0] ? ro->cid : "");
-                snprintf(ro->cid, sizeof ro->cid, "%s", cid);
-                changed = 1;
-            }
-        } else {
+        if (take == P2P_ROOT_NEW) {
+            char sq[48] = "no sequence number";
+            if (seq_known)
+                snprintf(sq, sizeof sq, "sequence %llu", seq);
+            log_info("resolver: %s -> %s (%s%s%s)", ro->key, cid, sq, was[0] ? ", was " : "", was);
+            changed = 1;
+        } else if (take == P2P_ROOT_OLDER && strcmp(cid, r->older[i]) != 0) {
+            /* A peer that missed the newer record answered (the DHT's best
+             * of those that replied, or pubsub's against the DHT's): going
+             * back would hide tags this follower already served. */
+            log_info("resolver: %s: an older record answered (sequence %llu < %llu, %s); still serving %s",
+                     ro->key, seq, ro->sequence, cid, ro->cid);
+            snprintf(r->older[i], sizeof r->older[i], "%s", cid);
+        }
+        if (res != KUBO_RESOLVED) {
             /* keep serving the last root we knew: content under /ipfs never changes */
             snprintf(err, sizeof err, "%s", res == KUBO_RESOLVE_NO_RECORD ? "no record for this key"
                                                                             : kubo_errmsg(r->k));
@@ -334,6 +369,7 @@ int resolver_run(const struct publisher_opts *o, pid_t master_pid)
     }
     r.roots = xcalloc(r.n + 1, sizeof *r.roots);
     r.pins = xcalloc(r.n + 1, sizeof *r.pins);
+    r.older = xcalloc(r.n + 1, sizeof *r.older);
     size_t psz = (r.n + 1) * sizeof *r.progress;
     r.progress = mmap(NULL, psz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (r.progress == MAP_FAILED) {
@@ -381,6 +417,7 @@ int resolver_run(const struct publisher_opts *o, pid_t master_pid)
     munmap(r.progress, psz);
     free(r.roots);
     free(r.pins);
+    free(r.older);
     kubo_free(r.k);
     curl_global_cleanup();
     return 0;

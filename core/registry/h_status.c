@@ -57,6 +57,7 @@ static json_object *h_status_roots(const char *statedir)
         xjson_set(e, "key", xjson_string(r[i].key));
         xjson_set(e, "cid", xjson_string(r[i].cid));
         xjson_set(e, "resolved_at", xjson_int64((int64_t)r[i].resolved_at));
+        xjson_set(e, "sequence", xjson_uint64(r[i].sequence));
         xjson_set(e, "error", xjson_string(r[i].error));
         /* pinreadonly: the root held whole, and the newer one on its way */
         xjson_set(e, "pinned", xjson_string(r[i].pinned));

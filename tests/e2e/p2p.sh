@@ -203,6 +203,7 @@ main() {
     t_pin_superseded
     t_resume
     t_gave_up
+    t_offline_follower
 
     # SIGTERM publishes a pending change before exiting (a long quiet period
     # keeps it pending when the signal arrives)
@@ -400,6 +401,43 @@ t_gave_up() {
     e2e_expect_eq "gave up: a blob no node has is a 503 (not a 200 that breaks off)" "$code" 503
     e2e_check "gave up: ... after node 2's gateway was asked 3 times (2 more after its 504)" [ "$((r1 - r0))" -ge 2 ]
     nipfs 1 files rm -r "$lay" >/dev/null 2>&1
+}
+
+# t_offline_follower: a follower whose node runs --offline (records put
+# into it by hand with name put) still follows the key. Kubo refuses
+# name/get offline, so its resolver uses name/resolve, without the check
+# that a record is not older than the one served (that rule:
+# tests/unit/test_p2pstate.c; with peers, the fleet bench).
+t_offline_follower() {
+    local id c0 c1 dir=$P2P/n3/kubo
+    if ! { id=$(nipfs 1 key gen --type=ed25519 offline) &&
+        c0=$(echo offline-0 | nipfs 1 add -Q --pin=false) && c1=$(echo offline-1 | nipfs 1 add -Q --pin=false) &&
+        nipfs 1 name publish --key=offline --allow-offline "/ipfs/$c0" >/dev/null && nipfs 1 name get "$id" >"$P2P/rec0" &&
+        nipfs 1 name publish --key=offline --allow-offline "/ipfs/$c1" >/dev/null && nipfs 1 name get "$id" >"$P2P/rec1"; }; then
+        e2e_fail "offline follower: two records of a new key from node 1"
+        return
+    fi
+    mkdir -p "$dir"
+    if ! { IPFS_PATH=$dir/repo "$IPFS_BIN" init --profile=test >"$dir/init.log" 2>&1 &&
+        e2e_free_port >"$dir/api.port" && e2e_free_port >"$dir/gw.port" &&
+        IPFS_PATH=$dir/repo "$IPFS_BIN" config Addresses.API "/ip4/127.0.0.1/tcp/$(cat "$dir/api.port")" &&
+        IPFS_PATH=$dir/repo "$IPFS_BIN" config Addresses.Gateway "/ip4/127.0.0.1/tcp/$(cat "$dir/gw.port")"; }; then
+        e2e_fail "offline follower: node 3's repository"
+        return
+    fi
+    IPFS_PATH=$dir/repo "$IPFS_BIN" daemon --offline >>"$dir/daemon.log" 2>&1 &
+    echo $! >"$dir/pid"
+    e2e_wait_for 60 "node 3 RPC" nipfs 3 version >/dev/null || { e2e_fail "offline follower: node 3"; return; }
+    nipfs 3 name put --allow-offline "$id" "$P2P/rec0" >/dev/null
+    on 3 e2e_start_stack C "readonlyipnskeys = [ \"$id\" ];" "readonly = true;" "ipnsrefresh = 1;" ||
+        { e2e_fail "offline follower: registry C"; return; }
+    e2e_check "offline follower: C serves the key's first root" e2e_wait_for 15 "C on rec0" \
+        sh -c "[ \"\$(curl -sf $(url 3 C)/v2/_p2p/status | jq -r '.readonly_roots[0].cid')\" = $c0 ]"
+    nipfs 3 name put --allow-offline "$id" "$P2P/rec1" >/dev/null
+    e2e_check "offline follower: C moves to the next one" e2e_wait_for 15 "C on rec1" \
+        sh -c "[ \"\$(curl -sf $(url 3 C)/v2/_p2p/status | jq -r '.readonly_roots[0].cid')\" = $c1 ]"
+    e2e_check "offline follower: ... with name/resolve, and C's log says so" \
+        grep -q "the node is offline (no name/get)" "$P2P/n3/C/registry.log"
 }
 
 # t_shared_leaves: two blobs sharing their first 4 MiB, pushed to A (X

@@ -49,7 +49,8 @@ url() { on "$1" e2e_url "$2"; }
 # $P2P stopped, their logs kept in $E2E_ARTIFACTS/logs/TAG-n<N>-<stack>.
 p2p_stop_nodes() {
     local tag=$1 n name d
-    for n in 1 2; do
+    for n in 1 2 3; do
+        [ -d "$P2P/n$n" ] || continue
         for d in "$P2P/n$n"/*/; do
             [ -d "$d" ] || continue
             name=$(basename "$d")

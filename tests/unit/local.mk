@@ -19,7 +19,8 @@ tests_unit_unit_tests_SOURCES = tests/unit/unit_main.c tests/unit/unit_run.c tes
 	tests/unit/test_pub_timing.c tests/unit/test_slots.c tests/unit/test_admit.c tests/unit/test_blobfile.c \
 	tests/unit/test_fcgi_framing.c tests/unit/fcgi_peer.c tests/unit/fcgi_peer.h \
 	tests/unit/test_registry.c tests/unit/test_blobfiles_admin.c tests/unit/test_upstream_auth.c \
-	tests/unit/test_gc.c tests/unit/test_ui.c tests/unit/test_tar.c
+	tests/unit/test_gc.c tests/unit/test_ui.c tests/unit/test_tar.c \
+	tests/unit/test_p2pstate.c
 tests_unit_unit_tests_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_unit_tests_LDADD = libregistry.la $(DEPS_LIBS) $(CHECK_LIBS)
 endif

@@ -9,6 +9,7 @@ int unit_run(Suite *(*const suites[])(void), size_t n);
 
 Suite *suite_buf(void);
 Suite *suite_tar(void);
+Suite *suite_p2pstate(void);
 Suite *suite_digest(void);
 Suite *suite_names(void);
 Suite *suite_range(void);

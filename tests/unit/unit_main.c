@@ -12,7 +12,7 @@ int main(void)
         suite_dispatch, suite_h_uploads,
         suite_pub_timing,
         suite_fcgi_framing, suite_registry,
-        suite_slots, suite_gc, suite_admit, suite_blobfile, suite_blobfiles_admin, suite_layout_ixe, suite_upstream_auth, suite_ui, suite_tar,
+        suite_slots, suite_gc, suite_admit, suite_blobfile, suite_blobfiles_admin, suite_layout_ixe, suite_upstream_auth, suite_ui, suite_tar, suite_p2pstate,
     };
     return unit_run(suites, sizeof suites / sizeof suites[0]);
 }
