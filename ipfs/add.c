@@ -53,13 +53,8 @@ static int kubo_add_common(struct kubo *k, kubo_read_cb cb, void *ctx, const cha
         kubo_query_add(&q, "nocopy", "true");
 
     struct add_src src = { .cb = cb, .ctx = ctx };
-    curl_mime *mime = curl_mime_init(k->rpc);
-    curl_mimepart *part = curl_mime_addpart(mime);
-    if (!mime || !part)
-        abort();
-    curl_mime_name(part, "file");
-    curl_mime_filename(part, "blob");
-    curl_mime_type(part, "application/octet-stream");
+    curl_mime *mime;
+    curl_mimepart *part = kubo_mime_file(k, &mime, "blob", "application/octet-stream");
     /* Size -1: unknown, so curl sends the request chunked. */
     curl_mime_data_cb(part, -1, add_read, NULL, NULL, &src);
     struct curl_slist *hdrs = NULL;

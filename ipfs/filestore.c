@@ -399,13 +399,8 @@ int kubo_block_put_raw(struct kubo *k, const void *data, size_t len, char cid_ou
     kubo_query_init(&q);
     kubo_query_add(&q, "cid-codec", "raw");
     kubo_query_add(&q, "mhtype", "sha2-256");
-    curl_mime *mime = curl_mime_init(k->rpc);
-    curl_mimepart *part = curl_mime_addpart(mime);
-    if (!mime || !part)
-        abort();
-    curl_mime_name(part, "file");
-    curl_mime_filename(part, "leaf");
-    curl_mime_type(part, "application/octet-stream");
+    curl_mime *mime;
+    curl_mimepart *part = kubo_mime_file(k, &mime, "leaf", "application/octet-stream");
     curl_mime_data(part, data, len);
     struct buf out;
     buf_init(&out, KUBO_JSON_MAX);

@@ -386,6 +386,18 @@ int kubo_rpc(struct kubo *k, const char *cmd, const char *arg, const struct kubo
     return kubo_rpc_do(k, cmd, arg, q, mime, out, NULL, NULL);
 }
 
+curl_mimepart *kubo_mime_file(struct kubo *k, curl_mime **mime, const char *filename, const char *type)
+{
+    *mime = curl_mime_init(k->rpc);
+    curl_mimepart *part = *mime ? curl_mime_addpart(*mime) : NULL;
+    if (!part)
+        abort();
+    curl_mime_name(part, "file");
+    curl_mime_filename(part, filename);
+    curl_mime_type(part, type);
+    return part;
+}
+
 int kubo_rpc_lines(struct kubo *k, const char *cmd, const char *arg, const struct kubo_query *q,
                    kubo_line_cb on_line, void *ctx)
 {

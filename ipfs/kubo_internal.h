@@ -91,6 +91,11 @@ int kubo_rpc(struct kubo *k, const char *cmd, const char *arg, const struct kubo
  * (NUL-terminated, without its newline; a line over KUBO_JSON_MAX fails the
  * call with KUBO_TOO_LARGE). */
 typedef void (*kubo_line_cb)(const char *line, size_t n, void *ctx);
+/* A multipart body of one part named "file" (what Kubo's commands read),
+ * with filename and content type set; the caller gives it its data
+ * (curl_mime_data or curl_mime_data_cb) and frees *mime after the call.
+ * Aborts when curl cannot allocate, as xalloc does. */
+curl_mimepart *kubo_mime_file(struct kubo *k, curl_mime **mime, const char *filename, const char *type);
 int kubo_rpc_lines(struct kubo *k, const char *cmd, const char *arg, const struct kubo_query *q,
                    kubo_line_cb on_line, void *ctx);
 /* Parses out as a JSON object and copies the string member key into

@@ -115,13 +115,8 @@ int kubo_files_write(struct kubo *k, const char *path, const void *data, size_t 
     kubo_query_add(&q, "arg", path);
     for (size_t i = 0; opts[i]; i += 2)
         kubo_query_add(&q, opts[i], opts[i + 1]);
-    curl_mime *mime = curl_mime_init(k->rpc);
-    curl_mimepart *part = curl_mime_addpart(mime);
-    if (!mime || !part)
-        abort();
-    curl_mime_name(part, "file");
-    curl_mime_filename(part, "data");
-    curl_mime_type(part, "application/octet-stream");
+    curl_mime *mime;
+    curl_mimepart *part = kubo_mime_file(k, &mime, "data", "application/octet-stream");
     /* Copied by curl: fine, these are link files of a few dozen bytes. */
     curl_mime_data(part, len ? data : "", len);
     kubo_mfs_lock(k);

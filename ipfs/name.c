@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
 #include <json-c/json.h>
 #include "core/xalloc.h"
 #include "ipfs/kubo_internal.h"
@@ -58,6 +57,16 @@ static int kubo_name_no_record(const char *msg)
            strstr(msg, "routing: not found") != NULL;
 }
 
+/* key=<timeout_s>s on q, if timeout_s > 0 (0: Kubo's default). */
+static void kubo_name_timeout(struct kubo_query *q, const char *key, int timeout_s)
+{
+    char tmo[32];
+    if (timeout_s > 0) {
+        snprintf(tmo, sizeof tmo, "%ds", timeout_s);
+        kubo_query_add(q, key, tmo);
+    }
+}
+
 enum kubo_resolve kubo_name_resolve(struct kubo *k, const char *name, int nocache, int timeout_s,
                                     char cid_out[KUBO_CID_MAX])
 {
@@ -67,11 +76,7 @@ enum kubo_resolve kubo_name_resolve(struct kubo *k, const char *name, int nocach
     kubo_query_add(&q, "recursive", "true");
     if (nocache)
         kubo_query_add(&q, "nocache", "true");
-    char tmo[32];
-    if (timeout_s > 0) {
-        snprintf(tmo, sizeof tmo, "%ds", timeout_s);
-        kubo_query_add(&q, "dht-timeout", tmo);
-    }
+    kubo_name_timeout(&q, "dht-timeout", timeout_s);
     struct buf out;
     buf_init(&out, KUBO_JSON_MAX);
     int rc = kubo_rpc(k, "name/resolve", name, &q, NULL, &out);
@@ -104,13 +109,8 @@ static enum kubo_resolve kubo_name_inspect(struct kubo *k, const char *name, con
     kubo_query_init(&q);
     kubo_query_add(&q, "verify", name);
     kubo_query_add(&q, "dump", "false");
-    curl_mime *mime = curl_mime_init(k->rpc);
-    curl_mimepart *part = curl_mime_addpart(mime);
-    if (!mime || !part)
-        abort();
-    curl_mime_name(part, "file");
-    curl_mime_filename(part, "record");
-    curl_mime_type(part, "application/vnd.ipfs.ipns-record");
+    curl_mime *mime;
+    curl_mimepart *part = kubo_mime_file(k, &mime, "record", "application/vnd.ipfs.ipns-record");
     curl_mime_data(part, rec->data, rec->len);
     struct buf out;
     buf_init(&out, KUBO_JSON_MAX);
@@ -150,11 +150,7 @@ enum kubo_resolve kubo_name_record(struct kubo *k, const char *name, int timeout
     kubo_query_init(&q);
     char *path = xasprintf("/ipns/%s", name);
     kubo_query_add(&q, "arg", path);
-    char tmo[32];
-    if (timeout_s > 0) {
-        snprintf(tmo, sizeof tmo, "%ds", timeout_s);
-        kubo_query_add(&q, "timeout", tmo);
-    }
+    kubo_name_timeout(&q, "timeout", timeout_s);
     struct buf rec;
     buf_init(&rec, KUBO_IPNS_RECORD_MAX);
     int rc = kubo_rpc(k, "name/get", path, &q, NULL, &rec);

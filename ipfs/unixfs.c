@@ -121,13 +121,8 @@ static int unixfs_put_node(struct kubo *k, const char *const *cids, const uint64
     kubo_query_add(&q, "store-codec", "dag-pb");
     kubo_query_add(&q, "hash", "sha2-256");
     kubo_query_add(&q, "pin", k->pin_adds ? "true" : "false");   /* kubo_set_pin_adds */
-    curl_mime *mime = curl_mime_init(k->rpc);
-    curl_mimepart *part = curl_mime_addpart(mime);
-    if (!mime || !part)
-        abort();
-    curl_mime_name(part, "file");
-    curl_mime_filename(part, "node.json");
-    curl_mime_type(part, "application/json");
+    curl_mime *mime;
+    curl_mimepart *part = kubo_mime_file(k, &mime, "node.json", "application/json");
     curl_mime_data(part, json.data, json.len);
     struct buf out;
     buf_init(&out, KUBO_JSON_MAX);

@@ -37,11 +37,11 @@ char *path_referrer_link(const char *root, const char *name, const struct digest
 char *path_uploads_root(const char *mfsroot);
 char *path_upload_dir(const char *uploads, const char *upload_id);
 char *path_upload_chunk(const char *uploads, const char *upload_id, unsigned idx);
-/* The content of a link file: "sha256:<hex>" (no newline, as distribution writes it). */
 /* What the resolver fetches of a read-only root before pinning it
  * (publisher_opts.prefetch): every repository link, and each blob's first
  * block (the whole of a manifest). */
 const struct publisher_prefetch *paths_prefetch(size_t *n);
+/* The content of a link file: "sha256:<hex>" (no newline, as distribution writes it). */
 char *link_content(const struct digest *d);
 
 #endif

@@ -298,6 +298,12 @@ fleet_clients_wait() {
     local p
     while read -r p; do wait "$p"; done <"$1/pids"
 }
+# fleet_pulled DIR NODE: NODE's client (fleet_clients DIR ...) saw the tag
+# and its skopeo pull verified
+fleet_pulled() {
+    local seen rc
+    read -r seen _ rc <"$1/$2" && [ "$seen" != 0 ] && [ "$rc" = 0 ]
+}
 # fleet_times DIR T0: per node "NODE SEEN-T0 DONE-T0 RC"
 fleet_times() {
     local f

@@ -62,8 +62,6 @@ manifest_digest() { # NODE REPO TAG
     fleet_x "$1" curl -sfI -m 10 -H "Accept: $MT_OCI_MANIFEST" "$(fleet_url "$1" reg)/v2/$2/manifests/$3" |
         tr -d '\r' | awk 'tolower($1) == "docker-content-digest:" { print $2 }'
 }
-# pulled DIR NODE: NODE's client saw the tag and its skopeo pull verified
-pulled() { read -r seen _ rc <"$1/$2" && [ "$seen" != 0 ] && [ "$rc" = 0 ]; }
 every_follower_has_peers() {
     local n
     for n in "${FOLLOWERS[@]}"; do fleet_has_peers "$n" "${#FOLLOWERS[@]}" || return 1; done
@@ -97,7 +95,7 @@ t_push_pull() {
     e2e_check "push of a $LAYERS-layer $MIB MiB image to the writer" [ -n "$dg" ]
     fleet_clients_wait "$FLEET/c1"
     for n in "${FOLLOWERS[@]}"; do
-        e2e_check "$n serves fl/app:v1 and its client pulled it (skopeo verified every digest)" pulled "$FLEET/c1" "$n"
+        e2e_check "$n serves fl/app:v1 and its client pulled it (skopeo verified every digest)" fleet_pulled "$FLEET/c1" "$n"
         e2e_expect_eq "$n's manifest digest for fl/app:v1 is the writer's" "$(manifest_digest "$n" fl/app v1)" "$dg"
     done
     fleet_times "$FLEET/c1" "$t0" >"$FLEET/c1/times"
@@ -129,7 +127,7 @@ t_durability() {
         fleet_clients "$FLEET/d-$tag" - fl/app "$tag" 60 f1 f2
         fleet_clients_wait "$FLEET/d-$tag"
         for n in f1 f2; do
-            e2e_check "writer and f3 down: $n still serves fl/app:$tag, pulled and verified" pulled "$FLEET/d-$tag" "$n"
+            e2e_check "writer and f3 down: $n still serves fl/app:$tag, pulled and verified" fleet_pulled "$FLEET/d-$tag" "$n"
         done
     done
 
@@ -141,7 +139,7 @@ t_durability() {
     fleet_follower f4 true || { e2e_fail "f4's registry"; return; }
     fleet_clients "$FLEET/d-f4" - fl/app v1 90 f4
     fleet_clients_wait "$FLEET/d-f4"
-    e2e_check "f4 resolved the key from the surviving followers and pulled fl/app:v1 (verified)" pulled "$FLEET/d-f4" f4
+    e2e_check "f4 resolved the key from the surviving followers and pulled fl/app:v1 (verified)" fleet_pulled "$FLEET/d-f4" f4
     got=$(fleet_ledger f4 w)
     e2e_expect_eq "f4's bitswap ledger: 0 bytes from the writer" "$got" 0
     size=$((MIB << 20))
@@ -159,7 +157,7 @@ t_durability() {
     e2e_check "the writer takes a push after its Kubo restarted" [ -n "$d" ]
     fleet_clients_wait "$FLEET/c2"
     for n in "${FOLLOWERS[@]}"; do
-        e2e_check "after the restart $n serves fl/app:v2 and its client pulled it (verified)" pulled "$FLEET/c2" "$n"
+        e2e_check "after the restart $n serves fl/app:v2 and its client pulled it (verified)" fleet_pulled "$FLEET/c2" "$n"
     done
     e2e_expect_lines "the writer lists both tags" "$(tags fl/app)" v1 v2
 }
